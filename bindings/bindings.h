@@ -1,0 +1,17 @@
+/* bindings.h -- what the host (vm/) needs from the bindings. */
+#ifndef NN_BINDINGS_H
+#define NN_BINDINGS_H
+
+#include <lua.h>
+
+#define NNLUA_VERSION "0.1.0"
+
+/* Opens every nnlua module: each becomes a global and package.loaded[name]
+ * (tensor, and later nn, optim, data, datasets, transforms, plot). Call after
+ * luaL_openlibs and after package.path has the stdlib folder. Raises a Lua
+ * error on failure, so call it under lua_pcall. */
+int nnlua_openlibs(lua_State *L);
+
+int luaopen_nn_tensor(lua_State *L);   /* require "nn.tensor" */
+
+#endif

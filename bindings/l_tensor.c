@@ -1,0 +1,544 @@
+/* l_tensor.c -- the nn.Tensor userdata: methods and metamethods.
+ * Module-level functions (constructors and the like) are in l_tensorlib.c. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "lnn.h"
+#include "l_tensor.h"
+#include "nn/ops.h"
+
+/* ---- shape ---- */
+
+static void pushshape(lua_State *L, const nn_tensor *t) {
+  lua_createtable(L, t->ndim, 0);
+  for (int i = 0; i < t->ndim; i++) {
+    lua_pushinteger(L, t->shape[i]);
+    lua_rawseti(L, -2, i + 1);
+  }
+}
+
+static int t_size(lua_State *L) {
+  nn_tensor *t = lnn_checktensor(L, 1);
+  if (lua_isnoneornil(L, 2)) {
+    pushshape(L, t);
+    return 1;
+  }
+  lua_pushinteger(L, t->shape[lnn_checkdim(L, 2, t->ndim)]);
+  return 1;
+}
+
+static int t_dim(lua_State *L) {
+  lua_pushinteger(L, lnn_checktensor(L, 1)->ndim);
+  return 1;
+}
+
+static int t_numel(lua_State *L) {
+  lua_pushinteger(L, nn_tensor_numel(lnn_checktensor(L, 1)));
+  return 1;
+}
+
+/* ---- values ---- */
+
+static int t_item(lua_State *L) {
+  nn_tensor *t = lnn_checktensor(L, 1);
+  if (nn_tensor_numel(t) != 1) {
+    char s[128];
+    return luaL_error(L, "item: tensor of shape %s has %d elements, expected 1",
+                      nn_shape_str(t, s, sizeof s), (int)nn_tensor_numel(t));
+  }
+  int64_t idx[NN_MAXDIM] = {0};
+  lua_pushnumber(L, nn_tensor_get(t, idx));
+  return 1;
+}
+
+static void totable(lua_State *L, const nn_tensor *t, int d, const float *p) {
+  if (d == t->ndim) {
+    lua_pushnumber(L, *p);
+    return;
+  }
+  luaL_checkstack(L, 4, "tensor too deep");
+  lua_createtable(L, (int)t->shape[d], 0);
+  for (int64_t i = 0; i < t->shape[d]; i++) {
+    totable(L, t, d + 1, p + i * t->stride[d]);
+    lua_rawseti(L, -2, i + 1);
+  }
+}
+
+static int t_totable(lua_State *L) {
+  nn_tensor *t = lnn_checktensor(L, 1);
+  totable(L, t, 0, nn_tensor_data(t));
+  return 1;
+}
+
+static int t_clone(lua_State *L) {
+  nn_tensor *t = lnn_checktensor(L, 1);
+  LTensor *u = lnn_newtensor(L);
+  return lnn_finish(L, u, nn_tensor_clone(getctx(L), t));
+}
+
+static int t_contiguous(lua_State *L) {
+  nn_tensor *t = lnn_checktensor(L, 1);
+  if (nn_tensor_is_contiguous(t)) {
+    lua_settop(L, 1);
+    return 1;
+  }
+  return t_clone(L);
+}
+
+static int t_equal(lua_State *L) {
+  lua_pushboolean(L, nn_equal(lnn_checktensor(L, 1), lnn_checktensor(L, 2)));
+  return 1;
+}
+
+static int t_tostring(lua_State *L) {
+  LTensor *u = luaL_checkudata(L, 1, TENSOR_MT);
+  if (!u->t) {
+    lua_pushliteral(L, "tensor(<freed>)");
+    return 1;
+  }
+  char *s = nn_tensor_format(u->t);
+  if (!s) return luaL_error(L, "tostring: out of memory");
+  lua_pushstring(L, s);
+  free(s);
+  return 1;
+}
+
+/* ---- views ---- */
+
+static int reshape_like(lua_State *L, int copy_ok) {
+  nn_tensor *t = lnn_checktensor(L, 1);
+  int64_t shape[NN_MAXDIM];
+  int nd = lnn_checkshape(L, 2, lua_gettop(L), shape, 1);
+  LTensor *u = lnn_newtensor(L);
+  nn_ctx *ctx = getctx(L);
+  return lnn_finish(L, u, copy_ok ? nn_tensor_reshape(ctx, t, nd, shape) : nn_tensor_view(ctx, t, nd, shape));
+}
+
+static int t_view(lua_State *L) { return reshape_like(L, 0); }
+static int t_reshape(lua_State *L) { return reshape_like(L, 1); }
+
+static int t_flatten(lua_State *L) {
+  nn_tensor *t = lnn_checktensor(L, 1);
+  int start = lua_isnoneornil(L, 2) ? 0 : lnn_checkdim(L, 2, t->ndim);
+  int end = lua_isnoneornil(L, 3) ? (t->ndim ? t->ndim - 1 : 0) : lnn_checkdim(L, 3, t->ndim);
+  LTensor *u = lnn_newtensor(L);
+  return lnn_finish(L, u, nn_tensor_flatten(getctx(L), t, start, end));
+}
+
+static int t_t(lua_State *L) {
+  nn_tensor *t = lnn_checktensor(L, 1);
+  if (t->ndim > 2) {
+    char s[128];
+    return luaL_error(L, "t: expects a tensor with <= 2 dims, got shape %s; use transpose(d1, d2)",
+                      nn_shape_str(t, s, sizeof s));
+  }
+  LTensor *u = lnn_newtensor(L);
+  if (t->ndim < 2) return lnn_finish(L, u, nn_tensor_view_of(getctx(L), t, t->ndim, t->shape, t->stride, t->off));
+  return lnn_finish(L, u, nn_tensor_transpose(getctx(L), t, 0, 1));
+}
+
+static int t_transpose(lua_State *L) {
+  nn_tensor *t = lnn_checktensor(L, 1);
+  int d1 = lnn_checkdim(L, 2, t->ndim), d2 = lnn_checkdim(L, 3, t->ndim);
+  LTensor *u = lnn_newtensor(L);
+  return lnn_finish(L, u, nn_tensor_transpose(getctx(L), t, d1, d2));
+}
+
+static int t_permute(lua_State *L) {
+  nn_tensor *t = lnn_checktensor(L, 1);
+  int64_t dims[NN_MAXDIM];
+  int perm[NN_MAXDIM];
+  int n = lnn_checkshape(L, 2, lua_gettop(L), dims, 0);
+  if (n != t->ndim) {
+    char s[128];
+    return luaL_error(L, "permute: got %d dims for a tensor of shape %s", n, nn_shape_str(t, s, sizeof s));
+  }
+  for (int i = 0; i < n; i++) {
+    if (dims[i] < 1 || dims[i] > n) return luaL_error(L, "permute: dim %d out of range for a %d-d tensor", (int)dims[i], n);
+    perm[i] = (int)dims[i] - 1;
+  }
+  LTensor *u = lnn_newtensor(L);
+  return lnn_finish(L, u, nn_tensor_permute(getctx(L), t, perm));
+}
+
+static int t_squeeze(lua_State *L) {
+  nn_tensor *t = lnn_checktensor(L, 1);
+  int d = lua_isnoneornil(L, 2) ? -1 : lnn_checkdim(L, 2, t->ndim);
+  if (t->ndim == 0) d = -1;
+  LTensor *u = lnn_newtensor(L);
+  return lnn_finish(L, u, nn_tensor_squeeze(getctx(L), t, d));
+}
+
+static int t_unsqueeze(lua_State *L) {
+  nn_tensor *t = lnn_checktensor(L, 1);
+  int d = lnn_checkdim(L, 2, t->ndim + 1);
+  LTensor *u = lnn_newtensor(L);
+  return lnn_finish(L, u, nn_tensor_unsqueeze(getctx(L), t, d));
+}
+
+static int t_narrow(lua_State *L) {
+  nn_tensor *t = lnn_checktensor(L, 1);
+  int d = lnn_checkdim(L, 2, t->ndim);
+  lua_Integer start = luaL_checkinteger(L, 3), len = luaL_checkinteger(L, 4);
+  if (t->ndim == 0) return luaL_error(L, "narrow: cannot narrow a 0-d tensor");
+  if (start < 0) start += t->shape[d] + 1;
+  LTensor *u = lnn_newtensor(L);
+  return lnn_finish(L, u, nn_tensor_narrow(getctx(L), t, d, start - 1, len));
+}
+
+static int t_expand(lua_State *L) {
+  nn_tensor *t = lnn_checktensor(L, 1);
+  int64_t shape[NN_MAXDIM];
+  int nd = lnn_checkshape(L, 2, lua_gettop(L), shape, 1);
+  LTensor *u = lnn_newtensor(L);
+  return lnn_finish(L, u, nn_tensor_expand(getctx(L), t, nd, shape));
+}
+
+/* x[i]: sub-tensor along dim 1 (a number for 1-d); negative i counts from the end */
+static int64_t checkindex(lua_State *L, const nn_tensor *t, int arg) {
+  int isint;
+  lua_Integer i = lua_tointegerx(L, arg, &isint);
+  if (!isint) luaL_error(L, "tensor index must be an integer, got %s", luaL_tolstring(L, arg, NULL));
+  if (t->ndim == 0) luaL_error(L, "cannot index a 0-d tensor (use item())");
+  int64_t n = t->shape[0];
+  if (i < 0) i += n + 1;
+  if (i < 1 || i > n)
+    luaL_error(L, "index %d is out of range for dim 1 of size %d (indices are 1-based)",
+               (int)lua_tointeger(L, arg), (int)n);
+  return i - 1;
+}
+
+static int t_index(lua_State *L) {
+  if (lua_type(L, 2) == LUA_TSTRING) {
+    const char *k = lua_tostring(L, 2);
+    if (strcmp(k, "shape") == 0) {
+      pushshape(L, lnn_checktensor(L, 1));
+      return 1;
+    }
+    lua_getmetatable(L, 1);
+    lua_getfield(L, -1, "__methods");
+    lua_getfield(L, -1, k);
+    return 1;
+  }
+  nn_tensor *t = lnn_checktensor(L, 1);
+  int64_t i = checkindex(L, t, 2);
+  if (t->ndim == 1) {
+    lua_pushnumber(L, nn_tensor_data(t)[i * t->stride[0]]);
+    return 1;
+  }
+  LTensor *u = lnn_newtensor(L);
+  return lnn_finish(L, u, nn_tensor_select(getctx(L), t, 0, i));
+}
+
+static int t_newindex(lua_State *L) {
+  nn_tensor *t = lnn_checktensor(L, 1);
+  if (lua_type(L, 2) == LUA_TSTRING)
+    return luaL_error(L, "cannot set field '%s' of a tensor", lua_tostring(L, 2));
+  int64_t i = checkindex(L, t, 2);
+  nn_ctx *ctx = getctx(L);
+  nn_tensor *src = lnn_totensor(L, 3);
+  float v = src ? 0 : lnn_checkfloat(L, 3);
+  nn_tensor *dst = nn_tensor_select(ctx, t, 0, i);
+  int rc = !dst ? -1 : src ? nn_copy_(ctx, dst, src) : nn_fill_(ctx, dst, v);
+  nn_tensor_free(dst);
+  return rc ? lnn_error(L) : 0;
+}
+
+static int t_len(lua_State *L) {
+  nn_tensor *t = lnn_checktensor(L, 1);
+  if (t->ndim == 0) return luaL_error(L, "#: a 0-d tensor has no length");
+  lua_pushinteger(L, t->shape[0]);
+  return 1;
+}
+
+static int t_gc(lua_State *L) {
+  LTensor *u = luaL_checkudata(L, 1, TENSOR_MT);
+  nn_tensor_free(u->t);
+  u->t = NULL;
+  return 0;
+}
+
+/* ---- indexing ---- */
+
+static int t_index_select(lua_State *L) {
+  nn_tensor *t = lnn_checktensor(L, 1);
+  int d = lnn_checkdim(L, 2, t->ndim);
+  nn_tensor *idx = lnn_checktensor(L, 3);
+  LTensor *u = lnn_newtensor(L);
+  return lnn_finish(L, u, nn_index_select(getctx(L), t, d, idx));
+}
+
+static int t_gather(lua_State *L) {
+  nn_tensor *t = lnn_checktensor(L, 1);
+  int d = lnn_checkdim(L, 2, t->ndim);
+  nn_tensor *idx = lnn_checktensor(L, 3);
+  LTensor *u = lnn_newtensor(L);
+  return lnn_finish(L, u, nn_gather(getctx(L), t, d, idx));
+}
+
+static int t_masked_fill(lua_State *L) {
+  nn_tensor *t = lnn_checktensor(L, 1), *mask = lnn_checktensor(L, 2);
+  float v = lnn_checkfloat(L, 3);
+  LTensor *u = lnn_newtensor(L);
+  return lnn_finish(L, u, nn_masked_fill(getctx(L), t, mask, v));
+}
+
+/* ---- arithmetic: tensor op tensor, tensor op number, number op tensor ---- */
+
+static int arith(lua_State *L, enum nn_binop op) {
+  nn_tensor *a = lnn_totensor(L, 1), *b = lnn_totensor(L, 2);
+  nn_ctx *ctx = getctx(L);
+  if (!a && !b) lnn_checktensor(L, 1);
+  if (a && b) {
+    LTensor *u = lnn_newtensor(L);
+    return lnn_finish(L, u, nn_binary(ctx, op, a, b));
+  }
+  float s = lnn_checkfloat(L, a ? 2 : 1);
+  LTensor *u = lnn_newtensor(L);
+  return lnn_finish(L, u, nn_binary_scalar(ctx, op, a ? a : b, s, a == NULL));
+}
+
+static int t_add(lua_State *L) {
+  if (!lua_isnoneornil(L, 3)) {            /* x:add(y, alpha) = x + alpha * y */
+    nn_tensor *a = lnn_checktensor(L, 1), *b = lnn_checktensor(L, 2);
+    float alpha = lnn_checkfloat(L, 3);
+    LTensor *u = lnn_newtensor(L);
+    nn_ctx *ctx = getctx(L);
+    int nd;
+    int64_t shape[NN_MAXDIM];
+    if (nn_broadcast_shape(ctx, "add", a, b, &nd, shape)) return lnn_error(L);
+    nn_tensor *out = nn_tensor_empty(ctx, nd, shape);
+    if (out && (nn_copy_(ctx, out, a) || nn_axpy_(ctx, out, alpha, b))) {
+      nn_tensor_free(out);
+      out = NULL;
+    }
+    return lnn_finish(L, u, out);
+  }
+  return arith(L, NN_ADD);
+}
+static int t_sub(lua_State *L) { return arith(L, NN_SUB); }
+static int t_mul(lua_State *L) { return arith(L, NN_MUL); }
+static int t_div(lua_State *L) { return arith(L, NN_DIV); }
+static int t_pow(lua_State *L) { return arith(L, NN_POW); }
+static int t_eq(lua_State *L) { return arith(L, NN_EQ); }
+static int t_ne(lua_State *L) { return arith(L, NN_NE); }
+static int t_lt(lua_State *L) { return arith(L, NN_LT); }
+static int t_le(lua_State *L) { return arith(L, NN_LE); }
+static int t_gt(lua_State *L) { return arith(L, NN_GT); }
+static int t_ge(lua_State *L) { return arith(L, NN_GE); }
+
+static int t_matmul(lua_State *L) {
+  nn_tensor *a = lnn_checktensor(L, 1), *b = lnn_checktensor(L, 2);
+  LTensor *u = lnn_newtensor(L);
+  return lnn_finish(L, u, nn_matmul(getctx(L), a, b));
+}
+
+static int unary(lua_State *L, enum nn_unop op) {
+  nn_tensor *a = lnn_checktensor(L, 1);
+  LTensor *u = lnn_newtensor(L);
+  return lnn_finish(L, u, nn_unary(getctx(L), op, a));
+}
+
+static int t_neg(lua_State *L) { return unary(L, NN_NEG); }
+static int t_exp(lua_State *L) { return unary(L, NN_EXP); }
+static int t_log(lua_State *L) { return unary(L, NN_LOG); }
+static int t_sqrt(lua_State *L) { return unary(L, NN_SQRT); }
+static int t_abs(lua_State *L) { return unary(L, NN_ABS); }
+static int t_sign(lua_State *L) { return unary(L, NN_SIGN); }
+static int t_relu(lua_State *L) { return unary(L, NN_RELU); }
+static int t_sigmoid(lua_State *L) { return unary(L, NN_SIGMOID); }
+static int t_tanh(lua_State *L) { return unary(L, NN_TANH); }
+
+static void clamp_args(lua_State *L, float *lo, float *hi) {
+  if (lua_isnoneornil(L, 2) && lua_isnoneornil(L, 3))
+    luaL_error(L, "clamp: give at least one of min and max");
+  *lo = lua_isnoneornil(L, 2) ? NAN : lnn_checkfloat(L, 2);
+  *hi = lua_isnoneornil(L, 3) ? NAN : lnn_checkfloat(L, 3);
+}
+
+static int t_clamp(lua_State *L) {
+  nn_tensor *a = lnn_checktensor(L, 1);
+  float lo, hi;
+  clamp_args(L, &lo, &hi);
+  LTensor *u = lnn_newtensor(L);
+  return lnn_finish(L, u, nn_clamp(getctx(L), a, lo, hi));
+}
+
+/* ---- reductions ---- */
+
+/* x:f([dim [, keepdim]] [, {keepdim, unbiased, correction}]) */
+static void reduce_args(lua_State *L, const nn_tensor *t, const char *fn, int *dim, int *keepdim,
+                        int *correction) {
+  static const char *const keys[] = {"dim", "keepdim", "unbiased", "correction", NULL};
+  int arg = 2;
+  *dim = -1;
+  *keepdim = 0;
+  if (lua_isinteger(L, arg) || lua_isnumber(L, arg)) *dim = lnn_checkdim(L, arg++, t->ndim);
+  else if (lua_isnil(L, arg)) arg++;
+  if (lua_isboolean(L, arg)) *keepdim = lua_toboolean(L, arg++);
+  if (lua_istable(L, arg)) {
+    lnn_checkopts(L, arg, fn, keys);
+    if (lua_getfield(L, arg, "dim") != LUA_TNIL) *dim = lnn_checkdim(L, -1, t->ndim);
+    if (lua_getfield(L, arg, "keepdim") != LUA_TNIL) *keepdim = lua_toboolean(L, -1);
+    if (lua_getfield(L, arg, "unbiased") != LUA_TNIL) *correction = lua_toboolean(L, -1);
+    if (lua_getfield(L, arg, "correction") != LUA_TNIL) *correction = (int)luaL_checkinteger(L, -1);
+    lua_pop(L, 4);
+    arg++;
+  }
+  if (!lua_isnone(L, arg))
+    luaL_argerror(L, arg, lua_pushfstring(L, "unexpected argument to %s (%s)", fn, luaL_typename(L, arg)));
+}
+
+static int reduce(lua_State *L, enum nn_redop op, const char *fn, int take_sqrt) {
+  nn_tensor *t = lnn_checktensor(L, 1);
+  int dim, keepdim, correction = 1;
+  reduce_args(L, t, fn, &dim, &keepdim, &correction);
+  nn_ctx *ctx = getctx(L);
+  LTensor *u = lnn_newtensor(L);
+  nn_tensor *r = nn_reduce(ctx, op, t, dim, keepdim, correction);
+  if (r && take_sqrt) {
+    nn_tensor *s = nn_unary(ctx, NN_SQRT, r);
+    nn_tensor_free(r);
+    r = s;
+  }
+  return lnn_finish(L, u, r);
+}
+
+static int t_sum(lua_State *L) { return reduce(L, NN_SUM, "sum", 0); }
+static int t_mean(lua_State *L) { return reduce(L, NN_MEAN, "mean", 0); }
+static int t_var(lua_State *L) { return reduce(L, NN_VAR, "var", 0); }
+static int t_std(lua_State *L) { return reduce(L, NN_VAR, "std", 1); }
+
+/* max() -> value; max(dim [, keepdim]) -> values, indices; max(other) -> elementwise */
+static int minmax(lua_State *L, enum nn_redop op, int want_values, int want_indices) {
+  const char *fn = op == NN_MAX ? (want_values ? "max" : "argmax") : (want_values ? "min" : "argmin");
+  nn_tensor *t = lnn_checktensor(L, 1);
+  if (want_values && lnn_totensor(L, 2)) return arith(L, op == NN_MAX ? NN_MAXIMUM : NN_MINIMUM);
+  int dim, keepdim, correction = 0;
+  reduce_args(L, t, fn, &dim, &keepdim, &correction);
+  nn_tensor *v, *ix;
+  LTensor *uv = lnn_newtensor(L), *ui = lnn_newtensor(L);
+  if (nn_reduce_arg(getctx(L), op, t, dim, keepdim, &v, &ix)) return lnn_error(L);
+  uv->t = v;
+  ui->t = ix;
+  if (!want_indices) lua_pop(L, 1);
+  else if (!want_values) lua_remove(L, -2);
+  lnn_gcaccount(L, getctx(L));
+  return want_values && want_indices ? 2 : 1;
+}
+
+static int t_max(lua_State *L) { return minmax(L, NN_MAX, 1, !lua_isnoneornil(L, 2)); }
+static int t_min(lua_State *L) { return minmax(L, NN_MIN, 1, !lua_isnoneornil(L, 2)); }
+static int t_argmax(lua_State *L) { return minmax(L, NN_MAX, 0, 1); }
+static int t_argmin(lua_State *L) { return minmax(L, NN_MIN, 0, 1); }
+
+static int t_softmax_like(lua_State *L, int take_log) {
+  nn_tensor *t = lnn_checktensor(L, 1);
+  int d = lnn_checkdim(L, 2, t->ndim);
+  LTensor *u = lnn_newtensor(L);
+  return lnn_finish(L, u, nn_softmax(getctx(L), t, d, take_log));
+}
+static int t_softmax(lua_State *L) { return t_softmax_like(L, 0); }
+static int t_log_softmax(lua_State *L) { return t_softmax_like(L, 1); }
+
+/* ---- in place: each returns the tensor itself ---- */
+
+static int done_inplace(lua_State *L, int rc) {
+  if (rc) return lnn_error(L);
+  lua_settop(L, 1);
+  return 1;
+}
+
+static int t_fill_(lua_State *L) {
+  nn_tensor *t = lnn_checktensor(L, 1);
+  return done_inplace(L, nn_fill_(getctx(L), t, lnn_checkfloat(L, 2)));
+}
+
+static int t_zero_(lua_State *L) {
+  return done_inplace(L, nn_fill_(getctx(L), lnn_checktensor(L, 1), 0.0f));
+}
+
+static int t_copy_(lua_State *L) {
+  nn_tensor *t = lnn_checktensor(L, 1), *src = lnn_checktensor(L, 2);
+  return done_inplace(L, nn_copy_(getctx(L), t, src));
+}
+
+static int inplace_binary(lua_State *L, enum nn_binop op) {
+  nn_tensor *t = lnn_checktensor(L, 1), *b = lnn_totensor(L, 2);
+  nn_ctx *ctx = getctx(L);
+  if (b) return done_inplace(L, nn_binary_(ctx, op, t, b));
+  return done_inplace(L, nn_binary_scalar_(ctx, op, t, lnn_checkfloat(L, 2)));
+}
+
+static int t_add_(lua_State *L) {
+  nn_tensor *t = lnn_checktensor(L, 1), *b = lnn_totensor(L, 2);
+  if (lua_isnoneornil(L, 3)) return inplace_binary(L, NN_ADD);
+  float alpha = lnn_checkfloat(L, 3);
+  if (b) return done_inplace(L, nn_axpy_(getctx(L), t, alpha, b));
+  return done_inplace(L, nn_binary_scalar_(getctx(L), NN_ADD, t, alpha * lnn_checkfloat(L, 2)));
+}
+static int t_sub_(lua_State *L) { return inplace_binary(L, NN_SUB); }
+static int t_mul_(lua_State *L) { return inplace_binary(L, NN_MUL); }
+static int t_div_(lua_State *L) { return inplace_binary(L, NN_DIV); }
+
+static int t_clamp_(lua_State *L) {
+  nn_tensor *t = lnn_checktensor(L, 1);
+  float lo, hi;
+  clamp_args(L, &lo, &hi);
+  return done_inplace(L, nn_clamp_(getctx(L), t, lo, hi));
+}
+
+static int t_uniform_(lua_State *L) {
+  nn_tensor *t = lnn_checktensor(L, 1);
+  float a = (float)luaL_optnumber(L, 2, 0), b = (float)luaL_optnumber(L, 3, 1);
+  return done_inplace(L, nn_uniform_(getctx(L), lnn_optgenerator(L, 4), t, a, b));
+}
+
+static int t_normal_(lua_State *L) {
+  nn_tensor *t = lnn_checktensor(L, 1);
+  float m = (float)luaL_optnumber(L, 2, 0), s = (float)luaL_optnumber(L, 3, 1);
+  return done_inplace(L, nn_normal_(getctx(L), lnn_optgenerator(L, 4), t, m, s));
+}
+
+static const luaL_Reg methods[] = {
+  {"size", t_size}, {"dim", t_dim}, {"numel", t_numel},
+  {"item", t_item}, {"totable", t_totable}, {"clone", t_clone}, {"contiguous", t_contiguous},
+  {"equal", t_equal},
+  {"view", t_view}, {"reshape", t_reshape}, {"flatten", t_flatten}, {"t", t_t},
+  {"transpose", t_transpose}, {"permute", t_permute}, {"squeeze", t_squeeze},
+  {"unsqueeze", t_unsqueeze}, {"narrow", t_narrow}, {"expand", t_expand},
+  {"index_select", t_index_select}, {"gather", t_gather}, {"masked_fill", t_masked_fill},
+  {"add", t_add}, {"sub", t_sub}, {"mul", t_mul}, {"div", t_div}, {"pow", t_pow},
+  {"matmul", t_matmul},
+  {"exp", t_exp}, {"log", t_log}, {"sqrt", t_sqrt}, {"abs", t_abs}, {"neg", t_neg},
+  {"sign", t_sign}, {"relu", t_relu}, {"sigmoid", t_sigmoid}, {"tanh", t_tanh},
+  {"clamp", t_clamp},
+  {"sum", t_sum}, {"mean", t_mean}, {"var", t_var}, {"std", t_std},
+  {"max", t_max}, {"min", t_min}, {"argmax", t_argmax}, {"argmin", t_argmin},
+  {"eq", t_eq}, {"ne", t_ne}, {"lt", t_lt}, {"le", t_le}, {"gt", t_gt}, {"ge", t_ge},
+  {"fill_", t_fill_}, {"zero_", t_zero_}, {"copy_", t_copy_}, {"add_", t_add_},
+  {"sub_", t_sub_}, {"mul_", t_mul_}, {"div_", t_div_}, {"clamp_", t_clamp_},
+  {"uniform_", t_uniform_}, {"normal_", t_normal_},
+  {"softmax", t_softmax}, {"log_softmax", t_log_softmax},
+  {NULL, NULL}
+};
+
+static const luaL_Reg metamethods[] = {
+  {"__index", t_index}, {"__newindex", t_newindex}, {"__len", t_len},
+  {"__tostring", t_tostring}, {"__gc", t_gc}, {"__close", t_gc},
+  {"__add", t_add}, {"__sub", t_sub}, {"__mul", t_mul}, {"__div", t_div},
+  {"__pow", t_pow}, {"__unm", t_neg},
+  {NULL, NULL}
+};
+
+void lnn_tensor_createmeta(lua_State *L) {
+  if (!luaL_newmetatable(L, TENSOR_MT)) {
+    lua_pop(L, 1);
+    return;
+  }
+  lnn_setfuncs(L, metamethods);
+  lua_newtable(L);
+  lnn_setfuncs(L, methods);
+  lua_setfield(L, -2, "__methods");
+  lua_pop(L, 1);
+}

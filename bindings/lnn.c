@@ -1,0 +1,151 @@
+/* lnn.c -- helpers shared by the bindings: context, tensor userdata, arguments. */
+#include <limits.h>
+#include <math.h>
+#include <string.h>
+#include "lnn.h"
+
+#define CTX_MT "nn.Context"
+#define GC_STEP_BYTES (256 * 1024)
+
+static int ctx_gc(lua_State *L) {
+  nn_ctx **p = luaL_checkudata(L, 1, CTX_MT);
+  nn_ctx_free(*p);
+  *p = NULL;
+  return 0;
+}
+
+void lnn_pushctx(lua_State *L) {
+  if (lua_getfield(L, LUA_REGISTRYINDEX, CTX_MT) == LUA_TUSERDATA) return;
+  lua_pop(L, 1);
+  nn_ctx **p = lua_newuserdatauv(L, sizeof *p, 0);
+  *p = NULL;
+  luaL_newmetatable(L, CTX_MT);
+  lua_pushcfunction(L, ctx_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_setmetatable(L, -2);
+  if (!(*p = nn_ctx_new())) luaL_error(L, "nnlua: out of memory creating the context");
+  lua_pushvalue(L, -1);
+  lua_setfield(L, LUA_REGISTRYINDEX, CTX_MT);
+}
+
+void lnn_setfuncs(lua_State *L, const luaL_Reg *l) {
+  lnn_pushctx(L);
+  luaL_setfuncs(L, l, 1);
+}
+
+nn_tensor *lnn_totensor(lua_State *L, int arg) {
+  LTensor *u = luaL_testudata(L, arg, TENSOR_MT);
+  return u ? u->t : NULL;
+}
+
+nn_tensor *lnn_checktensor(lua_State *L, int arg) {
+  LTensor *u = luaL_checkudata(L, arg, TENSOR_MT);
+  if (!u->t) luaL_argerror(L, arg, "tensor has been freed");
+  return u->t;
+}
+
+LTensor *lnn_newtensor(lua_State *L) {
+  LTensor *u = lua_newuserdatauv(L, sizeof *u, 0);
+  u->t = NULL;
+  luaL_setmetatable(L, TENSOR_MT);
+  return u;
+}
+
+int lnn_error(lua_State *L) {
+  return luaL_error(L, "%s", getctx(L)->err);
+}
+
+void lnn_gcaccount(lua_State *L, nn_ctx *ctx) {
+  if (ctx->alloc_pending < GC_STEP_BYTES) return;
+  size_t kb = ctx->alloc_pending / 1024;
+  ctx->alloc_pending = 0;
+  lua_gc(L, LUA_GCSTEP, kb > INT_MAX / 2 ? INT_MAX / 2 : (int)kb);
+}
+
+int lnn_finish(lua_State *L, LTensor *u, nn_tensor *t) {
+  nn_ctx *ctx = getctx(L);
+  if (!t) return lnn_error(L);
+  u->t = t;
+  lnn_gcaccount(L, ctx);
+  return 1;
+}
+
+int lnn_pushtensor(lua_State *L, nn_tensor *t) {
+  if (!t) return lnn_error(L);
+  LTensor *u = lua_newuserdatauv(L, sizeof *u, 0);   /* may raise: then t leaks, rarely (out of memory) */
+  u->t = t;
+  luaL_setmetatable(L, TENSOR_MT);
+  lnn_gcaccount(L, getctx(L));
+  return 1;
+}
+
+int lnn_checkdim(lua_State *L, int arg, int ndim) {
+  lua_Integer d = luaL_checkinteger(L, arg);
+  int n = ndim > 0 ? ndim : 1;
+  if (d >= 1 && d <= n) return (int)d - 1;
+  if (d < 0 && d >= -n) return n + (int)d;
+  return luaL_argerror(L, arg, lua_pushfstring(L, "dim %d out of range for a %d-d tensor "
+                                               "(dims are 1-based)", (int)d, ndim));
+}
+
+int64_t lnn_checksize(lua_State *L, int arg) {
+  lua_Integer n = luaL_checkinteger(L, arg);
+  if (n < 0) luaL_argerror(L, arg, lua_pushfstring(L, "size must be >= 0, got %d", (int)n));
+  return n;
+}
+
+static int64_t shape_entry(lua_State *L, int arg, int allow_neg1) {
+  int isint;
+  lua_Integer n = lua_tointegerx(L, -1, &isint);
+  if (!isint || n < (allow_neg1 ? -1 : 0))
+    luaL_argerror(L, arg, lua_pushfstring(L, "sizes must be whole numbers >= 0%s, got %s",
+                                          allow_neg1 ? " (or -1)" : "", luaL_tolstring(L, -1, NULL)));
+  lua_pop(L, 1);
+  return n;
+}
+
+int lnn_checkshape(lua_State *L, int arg, int last, int64_t *shape, int allow_neg1) {
+  int n;
+  if (lua_istable(L, arg) && !luaL_testudata(L, arg, TENSOR_MT)) {
+    n = (int)luaL_len(L, arg);
+    if (n > NN_MAXDIM) luaL_argerror(L, arg, "more than 8 dims");
+    for (int i = 0; i < n; i++) {
+      lua_geti(L, arg, i + 1);
+      shape[i] = shape_entry(L, arg, allow_neg1);
+    }
+    return n;
+  }
+  n = last - arg + 1;
+  if (n > NN_MAXDIM) luaL_argerror(L, arg, "more than 8 dims");
+  for (int i = 0; i < n; i++) {
+    if (!lua_isnumber(L, arg + i)) luaL_typeerror(L, arg + i, "size (a number)");
+    lua_pushvalue(L, arg + i);
+    shape[i] = shape_entry(L, arg + i, allow_neg1);
+  }
+  return n < 0 ? 0 : n;
+}
+
+float lnn_checkfloat(lua_State *L, int arg) {
+  if (lua_isboolean(L, arg)) return lua_toboolean(L, arg) ? 1.0f : 0.0f;
+  return (float)luaL_checknumber(L, arg);
+}
+
+nn_rng *lnn_optgenerator(lua_State *L, int arg) {
+  if (lua_isnoneornil(L, arg)) return &getctx(L)->rng;
+  return &((LGenerator *)luaL_checkudata(L, arg, GENERATOR_MT))->rng;
+}
+
+void lnn_checkopts(lua_State *L, int arg, const char *fn, const char *const *keys) {
+  luaL_checktype(L, arg, LUA_TTABLE);
+  lua_pushnil(L);
+  while (lua_next(L, arg)) {
+    int known = 0;
+    if (lua_type(L, -2) == LUA_TSTRING)
+      for (const char *const *k = keys; *k && !known; k++) known = strcmp(*k, lua_tostring(L, -2)) == 0;
+    if (!known) {
+      lua_pushvalue(L, -2);
+      luaL_error(L, "%s: unknown option '%s'", fn, luaL_tolstring(L, -1, NULL));
+    }
+    lua_pop(L, 1);
+  }
+}

@@ -1,0 +1,41 @@
+/* lnn.h -- helpers shared by the bindings files: the context upvalue,
+ * tensor userdata, argument and option checking. */
+#ifndef NN_LNN_H
+#define NN_LNN_H
+
+#include <lua.h>
+#include <lauxlib.h>
+#include "nn/tensor.h"
+
+#define TENSOR_MT "nn.Tensor"
+#define GENERATOR_MT "nn.Generator"
+
+typedef struct LTensor { nn_tensor *t; } LTensor;     /* t NULL: not built yet, or freed */
+typedef struct LGenerator { nn_rng rng; } LGenerator;
+
+/* The nn_ctx of this Lua state: upvalue 1 of every binding. */
+#define getctx(L) (*(nn_ctx **)lua_touserdata(L, lua_upvalueindex(1)))
+
+void lnn_pushctx(lua_State *L);            /* pushes the state's context userdata, creating it once */
+void lnn_setfuncs(lua_State *L, const luaL_Reg *l);   /* luaL_setfuncs with the context as upvalue */
+
+nn_tensor *lnn_checktensor(lua_State *L, int arg);
+nn_tensor *lnn_totensor(lua_State *L, int arg);        /* NULL if not a tensor */
+LTensor *lnn_newtensor(lua_State *L);                   /* pushes an empty tensor userdata */
+/* Stores t in u (the userdata on top) and returns 1; if t is NULL raises ctx->err.
+ * Tells the garbage collector about storage allocated since the last call. */
+int lnn_finish(lua_State *L, LTensor *u, nn_tensor *t);
+int lnn_pushtensor(lua_State *L, nn_tensor *t);          /* takes the reference; NULL raises ctx->err */
+void lnn_gcaccount(lua_State *L, nn_ctx *ctx);
+int lnn_error(lua_State *L);                            /* raises ctx->err */
+
+int lnn_checkdim(lua_State *L, int arg, int ndim);      /* 1-based (or negative from the end) -> 0-based */
+int64_t lnn_checksize(lua_State *L, int arg);           /* a whole number >= 0 */
+/* Sizes given as arguments arg..last (2, 3) or as one table {2, 3} at arg. Returns ndim. */
+int lnn_checkshape(lua_State *L, int arg, int last, int64_t *shape, int allow_neg1);
+float lnn_checkfloat(lua_State *L, int arg);
+nn_rng *lnn_optgenerator(lua_State *L, int arg);        /* a Generator at arg, or the default */
+/* Checks that the table at arg has only the given keys; raises "fn: unknown option 'k'". */
+void lnn_checkopts(lua_State *L, int arg, const char *fn, const char *const *keys);
+
+#endif

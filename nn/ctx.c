@@ -1,0 +1,33 @@
+/* ctx.c -- the per-state core context and the one OpenMP thread pool. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <omp.h>
+#include "ctx.h"
+#include "gemm.h"
+#include "rng.h"
+
+nn_ctx *nn_ctx_new(void) {
+  nn_ctx *ctx = calloc(1, sizeof *ctx);
+  if (!ctx) return NULL;
+  nn_rng_seed(&ctx->rng, 0);
+  ctx->grad_enabled = 1;
+  return ctx;
+}
+
+void nn_ctx_free(nn_ctx *ctx) {
+  if (!ctx) return;
+  nn_gemm_cache_free(ctx->gemm);
+  free(ctx);
+}
+
+int nn_seterr(nn_ctx *ctx, int code, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(ctx->err, sizeof ctx->err, fmt, ap);
+  va_end(ap);
+  return code;
+}
+
+void nn_set_num_threads(int n) { omp_set_num_threads(n < 1 ? 1 : n); }
+int nn_get_num_threads(void) { return omp_get_max_threads(); }

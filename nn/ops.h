@@ -1,0 +1,54 @@
+/* ops.h -- tensor operations: elementwise with PyTorch broadcasting,
+ * reductions, indexing, matmul, softmax. Dims are 0-based here.
+ * Functions returning nn_tensor * return a NEW reference or NULL (ctx->err set);
+ * functions returning int give 0 or a negative NN_E* code. In-place ops
+ * (suffix _) write into their first argument. None of these record autograd:
+ * autograd.c wraps them. */
+#ifndef NN_OPS_H
+#define NN_OPS_H
+
+#include "tensor.h"
+
+enum nn_binop { NN_ADD, NN_SUB, NN_MUL, NN_DIV, NN_POW, NN_MAXIMUM, NN_MINIMUM,
+                NN_EQ, NN_NE, NN_LT, NN_LE, NN_GT, NN_GE };
+enum nn_unop { NN_NEG, NN_EXP, NN_LOG, NN_SQRT, NN_ABS, NN_SIGN, NN_RELU,
+               NN_SIGMOID, NN_TANH };
+enum nn_redop { NN_SUM, NN_MEAN, NN_MAX, NN_MIN, NN_VAR };
+
+/* broadcast shapes as PyTorch; returns 0 or NN_EARG ("shapes [..] and [..] cannot broadcast") */
+int nn_broadcast_shape(nn_ctx *ctx, const char *fn, const nn_tensor *a, const nn_tensor *b,
+                       int *ndim, int64_t *shape);
+
+nn_tensor *nn_binary(nn_ctx *ctx, enum nn_binop op, const nn_tensor *a, const nn_tensor *b); /* a op b */
+nn_tensor *nn_binary_scalar(nn_ctx *ctx, enum nn_binop op, const nn_tensor *a, float s, int s_left); /* a op s, or s op a */
+int nn_binary_(nn_ctx *ctx, enum nn_binop op, nn_tensor *a, const nn_tensor *b);   /* a = a op b; b broadcasts to a */
+int nn_binary_scalar_(nn_ctx *ctx, enum nn_binop op, nn_tensor *a, float s);        /* a = a op s */
+int nn_axpy_(nn_ctx *ctx, nn_tensor *a, float alpha, const nn_tensor *b);          /* a += alpha * b */
+nn_tensor *nn_unary(nn_ctx *ctx, enum nn_unop op, const nn_tensor *a);
+nn_tensor *nn_clamp(nn_ctx *ctx, const nn_tensor *a, float lo, float hi);          /* NAN bound: none */
+int nn_clamp_(nn_ctx *ctx, nn_tensor *a, float lo, float hi);
+
+int nn_fill_(nn_ctx *ctx, nn_tensor *a, float v);
+int nn_copy_(nn_ctx *ctx, nn_tensor *dst, const nn_tensor *src);                  /* src broadcasts to dst */
+int nn_uniform_(nn_ctx *ctx, nn_rng *r, nn_tensor *a, float lo, float hi);
+int nn_normal_(nn_ctx *ctx, nn_rng *r, nn_tensor *a, float mean, float std);
+
+/* reductions; dim < 0 reduces everything to a 0-d tensor. correction: var's divisor is n - correction. */
+nn_tensor *nn_reduce(nn_ctx *ctx, enum nn_redop op, const nn_tensor *a, int dim, int keepdim, int correction);
+/* max/min along dim: values and 0-based... no: 1-based indices (float), first occurrence */
+int nn_reduce_arg(nn_ctx *ctx, enum nn_redop op, const nn_tensor *a, int dim, int keepdim,
+                  nn_tensor **values, nn_tensor **indices);   /* dim < 0: over all, flat 1-based index */
+double nn_sum_all(const nn_tensor *a);   /* deterministic blocked sum (same bits for any thread count) */
+int nn_equal(const nn_tensor *a, const nn_tensor *b);            /* same shape and values */
+int nn_allclose(nn_ctx *ctx, const nn_tensor *a, const nn_tensor *b, double rtol, double atol, int *result);
+
+/* indexing (indices are 1-based floats in idx) */
+nn_tensor *nn_index_select(nn_ctx *ctx, const nn_tensor *a, int dim, const nn_tensor *idx);
+nn_tensor *nn_gather(nn_ctx *ctx, const nn_tensor *a, int dim, const nn_tensor *idx);
+nn_tensor *nn_masked_fill(nn_ctx *ctx, const nn_tensor *a, const nn_tensor *mask, float v);
+
+/* matmul with torch.matmul's rules: 1-d/2-d/batched with broadcast batch dims */
+nn_tensor *nn_matmul(nn_ctx *ctx, const nn_tensor *a, const nn_tensor *b);
+nn_tensor *nn_softmax(nn_ctx *ctx, const nn_tensor *a, int dim, int take_log);  /* take_log: log_softmax */
+
+#endif

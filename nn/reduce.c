@@ -1,0 +1,274 @@
+/* reduce.c -- sums, means, variances, max/min with indices, softmax.
+ *
+ * Determinism: a tensor is reduced as [outer, len, inner] (len: the reduced
+ * dim). Every output is accumulated in double in a fixed order that depends
+ * on the shape only; threads split whole outputs (or, for one long row,
+ * fixed-size blocks combined in order), so results are bit-identical for any
+ * thread count. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "ops.h"
+#include "iter.h"
+
+#define BLOCK 4096   /* elements per partial sum of a long row */
+
+static int norm_dim(nn_ctx *ctx, const char *fn, int dim, const nn_tensor *a) {
+  if (dim >= 0 && dim < (a->ndim ? a->ndim : 1)) return 0;
+  return nn_seterr(ctx, NN_EARG, "%s: dim %d out of range for a %d-d tensor", fn, dim + 1, a->ndim);
+}
+
+static double sum_block(const float *x, int64_t n) {
+  double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    s0 += x[i]; s1 += x[i + 1]; s2 += x[i + 2]; s3 += x[i + 3];
+  }
+  for (; i < n; i++) s0 += x[i];
+  return (s0 + s1) + (s2 + s3);
+}
+
+/* Sum of a contiguous row in fixed blocks, combined in order. */
+static double sum_row(const float *x, int64_t n, int parallel) {
+  int64_t nb = (n + BLOCK - 1) / BLOCK;
+  if (nb <= 1) return sum_block(x, n);
+  double stackbuf[64], *part = nb <= 64 ? stackbuf : malloc((size_t)nb * sizeof(double));
+  if (!part) {                                /* same blocks, one at a time */
+    double s = 0;
+    for (int64_t b = 0; b < nb; b++) s += sum_block(x + b * BLOCK, b == nb - 1 ? n - b * BLOCK : BLOCK);
+    return s;
+  }
+#pragma omp parallel for schedule(static) if (parallel && n >= NN_PAR_MIN)
+  for (int64_t b = 0; b < nb; b++)
+    part[b] = sum_block(x + b * BLOCK, b == nb - 1 ? n - b * BLOCK : BLOCK);
+  double s = 0;
+  for (int64_t b = 0; b < nb; b++) s += part[b];
+  if (part != stackbuf) free(part);
+  return s;
+}
+
+double nn_sum_all(const nn_tensor *a) {
+  if (nn_tensor_is_contiguous(a)) return sum_row(nn_tensor_data(a), nn_tensor_numel(a), 1);
+  nn_ctx tmp = {0};
+  nn_tensor *c = nn_tensor_clone(&tmp, a);
+  double s = c ? sum_row(nn_tensor_data(c), nn_tensor_numel(c), 1) : NAN;
+  nn_tensor_free(c);
+  return s;
+}
+
+/* a contiguous copy (or a itself) with outer/len/inner sizes for reducing dim */
+static nn_tensor *as_oli(nn_ctx *ctx, const nn_tensor *a, int dim, int64_t *outer, int64_t *len,
+                         int64_t *inner) {
+  *outer = *inner = 1;
+  *len = a->ndim ? a->shape[dim] : 1;
+  for (int i = 0; i < dim; i++) *outer *= a->shape[i];
+  for (int i = dim + 1; i < a->ndim; i++) *inner *= a->shape[i];
+  return nn_tensor_contiguous(ctx, (nn_tensor *)a);
+}
+
+static nn_tensor *reduced_out(nn_ctx *ctx, const nn_tensor *a, int dim, int keepdim) {
+  int64_t shape[NN_MAXDIM];
+  int nd = 0;
+  for (int i = 0; i < a->ndim; i++) {
+    if (i != dim) shape[nd++] = a->shape[i];
+    else if (keepdim) shape[nd++] = 1;
+  }
+  return nn_tensor_empty(ctx, nd, shape);
+}
+
+/* out[o, j] = sum over l of x[o, l, j] (or the mean / variance) */
+static void reduce_oli(enum nn_redop op, const float *x, float *out, int64_t outer, int64_t len,
+                       int64_t inner, int correction) {
+  double denom = op == NN_MEAN ? (double)len : op == NN_VAR ? (double)(len - correction) : 1.0;
+  int par = outer * len * inner >= NN_PAR_MIN;
+  if (inner == 1) {
+#pragma omp parallel for schedule(static) if (par && outer > 1)
+    for (int64_t o = 0; o < outer; o++) {
+      const float *r = x + o * len;
+      double s = sum_row(r, len, outer == 1);
+      if (op == NN_VAR) {
+        double m = s / (double)len, q = 0;
+        for (int64_t l = 0; l < len; l++) q += ((double)r[l] - m) * ((double)r[l] - m);
+        s = q;
+      }
+      out[o] = (float)(s / denom);
+    }
+    return;
+  }
+#pragma omp parallel for schedule(static) if (par)
+  for (int64_t o = 0; o < outer; o++) {
+    double acc[256], mean[256];
+    for (int64_t j0 = 0; j0 < inner; j0 += 256) {
+      int64_t nj = inner - j0 < 256 ? inner - j0 : 256;
+      const float *base = x + o * len * inner + j0;
+      memset(acc, 0, sizeof acc);
+      for (int64_t l = 0; l < len; l++)
+        for (int64_t j = 0; j < nj; j++) acc[j] += base[l * inner + j];
+      if (op == NN_VAR) {
+        for (int64_t j = 0; j < nj; j++) mean[j] = acc[j] / (double)len, acc[j] = 0;
+        for (int64_t l = 0; l < len; l++)
+          for (int64_t j = 0; j < nj; j++) {
+            double d = base[l * inner + j] - mean[j];
+            acc[j] += d * d;
+          }
+      }
+      for (int64_t j = 0; j < nj; j++) out[o * inner + j0 + j] = (float)(acc[j] / denom);
+    }
+  }
+}
+
+static const char *redop_name(enum nn_redop op) {
+  static const char *names[] = {"sum", "mean", "max", "min", "var"};
+  return names[op];
+}
+
+nn_tensor *nn_reduce(nn_ctx *ctx, enum nn_redop op, const nn_tensor *a, int dim, int keepdim,
+                     int correction) {
+  if (op == NN_MAX || op == NN_MIN) {
+    nn_tensor *v = NULL, *ix = NULL;
+    nn_reduce_arg(ctx, op, a, dim, keepdim, &v, &ix);
+    nn_tensor_free(ix);
+    return v;
+  }
+  nn_tensor *flat = NULL;
+  if (dim < 0) {                                    /* everything: view as one row */
+    flat = nn_tensor_reshape(ctx, a, 1, (int64_t[]){nn_tensor_numel(a)});
+    if (!flat) return NULL;
+    a = flat;
+    dim = 0;
+  } else if (norm_dim(ctx, redop_name(op), dim, a)) {
+    return NULL;
+  }
+  int64_t outer, len, inner;
+  nn_tensor *c = as_oli(ctx, a, dim, &outer, &len, &inner);
+  nn_tensor *out = c ? (flat ? nn_tensor_empty(ctx, 0, NULL) : reduced_out(ctx, a, dim, keepdim)) : NULL;
+  if (out) reduce_oli(op, nn_tensor_data(c), nn_tensor_data(out), outer, len, inner, correction);
+  nn_tensor_free(c);
+  nn_tensor_free(flat);
+  return out;
+}
+
+/* index of the max (or min) of n values at stride st; NaN wins, first occurrence */
+static int64_t arg_row(enum nn_redop op, const float *x, int64_t n, int64_t st) {
+  int64_t best = 0;
+  float bv = x[0];
+  if (bv != bv) return 0;
+  for (int64_t l = 1; l < n; l++) {
+    float v = x[l * st];
+    if (v != v) return l;
+    if (op == NN_MAX ? v > bv : v < bv) bv = v, best = l;
+  }
+  return best;
+}
+
+int nn_reduce_arg(nn_ctx *ctx, enum nn_redop op, const nn_tensor *a, int dim, int keepdim,
+                  nn_tensor **values, nn_tensor **indices) {
+  const char *fn = op == NN_MAX ? "max" : "min";
+  *values = *indices = NULL;
+  if (nn_tensor_numel(a) == 0)
+    return nn_seterr(ctx, NN_EARG, "%s: cannot reduce an empty tensor", fn);
+  nn_tensor *flat = NULL;
+  if (dim < 0) {
+    flat = nn_tensor_reshape(ctx, a, 1, (int64_t[]){nn_tensor_numel(a)});
+    if (!flat) return NN_ENOMEM;
+    a = flat;
+    dim = 0;
+  } else if (norm_dim(ctx, fn, dim, a)) {
+    return NN_EARG;
+  }
+  int64_t outer, len, inner;
+  nn_tensor *c = as_oli(ctx, a, dim, &outer, &len, &inner);
+  if (c) {
+    *values = flat ? nn_tensor_empty(ctx, 0, NULL) : reduced_out(ctx, a, dim, keepdim);
+    *indices = flat ? nn_tensor_empty(ctx, 0, NULL) : reduced_out(ctx, a, dim, keepdim);
+  }
+  int ok = c && *values && *indices;
+  if (ok) {
+    const float *x = nn_tensor_data(c);
+    float *v = nn_tensor_data(*values), *ix = nn_tensor_data(*indices);
+    for (int64_t o = 0; o < outer; o++)
+      for (int64_t j = 0; j < inner; j++) {
+        const float *r = x + o * len * inner + j;
+        int64_t k = arg_row(op, r, len, inner);
+        v[o * inner + j] = r[k * inner];
+        ix[o * inner + j] = (float)(k + 1);
+      }
+  } else {
+    nn_tensor_free(*values);
+    nn_tensor_free(*indices);
+    *values = *indices = NULL;
+  }
+  nn_tensor_free(c);
+  nn_tensor_free(flat);
+  return ok ? 0 : NN_ENOMEM;
+}
+
+int nn_equal(const nn_tensor *a, const nn_tensor *b) {
+  if (a->ndim != b->ndim) return 0;
+  for (int i = 0; i < a->ndim; i++)
+    if (a->shape[i] != b->shape[i]) return 0;
+  nn_ctx tmp = {0};
+  nn_tensor *eq = nn_binary(&tmp, NN_EQ, a, b);
+  if (!eq) return 0;
+  int64_t n = nn_tensor_numel(eq);
+  const float *d = nn_tensor_data(eq);
+  int same = 1;
+  for (int64_t i = 0; same && i < n; i++) same = d[i] != 0;
+  nn_tensor_free(eq);
+  return same;
+}
+
+int nn_allclose(nn_ctx *ctx, const nn_tensor *a, const nn_tensor *b, double rtol, double atol,
+                int *result) {
+  int nd;
+  int64_t shape[NN_MAXDIM];
+  if (nn_broadcast_shape(ctx, "allclose", a, b, &nd, shape)) return NN_EARG;
+  nn_tensor *ea = nn_tensor_expand(ctx, a, nd, shape);
+  nn_tensor *eb = ea ? nn_tensor_expand(ctx, b, nd, shape) : NULL;
+  nn_tensor *ca = eb ? nn_tensor_contiguous(ctx, ea) : NULL;
+  nn_tensor *cb = ca ? nn_tensor_contiguous(ctx, eb) : NULL;
+  if (cb) {
+    const float *x = nn_tensor_data(ca), *y = nn_tensor_data(cb);
+    int close = 1;
+    for (int64_t i = 0, n = nn_tensor_numel(ca); close && i < n; i++) {
+      double u = x[i], v = y[i];
+      close = u == v || fabs(u - v) <= atol + rtol * fabs(v);   /* equal infinities pass, NaN fails */
+    }
+    *result = close;
+  }
+  nn_tensor_free(ea); nn_tensor_free(eb); nn_tensor_free(ca); nn_tensor_free(cb);
+  return cb ? 0 : NN_ENOMEM;
+}
+
+/* softmax / log_softmax along dim, with the max subtracted for stability */
+nn_tensor *nn_softmax(nn_ctx *ctx, const nn_tensor *a, int dim, int take_log) {
+  const char *fn = take_log ? "log_softmax" : "softmax";
+  if (norm_dim(ctx, fn, dim, a)) return NULL;
+  int64_t outer, len, inner;
+  nn_tensor *c = as_oli(ctx, a, dim, &outer, &len, &inner);
+  nn_tensor *out = c ? nn_tensor_empty(ctx, a->ndim, a->shape) : NULL;
+  if (!out) {
+    nn_tensor_free(c);
+    return NULL;
+  }
+  const float *x = nn_tensor_data(c);
+  float *y = nn_tensor_data(out);
+#pragma omp parallel for schedule(static) if (outer * len * inner >= NN_PAR_MIN)
+  for (int64_t o = 0; o < outer; o++)
+    for (int64_t j = 0; j < inner; j++) {
+      const float *r = x + o * len * inner + j;
+      float *w = y + o * len * inner + j;
+      float m = -INFINITY;
+      for (int64_t l = 0; l < len; l++) m = r[l * inner] > m ? r[l * inner] : m;
+      if (m == -INFINITY) m = 0;            /* all -inf: exp gives 0s, as PyTorch (NaN after division) */
+      double s = 0;
+      for (int64_t l = 0; l < len; l++) s += exp((double)(r[l * inner] - m));
+      float lse = (float)log(s);
+      for (int64_t l = 0; l < len; l++) {
+        float z = r[l * inner] - m;
+        w[l * inner] = take_log ? z - lse : (float)(exp((double)z) / s);
+      }
+    }
+  nn_tensor_free(c);
+  return out;
+}

@@ -1,0 +1,87 @@
+/* tensor.h -- float32 strided tensors over refcounted storage.
+ *
+ * A tensor is a view: storage + offset + shape + strides (in elements). Views
+ * share storage (nn_storage.rc counts the tensors that use it); a tensor itself
+ * is refcounted too (nn_tensor.rc), because Lua userdata, autograd tape nodes
+ * and .grad fields may all hold one. Every function that returns a tensor
+ * returns a NEW reference (release with nn_tensor_free) or NULL with ctx->err
+ * set. Dimensions here are 0-based; the bindings convert from Lua's 1-based.
+ */
+#ifndef NN_TENSOR_H
+#define NN_TENSOR_H
+
+#include "ctx.h"
+
+#define NN_MAXDIM 8
+
+typedef struct nn_storage {
+  float *data;
+  size_t n;         /* elements */
+  int rc;           /* tensors that share it */
+} nn_storage;
+
+typedef struct nn_node nn_node;       /* autograd tape node (autograd.h, next issue) */
+
+typedef struct nn_tensor {
+  nn_storage *s;
+  size_t off;                         /* first element, in elements */
+  int ndim;                           /* 0 for a scalar */
+  int64_t shape[NN_MAXDIM];
+  int64_t stride[NN_MAXDIM];
+  int rc;                             /* references to this struct */
+  /* autograd (filled in by autograd.c) */
+  int requires_grad;
+  struct nn_tensor *grad;             /* accumulated gradient, or NULL (owned reference) */
+  nn_node *node;                      /* op that produced it, or NULL for leaves (owned) */
+} nn_tensor;
+
+/* ---- lifetime ---- */
+nn_tensor *nn_tensor_empty(nn_ctx *ctx, int ndim, const int64_t *shape);   /* uninitialised, contiguous */
+nn_tensor *nn_tensor_zeros(nn_ctx *ctx, int ndim, const int64_t *shape);
+nn_tensor *nn_tensor_full(nn_ctx *ctx, int ndim, const int64_t *shape, float v);
+nn_tensor *nn_tensor_retain(nn_tensor *t);        /* rc++; returns t */
+void nn_tensor_free(nn_tensor *t);                /* rc--; frees at 0; NULL is fine */
+nn_tensor *nn_tensor_view_of(nn_ctx *ctx, const nn_tensor *t, int ndim,
+                             const int64_t *shape, const int64_t *stride, size_t off);
+                                                  /* new tensor on t's storage */
+
+/* ---- inspection ---- */
+static inline float *nn_tensor_data(const nn_tensor *t) { return t->s->data + t->off; }
+int64_t nn_tensor_numel(const nn_tensor *t);
+int nn_tensor_is_contiguous(const nn_tensor *t);
+const char *nn_shape_str(const nn_tensor *t, char *buf, size_t len);   /* "[2, 3]" */
+const char *nn_dims_str(int ndim, const int64_t *shape, char *buf, size_t len);
+float nn_tensor_get(const nn_tensor *t, const int64_t *idx);          /* idx 0-based, in range */
+
+/* ---- creation ---- */
+nn_tensor *nn_tensor_eye(nn_ctx *ctx, int64_t n, int64_t m);
+nn_tensor *nn_tensor_arange(nn_ctx *ctx, double start, double stop, double step);
+nn_tensor *nn_tensor_linspace(nn_ctx *ctx, double start, double stop, int64_t n);
+nn_tensor *nn_tensor_rand(nn_ctx *ctx, nn_rng *r, int ndim, const int64_t *shape);
+nn_tensor *nn_tensor_randn(nn_ctx *ctx, nn_rng *r, int ndim, const int64_t *shape);
+nn_tensor *nn_tensor_randperm(nn_ctx *ctx, nn_rng *r, int64_t n);   /* values 1..n */
+nn_tensor *nn_tensor_cat(nn_ctx *ctx, nn_tensor *const *ts, int n, int dim);
+nn_tensor *nn_tensor_stack(nn_ctx *ctx, nn_tensor *const *ts, int n, int dim);
+
+/* ---- views (share storage) ---- */
+nn_tensor *nn_tensor_view(nn_ctx *ctx, const nn_tensor *t, int ndim, const int64_t *shape);  /* -1 infers one dim */
+nn_tensor *nn_tensor_reshape(nn_ctx *ctx, const nn_tensor *t, int ndim, const int64_t *shape); /* view if possible, else copy */
+nn_tensor *nn_tensor_flatten(nn_ctx *ctx, const nn_tensor *t, int start, int end);
+nn_tensor *nn_tensor_transpose(nn_ctx *ctx, const nn_tensor *t, int d1, int d2);
+nn_tensor *nn_tensor_permute(nn_ctx *ctx, const nn_tensor *t, const int *perm);
+nn_tensor *nn_tensor_squeeze(nn_ctx *ctx, const nn_tensor *t, int dim);      /* dim -1: all size-1 dims */
+nn_tensor *nn_tensor_unsqueeze(nn_ctx *ctx, const nn_tensor *t, int dim);
+nn_tensor *nn_tensor_narrow(nn_ctx *ctx, const nn_tensor *t, int dim, int64_t start, int64_t len);
+nn_tensor *nn_tensor_select(nn_ctx *ctx, const nn_tensor *t, int dim, int64_t i);  /* drops dim */
+nn_tensor *nn_tensor_expand(nn_ctx *ctx, const nn_tensor *t, int ndim, const int64_t *shape); /* -1 keeps */
+nn_tensor *nn_tensor_contiguous(nn_ctx *ctx, nn_tensor *t);  /* t itself retained if contiguous */
+nn_tensor *nn_tensor_clone(nn_ctx *ctx, const nn_tensor *t);
+
+/* ---- printing (print.c) ---- */
+/* PyTorch-style printout: "tensor([[1., 2.],\n        [3., 4.]])" with
+ * PyTorch's number formatting, column alignment and "..." summarisation
+ * (over 1000 elements: first and last 3 per dim). Returns a malloc'd string
+ * (free with free()) or NULL on allocation failure. */
+char *nn_tensor_format(const nn_tensor *t);
+
+#endif

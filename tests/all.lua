@@ -1,0 +1,99 @@
+-- tests/all.lua -- the Lua test runner: nnlua tests/all.lua tests/lua/test_*.lua [-k filter]
+--
+-- Each test file calls the globals defined here:
+--   test(name, fn)                 a test; any error fails it
+--   expect_error(fn, substring)    fn must raise an error whose message contains substring
+--   check_close(a, b, tol, what)   numbers or tensors equal within tol (max abs difference)
+--   check_eq(a, b, what)           a == b
+-- Prints "lua: N passed, N failed" at the end; exits 1 on any failure.
+local passed, failed = 0, 0
+local filter
+
+local function fmt(v)
+  if type(v) == "string" then return string.format("%q", v) end
+  return tostring(v)
+end
+
+function check_eq(a, b, what)
+  if a ~= b then
+    error(string.format("%sexpected %s, got %s", what and (what .. ": ") or "", fmt(b), fmt(a)), 2)
+  end
+end
+
+local function maxdiff(a, b)
+  if type(a) == "number" and type(b) == "number" then
+    if a == b then return 0 end
+    return math.abs(a - b)
+  end
+  if type(a) == "table" then a = tensor.new(a) end
+  if type(b) == "table" then b = tensor.new(b) end
+  if type(a) == "number" then a = tensor.new(a) end
+  if type(b) == "number" then b = tensor.new(b) end
+  local sa, sb = table.concat(a.shape, ", "), table.concat(b.shape, ", ")
+  if sa ~= sb then error(string.format("shapes [%s] and [%s] differ", sa, sb), 3) end
+  if a:numel() == 0 then return 0 end
+  local d = (a - b):abs():max():item()
+  -- equal infinities subtract to NaN: count them as equal
+  if d ~= d then
+    local same = a:eq(b):sum():item() + ((a:ne(a)):mul(b:ne(b))):sum():item()
+    local bad = a:numel() - same
+    local finite = (a - b):abs():masked_fill(a:eq(b), 0)
+    d = finite:max():item()
+    if bad == 0 then return 0 end
+  end
+  return d
+end
+
+function check_close(a, b, tol, what)
+  tol = tol or 1e-6
+  local d = maxdiff(a, b)
+  if not (d <= tol) then
+    error(string.format("%slargest difference %.9g exceeds %g", what and (what .. ": ") or "", d, tol), 2)
+  end
+end
+
+function expect_error(fn, substring)
+  local ok, err = pcall(fn)
+  if ok then error("expected an error containing " .. fmt(substring) .. ", got none", 2) end
+  err = tostring(err)
+  if substring and not err:find(substring, 1, true) then
+    error("expected an error containing " .. fmt(substring) .. ", got " .. fmt(err), 2)
+  end
+  return err
+end
+
+local current_file
+function test(name, fn)
+  local full = current_file .. ": " .. name
+  if filter and not full:find(filter, 1, true) then return end
+  local ok, err = xpcall(fn, debug.traceback)
+  if ok then
+    passed = passed + 1
+  else
+    failed = failed + 1
+    io.stderr:write("FAIL ", full, "\n  ", tostring(err):gsub("\n", "\n  "), "\n")
+  end
+end
+
+local files = {}
+local i = 1
+while arg[i] do
+  if arg[i] == "-k" then filter = arg[i + 1]; i = i + 1 else files[#files + 1] = arg[i] end
+  i = i + 1
+end
+for _, f in ipairs(files) do
+  current_file = f:match("([^/]+)%.lua$") or f
+  local chunk, err = loadfile(f)
+  if not chunk then
+    failed = failed + 1
+    io.stderr:write("FAIL ", f, ": ", err, "\n")
+  else
+    local ok, e = xpcall(chunk, debug.traceback)
+    if not ok then
+      failed = failed + 1
+      io.stderr:write("FAIL ", f, " (top level): ", tostring(e), "\n")
+    end
+  end
+end
+print(string.format("lua: %d passed, %d failed", passed, failed))
+os.exit(failed == 0 and 0 or 1)
