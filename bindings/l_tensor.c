@@ -298,34 +298,50 @@ static int arith(lua_State *L, enum nn_binop op) {
   return lnn_finish(L, u, nn_binary_scalar(ctx, op, a ? a : b, s, a == NULL));
 }
 
-static int t_add(lua_State *L) {
-  if (!lua_isnoneornil(L, 3)) {            /* x:add(y, alpha) = x + alpha * y */
-    nn_tensor *a = lnn_checktensor(L, 1), *b = lnn_checktensor(L, 2);
-    float alpha = lnn_checkfloat(L, 3);
-    LTensor *u = lnn_newtensor(L);
-    nn_ctx *ctx = getctx(L);
-    int nd;
-    int64_t shape[NN_MAXDIM];
-    if (nn_broadcast_shape(ctx, "add", a, b, &nd, shape)) return lnn_error(L);
-    nn_tensor *out = nn_tensor_empty(ctx, nd, shape);
-    if (out && (nn_copy_(ctx, out, a) || nn_axpy_(ctx, out, alpha, b))) {
-      nn_tensor_free(out);
-      out = NULL;
-    }
-    return lnn_finish(L, u, out);
-  }
-  return arith(L, NN_ADD);
+/* methods take no argument after the operand (a typo must not pass) */
+static int arith_method(lua_State *L, enum nn_binop op) {
+  if (!lua_isnoneornil(L, 3)) luaL_argerror(L, 3, "unexpected argument");
+  return arith(L, op);
 }
+
+/* x:add(y, alpha) = x + alpha * y and x:sub(y, alpha) = x - alpha * y, as in PyTorch */
+static int add_alpha(lua_State *L, float sign) {
+  nn_tensor *a = lnn_checktensor(L, 1), *b = lnn_totensor(L, 2);
+  float alpha = sign * lnn_checkfloat(L, 3);
+  nn_ctx *ctx = getctx(L);
+  if (!b) {
+    float s = lnn_checkfloat(L, 2);
+    LTensor *u = lnn_newtensor(L);
+    return lnn_finish(L, u, nn_binary_scalar(ctx, NN_ADD, a, alpha * s, 0));
+  }
+  int nd;
+  int64_t shape[NN_MAXDIM];
+  if (nn_broadcast_shape(ctx, sign > 0 ? "add" : "sub", a, b, &nd, shape)) return lnn_error(L);
+  LTensor *u = lnn_newtensor(L);
+  nn_tensor *out = nn_tensor_empty(ctx, nd, shape);
+  if (out && (nn_copy_(ctx, out, a) || nn_axpy_(ctx, out, alpha, b))) {
+    nn_tensor_free(out);
+    out = NULL;
+  }
+  return lnn_finish(L, u, out);
+}
+
+static int m_add(lua_State *L) { return lua_isnoneornil(L, 3) ? arith_method(L, NN_ADD) : add_alpha(L, 1); }
+static int m_sub(lua_State *L) { return lua_isnoneornil(L, 3) ? arith_method(L, NN_SUB) : add_alpha(L, -1); }
+static int t_add(lua_State *L) { return arith(L, NN_ADD); }
 static int t_sub(lua_State *L) { return arith(L, NN_SUB); }
 static int t_mul(lua_State *L) { return arith(L, NN_MUL); }
 static int t_div(lua_State *L) { return arith(L, NN_DIV); }
 static int t_pow(lua_State *L) { return arith(L, NN_POW); }
-static int t_eq(lua_State *L) { return arith(L, NN_EQ); }
-static int t_ne(lua_State *L) { return arith(L, NN_NE); }
-static int t_lt(lua_State *L) { return arith(L, NN_LT); }
-static int t_le(lua_State *L) { return arith(L, NN_LE); }
-static int t_gt(lua_State *L) { return arith(L, NN_GT); }
-static int t_ge(lua_State *L) { return arith(L, NN_GE); }
+static int m_mul(lua_State *L) { return arith_method(L, NN_MUL); }
+static int m_div(lua_State *L) { return arith_method(L, NN_DIV); }
+static int m_pow(lua_State *L) { return arith_method(L, NN_POW); }
+static int t_eq(lua_State *L) { return arith_method(L, NN_EQ); }
+static int t_ne(lua_State *L) { return arith_method(L, NN_NE); }
+static int t_lt(lua_State *L) { return arith_method(L, NN_LT); }
+static int t_le(lua_State *L) { return arith_method(L, NN_LE); }
+static int t_gt(lua_State *L) { return arith_method(L, NN_GT); }
+static int t_ge(lua_State *L) { return arith_method(L, NN_GE); }
 
 static int t_matmul(lua_State *L) {
   nn_tensor *a = lnn_checktensor(L, 1), *b = lnn_checktensor(L, 2);
@@ -508,7 +524,7 @@ static const luaL_Reg methods[] = {
   {"transpose", t_transpose}, {"permute", t_permute}, {"squeeze", t_squeeze},
   {"unsqueeze", t_unsqueeze}, {"narrow", t_narrow}, {"expand", t_expand},
   {"index_select", t_index_select}, {"gather", t_gather}, {"masked_fill", t_masked_fill},
-  {"add", t_add}, {"sub", t_sub}, {"mul", t_mul}, {"div", t_div}, {"pow", t_pow},
+  {"add", m_add}, {"sub", m_sub}, {"mul", m_mul}, {"div", m_div}, {"pow", m_pow},
   {"matmul", t_matmul},
   {"exp", t_exp}, {"log", t_log}, {"sqrt", t_sqrt}, {"abs", t_abs}, {"neg", t_neg},
   {"sign", t_sign}, {"relu", t_relu}, {"sigmoid", t_sigmoid}, {"tanh", t_tanh},
