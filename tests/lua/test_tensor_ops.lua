@@ -40,7 +40,7 @@ test("scalar arithmetic both ways", function()
   check_close(tensor.new{{1, 2}}:add(tensor.new{{1}, {2}}, 2), {{3, 4}, {5, 6}})
   check_close(a:sub(a, 2), {-1, -2, -4})
   check_close(a:add(1, 3), {4, 5, 7})
-  expect_error(function() a:mul(a, 2) end, "bad argument #3 to 'mul' (unexpected argument)")
+  expect_error(function() a:mul(a, 2) end, "bad argument #2 to 'mul' (unexpected argument)")
   expect_error(function() a:eq(a, 1) end, "unexpected argument")
 end)
 
