@@ -4,7 +4,8 @@
 #include <string.h>
 #include "lnn.h"
 
-#define CTX_MT "nn.Context"
+#define CTX_MT "nn.Context"       /* the metatable */
+#define CTX_KEY "nnlua.context"  /* the registry slot of the one context userdata */
 #define GC_STEP_BYTES (256 * 1024)
 
 static int ctx_gc(lua_State *L) {
@@ -15,7 +16,7 @@ static int ctx_gc(lua_State *L) {
 }
 
 void lnn_pushctx(lua_State *L) {
-  if (lua_getfield(L, LUA_REGISTRYINDEX, CTX_MT) == LUA_TUSERDATA) return;
+  if (lua_getfield(L, LUA_REGISTRYINDEX, CTX_KEY) == LUA_TUSERDATA) return;
   lua_pop(L, 1);
   nn_ctx **p = lua_newuserdatauv(L, sizeof *p, 0);
   *p = NULL;
@@ -25,7 +26,7 @@ void lnn_pushctx(lua_State *L) {
   lua_setmetatable(L, -2);
   if (!(*p = nn_ctx_new())) luaL_error(L, "nnlua: out of memory creating the context");
   lua_pushvalue(L, -1);
-  lua_setfield(L, LUA_REGISTRYINDEX, CTX_MT);
+  lua_setfield(L, LUA_REGISTRYINDEX, CTX_KEY);
 }
 
 void lnn_setfuncs(lua_State *L, const luaL_Reg *l) {

@@ -1,0 +1,214 @@
+/* test_repl.c -- the nnlua REPL, driven through a real pseudo-terminal.
+ *
+ * forkpty() gives the child a terminal, so nnlua takes its terminal path
+ * (libedit, prompts, history in $HOME, which points to a fresh folder).
+ * Every expectation waits for text with a deadline, so a broken REPL fails
+ * the CHECK instead of hanging the run; a child left over is killed. The
+ * terminal turns "\n" into "\r\n": '\r' is dropped from what is read. */
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <pty.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+#include "check.h"
+
+#define BUFMAX 65536
+#define WAIT_MS 10000                   /* per expectation; generous for ASan */
+
+typedef struct Pty {
+  pid_t pid;                            /* 0: no child */
+  int fd;                               /* master side */
+  size_t n, mark;                       /* bytes in buf; search starts at mark */
+  int broken;                           /* an expectation failed: fail the rest fast */
+  char buf[BUFMAX];
+} Pty;
+
+static Pty P;
+
+static const char *nnlua(void) {
+  static char path[PATH_MAX];
+  const char *env = getenv("NNLUA");
+  if (env == NULL || env[0] == '\0') env = "./nnlua";
+  if (path[0] == '\0' && realpath(env, path) == NULL)
+    snprintf(path, sizeof path, "%s", env);
+  return path;
+}
+
+static long long now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Starts nnlua on a new terminal with HOME=home and one optional option. */
+static int start(const char *home, const char *opt) {
+  struct winsize ws = { 24, 80, 0, 0 };
+  memset(&P, 0, sizeof P);
+  P.pid = forkpty(&P.fd, NULL, NULL, &ws);
+  if (P.pid < 0) { P.pid = 0; return 0; }
+  if (P.pid == 0) {
+    setenv("HOME", home, 1);
+    setenv("TERM", "xterm", 1);
+    execl(nnlua(), nnlua(), opt, (char *)NULL);
+    _exit(127);
+  }
+  return 1;
+}
+
+/* Reads what the terminal has within ms milliseconds, without '\r'.
+ * Returns 0 once the child side is gone. */
+static int readsome(int ms) {
+  struct pollfd p = { P.fd, POLLIN, 0 };
+  if (poll(&p, 1, ms < 0 ? 0 : ms) <= 0) return 1;
+  char tmp[4096];
+  ssize_t k = read(P.fd, tmp, sizeof tmp);
+  if (k <= 0) return errno == EINTR;
+  for (ssize_t i = 0; i < k && P.n < BUFMAX - 1; i++)
+    if (tmp[i] != '\r') P.buf[P.n++] = tmp[i];
+  P.buf[P.n] = '\0';
+  return 1;
+}
+
+/* Waits until s appears after the mark; the mark then moves past it. After
+ * one miss the session is out of step, so later expectations fail at once. */
+static int expect(const char *s) {
+  long long end = now_ms() + WAIT_MS;
+  if (P.broken) return 0;
+  for (;;) {
+    char *hit = strstr(P.buf + P.mark, s);
+    if (hit != NULL) { P.mark = (size_t)(hit - P.buf) + strlen(s); return 1; }
+    if (now_ms() >= end || !readsome((int)(end - now_ms()))) break;
+  }
+  fprintf(stderr, "  expected \"%s\" after: \"%s\"\n", s, P.buf + P.mark);
+  P.broken = 1;
+  return 0;
+}
+
+static void send(const char *s) {
+  size_t left = strlen(s);
+  while (left > 0) {
+    ssize_t k = write(P.fd, s, left);
+    if (k < 0 && errno != EINTR) return;
+    if (k > 0) { s += k; left -= (size_t)k; }
+  }
+}
+
+/* Waits until the terminal leaves canonical mode, which libedit does when it
+ * starts reading a line. It draws the prompt first, so input sent on seeing
+ * the prompt alone could still meet a cooked terminal, where a Ctrl-D would
+ * turn into a NUL byte. The master side shares the terminal's settings. */
+static int atprompt(void) {
+  long long end = now_ms() + WAIT_MS;
+  struct termios t;
+  while (!P.broken && tcgetattr(P.fd, &t) == 0) {
+    if (!(t.c_lflag & ICANON)) return 1;
+    if (now_ms() >= end) break;
+    readsome(5);
+  }
+  if (!P.broken) fprintf(stderr, "  the terminal never left canonical mode\n");
+  P.broken = 1;
+  return 0;
+}
+
+/* Sends s once libedit is reading. */
+static void type(const char *s) {
+  if (atprompt()) send(s);
+}
+
+/* Waits for the child to exit; returns its status, or -1 after killing it
+ * at the deadline. */
+static int finish(void) {
+  long long end = now_ms() + WAIT_MS;
+  int ws = 0, st = -1;
+  while (P.pid > 0) {
+    pid_t r = waitpid(P.pid, &ws, WNOHANG);
+    if (r == P.pid) { st = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws); break; }
+    if (now_ms() >= end) { kill(P.pid, SIGKILL); waitpid(P.pid, &ws, 0); break; }
+    readsome(20);
+  }
+  if (P.pid > 0) close(P.fd);
+  if (st != 0) fprintf(stderr, "  exit status %d, terminal: \"%s\"\n", st, P.buf);
+  P.pid = 0;
+  return st;
+}
+
+static int file_has(const char *path, const char *s) {
+  static char text[BUFMAX];
+  FILE *f = fopen(path, "r");
+  if (f == NULL) return 0;
+  size_t n = fread(text, 1, sizeof text - 1, f);
+  fclose(f);
+  text[n] = '\0';
+  return strstr(text, s) != NULL;
+}
+
+/* Types one line at the prompt and waits for the output wanted. */
+static int line(const char *in, const char *want) {
+  type(in);
+  return expect(want);
+}
+
+TEST(repl_session_and_history) {
+  char home[] = "/tmp/nnlua_repl_XXXXXX", hist[PATH_MAX];
+  CHECK(mkdtemp(home) != NULL);
+  snprintf(hist, sizeof hist, "%s/.nnlua_history", home);
+  CHECK(start(home, NULL));                       /* no args on a terminal */
+  CHECK(expect("nnlua 0.1.0 (Lua 5.4"));
+  CHECK(expect("Ctrl-D exits\n> "));
+  CHECK(line("1+1\n", "\n2\n> "));
+  CHECK(line("function f(x)\n", ">> "));
+  CHECK(line(" return x*2\n", ">> "));
+  CHECK(line("end\n", "> "));
+  CHECK(line("f(21)\n", "\n42\n> "));
+  CHECK(line("error(\"boom\")\n", "boom"));
+  CHECK(expect("traceback"));
+  CHECK(line("3*3\n", "\n9\n> "));
+  CHECK(line("x = nil + 1\n", "attempt to perform arithmetic on a nil value"));
+  CHECK(line("1, 'two', nil\n", "\n1\ttwo\tnil\n> "));
+  CHECK(line("print('hist' .. 6*7)\n", "\nhist42\n> "));
+  type("\x04");
+  CHECK(finish() == 0);
+  CHECK(file_has(hist, "f(21)"));
+  CHECK(file_has(hist, "hist"));
+
+  CHECK(start(home, "-i"));                       /* the history survived */
+  CHECK(expect("> "));
+  type("\x1b[A");                                 /* up arrow: last command */
+  CHECK(line("\r", "\nhist42\n> "));
+  type("\x04");
+  CHECK(finish() == 0);
+  unlink(hist);
+  rmdir(home);
+}
+
+TEST(repl_ctrl_c) {
+  char home[] = "/tmp/nnlua_repl_XXXXXX";
+  CHECK(mkdtemp(home) != NULL);
+  CHECK(start(home, "-i"));
+  CHECK(expect("> "));
+  CHECK(line("io.write('spin\\n') io.flush() while true do end\n", "\nspin\n"));
+  send("\x03");                                   /* Ctrl-C while running */
+  CHECK(expect("interrupted!"));
+  CHECK(expect("> "));
+  CHECK(line("5*5\n", "\n25\n> "));
+  CHECK(line("abc", "abc"));
+  type("\x03");                                   /* Ctrl-C at the prompt */
+  CHECK(expect("> "));
+  CHECK(line("6*7\n", "\n42\n> "));               /* "abc" was dropped */
+  CHECK(line("for i = 1,\n", ">> "));
+  type("\x03");                                   /* drops the unfinished input */
+  CHECK(expect("> "));
+  CHECK(line("7*7\n", "\n49\n> "));
+  type("\x04");
+  CHECK(finish() == 0);
+  char hist[PATH_MAX];
+  snprintf(hist, sizeof hist, "%s/.nnlua_history", home);
+  unlink(hist);
+  rmdir(home);
+}

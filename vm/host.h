@@ -1,0 +1,35 @@
+/* host.h -- what the files of the nnlua host (vm/) share: running a chunk
+ * under a traceback handler, printing errors, the stdlib path and the REPL.
+ * main.c holds main() and the command line; run.c, path.c and repl.c the rest. */
+#ifndef NN_VM_HOST_H
+#define NN_VM_HOST_H
+
+#include <lua.h>
+
+#define VM_PROGNAME "nnlua"          /* prefix of error messages: "nnlua: ..." */
+
+/* Calls the function found below its narg arguments on top of the stack, with
+ * a message handler that appends a traceback (and uses __tostring for error
+ * objects that are not strings). Ctrl-C while it runs raises "interrupted!".
+ * Returns a Lua status; nres results, or the error message, are left on top. */
+int vm_docall(lua_State *L, int narg, int nres);
+
+/* When status is not LUA_OK, prints the string on top of the stack to stderr,
+ * after "prefix: " unless prefix is NULL, and pops it. Returns status. */
+int vm_report(lua_State *L, int status, const char *prefix);
+
+/* Prepends "<dir>/?.lua;<dir>/?/init.lua;" to package.path, where <dir> is
+ * the stdlib folder found from the binary's own path (never the current
+ * directory). Leaves package.path alone when no such folder exists. */
+void vm_setpath(lua_State *L);
+
+/* Pushes the one-line version string:
+ * "nnlua 0.1.0 (Lua 5.4.4, oneDNN 2.6.3, libpng 1.6.39)". */
+const char *vm_pushversion(lua_State *L);
+
+/* Reads, evaluates and prints until end of input on stdin; errors are printed
+ * and the session goes on. Uses libedit and ~/.nnlua_history when stdin is a
+ * terminal, plain lines without prompts otherwise. */
+void vm_repl(lua_State *L);
+
+#endif
