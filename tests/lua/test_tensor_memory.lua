@@ -26,7 +26,7 @@ test("touched 100 MB tensors keep RSS under a few hundred MB", function()
   local n = 25 * 1024 * 1024
   local rss0 = status_kb("VmRSS")
   local worst = 0
-  for _ = 1, 60 do
+  for _ = 1, 30 do
     local t = tensor.ones(n)
     local grown = status_kb("VmRSS") - rss0
     if grown > worst then worst = grown end
@@ -43,5 +43,6 @@ test("10,000 small steps stay flat", function()
   local rss0 = status_kb("VmRSS")
   for _ = 1, 10000 do step() end
   local grown = (status_kb("VmRSS") - rss0) / 1024
-  assert(grown < 64, string.format("RSS grew by %.1f MB over 10,000 steps", grown))
+  local limit = asan and 320 or 64                  -- ASan keeps freed memory in quarantine
+  assert(grown < limit, string.format("RSS grew by %.1f MB over 10,000 steps", grown))
 end)
