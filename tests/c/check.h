@@ -15,6 +15,8 @@
 typedef void (*check_fn)(void);
 void check_register(const char *name, check_fn fn);
 void check_report(int ok, const char *file, int line, const char *expr);
+const char *check_nnlua(void);   /* absolute path of the binary under test ($NNLUA, else ./nnlua) */
+long long check_now_ms(void);    /* monotonic clock, for deadlines */
 
 #define TEST(name)                                                         \
   static void test_##name(void);                                          \

@@ -31,21 +31,7 @@ static char tmpdir[64];                 /* scripts of the current test */
 static char made[16][PATH_MAX];
 static int nmade;
 
-/* Absolute path of the binary under test. */
-static const char *nnlua(void) {
-  static char path[PATH_MAX];
-  const char *env = getenv("NNLUA");
-  if (env == NULL || env[0] == '\0') env = "./nnlua";
-  if (path[0] == '\0' && realpath(env, path) == NULL)
-    snprintf(path, sizeof path, "%s", env);
-  return path;
-}
 
-static long long now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Writes a script into the test folder; returns its path (static buffer). */
 static const char *script(const char *name, const char *text) {
@@ -97,11 +83,11 @@ static int drain(int fd, char *buf, size_t *n) {
  * close or the deadline passes. Closes the three fds. Returns 0 on timeout. */
 static int pump(int infd, int outfd, int errfd, const char *input) {
   size_t left = input ? strlen(input) : 0;
-  long long end = now_ms() + DEADLINE_MS;
+  long long end = check_now_ms() + DEADLINE_MS;
   if (left == 0) { close(infd); infd = -1; }
   while (outfd >= 0 || errfd >= 0) {
     struct pollfd p[3] = { { outfd, POLLIN, 0 }, { errfd, POLLIN, 0 }, { infd, POLLOUT, 0 } };
-    long long wait = end - now_ms();
+    long long wait = end - check_now_ms();
     if (wait <= 0 || poll(p, 3, (int)wait) < 0) break;
     if (p[0].revents && !drain(outfd, R.out, &R.nout)) { close(outfd); outfd = -1; }
     if (p[1].revents && !drain(errfd, R.err, &R.nerr)) { close(errfd); errfd = -1; }
@@ -123,7 +109,7 @@ static int pump(int infd, int outfd, int errfd, const char *input) {
 static int run(const char *const *args, const char *input, const char *cwd) {
   char *argv[64];
   int n = 0, in[2], out[2], err[2];
-  argv[n++] = (char *)nnlua();
+  argv[n++] = (char *)check_nnlua();
   while (*args != NULL && n < 63) argv[n++] = (char *)*args++;
   argv[n] = NULL;
   memset(&R, 0, sizeof R);
@@ -154,7 +140,7 @@ TEST(cli_script_args) {
       "for i = -3, #arg do io.write(i, '=', tostring(arg[i]), '\\n') end\n");
   char want[2 * PATH_MAX + 256];
   snprintf(want, sizeof want, "2|a b,c'd \"e\"\n-3=%s\n-2=-e\n-1=x=1\n0=%s\n1=a b\n2=c'd \"e\"\n",
-           nnlua(), s);
+           check_nnlua(), s);
   CHECK(run(ARGS("-e", "x=1", s, "a b", "c'd \"e\""), NULL, NULL) == 0);
   CHECK(strcmp(R.out, want) == 0);
   CHECK(run(ARGS(s), NULL, NULL) == 0);

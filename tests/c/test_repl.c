@@ -31,20 +31,7 @@ typedef struct Pty {
 
 static Pty P;
 
-static const char *nnlua(void) {
-  static char path[PATH_MAX];
-  const char *env = getenv("NNLUA");
-  if (env == NULL || env[0] == '\0') env = "./nnlua";
-  if (path[0] == '\0' && realpath(env, path) == NULL)
-    snprintf(path, sizeof path, "%s", env);
-  return path;
-}
 
-static long long now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Starts nnlua on a new terminal with HOME=home and one optional option. */
 static int start(const char *home, const char *opt) {
@@ -55,7 +42,7 @@ static int start(const char *home, const char *opt) {
   if (P.pid == 0) {
     setenv("HOME", home, 1);
     setenv("TERM", "xterm", 1);
-    execl(nnlua(), nnlua(), opt, (char *)NULL);
+    execl(check_nnlua(), check_nnlua(), opt, (char *)NULL);
     _exit(127);
   }
   return 1;
@@ -78,12 +65,12 @@ static int readsome(int ms) {
 /* Waits until s appears after the mark; the mark then moves past it. After
  * one miss the session is out of step, so later expectations fail at once. */
 static int expect(const char *s) {
-  long long end = now_ms() + WAIT_MS;
+  long long end = check_now_ms() + WAIT_MS;
   if (P.broken) return 0;
   for (;;) {
     char *hit = strstr(P.buf + P.mark, s);
     if (hit != NULL) { P.mark = (size_t)(hit - P.buf) + strlen(s); return 1; }
-    if (now_ms() >= end || !readsome((int)(end - now_ms()))) break;
+    if (check_now_ms() >= end || !readsome((int)(end - check_now_ms()))) break;
   }
   fprintf(stderr, "  expected \"%s\" after: \"%s\"\n", s, P.buf + P.mark);
   P.broken = 1;
@@ -104,11 +91,11 @@ static void send(const char *s) {
  * the prompt alone could still meet a cooked terminal, where a Ctrl-D would
  * turn into a NUL byte. The master side shares the terminal's settings. */
 static int atprompt(void) {
-  long long end = now_ms() + WAIT_MS;
+  long long end = check_now_ms() + WAIT_MS;
   struct termios t;
   while (!P.broken && tcgetattr(P.fd, &t) == 0) {
     if (!(t.c_lflag & ICANON)) return 1;
-    if (now_ms() >= end) break;
+    if (check_now_ms() >= end) break;
     readsome(5);
   }
   if (!P.broken) fprintf(stderr, "  the terminal never left canonical mode\n");
@@ -124,12 +111,12 @@ static void type(const char *s) {
 /* Waits for the child to exit; returns its status, or -1 after killing it
  * at the deadline. */
 static int finish(void) {
-  long long end = now_ms() + WAIT_MS;
+  long long end = check_now_ms() + WAIT_MS;
   int ws = 0, st = -1;
   while (P.pid > 0) {
     pid_t r = waitpid(P.pid, &ws, WNOHANG);
     if (r == P.pid) { st = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws); break; }
-    if (now_ms() >= end) { kill(P.pid, SIGKILL); waitpid(P.pid, &ws, 0); break; }
+    if (check_now_ms() >= end) { kill(P.pid, SIGKILL); waitpid(P.pid, &ws, 0); break; }
     readsome(20);
   }
   if (P.pid > 0) close(P.fd);
