@@ -64,8 +64,10 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libnn.a
 bench-tensor: $(BUILD)/bench/bench_tensor
 	$(BUILD)/bench/bench_tensor
 
+bench: bench-tensor
+
 clean:
 	rm -rf build build-asan nnlua
 
-.PHONY: all test test-asan deps deps-bench bench-tensor clean
+.PHONY: all test test-asan deps deps-bench bench bench-tensor clean
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
