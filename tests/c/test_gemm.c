@@ -1,7 +1,8 @@
 /* test_gemm.c -- nn_gemm against a double-precision triple loop: layouts as
- * strides (transposed, narrowed, batched, broadcast), bias, ReLU, accumulate,
- * tiny shapes, the MLP's shapes, the primitive cache, errors, and the same bits
- * for 1, 2 and 3 threads. */
+ * strides (transposed, narrowed, batched, broadcast, zero, negative), bias,
+ * ReLU, accumulate, tiny shapes, the MLP's shapes, the primitive cache, errors,
+ * and the same bits for 1 to 4 threads, including the layouts on which oneDNN
+ * alone would not give them. */
 #include <stdlib.h>
 #include <string.h>
 #include "check.h"
@@ -160,6 +161,7 @@ TEST(gemm_tiny_shapes) {
     {1, 1, 300, 200, 1, 1, 0, 0, 0, 0, 0, 0},
     {1, 300, 1, 200, 0, 0, 0, 0, 0, 0, 1, 0},      /* N = 1 */
     {1, 300, 1, 200, 0, 1, 1, 1, 0, 0, 0, NN_GEMM_RELU},
+    {1, 300, 1, 200, 1, 0, 1, 0, 0, 0, 1, NN_GEMM_ACCUMULATE},   /* C a dense column */
     {1, 300, 200, 1, 0, 0, 0, 0, 0, 0, 1, 0},      /* K = 1 */
     {1, 300, 200, 1, 1, 1, 0, 3, 0, 0, 0, NN_GEMM_ACCUMULATE},
     {4, 1, 1, 2000, 0, 0, 0, 0, 0, 1, 0, 0},
@@ -181,20 +183,21 @@ TEST(gemm_mlp_shapes) {
   CHECK(run_cases(cases, NCASES(cases)));
 }
 
-/* an input expanded along a dim (stride 0) is not a oneDNN layout: the plain loop takes it */
-TEST(gemm_zero_stride_input) {
+/* A expanded along its rows (stride 0), B with its rows reversed (stride < 0):
+ * no oneDNN layout, so both are packed first */
+TEST(gemm_zero_and_negative_strides) {
   nn_ctx *ctx = nn_ctx_new();
   float a[40], b[40 * 30], c[20 * 30];
   for (int i = 0; i < 40; i++) a[i] = urand();
   for (int i = 0; i < 40 * 30; i++) b[i] = urand();
   int rc = nn_gemm(ctx, 1, 20, 30, 40, (nn_gemm_operand){a, 0, 0, 1},
-                   (nn_gemm_operand){b, 0, 30, 1}, (nn_gemm_out){c, 0, 30, 1}, NULL, 0);
+                   (nn_gemm_operand){b + 39 * 30, 0, -30, 1}, (nn_gemm_out){c, 0, 30, 1}, NULL, 0);
   CHECK(rc == 0);
   double worst = 0;
   for (int i = 0; i < 20; i++)
     for (int j = 0; j < 30; j++) {
       double s = 0;
-      for (int k = 0; k < 40; k++) s += (double)a[k] * b[k * 30 + j];
+      for (int k = 0; k < 40; k++) s += (double)a[k] * b[(39 - k) * 30 + j];
       if (fabs(c[i * 30 + j] - s) > worst) worst = fabs(c[i * 30 + j] - s);
     }
   CHECK(worst < 1e-5);
@@ -226,48 +229,69 @@ TEST(gemm_errors) {
   CHECK(strstr(ctx->err, "output strides") != NULL);
   CHECK(nn_gemm(ctx, 1, 4, 4, 4, a, (nn_gemm_operand){NULL, 0, 4, 1},
                 (nn_gemm_out){x, 0, 4, 1}, NULL, 0) == NN_EARG);
+  CHECK(nn_gemm(ctx, 1, 4, 4, 4, a, a, (nn_gemm_out){x, 0, 4, 1}, NULL, 8) == NN_EARG);
+  CHECK(strcmp(ctx->err, "gemm: unknown flags 0x8") == 0);
   CHECK(strncmp(nn_gemm_version(), "oneDNN 2.", 9) == 0);
   nn_ctx_free(ctx);
 }
 
-/* C = A B for A (M, K), B (K, N) row-major, with n threads; returns malloc'd C */
-static float *product(nn_ctx *ctx, int n, int64_t M, int64_t N, int64_t K, const float *A,
-                      const float *B, int flags) {
-  float *C = calloc((size_t)(M * N), sizeof(float));
+/* case g with n threads into a fresh copy of the C buffer c0; returns it (malloc'd) */
+static float *product(nn_ctx *ctx, const gcase *g, int n, const buf *A, const buf *B,
+                      const buf *C, const float *bias) {
+  float *out = malloc((size_t)C->n * sizeof(float));
+  memcpy(out, C->p, (size_t)C->n * sizeof(float));
   nn_set_num_threads(n);
-  int rc = nn_gemm(ctx, 1, M, N, K, (nn_gemm_operand){A, 0, K, 1}, (nn_gemm_operand){B, 0, N, 1},
-                   (nn_gemm_out){C, 0, N, 1}, NULL, flags);
+  int rc = nn_gemm(ctx, g->batch, g->M, g->N, g->K, (nn_gemm_operand){A->p, A->bs, A->rs, A->cs},
+                   (nn_gemm_operand){B->p, B->bs, B->rs, B->cs},
+                   (nn_gemm_out){out, C->bs, C->rs, C->cs}, bias, g->flags);
   CHECK(rc == 0);
-  return C;
+  return out;
 }
 
-static int same_bits(int64_t M, int64_t N, int64_t K, int flags) {
+/* the same bits for 1 to 4 threads */
+static int same_bits(const gcase *g) {
   nn_ctx *ctx = nn_ctx_new();
-  float *A = malloc((size_t)(M * K) * sizeof(float)), *B = malloc((size_t)(K * N) * sizeof(float));
-  for (int64_t i = 0; i < M * K; i++) A[i] = urand();
-  for (int64_t i = 0; i < K * N; i++) B[i] = urand();
+  buf A = make_buf(g->batch, g->M, g->K, g->ta, g->pad, g->bcast_a);
+  buf B = make_buf(g->batch, g->K, g->N, g->tb, g->pad, g->bcast_b);
+  buf C = make_buf(g->batch, g->M, g->N, g->tc, g->pad, 0);
+  float bias[1024];
+  for (int64_t j = 0; j < g->N && j < 1024; j++) bias[j] = urand();
   int saved = nn_get_num_threads(), same = 1;
-  float *ref = product(ctx, 1, M, N, K, A, B, flags);
-  for (int n = 2; n <= 3; n++) {
-    float *C = product(ctx, n, M, N, K, A, B, flags);
-    if (memcmp(C, ref, (size_t)(M * N) * sizeof(float)) != 0) {
-      fprintf(stderr, "  gemm %lldx%lldx%lld: %d threads differ from 1\n", (long long)M,
-              (long long)N, (long long)K, n);
+  float *ref = product(ctx, g, 1, &A, &B, &C, g->bias ? bias : NULL);
+  for (int n = 2; n <= 4; n++) {
+    float *out = product(ctx, g, n, &A, &B, &C, g->bias ? bias : NULL);
+    if (memcmp(out, ref, (size_t)C.n * sizeof(float)) != 0) {
+      fprintf(stderr, "  gemm batch %lld M %lld N %lld K %lld ta %d tc %d pad %lld: %d threads "
+              "differ from 1\n", (long long)g->batch, (long long)g->M, (long long)g->N,
+              (long long)g->K, g->ta, g->tc, (long long)g->pad, n);
       same = 0;
     }
-    free(C);
+    free(out);
   }
   nn_set_num_threads(saved);
-  free(A); free(B); free(ref);
+  free(A.p); free(B.p); free(C.p); free(ref);
   nn_ctx_free(ctx);
   return same;
 }
 
+/* Includes the layouts on which oneDNN alone splits K by thread count:
+ * transposed A with K >= 2048, narrowed rows, strided batches. */
 TEST(gemm_same_bits_any_thread_count) {
-  CHECK(same_bits(1024, 1024, 1024, 0));
-  CHECK(same_bits(64, 256, 784, 0));
-  CHECK(same_bits(64, 784, 256, 0));
-  CHECK(same_bits(64, 10, 256, NN_GEMM_ACCUMULATE));
-  CHECK(same_bits(1, 4096, 4096, 0));
-  CHECK(same_bits(4, 2, 100000, 0));
+  static const gcase cases[] = {
+    {1, 1024, 1024, 1024, 0, 0, 0, 0, 0, 0, 0, 0},
+    {1, 64, 256, 784, 0, 0, 0, 0, 0, 0, 1, NN_GEMM_RELU},
+    {1, 64, 784, 256, 0, 0, 0, 0, 0, 0, 0, 0},
+    {1, 256, 784, 64, 1, 0, 0, 0, 0, 0, 0, NN_GEMM_ACCUMULATE},
+    {1, 64, 10, 256, 0, 1, 0, 0, 0, 0, 1, 0},
+    {1, 64, 64, 4096, 1, 0, 0, 0, 0, 0, 0, 0},
+    {1, 256, 64, 8192, 1, 1, 0, 0, 0, 0, 0, NN_GEMM_ACCUMULATE},
+    {1, 16, 16, 16384, 0, 0, 0, 8, 0, 0, 0, 0},
+    {1, 1, 64, 4096, 0, 0, 0, 8, 0, 0, 0, 0},
+    {1, 64, 128, 1024, 0, 0, 1, 8, 0, 0, 0, 0},
+    {4, 64, 64, 4096, 1, 0, 0, 0, 0, 0, 0, 0},
+    {16, 8, 8, 512, 0, 0, 0, 8, 0, 1, 0, NN_GEMM_ACCUMULATE},
+    {1, 1, 4096, 4096, 0, 0, 0, 0, 0, 0, 0, 0},
+    {1, 4, 2, 100000, 0, 0, 0, 0, 0, 0, 0, 0},
+  };
+  for (int i = 0; i < NCASES(cases); i++) CHECK(same_bits(&cases[i]));
 }
