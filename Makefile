@@ -59,7 +59,7 @@ deps-bench:
 
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libnn.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS) -lopenblas
+	$(CC) $(CFLAGS) -o $@ $(filter %.c %.a,$^) $(LDFLAGS) $(LDLIBS) -lopenblas
 
 bench-tensor: $(BUILD)/bench/bench_tensor
 	$(BUILD)/bench/bench_tensor
