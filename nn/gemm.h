@@ -2,14 +2,15 @@
  * through nn_gemm; the backend (oneDNN's matmul primitive) lives in gemm.c
  * alone, which is the only file that includes dnnl.h.
  *
- * For b in [0, batch):  C_b = alpha * A_b B_b (+ bias) (ReLU)  (+ C_b if accumulate)
+ * For b in [0, batch):  C_b = A_b B_b (+ bias) (ReLU)  (+ C_b if accumulate)
  *   A_b (M, K) at a + b*a.bs, element (i, k) at a + b*a.bs + i*a.rs + k*a.cs
  *   B_b (K, N) likewise with b.bs, b.rs, b.cs
  *   C_b (M, N) likewise with c.bs, c.rs, c.cs
  *   bias (N) or NULL, added to every row
  * Strides are in elements. A batch stride of 0 broadcasts that operand over
  * the batch. Transposed or strided views are passed as strides, never copied
- * by the caller. Results for a given call do not depend on the thread count.
+ * by the caller. C must not overlap A, B or bias. Results for a given call do
+ * not depend on the thread count (gemm.c says how).
  */
 #ifndef NN_GEMM_H
 #define NN_GEMM_H
