@@ -86,7 +86,9 @@ static int t_contiguous(lua_State *L) {
 }
 
 static int t_equal(lua_State *L) {
-  lua_pushboolean(L, nn_equal(lnn_checktensor(L, 1), lnn_checktensor(L, 2)));
+  int same;
+  if (nn_equal(getctx(L), lnn_checktensor(L, 1), lnn_checktensor(L, 2), &same)) return lnn_error(L);
+  lua_pushboolean(L, same);
   return 1;
 }
 

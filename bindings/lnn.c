@@ -71,15 +71,6 @@ int lnn_finish(lua_State *L, LTensor *u, nn_tensor *t) {
   return 1;
 }
 
-int lnn_pushtensor(lua_State *L, nn_tensor *t) {
-  if (!t) return lnn_error(L);
-  LTensor *u = lua_newuserdatauv(L, sizeof *u, 0);   /* may raise: then t leaks, rarely (out of memory) */
-  u->t = t;
-  luaL_setmetatable(L, TENSOR_MT);
-  lnn_gcaccount(L, getctx(L));
-  return 1;
-}
-
 int lnn_checkdim(lua_State *L, int arg, int ndim) {
   lua_Integer d = luaL_checkinteger(L, arg);
   int n = ndim > 0 ? ndim : 1;

@@ -25,7 +25,6 @@ LTensor *lnn_newtensor(lua_State *L);                   /* pushes an empty tenso
 /* Stores t in u (the userdata on top) and returns 1; if t is NULL raises ctx->err.
  * Tells the garbage collector about storage allocated since the last call. */
 int lnn_finish(lua_State *L, LTensor *u, nn_tensor *t);
-int lnn_pushtensor(lua_State *L, nn_tensor *t);          /* takes the reference; NULL raises ctx->err */
 void lnn_gcaccount(lua_State *L, nn_ctx *ctx);
 int lnn_error(lua_State *L);                            /* raises ctx->err */
 

@@ -38,8 +38,8 @@ nn_tensor *nn_reduce(nn_ctx *ctx, enum nn_redop op, const nn_tensor *a, int dim,
 /* max/min along dim: values and 0-based... no: 1-based indices (float), first occurrence */
 int nn_reduce_arg(nn_ctx *ctx, enum nn_redop op, const nn_tensor *a, int dim, int keepdim,
                   nn_tensor **values, nn_tensor **indices);   /* dim < 0: over all, flat 1-based index */
-double nn_sum_all(const nn_tensor *a);   /* deterministic blocked sum (same bits for any thread count) */
-int nn_equal(const nn_tensor *a, const nn_tensor *b);            /* same shape and values */
+double nn_sum_all(nn_ctx *ctx, const nn_tensor *a);   /* deterministic blocked sum (same bits for any thread count); NAN if out of memory */
+int nn_equal(nn_ctx *ctx, const nn_tensor *a, const nn_tensor *b, int *result);  /* *result: same shape and values */
 int nn_allclose(nn_ctx *ctx, const nn_tensor *a, const nn_tensor *b, double rtol, double atol, int *result);
 
 /* indexing (indices are 1-based floats in idx) */

@@ -47,10 +47,8 @@ static double sum_row(const float *x, int64_t n, int parallel) {
   return s;
 }
 
-double nn_sum_all(const nn_tensor *a) {
-  if (nn_tensor_is_contiguous(a)) return sum_row(nn_tensor_data(a), nn_tensor_numel(a), 1);
-  nn_ctx tmp = {0};
-  nn_tensor *c = nn_tensor_clone(&tmp, a);
+double nn_sum_all(nn_ctx *ctx, const nn_tensor *a) {
+  nn_tensor *c = nn_tensor_contiguous(ctx, (nn_tensor *)a);
   double s = c ? sum_row(nn_tensor_data(c), nn_tensor_numel(c), 1) : NAN;
   nn_tensor_free(c);
   return s;
@@ -203,19 +201,20 @@ int nn_reduce_arg(nn_ctx *ctx, enum nn_redop op, const nn_tensor *a, int dim, in
   return ok ? 0 : NN_ENOMEM;
 }
 
-int nn_equal(const nn_tensor *a, const nn_tensor *b) {
+int nn_equal(nn_ctx *ctx, const nn_tensor *a, const nn_tensor *b, int *result) {
+  *result = 0;
   if (a->ndim != b->ndim) return 0;
   for (int i = 0; i < a->ndim; i++)
     if (a->shape[i] != b->shape[i]) return 0;
-  nn_ctx tmp = {0};
-  nn_tensor *eq = nn_binary(&tmp, NN_EQ, a, b);
-  if (!eq) return 0;
+  nn_tensor *eq = nn_binary(ctx, NN_EQ, a, b);
+  if (!eq) return NN_ENOMEM;
   int64_t n = nn_tensor_numel(eq);
   const float *d = nn_tensor_data(eq);
   int same = 1;
   for (int64_t i = 0; same && i < n; i++) same = d[i] != 0;
   nn_tensor_free(eq);
-  return same;
+  *result = same;
+  return 0;
 }
 
 int nn_allclose(nn_ctx *ctx, const nn_tensor *a, const nn_tensor *b, double rtol, double atol,

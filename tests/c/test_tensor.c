@@ -67,7 +67,7 @@ TEST(tensor_large_elementwise_parallel_path) {
   int ok = 1;
   for (int64_t i = 0; i < n; i++) ok &= nn_tensor_data(c)[i] == 3.0f;
   CHECK(ok);
-  CHECK_NEAR(nn_sum_all(c), 3.0 * (double)n, 0);
+  CHECK_NEAR(nn_sum_all(ctx, c), 3.0 * (double)n, 0);
   nn_tensor_free(a); nn_tensor_free(b); nn_tensor_free(c);
   nn_ctx_free(ctx);
 }
