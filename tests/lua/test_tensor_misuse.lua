@@ -1,0 +1,80 @@
+-- Every tensor method and module function, called with every kind of bad
+-- argument, raises a Lua error or returns: it never crashes the process.
+-- (Under make test-asan this also proves there is no memory error behind them.)
+
+local bad = {
+  nil, false, true, 0, -1, 1e300, -1e300, 0/0, 1/0, 2.5, 2^53, math.mininteger,
+  "", "x", "2", {}, {1, -1}, {0/0}, {1.5}, {{1}}, function() end, io.stdout,
+  tensor.zeros(0), tensor.new(1), tensor.zeros(3, 0), tensor.ones(2, 3),
+  tensor.ones(2, 3):t(), tensor.ones(1):expand(5), tensor.Generator(1),
+}
+local NBAD = 29   -- the table above holds nils, so count it by hand
+
+local function methods()
+  local names = {}
+  local mt = getmetatable(tensor.zeros(1))
+  for name in pairs(mt.__methods) do names[#names + 1] = name end
+  table.sort(names)
+  return names
+end
+
+local function try(fn, ...)
+  local ok, err = pcall(fn, ...)
+  if not ok and type(err) ~= "string" then error("non-string error: " .. tostring(err)) end
+end
+
+test("tensor methods with bad arguments", function()
+  local calls = 0
+  for _, name in ipairs(methods()) do
+    for i = 1, NBAD do
+      local self = bad[i]
+      try(function() local t = tensor.ones(2, 3); return t[name](self) end)
+      for j = 1, NBAD, 3 do
+        try(function() local t = tensor.ones(2, 3); return t[name](t, bad[i], bad[j]) end)
+        try(function() local t = tensor.ones(2, 3):t(); return t[name](t, bad[j], bad[i], bad[j]) end)
+        calls = calls + 2
+      end
+    end
+  end
+  assert(calls > 5000)
+end)
+
+test("module functions with bad arguments", function()
+  for name, fn in pairs(tensor) do
+    if type(fn) == "function" and name ~= "set_num_threads" then
+      for i = 1, NBAD do
+        for j = 1, NBAD, 2 do
+          try(fn, bad[i], bad[j])
+          try(fn, bad[j], bad[i], bad[j])
+        end
+      end
+    end
+  end
+  local g = tensor.Generator(1)
+  for name, fn in pairs(getmetatable(g).__index) do
+    for i = 1, NBAD do try(fn, g, bad[i]); try(fn, bad[i]) end
+  end
+  tensor.manual_seed(0)
+end)
+
+test("metamethods with bad operands", function()
+  local t = tensor.ones(2, 3)
+  for i = 1, NBAD do
+    local v = bad[i]
+    try(function() return t + v end); try(function() return v - t end)
+    try(function() return t * v end); try(function() return v / t end)
+    try(function() return t ^ v end); try(function() return t[v] end)
+    try(function() t[v] = 1 end); try(function() t[1] = v end)
+    try(function() return tostring(v) .. tostring(t) end)
+  end
+end)
+
+test("a freed tensor (closed by a to-be-closed variable) errors instead of crashing", function()
+  local keep
+  do
+    local t <close> = tensor.ones(3)
+    keep = t
+  end
+  expect_error(function() return keep + 1 end, "tensor has been freed")
+  check_eq(tostring(keep), "tensor(<freed>)")
+end)
