@@ -5,7 +5,7 @@
 #include <string.h>
 #include "lnn.h"
 #include "l_tensor.h"
-#include "nn/ops.h"
+#include "nn/autograd.h"
 
 /* ---- shape ---- */
 
@@ -73,7 +73,8 @@ static int t_totable(lua_State *L) {
 static int t_clone(lua_State *L) {
   nn_tensor *t = lnn_checktensor(L, 1);
   LTensor *u = lnn_newtensor(L);
-  return lnn_finish(L, u, nn_tensor_clone(getctx(L), t));
+  nn_ctx *ctx = getctx(L);
+  return lnn_finish(L, u, nn_ag_copied(ctx, nn_tensor_clone(ctx, t), t));
 }
 
 static int t_contiguous(lua_State *L) {
@@ -113,7 +114,7 @@ static int reshape_like(lua_State *L, int copy_ok) {
   int nd = lnn_checkshape(L, 2, lua_gettop(L), shape, 1);
   LTensor *u = lnn_newtensor(L);
   nn_ctx *ctx = getctx(L);
-  return lnn_finish(L, u, copy_ok ? nn_tensor_reshape(ctx, t, nd, shape) : nn_tensor_view(ctx, t, nd, shape));
+  return lnn_finish(L, u, nn_ag_reshaped(ctx, copy_ok ? nn_tensor_reshape(ctx, t, nd, shape) : nn_tensor_view(ctx, t, nd, shape), t));
 }
 
 static int t_view(lua_State *L) { return reshape_like(L, 0); }
@@ -124,7 +125,7 @@ static int t_flatten(lua_State *L) {
   int start = lua_isnoneornil(L, 2) ? 0 : lnn_checkdim(L, 2, t->ndim);
   int end = lua_isnoneornil(L, 3) ? (t->ndim ? t->ndim - 1 : 0) : lnn_checkdim(L, 3, t->ndim);
   LTensor *u = lnn_newtensor(L);
-  return lnn_finish(L, u, nn_tensor_flatten(getctx(L), t, start, end));
+  return lnn_finish(L, u, nn_ag_reshaped(getctx(L), nn_tensor_flatten(getctx(L), t, start, end), t));
 }
 
 static int t_t(lua_State *L) {
@@ -135,15 +136,20 @@ static int t_t(lua_State *L) {
                       nn_shape_str(t, s, sizeof s));
   }
   LTensor *u = lnn_newtensor(L);
-  if (t->ndim < 2) return lnn_finish(L, u, nn_tensor_view_of(getctx(L), t, t->ndim, t->shape, t->stride, t->off));
-  return lnn_finish(L, u, nn_tensor_transpose(getctx(L), t, 0, 1));
+  nn_ctx *ctx = getctx(L);
+  if (t->ndim < 2) return lnn_finish(L, u, nn_ag_reshaped(ctx, nn_tensor_view_of(ctx, t, t->ndim, t->shape, t->stride, t->off), t));
+  return lnn_finish(L, u, nn_ag_permuted(ctx, nn_tensor_transpose(ctx, t, 0, 1), t, (int[]){1, 0}));
 }
 
 static int t_transpose(lua_State *L) {
   nn_tensor *t = lnn_checktensor(L, 1);
   int d1 = lnn_checkdim(L, 2, t->ndim), d2 = lnn_checkdim(L, 3, t->ndim);
+  int perm[NN_MAXDIM];
+  for (int i = 0; i < t->ndim; i++) perm[i] = i;
+  perm[d1] = d2;
+  perm[d2] = d1;
   LTensor *u = lnn_newtensor(L);
-  return lnn_finish(L, u, nn_tensor_transpose(getctx(L), t, d1, d2));
+  return lnn_finish(L, u, nn_ag_permuted(getctx(L), nn_tensor_transpose(getctx(L), t, d1, d2), t, perm));
 }
 
 static int t_permute(lua_State *L) {
@@ -160,7 +166,7 @@ static int t_permute(lua_State *L) {
     perm[i] = (int)dims[i] - 1;
   }
   LTensor *u = lnn_newtensor(L);
-  return lnn_finish(L, u, nn_tensor_permute(getctx(L), t, perm));
+  return lnn_finish(L, u, nn_ag_permuted(getctx(L), nn_tensor_permute(getctx(L), t, perm), t, perm));
 }
 
 static int t_squeeze(lua_State *L) {
@@ -168,14 +174,14 @@ static int t_squeeze(lua_State *L) {
   int d = lua_isnoneornil(L, 2) ? -1 : lnn_checkdim(L, 2, t->ndim);
   if (t->ndim == 0) d = -1;
   LTensor *u = lnn_newtensor(L);
-  return lnn_finish(L, u, nn_tensor_squeeze(getctx(L), t, d));
+  return lnn_finish(L, u, nn_ag_reshaped(getctx(L), nn_tensor_squeeze(getctx(L), t, d), t));
 }
 
 static int t_unsqueeze(lua_State *L) {
   nn_tensor *t = lnn_checktensor(L, 1);
   int d = lnn_checkdim(L, 2, t->ndim + 1);
   LTensor *u = lnn_newtensor(L);
-  return lnn_finish(L, u, nn_tensor_unsqueeze(getctx(L), t, d));
+  return lnn_finish(L, u, nn_ag_reshaped(getctx(L), nn_tensor_unsqueeze(getctx(L), t, d), t));
 }
 
 static int t_narrow(lua_State *L) {
@@ -185,7 +191,7 @@ static int t_narrow(lua_State *L) {
   if (t->ndim == 0) return luaL_error(L, "narrow: cannot narrow a 0-d tensor");
   if (start < 0) start += t->shape[d] + 1;
   LTensor *u = lnn_newtensor(L);
-  return lnn_finish(L, u, nn_tensor_narrow(getctx(L), t, d, start - 1, len));
+  return lnn_finish(L, u, nn_ag_narrowed(getctx(L), nn_tensor_narrow(getctx(L), t, d, start - 1, len), t, d, start - 1));
 }
 
 static int t_expand(lua_State *L) {
@@ -193,7 +199,77 @@ static int t_expand(lua_State *L) {
   int64_t shape[NN_MAXDIM];
   int nd = lnn_checkshape(L, 2, lua_gettop(L), shape, 1);
   LTensor *u = lnn_newtensor(L);
-  return lnn_finish(L, u, nn_tensor_expand(getctx(L), t, nd, shape));
+  return lnn_finish(L, u, nn_ag_expanded(getctx(L), nn_tensor_expand(getctx(L), t, nd, shape), t));
+}
+
+/* ---- autograd ---- */
+
+static int autograd_field(lua_State *L, nn_tensor *t, const char *k) {
+  if (k[0] == 'r') {
+    lua_pushboolean(L, t->requires_grad);
+  } else if (strcmp(k, "grad_fn") == 0) {
+    const char *name = nn_grad_fn_name(t);
+    if (name) lua_pushstring(L, name);
+    else lua_pushnil(L);
+  } else if (t->grad) {
+    LTensor *u = lnn_newtensor(L);
+    u->t = nn_tensor_retain(t->grad);
+  } else {
+    lua_pushnil(L);
+  }
+  return 1;
+}
+
+static int set_requires_grad(lua_State *L, nn_tensor *t, int arg) {
+  luaL_checktype(L, arg, LUA_TBOOLEAN);
+  if (t->node)
+    return luaL_error(L, "requires_grad: only leaf tensors can be changed (this one comes from %s); "
+                      "use x:detach()", nn_grad_fn_name(t));
+  t->requires_grad = lua_toboolean(L, arg);
+  return 0;
+}
+
+static int set_grad(lua_State *L, nn_tensor *t, int arg) {
+  nn_tensor *g = lua_isnil(L, arg) ? NULL : lnn_totensor(L, arg);
+  if (!g && !lua_isnil(L, arg)) return luaL_error(L, "grad: expected a tensor or nil, got %s", luaL_typename(L, arg));
+  if (g && (g->ndim != t->ndim || memcmp(g->shape, t->shape, sizeof(int64_t) * (size_t)t->ndim))) {
+    char s1[128], s2[128];
+    return luaL_error(L, "grad: a gradient of shape %s for a tensor of shape %s",
+                      nn_shape_str(g, s1, sizeof s1), nn_shape_str(t, s2, sizeof s2));
+  }
+  nn_tensor_free(t->grad);
+  t->grad = g ? nn_tensor_retain(g) : NULL;
+  return 0;
+}
+
+static int t_requires_grad_(lua_State *L) {
+  nn_tensor *t = lnn_checktensor(L, 1);
+  if (lua_isnone(L, 2)) lua_pushboolean(L, 1);
+  set_requires_grad(L, t, 2);
+  lua_settop(L, 1);
+  return 1;
+}
+
+/* x:backward([grad] [, {retain_graph = false}]) */
+static int t_backward(lua_State *L) {
+  static const char *const keys[] = {"retain_graph", NULL};
+  nn_tensor *t = lnn_checktensor(L, 1), *g = NULL;
+  int arg = 2, retain = 0;
+  if (!lua_isnoneornil(L, arg) && !lua_istable(L, arg)) g = lnn_checktensor(L, arg++);
+  else if (lua_isnil(L, arg)) arg++;
+  if (lua_istable(L, arg) && !lnn_totensor(L, arg)) {
+    lnn_checkopts(L, arg, "backward", keys);
+    lua_getfield(L, arg, "retain_graph");
+    retain = lua_toboolean(L, -1);
+  }
+  if (nn_backward(getctx(L), t, g, retain)) return lnn_error(L);
+  return 0;
+}
+
+static int t_detach(lua_State *L) {
+  nn_tensor *t = lnn_checktensor(L, 1);
+  LTensor *u = lnn_newtensor(L);
+  return lnn_finish(L, u, nn_detach(getctx(L), t));
 }
 
 /* x[i]: sub-tensor along dim 1 (a number for 1-d); negative i counts from the end */
@@ -217,6 +293,8 @@ static int t_index(lua_State *L) {
       pushshape(L, lnn_checktensor(L, 1));
       return 1;
     }
+    if (strcmp(k, "requires_grad") == 0 || strcmp(k, "grad") == 0 || strcmp(k, "grad_fn") == 0)
+      return autograd_field(L, lnn_checktensor(L, 1), k);
     lua_getmetatable(L, 1);
     lua_getfield(L, -1, "__methods");
     lua_getfield(L, -1, k);
@@ -229,15 +307,20 @@ static int t_index(lua_State *L) {
     return 1;
   }
   LTensor *u = lnn_newtensor(L);
-  return lnn_finish(L, u, nn_tensor_select(getctx(L), t, 0, i));
+  return lnn_finish(L, u, nn_ag_selected(getctx(L), nn_tensor_select(getctx(L), t, 0, i), t, 0, i));
 }
 
 static int t_newindex(lua_State *L) {
   nn_tensor *t = lnn_checktensor(L, 1);
-  if (lua_type(L, 2) == LUA_TSTRING)
-    return luaL_error(L, "cannot set field '%s' of a tensor", lua_tostring(L, 2));
+  if (lua_type(L, 2) == LUA_TSTRING) {
+    const char *k = lua_tostring(L, 2);
+    if (strcmp(k, "requires_grad") == 0) return set_requires_grad(L, t, 3);
+    if (strcmp(k, "grad") == 0) return set_grad(L, t, 3);
+    return luaL_error(L, "cannot set field '%s' of a tensor", k);
+  }
   int64_t i = checkindex(L, t, 2);
   nn_ctx *ctx = getctx(L);
+  if (nn_check_inplace(ctx, "x[i] = v", t)) return lnn_error(L);
   nn_tensor *src = lnn_totensor(L, 3);
   float v = src ? 0 : lnn_checkfloat(L, 3);
   nn_tensor *dst = nn_tensor_select(ctx, t, 0, i);
@@ -267,7 +350,7 @@ static int t_index_select(lua_State *L) {
   int d = lnn_checkdim(L, 2, t->ndim);
   nn_tensor *idx = lnn_checktensor(L, 3);
   LTensor *u = lnn_newtensor(L);
-  return lnn_finish(L, u, nn_index_select(getctx(L), t, d, idx));
+  return lnn_finish(L, u, nn_ag_index_select(getctx(L), t, d, idx));
 }
 
 static int t_gather(lua_State *L) {
@@ -275,14 +358,14 @@ static int t_gather(lua_State *L) {
   int d = lnn_checkdim(L, 2, t->ndim);
   nn_tensor *idx = lnn_checktensor(L, 3);
   LTensor *u = lnn_newtensor(L);
-  return lnn_finish(L, u, nn_gather(getctx(L), t, d, idx));
+  return lnn_finish(L, u, nn_ag_gather(getctx(L), t, d, idx));
 }
 
 static int t_masked_fill(lua_State *L) {
   nn_tensor *t = lnn_checktensor(L, 1), *mask = lnn_checktensor(L, 2);
   float v = lnn_checkfloat(L, 3);
   LTensor *u = lnn_newtensor(L);
-  return lnn_finish(L, u, nn_masked_fill(getctx(L), t, mask, v));
+  return lnn_finish(L, u, nn_ag_masked_fill(getctx(L), t, mask, v));
 }
 
 /* ---- arithmetic: tensor op tensor, tensor op number, number op tensor ---- */
@@ -293,11 +376,11 @@ static int arith(lua_State *L, enum nn_binop op) {
   if (!a && !b) lnn_checktensor(L, 1);
   if (a && b) {
     LTensor *u = lnn_newtensor(L);
-    return lnn_finish(L, u, nn_binary(ctx, op, a, b));
+    return lnn_finish(L, u, nn_ag_binary(ctx, op, a, b));
   }
   float s = lnn_checkfloat(L, a ? 2 : 1);
   LTensor *u = lnn_newtensor(L);
-  return lnn_finish(L, u, nn_binary_scalar(ctx, op, a ? a : b, s, a == NULL));
+  return lnn_finish(L, u, nn_ag_binary_scalar(ctx, op, a ? a : b, s, a == NULL));
 }
 
 /* methods take no argument after the operand (a typo must not pass) */
@@ -314,18 +397,10 @@ static int add_alpha(lua_State *L, float sign) {
   if (!b) {
     float s = lnn_checkfloat(L, 2);
     LTensor *u = lnn_newtensor(L);
-    return lnn_finish(L, u, nn_binary_scalar(ctx, NN_ADD, a, alpha * s, 0));
+    return lnn_finish(L, u, nn_ag_binary_scalar(ctx, NN_ADD, a, alpha * s, 0));
   }
-  int nd;
-  int64_t shape[NN_MAXDIM];
-  if (nn_broadcast_shape(ctx, sign > 0 ? "add" : "sub", a, b, &nd, shape)) return lnn_error(L);
   LTensor *u = lnn_newtensor(L);
-  nn_tensor *out = nn_tensor_empty(ctx, nd, shape);
-  if (out && (nn_copy_(ctx, out, a) || nn_axpy_(ctx, out, alpha, b))) {
-    nn_tensor_free(out);
-    out = NULL;
-  }
-  return lnn_finish(L, u, out);
+  return lnn_finish(L, u, nn_ag_axpy(ctx, a, alpha, b));
 }
 
 static int m_add(lua_State *L) { return lua_isnoneornil(L, 3) ? arith_method(L, NN_ADD) : add_alpha(L, 1); }
@@ -348,13 +423,13 @@ static int t_ge(lua_State *L) { return arith_method(L, NN_GE); }
 static int t_matmul(lua_State *L) {
   nn_tensor *a = lnn_checktensor(L, 1), *b = lnn_checktensor(L, 2);
   LTensor *u = lnn_newtensor(L);
-  return lnn_finish(L, u, nn_matmul(getctx(L), a, b));
+  return lnn_finish(L, u, nn_ag_matmul(getctx(L), a, b));
 }
 
 static int unary(lua_State *L, enum nn_unop op) {
   nn_tensor *a = lnn_checktensor(L, 1);
   LTensor *u = lnn_newtensor(L);
-  return lnn_finish(L, u, nn_unary(getctx(L), op, a));
+  return lnn_finish(L, u, nn_ag_unary(getctx(L), op, a));
 }
 
 static int t_neg(lua_State *L) { return unary(L, NN_NEG); }
@@ -379,7 +454,7 @@ static int t_clamp(lua_State *L) {
   float lo, hi;
   clamp_args(L, &lo, &hi);
   LTensor *u = lnn_newtensor(L);
-  return lnn_finish(L, u, nn_clamp(getctx(L), a, lo, hi));
+  return lnn_finish(L, u, nn_ag_clamp(getctx(L), a, lo, hi));
 }
 
 /* ---- reductions ---- */
@@ -413,9 +488,9 @@ static int reduce(lua_State *L, enum nn_redop op, const char *fn, int take_sqrt)
   reduce_args(L, t, fn, &dim, &keepdim, &correction);
   nn_ctx *ctx = getctx(L);
   LTensor *u = lnn_newtensor(L);
-  nn_tensor *r = nn_reduce(ctx, op, t, dim, keepdim, correction);
+  nn_tensor *r = nn_ag_reduce(ctx, op, t, dim, keepdim, correction);
   if (r && take_sqrt) {
-    nn_tensor *s = nn_unary(ctx, NN_SQRT, r);
+    nn_tensor *s = nn_ag_unary(ctx, NN_SQRT, r);
     nn_tensor_free(r);
     r = s;
   }
@@ -436,7 +511,7 @@ static int minmax(lua_State *L, enum nn_redop op, int want_values, int want_indi
   reduce_args(L, t, fn, &dim, &keepdim, &correction);
   nn_tensor *v, *ix;
   LTensor *uv = lnn_newtensor(L), *ui = lnn_newtensor(L);
-  if (nn_reduce_arg(getctx(L), op, t, dim, keepdim, &v, &ix)) return lnn_error(L);
+  if (nn_ag_reduce_arg(getctx(L), op, t, dim, keepdim, &v, &ix)) return lnn_error(L);
   uv->t = v;
   ui->t = ix;
   if (!want_indices) lua_pop(L, 1);
@@ -454,12 +529,19 @@ static int t_softmax_like(lua_State *L, int take_log) {
   nn_tensor *t = lnn_checktensor(L, 1);
   int d = lnn_checkdim(L, 2, t->ndim);
   LTensor *u = lnn_newtensor(L);
-  return lnn_finish(L, u, nn_softmax(getctx(L), t, d, take_log));
+  return lnn_finish(L, u, nn_ag_softmax(getctx(L), t, d, take_log));
 }
 static int t_softmax(lua_State *L) { return t_softmax_like(L, 0); }
 static int t_log_softmax(lua_State *L) { return t_softmax_like(L, 1); }
 
 /* ---- in place: each returns the tensor itself ---- */
+
+/* the check every in-place method makes first */
+static nn_tensor *checkinplace(lua_State *L, const char *fn) {
+  nn_tensor *t = lnn_checktensor(L, 1);
+  if (nn_check_inplace(getctx(L), fn, t)) lnn_error(L);
+  return t;
+}
 
 static int done_inplace(lua_State *L, int rc) {
   if (rc) return lnn_error(L);
@@ -468,52 +550,52 @@ static int done_inplace(lua_State *L, int rc) {
 }
 
 static int t_fill_(lua_State *L) {
-  nn_tensor *t = lnn_checktensor(L, 1);
+  nn_tensor *t = checkinplace(L, "fill_");
   return done_inplace(L, nn_fill_(getctx(L), t, lnn_checkfloat(L, 2)));
 }
 
 static int t_zero_(lua_State *L) {
-  return done_inplace(L, nn_fill_(getctx(L), lnn_checktensor(L, 1), 0.0f));
+  return done_inplace(L, nn_fill_(getctx(L), checkinplace(L, "zero_"), 0.0f));
 }
 
 static int t_copy_(lua_State *L) {
-  nn_tensor *t = lnn_checktensor(L, 1), *src = lnn_checktensor(L, 2);
+  nn_tensor *t = checkinplace(L, "copy_"), *src = lnn_checktensor(L, 2);
   return done_inplace(L, nn_copy_(getctx(L), t, src));
 }
 
-static int inplace_binary(lua_State *L, enum nn_binop op) {
-  nn_tensor *t = lnn_checktensor(L, 1), *b = lnn_totensor(L, 2);
+static int inplace_binary(lua_State *L, enum nn_binop op, const char *fn) {
+  nn_tensor *t = checkinplace(L, fn), *b = lnn_totensor(L, 2);
   nn_ctx *ctx = getctx(L);
   if (b) return done_inplace(L, nn_binary_(ctx, op, t, b));
   return done_inplace(L, nn_binary_scalar_(ctx, op, t, lnn_checkfloat(L, 2)));
 }
 
 static int t_add_(lua_State *L) {
-  nn_tensor *t = lnn_checktensor(L, 1), *b = lnn_totensor(L, 2);
-  if (lua_isnoneornil(L, 3)) return inplace_binary(L, NN_ADD);
+  nn_tensor *t = checkinplace(L, "add_"), *b = lnn_totensor(L, 2);
+  if (lua_isnoneornil(L, 3)) return inplace_binary(L, NN_ADD, "add_");
   float alpha = lnn_checkfloat(L, 3);
   if (b) return done_inplace(L, nn_axpy_(getctx(L), t, alpha, b));
   return done_inplace(L, nn_binary_scalar_(getctx(L), NN_ADD, t, alpha * lnn_checkfloat(L, 2)));
 }
-static int t_sub_(lua_State *L) { return inplace_binary(L, NN_SUB); }
-static int t_mul_(lua_State *L) { return inplace_binary(L, NN_MUL); }
-static int t_div_(lua_State *L) { return inplace_binary(L, NN_DIV); }
+static int t_sub_(lua_State *L) { return inplace_binary(L, NN_SUB, "sub_"); }
+static int t_mul_(lua_State *L) { return inplace_binary(L, NN_MUL, "mul_"); }
+static int t_div_(lua_State *L) { return inplace_binary(L, NN_DIV, "div_"); }
 
 static int t_clamp_(lua_State *L) {
-  nn_tensor *t = lnn_checktensor(L, 1);
+  nn_tensor *t = checkinplace(L, "clamp_");
   float lo, hi;
   clamp_args(L, &lo, &hi);
   return done_inplace(L, nn_clamp_(getctx(L), t, lo, hi));
 }
 
 static int t_uniform_(lua_State *L) {
-  nn_tensor *t = lnn_checktensor(L, 1);
+  nn_tensor *t = checkinplace(L, "uniform_");
   float a = (float)luaL_optnumber(L, 2, 0), b = (float)luaL_optnumber(L, 3, 1);
   return done_inplace(L, nn_uniform_(getctx(L), lnn_optgenerator(L, 4), t, a, b));
 }
 
 static int t_normal_(lua_State *L) {
-  nn_tensor *t = lnn_checktensor(L, 1);
+  nn_tensor *t = checkinplace(L, "normal_");
   float m = (float)luaL_optnumber(L, 2, 0), s = (float)luaL_optnumber(L, 3, 1);
   return done_inplace(L, nn_normal_(getctx(L), lnn_optgenerator(L, 4), t, m, s));
 }
@@ -538,6 +620,7 @@ static const luaL_Reg methods[] = {
   {"sub_", t_sub_}, {"mul_", t_mul_}, {"div_", t_div_}, {"clamp_", t_clamp_},
   {"uniform_", t_uniform_}, {"normal_", t_normal_},
   {"softmax", t_softmax}, {"log_softmax", t_log_softmax},
+  {"requires_grad_", t_requires_grad_}, {"backward", t_backward}, {"detach", t_detach},
   {NULL, NULL}
 };
 

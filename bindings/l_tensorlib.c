@@ -1,9 +1,11 @@
 /* l_tensorlib.c -- the `tensor` module: constructors, random numbers,
  * cat/stack, no_grad, threads. Opened by luaopen_nn_tensor. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include "lnn.h"
 #include "bindings.h"
+#include "nn/autograd.h"
 #include "l_tensor.h"
 #include "nn/ops.h"
 #include "nn/rng.h"
@@ -160,6 +162,26 @@ static int l_manual_seed(lua_State *L) {
 
 /* ---- cat / stack ---- */
 
+/* stack = cat of the inputs each given a new dim (as views that autograd sees) */
+static nn_tensor *stack_tensors(nn_ctx *ctx, nn_tensor **ts, int n, int dim) {
+  for (int k = 1; k < n; k++) {
+    if (ts[k]->ndim == ts[0]->ndim && !memcmp(ts[k]->shape, ts[0]->shape, sizeof(int64_t) * (size_t)ts[0]->ndim))
+      continue;
+    char s1[128], s2[128];
+    nn_seterr(ctx, NN_EARG, "stack: tensor 1 has shape %s but tensor %d has shape %s",
+              nn_shape_str(ts[0], s1, 128), k + 1, nn_shape_str(ts[k], s2, 128));
+    return NULL;
+  }
+  nn_tensor **us = calloc((size_t)n, sizeof *us), *out = NULL;
+  int k = 0;
+  while (us && k < n && (us[k] = nn_ag_reshaped(ctx, nn_tensor_unsqueeze(ctx, ts[k], dim), ts[k]))) k++;
+  if (!us) nn_seterr(ctx, NN_ENOMEM, "out of memory");
+  else if (k == n) out = nn_ag_cat(ctx, us, n, dim);
+  for (int i = 0; us && i < k; i++) nn_tensor_free(us[i]);
+  free(us);
+  return out;
+}
+
 static int catlike(lua_State *L, int stack) {
   lua_settop(L, 2);
   luaL_checktype(L, 1, LUA_TTABLE);
@@ -177,7 +199,8 @@ static int catlike(lua_State *L, int stack) {
   int dim = lua_isnoneornil(L, 2) ? 0 : lnn_checkdim(L, 2, nd);
   LTensor *u = lnn_newtensor(L);
   nn_ctx *ctx = getctx(L);
-  return lnn_finish(L, u, stack ? nn_tensor_stack(ctx, ts, n, dim) : nn_tensor_cat(ctx, ts, n, dim));
+  if (!stack) return lnn_finish(L, u, nn_ag_cat(ctx, ts, n, dim));
+  return lnn_finish(L, u, stack_tensors(ctx, ts, n, dim));
 }
 
 static int l_cat(lua_State *L) { return catlike(L, 0); }

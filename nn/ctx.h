@@ -30,6 +30,7 @@ typedef struct nn_ctx {
   char err[NN_ERRLEN];     /* message of the last failure */
   nn_rng rng;              /* the default generator */
   int grad_enabled;        /* 0 inside tensor.no_grad */
+  uint64_t ag_stamp;       /* counts backward passes; marks visited tape nodes */
   size_t alloc_pending;    /* storage bytes allocated since the bindings last told the GC */
   nn_gemm_cache *gemm;     /* oneDNN engine, stream, primitive cache (lazy) */
 } nn_ctx;

@@ -225,11 +225,13 @@ int nn_binary_(nn_ctx *ctx, enum nn_binop op, nn_tensor *a, const nn_tensor *b) 
   if (!bb) return NN_ENOMEM;
   int rc = run3(ctx, a, a, bb, k_binary, &op);
   nn_tensor_free(bb);
+  a->s->version++;
   return rc;
 }
 
 int nn_binary_scalar_(nn_ctx *ctx, enum nn_binop op, nn_tensor *a, float s) {
   struct scalar_arg arg = {op, s, 0};
+  a->s->version++;
   return run2(ctx, a, a, k_binary_scalar, &arg);
 }
 
@@ -250,6 +252,7 @@ int nn_axpy_(nn_ctx *ctx, nn_tensor *a, float alpha, const nn_tensor *b) {
   if (!bb) return NN_ENOMEM;
   int rc = run3(ctx, a, a, bb, k_axpy, &alpha);
   nn_tensor_free(bb);
+  a->s->version++;
   return rc;
 }
 
@@ -306,6 +309,7 @@ static void k_clamp(const void *arg, float **p, const int64_t *st, int64_t n) {
 
 int nn_clamp_(nn_ctx *ctx, nn_tensor *a, float lo, float hi) {
   struct clamp_arg c = {lo, hi};
+  a->s->version++;
   return run2(ctx, a, a, k_clamp, &c);
 }
 
@@ -329,6 +333,7 @@ int nn_fill_(nn_ctx *ctx, nn_tensor *a, float v) {
   nn_iter it;
   nn_iter_init(&it, 1, (nn_tensor *[]){a});
   run(&it, k_fill, &v);
+  a->s->version++;
   return 0;
 }
 
@@ -344,6 +349,7 @@ int nn_copy_(nn_ctx *ctx, nn_tensor *dst, const nn_tensor *src) {
   if (!s) return NN_ENOMEM;
   int rc = run2(ctx, dst, s, k_copy, NULL);
   nn_tensor_free(s);
+  dst->s->version++;
   return rc;
 }
 
@@ -363,6 +369,7 @@ int nn_uniform_(nn_ctx *ctx, nn_rng *r, nn_tensor *a, float lo, float hi) {
   if (!(lo <= hi)) return nn_seterr(ctx, NN_EARG, "uniform_: expected a <= b, got %g and %g", lo, hi);
   if (nn_tensor_is_contiguous(a)) {
     nn_rng_fill_uniform(r, nn_tensor_data(a), (size_t)nn_tensor_numel(a), lo, hi);
+    a->s->version++;
     return 0;
   }
   return random_fill(ctx, r, a, lo, hi, 0);
@@ -372,6 +379,7 @@ int nn_normal_(nn_ctx *ctx, nn_rng *r, nn_tensor *a, float mean, float std) {
   if (!(std >= 0)) return nn_seterr(ctx, NN_EARG, "normal_: std must be >= 0, got %g", std);
   if (nn_tensor_is_contiguous(a)) {
     nn_rng_fill_normal(r, nn_tensor_data(a), (size_t)nn_tensor_numel(a), mean, std);
+    a->s->version++;
     return 0;
   }
   return random_fill(ctx, r, a, mean, std, 1);

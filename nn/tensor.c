@@ -7,6 +7,7 @@
 #include "tensor.h"
 #include "ops.h"
 #include "rng.h"
+#include "autograd.h"
 
 /* Largest storage we accept: 2^40 bytes keeps every size computation exact. */
 #define MAX_ELEMS ((int64_t)1 << 38)
@@ -36,6 +37,7 @@ static nn_storage *storage_new(nn_ctx *ctx, int64_t n) {
   s->data = data;
   s->n = (size_t)n;
   s->rc = 1;
+  s->version = 0;
   ctx->alloc_pending += bytes;
   return s;
 }
@@ -126,7 +128,7 @@ void nn_tensor_free(nn_tensor *t) {
   if (!t || --t->rc > 0) return;
   storage_release(t->s);
   nn_tensor_free(t->grad);
-  /* t->node is released by autograd.c once it exists; no tensor has one yet. */
+  nn_node_free(t->node);
   free(t);
 }
 

@@ -18,6 +18,7 @@ typedef struct nn_storage {
   float *data;
   size_t n;         /* elements */
   int rc;           /* tensors that share it */
+  uint64_t version; /* bumped by every in-place change; autograd checks it */
 } nn_storage;
 
 typedef struct nn_node nn_node;       /* autograd tape node (autograd.h, next issue) */

@@ -7,8 +7,9 @@ local bad = {
   "", "x", "2", {}, {1, -1}, {0/0}, {1.5}, {{1}}, function() end, io.stdout,
   tensor.zeros(0), tensor.new(1), tensor.zeros(3, 0), tensor.ones(2, 3),
   tensor.ones(2, 3):t(), tensor.ones(1):expand(5), tensor.Generator(1),
+  tensor.ones(2, 3):requires_grad_(), tensor.ones(3):requires_grad_() * 2,
 }
-local NBAD = 29   -- the table above holds nils, so count it by hand
+local NBAD = 31   -- the table above holds nils, so count it by hand
 
 local function methods()
   local names = {}
@@ -29,6 +30,7 @@ test("tensor methods with bad arguments", function()
     for i = 1, NBAD do
       local self = bad[i]
       try(function() local t = tensor.ones(2, 3); return t[name](self) end)
+      try(function() local t = tensor.ones(2, 3):requires_grad_(); return t[name](t, self) end)
       for j = 1, NBAD, 3 do
         try(function() local t = tensor.ones(2, 3); return t[name](t, bad[i], bad[j]) end)
         try(function() local t = tensor.ones(2, 3):t(); return t[name](t, bad[j], bad[i], bad[j]) end)

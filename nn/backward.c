@@ -1,0 +1,414 @@
+/* backward.c -- the gradient of every recorded op (PyTorch's formulas).
+ * g is d(loss)/d(result); each function sets gin[i] for the inputs that
+ * require grad. Everything here uses the plain ops, so nothing is recorded. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "node.h"
+
+#define FREE(...) do { nn_tensor *fr_[] = {__VA_ARGS__}; \
+  for (size_t k_ = 0; k_ < sizeof fr_ / sizeof *fr_; k_++) nn_tensor_free(fr_[k_]); } while (0)
+
+nn_tensor *nn_reduce_to(nn_ctx *ctx, nn_tensor *g, int ndim, const int64_t *shape) {
+  nn_tensor *cur = nn_tensor_retain(g);
+  int lead = g->ndim - ndim;
+  for (int d = 0; cur && d < g->ndim; d++) {
+    int64_t want = d < lead ? 1 : shape[d - lead];
+    if (want != 1 || cur->shape[d] == 1) continue;
+    nn_tensor *s = nn_reduce(ctx, NN_SUM, cur, d, 1, 0);
+    nn_tensor_free(cur);
+    cur = s;
+  }
+  if (!cur) return NULL;
+  nn_tensor *out = nn_tensor_reshape(ctx, cur, ndim, shape);
+  nn_tensor_free(cur);
+  return out;
+}
+
+static int need(const nn_node *n, int i) { return n->in[i]->requires_grad; }
+
+/* x op y for tensors or a scalar, as a new tensor; NULL propagates */
+static nn_tensor *bin(nn_ctx *ctx, enum nn_binop op, nn_tensor *x, nn_tensor *y) {
+  return x && y ? nn_binary(ctx, op, x, y) : NULL;
+}
+static nn_tensor *bins(nn_ctx *ctx, enum nn_binop op, nn_tensor *x, float s) {
+  return x ? nn_binary_scalar(ctx, op, x, s, 0) : NULL;
+}
+
+/* gin[i] = g * factor, summed to input i's shape; factor NULL means 1; consumes factor */
+static int give(nn_ctx *ctx, nn_node *n, int i, nn_tensor *g, nn_tensor *factor, int has_factor,
+                nn_tensor **gin) {
+  nn_tensor *full = has_factor ? bin(ctx, NN_MUL, g, factor) : nn_tensor_retain(g);
+  nn_tensor_free(factor);
+  if (!full) return NN_ENOMEM;
+  gin[i] = nn_reduce_to(ctx, full, n->in[i]->ndim, n->in[i]->shape);
+  nn_tensor_free(full);
+  return gin[i] ? 0 : NN_ENOMEM;
+}
+
+static int back_binary(nn_ctx *ctx, nn_node *n, nn_tensor *g, nn_tensor **gin) {
+  nn_tensor *a = n->in[0], *b = n->in[1];
+  int rc = 0;
+  switch ((enum nn_binop)n->kind) {
+  case NN_ADD:
+    if (need(n, 0)) rc = give(ctx, n, 0, g, NULL, 0, gin);
+    if (!rc && need(n, 1)) rc = give(ctx, n, 1, g, NULL, 0, gin);
+    return rc;
+  case NN_SUB:
+    if (need(n, 0)) rc = give(ctx, n, 0, g, NULL, 0, gin);
+    if (!rc && need(n, 1)) rc = give(ctx, n, 1, g, nn_tensor_full(ctx, 0, NULL, -1.0f), 1, gin);
+    return rc;
+  case NN_MUL:
+    if (need(n, 0)) rc = give(ctx, n, 0, g, nn_tensor_retain(b), 1, gin);
+    if (!rc && need(n, 1)) rc = give(ctx, n, 1, g, nn_tensor_retain(a), 1, gin);
+    return rc;
+  case NN_DIV:
+    if (need(n, 0)) rc = give(ctx, n, 0, g, nn_binary_scalar(ctx, NN_DIV, b, 1.0f, 1), 1, gin);
+    if (!rc && need(n, 1)) {                       /* -a / b^2 */
+      nn_tensor *b2 = bin(ctx, NN_MUL, b, b), *q = bin(ctx, NN_DIV, a, b2);
+      rc = give(ctx, n, 1, g, bins(ctx, NN_MUL, q, -1.0f), 1, gin);
+      FREE(b2, q);
+    }
+    return rc;
+  case NN_POW:
+    if (need(n, 0)) {                              /* b a^(b-1) */
+      nn_tensor *bm1 = bins(ctx, NN_SUB, b, 1.0f), *p = bin(ctx, NN_POW, a, bm1);
+      rc = give(ctx, n, 0, g, bin(ctx, NN_MUL, p, b), 1, gin);
+      FREE(bm1, p);
+    }
+    if (!rc && need(n, 1)) {                       /* a^b log a, 0 where a == 0 */
+      nn_tensor *la = nn_unary(ctx, NN_LOG, a), *f = bin(ctx, NN_MUL, n->out, la);
+      nn_tensor *z = bins(ctx, NN_EQ, a, 0.0f), *fm = f && z ? nn_masked_fill(ctx, f, z, 0.0f) : NULL;
+      rc = give(ctx, n, 1, g, fm, 1, gin);
+      FREE(la, f, z);
+    }
+    return rc;
+  case NN_MAXIMUM:
+  case NN_MINIMUM: {                               /* the larger (smaller) one; ties split */
+    enum nn_binop wins = n->kind == NN_MAXIMUM ? NN_GT : NN_LT;
+    nn_tensor *w = bin(ctx, wins, a, b), *t = bin(ctx, NN_EQ, a, b), *h = bins(ctx, NN_MUL, t, 0.5f);
+    nn_tensor *fa = bin(ctx, NN_ADD, w, h), *fb = fa ? nn_binary_scalar(ctx, NN_SUB, fa, 1.0f, 1) : NULL;
+    if (need(n, 0)) rc = give(ctx, n, 0, g, nn_tensor_retain(fa), 1, gin);
+    if (!rc && need(n, 1)) rc = give(ctx, n, 1, g, nn_tensor_retain(fb), 1, gin);
+    FREE(w, t, h, fa, fb);
+    return rc;
+  }
+  default:
+    return nn_seterr(ctx, NN_EARG, "backward: comparisons have no gradient");
+  }
+}
+
+static nn_tensor *scalar_factor(nn_ctx *ctx, nn_node *n) {
+  nn_tensor *a = n->in[0];
+  float s = n->s;
+  switch ((enum nn_binop)n->kind) {
+  case NN_ADD: return nn_tensor_full(ctx, 0, NULL, 1.0f);
+  case NN_SUB: return nn_tensor_full(ctx, 0, NULL, n->s_left ? -1.0f : 1.0f);
+  case NN_MUL: return nn_tensor_full(ctx, 0, NULL, s);
+  case NN_DIV:
+    if (!n->s_left) return nn_tensor_full(ctx, 0, NULL, 1.0f / s);
+    else {                                         /* s / a -> -s / a^2 */
+      nn_tensor *a2 = bin(ctx, NN_MUL, a, a), *f = a2 ? nn_binary_scalar(ctx, NN_DIV, a2, -s, 1) : NULL;
+      nn_tensor_free(a2);
+      return f;
+    }
+  case NN_POW:
+    if (n->s_left) return bins(ctx, NN_MUL, n->out, logf(s));   /* s^a log s */
+    if (s == 0.0f) return nn_tensor_zeros(ctx, a->ndim, a->shape);
+    else {                                         /* s a^(s-1) */
+      nn_tensor *p = bins(ctx, NN_POW, a, s - 1.0f), *f = bins(ctx, NN_MUL, p, s);
+      nn_tensor_free(p);
+      return f;
+    }
+  case NN_MAXIMUM:
+  case NN_MINIMUM: {
+    nn_tensor *w = bins(ctx, n->kind == NN_MAXIMUM ? NN_GT : NN_LT, a, s);
+    nn_tensor *t = bins(ctx, NN_EQ, a, s), *h = bins(ctx, NN_MUL, t, 0.5f), *f = bin(ctx, NN_ADD, w, h);
+    FREE(w, t, h);
+    return f;
+  }
+  default:
+    nn_seterr(ctx, NN_EARG, "backward: comparisons have no gradient");
+    return NULL;
+  }
+}
+
+static nn_tensor *unary_factor(nn_ctx *ctx, nn_node *n) {
+  nn_tensor *a = n->in[0], *y = n->out;
+  switch ((enum nn_unop)n->kind) {
+  case NN_NEG: return nn_tensor_full(ctx, 0, NULL, -1.0f);
+  case NN_EXP: return nn_tensor_retain(y);
+  case NN_LOG: return nn_binary_scalar(ctx, NN_DIV, a, 1.0f, 1);
+  case NN_SQRT: return nn_binary_scalar(ctx, NN_DIV, y, 0.5f, 1);             /* 1 / (2 sqrt a) */
+  case NN_ABS: return nn_unary(ctx, NN_SIGN, a);
+  case NN_SIGN: return nn_tensor_full(ctx, 0, NULL, 0.0f);
+  case NN_RELU: return bins(ctx, NN_GT, y, 0.0f);
+  case NN_SIGMOID: {                                                          /* y (1 - y) */
+    nn_tensor *r = nn_binary_scalar(ctx, NN_SUB, y, 1.0f, 1), *f = bin(ctx, NN_MUL, y, r);
+    nn_tensor_free(r);
+    return f;
+  }
+  case NN_TANH: {                                                             /* 1 - y^2 */
+    nn_tensor *y2 = bin(ctx, NN_MUL, y, y), *f = y2 ? nn_binary_scalar(ctx, NN_SUB, y2, 1.0f, 1) : NULL;
+    nn_tensor_free(y2);
+    return f;
+  }
+  }
+  return NULL;
+}
+
+static nn_tensor *clamp_factor(nn_ctx *ctx, nn_node *n) {      /* 1 where lo <= a <= hi */
+  nn_tensor *a = n->in[0];
+  nn_tensor *f = nn_tensor_full(ctx, a->ndim, a->shape, 1.0f);
+  nn_tensor *lo = f && !isnan(n->lo) ? bins(ctx, NN_GE, a, n->lo) : NULL;
+  nn_tensor *hi = f && !isnan(n->hi) ? bins(ctx, NN_LE, a, n->hi) : NULL;
+  if (lo) nn_binary_(ctx, NN_MUL, f, lo);
+  if (hi) nn_binary_(ctx, NN_MUL, f, hi);
+  FREE(lo, hi);
+  return f;
+}
+
+/* g of a reduced shape, expanded back over the reduced dim (a new contiguous tensor) */
+static nn_tensor *spread(nn_ctx *ctx, nn_tensor *g, const nn_tensor *a, int dim, int keepdim) {
+  nn_tensor *u = dim >= 0 && !keepdim && a->ndim > 0 ? nn_tensor_unsqueeze(ctx, g, dim) : nn_tensor_retain(g);
+  nn_tensor *e = u ? nn_tensor_expand(ctx, u, a->ndim, a->shape) : NULL;
+  nn_tensor *c = e ? nn_tensor_clone(ctx, e) : NULL;
+  FREE(u, e);
+  return c;
+}
+
+static int back_reduce(nn_ctx *ctx, nn_node *n, nn_tensor *g, nn_tensor **gin) {
+  nn_tensor *a = n->in[0];
+  int64_t len = n->dim < 0 ? nn_tensor_numel(a) : (a->ndim ? a->shape[n->dim] : 1);
+  nn_tensor *gs = spread(ctx, g, a, n->dim, n->keepdim), *f = NULL;
+  switch ((enum nn_redop)n->kind) {
+  case NN_SUM: f = nn_tensor_full(ctx, 0, NULL, 1.0f); break;
+  case NN_MEAN: f = nn_tensor_full(ctx, 0, NULL, 1.0f / (float)len); break;
+  case NN_VAR: {                                          /* 2 (a - mean) / (n - correction) */
+    nn_tensor *m = nn_reduce(ctx, NN_MEAN, a, n->dim, 1, 0);
+    nn_tensor *d = n->dim < 0 && m ? bins(ctx, NN_SUB, a, nn_tensor_data(m)[0]) : bin(ctx, NN_SUB, a, m);
+    f = bins(ctx, NN_MUL, d, 2.0f / (float)(len - n->correction));
+    FREE(m, d);
+    break;
+  }
+  case NN_MAX:
+  case NN_MIN: {                                          /* spread over the elements equal to it */
+    nn_tensor *eq = bins(ctx, NN_EQ, a, nn_tensor_data(n->out)[0]);
+    float cnt = eq ? (float)nn_sum_all(ctx, eq) : 1.0f;
+    f = bins(ctx, NN_DIV, eq, cnt);
+    nn_tensor_free(eq);
+    break;
+  }
+  }
+  gin[0] = bin(ctx, NN_MUL, gs, f);
+  FREE(gs, f);
+  return gin[0] ? 0 : NN_ENOMEM;
+}
+
+/* values of max/min along dim: the gradient goes to the chosen index */
+static int back_reduce_arg(nn_ctx *ctx, nn_node *n, nn_tensor *g, nn_tensor **gin) {
+  nn_tensor *a = n->in[0];
+  nn_tensor *gi = spread(ctx, g, a, n->dim, n->keepdim), *ix = spread(ctx, n->aux, a, n->dim, n->keepdim);
+  nn_tensor *pos = gi && ix ? nn_tensor_empty(ctx, a->ndim, a->shape) : NULL;
+  if (pos) {                                       /* pos[..., l, ...] = l + 1 along dim */
+    int64_t outer = 1, len = a->shape[n->dim], inner = 1;
+    for (int i = 0; i < n->dim; i++) outer *= a->shape[i];
+    for (int i = n->dim + 1; i < a->ndim; i++) inner *= a->shape[i];
+    float *p = nn_tensor_data(pos);
+    for (int64_t o = 0; o < outer; o++)
+      for (int64_t l = 0; l < len; l++)
+        for (int64_t j = 0; j < inner; j++) p[(o * len + l) * inner + j] = (float)(l + 1);
+  }
+  nn_tensor *hit = bin(ctx, NN_EQ, pos, ix);
+  gin[0] = bin(ctx, NN_MUL, gi, hit);
+  FREE(gi, ix, pos, hit);
+  return gin[0] ? 0 : NN_ENOMEM;
+}
+
+/* The last two dims swapped (a 1-d tensor stays as it is). */
+static nn_tensor *mT(nn_ctx *ctx, nn_tensor *t) {
+  return t->ndim < 2 ? nn_tensor_retain(t) : nn_tensor_transpose(ctx, t, t->ndim - 2, t->ndim - 1);
+}
+
+/* 1-d operands become matrices: a [K] -> [1, K], b [K] -> [K, 1]; g gets the dims back */
+static nn_tensor *as_matrix(nn_ctx *ctx, nn_tensor *t, int is_b) {
+  if (t->ndim != 1) return nn_tensor_retain(t);
+  return nn_tensor_unsqueeze(ctx, t, is_b ? 1 : 0);
+}
+
+static int back_matmul(nn_ctx *ctx, nn_node *n, nn_tensor *g, nn_tensor **gin) {
+  nn_tensor *a = n->in[0], *b = n->in[1];
+  nn_tensor *A = as_matrix(ctx, a, 0), *B = as_matrix(ctx, b, 1), *G = nn_tensor_retain(g);
+  if (a->ndim == 1 && G) { nn_tensor *u = nn_tensor_unsqueeze(ctx, G, G->ndim - (b->ndim == 1 ? 0 : 1)); nn_tensor_free(G); G = u; }
+  if (b->ndim == 1 && G) { nn_tensor *u = nn_tensor_unsqueeze(ctx, G, G->ndim); nn_tensor_free(G); G = u; }
+  int rc = A && B && G ? 0 : NN_ENOMEM;
+  if (!rc && need(n, 0)) {                          /* dA = G B^T */
+    nn_tensor *bt = mT(ctx, B), *ga = bt ? nn_matmul(ctx, G, bt) : NULL;
+    gin[0] = ga ? nn_reduce_to(ctx, ga, a->ndim, a->shape) : NULL;
+    FREE(bt, ga);
+    rc = gin[0] ? 0 : NN_ENOMEM;
+  }
+  if (!rc && need(n, 1)) {                          /* dB = A^T G */
+    nn_tensor *at = mT(ctx, A), *gb = at ? nn_matmul(ctx, at, G) : NULL;
+    nn_tensor *gq = gb && b->ndim == 1 ? nn_tensor_squeeze(ctx, gb, gb->ndim - 1) : NULL;
+    gin[1] = gb ? nn_reduce_to(ctx, gq ? gq : gb, b->ndim, b->shape) : NULL;
+    FREE(at, gb, gq);
+    rc = gin[1] ? 0 : NN_ENOMEM;
+  }
+  FREE(A, B, G);
+  return rc;
+}
+
+static int back_softmax(nn_ctx *ctx, nn_node *n, nn_tensor *g, nn_tensor **gin) {
+  nn_tensor *y = n->out;
+  if (n->kind) {                                    /* log_softmax: g - exp(y) sum(g) */
+    nn_tensor *s = nn_reduce(ctx, NN_SUM, g, n->dim, 1, 0), *p = nn_unary(ctx, NN_EXP, y);
+    nn_tensor *ps = bin(ctx, NN_MUL, p, s);
+    gin[0] = bin(ctx, NN_SUB, g, ps);
+    FREE(s, p, ps);
+  } else {                                          /* softmax: y (g - sum(g y)) */
+    nn_tensor *gy = bin(ctx, NN_MUL, g, y), *s = gy ? nn_reduce(ctx, NN_SUM, gy, n->dim, 1, 0) : NULL;
+    nn_tensor *d = bin(ctx, NN_SUB, g, s);
+    gin[0] = bin(ctx, NN_MUL, y, d);
+    FREE(gy, s, d);
+  }
+  return gin[0] ? 0 : NN_ENOMEM;
+}
+
+/* zeros of a's shape with g added at the positions the op read */
+static int back_index(nn_ctx *ctx, nn_node *n, nn_tensor *g, nn_tensor **gin) {
+  nn_tensor *a = n->in[0], *gz = nn_tensor_zeros(ctx, a->ndim, a->shape);
+  nn_tensor *gc = gz ? nn_tensor_contiguous(ctx, g) : NULL, *ix = gc ? nn_tensor_contiguous(ctx, n->aux) : NULL;
+  int rc = ix ? 0 : NN_ENOMEM;
+  if (!rc && n->op == NN_OP_INDEX_SELECT) {
+    for (int64_t k = 0; k < ix->shape[0] && !rc; k++) {
+      nn_tensor *dst = nn_tensor_select(ctx, gz, n->dim, (int64_t)nn_tensor_data(ix)[k] - 1);
+      nn_tensor *src = dst ? nn_tensor_select(ctx, gc, n->dim, k) : NULL;
+      rc = src ? nn_axpy_(ctx, dst, 1.0f, src) : NN_ENOMEM;
+      FREE(dst, src);
+    }
+  } else if (!rc) {                                 /* gather: scatter-add */
+    int64_t cnt = nn_tensor_numel(gc), pos[NN_MAXDIM] = {0};
+    float *o = nn_tensor_data(gz);
+    for (int64_t e = 0; e < cnt; e++) {
+      int64_t off = 0;
+      for (int d = 0; d < a->ndim; d++)
+        off += (d == n->dim ? (int64_t)nn_tensor_data(ix)[e] - 1 : pos[d]) * gz->stride[d];
+      o[off] += nn_tensor_data(gc)[e];
+      for (int d = a->ndim - 1; d >= 0 && ++pos[d] == gc->shape[d]; d--) pos[d] = 0;
+    }
+  }
+  FREE(gc, ix);
+  if (rc) {
+    nn_tensor_free(gz);
+    return rc;
+  }
+  gin[0] = gz;
+  return 0;
+}
+
+static int back_cat(nn_ctx *ctx, nn_node *n, nn_tensor *g, nn_tensor **gin) {
+  int64_t at = 0;
+  for (int i = 0; i < n->nin; i++) {
+    int64_t len = n->in[i]->shape[n->dim];
+    if (need(n, i)) {
+      nn_tensor *v = nn_tensor_narrow(ctx, g, n->dim, at, len);
+      gin[i] = v ? nn_tensor_clone(ctx, v) : NULL;
+      nn_tensor_free(v);
+      if (!gin[i]) return NN_ENOMEM;
+    }
+    at += len;
+  }
+  return 0;
+}
+
+static int back_view(nn_ctx *ctx, nn_node *n, nn_tensor *g, nn_tensor **gin) {
+  nn_tensor *a = n->in[0];
+  switch (n->op) {
+  case NN_OP_RESHAPE: gin[0] = nn_tensor_reshape(ctx, g, a->ndim, a->shape); break;
+  case NN_OP_EXPAND: gin[0] = nn_reduce_to(ctx, g, a->ndim, a->shape); break;
+  case NN_OP_COPY: gin[0] = nn_tensor_retain(g); break;
+  case NN_OP_PERMUTE: {
+    int inv[NN_MAXDIM];
+    for (int i = 0; i < a->ndim; i++) inv[n->perm[i]] = i;
+    gin[0] = nn_tensor_permute(ctx, g, inv);
+    break;
+  }
+  default: {                                        /* narrow, select: zeros with g in place */
+    nn_tensor *z = nn_tensor_zeros(ctx, a->ndim, a->shape), *part = NULL;
+    if (z) part = n->op == NN_OP_NARROW ? nn_tensor_narrow(ctx, z, n->dim, n->start, g->shape[n->dim])
+                                        : nn_tensor_select(ctx, z, n->dim, n->start);
+    if (!part || nn_copy_(ctx, part, g)) {
+      FREE(z, part);
+      return NN_ENOMEM;
+    }
+    nn_tensor_free(part);
+    gin[0] = z;
+  }
+  }
+  return gin[0] ? 0 : NN_ENOMEM;
+}
+
+int nn_node_backward(nn_ctx *ctx, nn_node *n, nn_tensor *g, nn_tensor **gin) {
+  switch (n->op) {
+  case NN_OP_BINARY: return back_binary(ctx, n, g, gin);
+  case NN_OP_SCALAR: return give(ctx, n, 0, g, scalar_factor(ctx, n), 1, gin);
+  case NN_OP_UNARY: return give(ctx, n, 0, g, unary_factor(ctx, n), 1, gin);
+  case NN_OP_CLAMP: return give(ctx, n, 0, g, clamp_factor(ctx, n), 1, gin);
+  case NN_OP_AXPY: {
+    int rc = need(n, 0) ? give(ctx, n, 0, g, NULL, 0, gin) : 0;
+    if (!rc && need(n, 1)) rc = give(ctx, n, 1, g, nn_tensor_full(ctx, 0, NULL, n->s), 1, gin);
+    return rc;
+  }
+  case NN_OP_REDUCE: return back_reduce(ctx, n, g, gin);
+  case NN_OP_REDUCE_ARG: return back_reduce_arg(ctx, n, g, gin);
+  case NN_OP_MATMUL: return back_matmul(ctx, n, g, gin);
+  case NN_OP_SOFTMAX: return back_softmax(ctx, n, g, gin);
+  case NN_OP_INDEX_SELECT:
+  case NN_OP_GATHER: return back_index(ctx, n, g, gin);
+  case NN_OP_MASKED_FILL: {
+    gin[0] = nn_masked_fill(ctx, g, n->aux, 0.0f);
+    return gin[0] ? 0 : NN_ENOMEM;
+  }
+  case NN_OP_CAT: return back_cat(ctx, n, g, gin);
+  default: return back_view(ctx, n, g, gin);
+  }
+}
+
+const char *nn_node_name(const nn_node *n) {
+  static const char *binary[] = {"AddBackward0", "SubBackward0", "MulBackward0", "DivBackward0",
+                                 "PowBackward1", "MaximumBackward0", "MinimumBackward0"};
+  static const char *scalar[] = {"AddBackward0", "SubBackward0", "MulBackward0", "DivBackward0",
+                                 "PowBackward0", "MaximumBackward0", "MinimumBackward0"};
+  static const char *unary[] = {"NegBackward0", "ExpBackward0", "LogBackward0", "SqrtBackward0",
+                                "AbsBackward0", "SignBackward0", "ReluBackward0",
+                                "SigmoidBackward0", "TanhBackward0"};
+  static const char *reduce[] = {"SumBackward", "MeanBackward", "MaxBackward", "MinBackward", "VarBackward"};
+  switch (n->op) {
+  case NN_OP_BINARY: return n->kind < 7 ? binary[n->kind] : "CompareBackward0";
+  case NN_OP_SCALAR:                       /* PyTorch's names for x op number and number op x */
+    if (n->s_left && n->kind == NN_SUB) return "RsubBackward1";
+    if (n->s_left && n->kind == NN_POW) return "PowBackward2";
+    return n->kind < 7 ? scalar[n->kind] : "CompareBackward0";
+  case NN_OP_AXPY: return n->s < 0 ? "SubBackward0" : "AddBackward0";
+  case NN_OP_UNARY: return unary[n->kind];
+  case NN_OP_CLAMP: return "ClampBackward1";
+  case NN_OP_REDUCE: return n->dim < 0 ? (n->kind == NN_SUM ? "SumBackward0" : n->kind == NN_MEAN ? "MeanBackward0" :
+                                          n->kind == NN_VAR ? "VarBackward0" : n->kind == NN_MAX ? "MaxBackward1" : "MinBackward1")
+                                       : (n->kind == NN_SUM ? "SumBackward1" : n->kind == NN_MEAN ? "MeanBackward1" : reduce[n->kind]);
+  case NN_OP_REDUCE_ARG: return n->kind == NN_MAX ? "MaxBackward0" : "MinBackward0";
+  case NN_OP_MATMUL: return "MmBackward0";
+  case NN_OP_SOFTMAX: return n->kind ? "LogSoftmaxBackward0" : "SoftmaxBackward0";
+  case NN_OP_INDEX_SELECT: return "IndexSelectBackward0";
+  case NN_OP_GATHER: return "GatherBackward0";
+  case NN_OP_MASKED_FILL: return "MaskedFillBackward0";
+  case NN_OP_CAT: return "CatBackward0";
+  case NN_OP_RESHAPE: return "ViewBackward0";
+  case NN_OP_PERMUTE: return "PermuteBackward0";
+  case NN_OP_EXPAND: return "ExpandBackward0";
+  case NN_OP_NARROW: return "NarrowBackward0";
+  case NN_OP_SELECT: return "SelectBackward0";
+  case NN_OP_COPY: return "CloneBackward0";
+  }
+  return "Backward";
+}
