@@ -12,6 +12,10 @@ static void node_release(nn_node *n) {
   }
   nn_tensor_free(n->out);
   nn_tensor_free(n->aux);
+  for (int i = 0; i < NN_AG_SAVED; i++) {
+    nn_tensor_free(n->saved[i]);
+    n->saved[i] = NULL;
+  }
   nn_tensor_free(n->gout);
   n->out = n->aux = n->gout = NULL;
   n->released = 1;
@@ -27,7 +31,7 @@ void nn_node_free(nn_node *n) {
 
 const char *nn_grad_fn_name(const nn_tensor *t) { return t->node ? nn_node_name(t->node) : NULL; }
 
-static int wants_grad(nn_ctx *ctx, nn_tensor *const *ts, int n) {
+int nn_ag_wants_grad(nn_ctx *ctx, nn_tensor *const *ts, int n) {
   if (!ctx->grad_enabled) return 0;
   for (int i = 0; i < n; i++)
     if (ts[i] && ts[i]->requires_grad) return 1;
@@ -87,7 +91,7 @@ int nn_check_inplace(nn_ctx *ctx, const char *fn, const nn_tensor *t) {
 
 nn_tensor *nn_ag_binary(nn_ctx *ctx, enum nn_binop op, nn_tensor *a, nn_tensor *b) {
   nn_tensor *out = nn_binary(ctx, op, a, b);
-  if (!out || op >= NN_EQ || !wants_grad(ctx, (nn_tensor *[]){a, b}, 2)) return out;
+  if (!out || op >= NN_EQ || !nn_ag_wants_grad(ctx, (nn_tensor *[]){a, b}, 2)) return out;
   unsigned saves = op == NN_ADD || op == NN_SUB ? 0 : 3;
   nn_node *n = attach(ctx, out, NN_OP_BINARY, op, (nn_tensor *[]){a, b}, 2, saves);
   if (!n || (op == NN_POW && save_out(ctx, n, out))) return fail(out);
@@ -96,7 +100,7 @@ nn_tensor *nn_ag_binary(nn_ctx *ctx, enum nn_binop op, nn_tensor *a, nn_tensor *
 
 nn_tensor *nn_ag_binary_scalar(nn_ctx *ctx, enum nn_binop op, nn_tensor *a, float s, int s_left) {
   nn_tensor *out = nn_binary_scalar(ctx, op, a, s, s_left);
-  if (!out || op >= NN_EQ || !wants_grad(ctx, &a, 1)) return out;
+  if (!out || op >= NN_EQ || !nn_ag_wants_grad(ctx, &a, 1)) return out;
   int reads = op == NN_POW || op == NN_MAXIMUM || op == NN_MINIMUM || (op == NN_DIV && s_left);
   nn_node *n = attach(ctx, out, NN_OP_SCALAR, op, &a, 1, reads ? 1 : 0);
   if (!n) return fail(out);
@@ -112,7 +116,7 @@ nn_tensor *nn_ag_axpy(nn_ctx *ctx, nn_tensor *a, float alpha, nn_tensor *b) {
   if (nn_broadcast_shape(ctx, alpha >= 0 ? "add" : "sub", a, b, &nd, shape)) return NULL;
   nn_tensor *out = nn_tensor_empty(ctx, nd, shape);
   if (out && (nn_copy_(ctx, out, a) || nn_axpy_(ctx, out, alpha, b))) return fail(out);
-  if (!out || !wants_grad(ctx, (nn_tensor *[]){a, b}, 2)) return out;
+  if (!out || !nn_ag_wants_grad(ctx, (nn_tensor *[]){a, b}, 2)) return out;
   nn_node *n = attach(ctx, out, NN_OP_AXPY, 0, (nn_tensor *[]){a, b}, 2, 0);
   if (!n) return fail(out);
   n->s = alpha;
@@ -121,7 +125,7 @@ nn_tensor *nn_ag_axpy(nn_ctx *ctx, nn_tensor *a, float alpha, nn_tensor *b) {
 
 nn_tensor *nn_ag_unary(nn_ctx *ctx, enum nn_unop op, nn_tensor *a) {
   nn_tensor *out = nn_unary(ctx, op, a);
-  if (!out || !wants_grad(ctx, &a, 1)) return out;
+  if (!out || !nn_ag_wants_grad(ctx, &a, 1)) return out;
   int uses_out = op == NN_EXP || op == NN_SQRT || op == NN_RELU || op == NN_SIGMOID || op == NN_TANH;
   int uses_in = op == NN_LOG || op == NN_ABS;
   nn_node *n = attach(ctx, out, NN_OP_UNARY, op, &a, 1, uses_in ? 1 : 0);
@@ -131,7 +135,7 @@ nn_tensor *nn_ag_unary(nn_ctx *ctx, enum nn_unop op, nn_tensor *a) {
 
 nn_tensor *nn_ag_clamp(nn_ctx *ctx, nn_tensor *a, float lo, float hi) {
   nn_tensor *out = nn_clamp(ctx, a, lo, hi);
-  if (!out || !wants_grad(ctx, &a, 1)) return out;
+  if (!out || !nn_ag_wants_grad(ctx, &a, 1)) return out;
   nn_node *n = attach(ctx, out, NN_OP_CLAMP, 0, &a, 1, 1);
   if (!n) return fail(out);
   n->lo = lo;
@@ -148,7 +152,7 @@ nn_tensor *nn_ag_reduce(nn_ctx *ctx, enum nn_redop op, nn_tensor *a, int dim, in
     return v;
   }
   nn_tensor *out = nn_reduce(ctx, op, a, dim, keepdim, correction);
-  if (!out || !wants_grad(ctx, &a, 1)) return out;
+  if (!out || !nn_ag_wants_grad(ctx, &a, 1)) return out;
   nn_node *n = attach(ctx, out, NN_OP_REDUCE, op, &a, 1, op == NN_VAR ? 1 : 0);
   if (!n) return fail(out);
   n->dim = dim;
@@ -160,7 +164,7 @@ nn_tensor *nn_ag_reduce(nn_ctx *ctx, enum nn_redop op, nn_tensor *a, int dim, in
 int nn_ag_reduce_arg(nn_ctx *ctx, enum nn_redop op, nn_tensor *a, int dim, int keepdim,
                      nn_tensor **values, nn_tensor **indices) {
   int rc = nn_reduce_arg(ctx, op, a, dim, keepdim, values, indices);
-  if (rc || !wants_grad(ctx, &a, 1)) return rc;
+  if (rc || !nn_ag_wants_grad(ctx, &a, 1)) return rc;
   if (dim < 0) {                          /* one value: the gradient spreads over the ties */
     nn_node *n = attach(ctx, *values, NN_OP_REDUCE, op, &a, 1, 1);
     if (n && !save_out(ctx, n, *values)) {
@@ -184,14 +188,14 @@ int nn_ag_reduce_arg(nn_ctx *ctx, enum nn_redop op, nn_tensor *a, int dim, int k
 
 nn_tensor *nn_ag_matmul(nn_ctx *ctx, nn_tensor *a, nn_tensor *b) {
   nn_tensor *out = nn_matmul(ctx, a, b);
-  if (!out || !wants_grad(ctx, (nn_tensor *[]){a, b}, 2)) return out;
+  if (!out || !nn_ag_wants_grad(ctx, (nn_tensor *[]){a, b}, 2)) return out;
   if (!attach(ctx, out, NN_OP_MATMUL, 0, (nn_tensor *[]){a, b}, 2, 3)) return fail(out);
   return out;
 }
 
 nn_tensor *nn_ag_softmax(nn_ctx *ctx, nn_tensor *a, int dim, int take_log) {
   nn_tensor *out = nn_softmax(ctx, a, dim, take_log);
-  if (!out || !wants_grad(ctx, &a, 1)) return out;
+  if (!out || !nn_ag_wants_grad(ctx, &a, 1)) return out;
   nn_node *n = attach(ctx, out, NN_OP_SOFTMAX, take_log, &a, 1, 0);
   if (!n || save_out(ctx, n, out)) return fail(out);
   n->dim = dim;
@@ -200,7 +204,7 @@ nn_tensor *nn_ag_softmax(nn_ctx *ctx, nn_tensor *a, int dim, int take_log) {
 
 static nn_tensor *with_aux(nn_ctx *ctx, nn_tensor *out, enum nn_op op, nn_tensor *a, int dim,
                            nn_tensor *aux) {
-  if (!out || !wants_grad(ctx, &a, 1)) return out;
+  if (!out || !nn_ag_wants_grad(ctx, &a, 1)) return out;
   nn_node *n = attach(ctx, out, op, 0, &a, 1, 0);
   if (!n) return fail(out);
   n->aux = nn_tensor_clone(ctx, aux);         /* a copy: later changes to idx must not matter */
@@ -223,7 +227,7 @@ nn_tensor *nn_ag_masked_fill(nn_ctx *ctx, nn_tensor *a, nn_tensor *mask, float v
 
 nn_tensor *nn_ag_cat(nn_ctx *ctx, nn_tensor *const *ts, int n, int dim) {
   nn_tensor *out = nn_tensor_cat(ctx, ts, n, dim);
-  if (!out || !wants_grad(ctx, ts, n)) return out;
+  if (!out || !nn_ag_wants_grad(ctx, ts, n)) return out;
   nn_node *node = attach(ctx, out, NN_OP_CAT, 0, ts, n, 0);
   if (!node) return fail(out);
   node->dim = dim;
@@ -232,7 +236,7 @@ nn_tensor *nn_ag_cat(nn_ctx *ctx, nn_tensor *const *ts, int n, int dim) {
 
 static nn_tensor *view_node(nn_ctx *ctx, nn_tensor *out, nn_tensor *a, enum nn_op op,
                             int dim, int64_t start) {
-  if (!out || !wants_grad(ctx, &a, 1)) return out;
+  if (!out || !nn_ag_wants_grad(ctx, &a, 1)) return out;
   nn_node *n = attach(ctx, out, op, 0, &a, 1, 0);
   if (!n) return fail(out);
   n->dim = dim;
@@ -266,6 +270,26 @@ nn_tensor *nn_ag_selected(nn_ctx *ctx, nn_tensor *out, nn_tensor *a, int dim, in
 nn_tensor *nn_ag_copied(nn_ctx *ctx, nn_tensor *out, nn_tensor *a) {
   if (out == a) return out;                  /* contiguous() of a contiguous tensor */
   return view_node(ctx, out, a, NN_OP_COPY, 0, 0);
+}
+
+nn_tensor *nn_ag_record(nn_ctx *ctx, nn_tensor *out, const char *name, nn_backward_fn fn,
+                        nn_tensor *const *in, int nin, nn_tensor *const *saved, int nsaved,
+                        const float *params, int nparams) {
+  if (!out || !nn_ag_wants_grad(ctx, in, nin)) return out;
+  if (nsaved > NN_AG_SAVED || nparams > NN_AG_PARAMS) {
+    nn_seterr(ctx, NN_EARG, "%s: too many saved tensors or numbers for autograd", name);
+    return fail(out);
+  }
+  nn_node *n = attach(ctx, out, NN_OP_CUSTOM, 0, in, nin, 0);
+  if (!n) return fail(out);
+  n->custom = fn;
+  n->name = name;
+  for (int i = 0; i < nsaved; i++) {
+    n->saved[i] = saved[i] ? nn_tensor_retain(saved[i]) : NULL;
+    n->saved_version[i] = saved[i] ? saved[i]->s->version : 0;
+  }
+  for (int i = 0; i < nparams; i++) n->params[i] = params[i];
+  return out;
 }
 
 /* ---- the backward pass ---- */
@@ -339,6 +363,10 @@ static int check_versions(nn_ctx *ctx, const nn_node *n) {
     if ((n->saves_in >> i & 1) && n->in[i]->s->version != n->in_version[i])
       return nn_seterr(ctx, NN_EARG, "backward: input %d of %s was modified in place after it "
                        "was used; make a copy (clone) before changing it", i + 1, nn_node_name(n));
+  for (int i = 0; i < NN_AG_SAVED; i++)
+    if (n->saved[i] && n->saved[i]->s->version != n->saved_version[i])
+      return nn_seterr(ctx, NN_EARG, "backward: a tensor saved by %s was modified in place after "
+                       "it was used", nn_node_name(n));
   if (n->out && n->out->s->version != n->out_version)
     return nn_seterr(ctx, NN_EARG, "backward: the result of %s was modified in place after it "
                      "was computed", nn_node_name(n));

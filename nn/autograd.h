@@ -40,6 +40,19 @@ nn_tensor *nn_ag_gather(nn_ctx *ctx, nn_tensor *a, int dim, nn_tensor *idx);
 nn_tensor *nn_ag_masked_fill(nn_ctx *ctx, nn_tensor *a, nn_tensor *mask, float v);
 nn_tensor *nn_ag_cat(nn_ctx *ctx, nn_tensor *const *ts, int n, int dim);
 
+/* Ops defined outside this file (layers, losses) record themselves with a
+ * backward function of their own. in: the op's inputs (gin[i] is wanted for
+ * those that require grad); saved: tensors backward reads (their versions are
+ * checked); params: up to NN_AG_PARAMS numbers. Returns out, or NULL (out freed). */
+#define NN_AG_SAVED 4
+#define NN_AG_PARAMS 8
+typedef int (*nn_backward_fn)(nn_ctx *ctx, nn_tensor *const *in, nn_tensor *const *saved,
+                              const float *params, nn_tensor *g, nn_tensor **gin);
+nn_tensor *nn_ag_record(nn_ctx *ctx, nn_tensor *out, const char *name, nn_backward_fn fn,
+                        nn_tensor *const *in, int nin, nn_tensor *const *saved, int nsaved,
+                        const float *params, int nparams);
+int nn_ag_wants_grad(nn_ctx *ctx, nn_tensor *const *ts, int n);   /* grad mode on and any requires grad */
+
 /* Views and copies: out was made from a by a tensor.h function (out may be
  * NULL: passed through). Records how to send the gradient back to a. */
 nn_tensor *nn_ag_reshaped(nn_ctx *ctx, nn_tensor *out, nn_tensor *a);     /* view, reshape, flatten, (un)squeeze */

@@ -371,6 +371,7 @@ int nn_node_backward(nn_ctx *ctx, nn_node *n, nn_tensor *g, nn_tensor **gin) {
     return gin[0] ? 0 : NN_ENOMEM;
   }
   case NN_OP_CAT: return back_cat(ctx, n, g, gin);
+  case NN_OP_CUSTOM: return n->custom(ctx, n->in, n->saved, n->params, g, gin);
   default: return back_view(ctx, n, g, gin);
   }
 }
@@ -409,6 +410,7 @@ const char *nn_node_name(const nn_node *n) {
   case NN_OP_NARROW: return "NarrowBackward0";
   case NN_OP_SELECT: return "SelectBackward0";
   case NN_OP_COPY: return "CloneBackward0";
+  case NN_OP_CUSTOM: return n->name;
   }
   return "Backward";
 }

@@ -8,7 +8,8 @@ enum nn_op {
   NN_OP_BINARY, NN_OP_SCALAR, NN_OP_AXPY, NN_OP_UNARY, NN_OP_CLAMP,
   NN_OP_REDUCE, NN_OP_REDUCE_ARG, NN_OP_MATMUL, NN_OP_SOFTMAX,
   NN_OP_INDEX_SELECT, NN_OP_GATHER, NN_OP_MASKED_FILL, NN_OP_CAT,
-  NN_OP_RESHAPE, NN_OP_PERMUTE, NN_OP_EXPAND, NN_OP_NARROW, NN_OP_SELECT, NN_OP_COPY
+  NN_OP_RESHAPE, NN_OP_PERMUTE, NN_OP_EXPAND, NN_OP_NARROW, NN_OP_SELECT, NN_OP_COPY,
+  NN_OP_CUSTOM
 };
 
 struct nn_node {
@@ -25,6 +26,11 @@ struct nn_node {
   int s_left, dim, keepdim, correction;
   int64_t start;             /* narrow start / select index */
   int perm[NN_MAXDIM];
+  nn_backward_fn custom;     /* NN_OP_CUSTOM: its backward, name, saved tensors and numbers */
+  const char *name;
+  nn_tensor *saved[NN_AG_SAVED];
+  uint64_t saved_version[NN_AG_SAVED];
+  float params[NN_AG_PARAMS];
   nn_tensor *gout;           /* gradient of the result, summed during backward */
   uint64_t mark;             /* visit stamp of the current backward */
   int released;              /* the tape behind it was freed by a backward */
