@@ -7,10 +7,19 @@ static const luaL_Reg modules[] = {
   {NULL, NULL}
 };
 
+/* modules written in Lua, in stdlib/ (found through package.path) */
+static const char *const lua_modules[] = {"nn", NULL};
+
 int nnlua_openlibs(lua_State *L) {
   for (const luaL_Reg *m = modules; m->name; m++) {
     luaL_requiref(L, m->name, m->func, 1);   /* package.loaded[name] and the global */
     lua_pop(L, 1);
+  }
+  for (const char *const *name = lua_modules; *name; name++) {
+    lua_getglobal(L, "require");
+    lua_pushstring(L, *name);
+    lua_call(L, 1, 1);
+    lua_setglobal(L, *name);
   }
   return 0;
 }

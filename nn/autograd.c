@@ -21,9 +21,13 @@ static void node_release(nn_node *n) {
   n->released = 1;
 }
 
-void nn_node_free(nn_node *n) {
+void nn_node_free_into(nn_node *n, void (*drop)(void *ud, nn_tensor *t), void *ud) {
   if (!n) return;
-  node_release(n);
+  for (int i = 0; i < n->nin; i++) drop(ud, n->in[i]);
+  for (int i = 0; i < NN_AG_SAVED; i++) drop(ud, n->saved[i]);
+  drop(ud, n->out);
+  drop(ud, n->aux);
+  drop(ud, n->gout);
   free(n->in);
   free(n->in_version);
   free(n);
@@ -352,6 +356,16 @@ static int accumulate(nn_ctx *ctx, nn_tensor **slot, nn_tensor *g) {
   if (!*slot) {
     *slot = owned(ctx, g);
     return *slot ? 0 : NN_ENOMEM;
+  }
+  int overlapping = 0;                /* an assigned expanded .grad: add out of place */
+  for (int d = 0; d < (*slot)->ndim; d++) overlapping |= (*slot)->stride[d] == 0 && (*slot)->shape[d] > 1;
+  if (overlapping) {
+    nn_tensor *sum = nn_binary(ctx, NN_ADD, *slot, g);
+    nn_tensor_free(g);
+    if (!sum) return NN_ENOMEM;
+    nn_tensor_free(*slot);
+    *slot = sum;
+    return 0;
   }
   int rc = nn_axpy_(ctx, *slot, 1.0f, g);
   nn_tensor_free(g);

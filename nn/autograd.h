@@ -14,7 +14,9 @@
 
 #include "ops.h"
 
-void nn_node_free(nn_node *n);                        /* NULL is fine; called by nn_tensor_free */
+/* Frees n (NULL is fine) and hands each tensor reference it held to drop(ud, t);
+ * nn_tensor_free uses it to release a long tape without recursing. */
+void nn_node_free_into(nn_node *n, void (*drop)(void *ud, nn_tensor *t), void *ud);
 const char *nn_grad_fn_name(const nn_tensor *t);      /* "MulBackward0", or NULL for a leaf */
 
 /* root: a tensor that requires grad; grad: d(out)/d(root) of root's shape, or

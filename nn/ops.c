@@ -203,7 +203,18 @@ static nn_tensor *unaliased(nn_ctx *ctx, const nn_tensor *dst, const nn_tensor *
   return nn_tensor_clone(ctx, src);
 }
 
+/* An expanded tensor has elements that share memory: writing them in place
+ * would add into one spot several times, so it is refused (as PyTorch does). */
+static int check_writable(nn_ctx *ctx, const char *fn, const nn_tensor *a) {
+  for (int d = 0; d < a->ndim; d++)
+    if (a->stride[d] == 0 && a->shape[d] > 1)
+      return nn_seterr(ctx, NN_EARG, "%s: several elements of this tensor share memory (it comes "
+                       "from expand); clone() it before changing it in place", fn);
+  return 0;
+}
+
 static int check_inplace_shape(nn_ctx *ctx, const char *fn, const nn_tensor *a, const nn_tensor *b) {
+  if (check_writable(ctx, fn, a)) return NN_EARG;
   int nd;
   int64_t shape[NN_MAXDIM];
   if (nn_broadcast_shape(ctx, fn, a, b, &nd, shape)) return NN_EARG;
@@ -231,6 +242,7 @@ int nn_binary_(nn_ctx *ctx, enum nn_binop op, nn_tensor *a, const nn_tensor *b) 
 
 int nn_binary_scalar_(nn_ctx *ctx, enum nn_binop op, nn_tensor *a, float s) {
   struct scalar_arg arg = {op, s, 0};
+  if (check_writable(ctx, "in-place op", a)) return NN_EARG;
   a->s->version++;
   return run2(ctx, a, a, k_binary_scalar, &arg);
 }
@@ -309,6 +321,7 @@ static void k_clamp(const void *arg, float **p, const int64_t *st, int64_t n) {
 
 int nn_clamp_(nn_ctx *ctx, nn_tensor *a, float lo, float hi) {
   struct clamp_arg c = {lo, hi};
+  if (check_writable(ctx, "clamp_", a)) return NN_EARG;
   a->s->version++;
   return run2(ctx, a, a, k_clamp, &c);
 }

@@ -124,12 +124,39 @@ nn_tensor *nn_tensor_retain(nn_tensor *t) {
   return t;
 }
 
+/* Tensors whose last reference is being dropped. A long autograd tape is a
+ * chain tensor -> node -> input tensor -> node ..., so freeing it recursively
+ * could overflow the C stack: the references go on this worklist instead. */
+typedef struct dropping { nn_tensor **v; size_t n, cap; } dropping;
+
+static void drop_later(void *ud, nn_tensor *t) {
+  dropping *d = ud;
+  if (!t) return;
+  if (d->n == d->cap) {
+    size_t cap = d->cap ? d->cap * 2 : 16;
+    nn_tensor **v = realloc(d->v, cap * sizeof *v);
+    if (!v) {                           /* no memory for the list: release it right away */
+      nn_tensor_free(t);
+      return;
+    }
+    d->v = v;
+    d->cap = cap;
+  }
+  d->v[d->n++] = t;
+}
+
 void nn_tensor_free(nn_tensor *t) {
-  if (!t || --t->rc > 0) return;
-  storage_release(t->s);
-  nn_tensor_free(t->grad);
-  nn_node_free(t->node);
-  free(t);
+  dropping d = {0};
+  while (t) {
+    if (--t->rc == 0) {
+      storage_release(t->s);
+      drop_later(&d, t->grad);
+      nn_node_free_into(t->node, drop_later, &d);
+      free(t);
+    }
+    t = d.n ? d.v[--d.n] : NULL;
+  }
+  free(d.v);
 }
 
 nn_tensor *nn_tensor_view_of(nn_ctx *ctx, const nn_tensor *t, int ndim, const int64_t *shape,

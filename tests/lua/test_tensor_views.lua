@@ -95,6 +95,11 @@ test("expand", function()
   check_eq(e[1][3], 5, "expand is a view")
   expect_error(function() a:expand(3, 3) end, "expand: cannot expand shape [2, 1] to [3, 3]")
   expect_error(function() a:expand(3) end, "cannot expand shape [2, 1] to [3]")
+  expect_error(function() e:add_(tensor.ones(2, 3)) end, "add_: several elements of this tensor share memory")
+  expect_error(function() e:mul_(2) end, "share memory")
+  expect_error(function() e:copy_(tensor.ones(2, 3)) end, "copy_: several elements")
+  e:fill_(4)                                 -- writing one value everywhere is harmless
+  check_eq(a[2][1], 4)
 end)
 
 test("indexing x[i] and x[i] = v", function()

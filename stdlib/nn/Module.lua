@@ -1,0 +1,241 @@
+-- nn.Module: the base class of every layer and model.
+--
+--   local MLP = nn.Module:extend("MLP")
+--   function MLP:init(h) self.fc1 = nn.Linear(784, h) ... end
+--   function MLP:forward(x) ... end
+--   local m = MLP(256); local y = m(x)
+--
+-- Fields that hold modules or parameters (tensors with requires_grad) are
+-- registered in the order they are assigned; Lua tables keep no order, so the
+-- instance keeps its own lists. Other fields are plain fields.
+
+local Module = {}
+Module.__name = "Module"
+
+local function is_module(v)
+  return type(v) == "table" and rawget(v, "_modules") ~= nil
+end
+Module.is_module = is_module
+
+-- instances: fields live in _modules / _params / _buffers / plain rawset
+local function index(self, k)
+  local v = rawget(self, "_params")[k]
+  if v ~= nil then return v end
+  v = rawget(self, "_modules")[k]
+  if v ~= nil then return v end
+  v = rawget(self, "_buffers")[k]
+  if v ~= nil then return v end
+  return getmetatable(self).__class[k]
+end
+
+local function remember(list, k)
+  for _, name in ipairs(list) do if name == k then return end end
+  list[#list + 1] = k
+end
+
+local function forget(self, k)
+  self._params[k], self._modules[k], self._buffers[k] = nil, nil, nil
+end
+
+local function newindex(self, k, v)
+  if is_module(v) then
+    forget(self, k)
+    self._modules[k] = v
+    remember(self._order, k)
+  elseif tensor.is_tensor(v) and v.requires_grad then
+    forget(self, k)
+    self._params[k] = v
+    remember(self._order, k)
+  elseif v == nil and (self._params[k] or self._modules[k] or self._buffers[k]) ~= nil then
+    forget(self, k)
+  elseif tensor.is_tensor(v) and self._buffers[k] ~= nil then
+    self._buffers[k] = v
+  else
+    rawset(self, k, v)
+  end
+end
+
+-- Module:extend(name) -> a class; calling the class makes an instance and runs init
+function Module:extend(name)
+  assert(type(name) == "string", "extend: give the class a name")
+  local class = setmetatable({__name = name, super = self}, {
+    __index = self,
+    __call = function(cls, ...) return cls:new(...) end,
+    __tostring = function() return "class " .. name end,
+  })
+  class.__class = class
+  class.__index = index
+  class.__newindex = newindex
+  class.__call = function(m, ...) return m:forward(...) end
+  class.__tostring = function(m) return m:repr() end
+  return class
+end
+
+function Module:new(...)
+  local obj = {_modules = {}, _params = {}, _buffers = {}, _order = {}, training = true}
+  setmetatable(obj, self)
+  obj:init(...)
+  return obj
+end
+
+function Module:init() end
+
+function Module:forward()
+  error(string.format("%s: forward is not defined", self.__name), 2)
+end
+
+function Module:register_buffer(name, t)
+  assert(tensor.is_tensor(t), "register_buffer: expected a tensor")
+  forget(self, name)
+  self._buffers[name] = t
+  remember(self._order, name)
+end
+
+-- ordered (name, value, kind) of direct members
+local function members(self)
+  local out = {}
+  for _, k in ipairs(self._order) do
+    local kind = self._params[k] and "param" or self._modules[k] and "module" or self._buffers[k] and "buffer"
+    if kind then out[#out + 1] = {k, self._params[k] or self._modules[k] or self._buffers[k], kind} end
+  end
+  return out
+end
+
+local function walk(self, prefix, want, out, seen)
+  for _, m in ipairs(members(self)) do
+    local name, v, kind = m[1], m[2], m[3]
+    if kind == "module" then
+      walk(v, prefix .. name .. ".", want, out, seen)
+    elseif want[kind] and not seen[v] then
+      seen[v] = true
+      out[#out + 1] = {prefix .. name, v}
+    end
+  end
+  return out
+end
+
+function Module:named_parameters()
+  return walk(self, "", {param = true}, {}, {})
+end
+
+function Module:parameters()
+  local out = {}
+  for i, p in ipairs(self:named_parameters()) do out[i] = p[2] end
+  return out
+end
+
+function Module:named_buffers()
+  return walk(self, "", {buffer = true}, {}, {})
+end
+
+function Module:children()
+  local out = {}
+  for _, m in ipairs(members(self)) do
+    if m[3] == "module" then out[#out + 1] = m[2] end
+  end
+  return out
+end
+
+function Module:named_children()
+  local out = {}
+  for _, m in ipairs(members(self)) do
+    if m[3] == "module" then out[#out + 1] = {m[1], m[2]} end
+  end
+  return out
+end
+
+function Module:modules()
+  local out = {self}
+  for _, c in ipairs(self:children()) do
+    for _, m in ipairs(c:modules()) do out[#out + 1] = m end
+  end
+  return out
+end
+
+function Module:apply(fn)
+  for _, c in ipairs(self:children()) do c:apply(fn) end
+  fn(self)
+  return self
+end
+
+function Module:train(mode)
+  if mode == nil then mode = true end
+  for _, m in ipairs(self:modules()) do rawset(m, "training", mode and true or false) end
+  return self
+end
+
+function Module:eval() return self:train(false) end
+
+function Module:zero_grad()
+  for _, p in ipairs(self:parameters()) do p.grad = nil end
+end
+
+function Module:num_parameters()
+  local n = 0
+  for _, p in ipairs(self:parameters()) do n = n + p:numel() end
+  return n
+end
+
+function Module:state_dict()
+  local sd = {}
+  for _, p in ipairs(walk(self, "", {param = true, buffer = true}, {}, {})) do sd[p[1]] = p[2] end
+  return sd
+end
+
+local function shape_str(t) return "[" .. table.concat(t.shape, ", ") .. "]" end
+
+function Module:load_state_dict(sd, opts)
+  assert(type(sd) == "table", "load_state_dict: expected a table of tensors")
+  local strict = true
+  if opts ~= nil then
+    for k in pairs(opts) do
+      if k ~= "strict" then error("load_state_dict: unknown option '" .. tostring(k) .. "'", 2) end
+    end
+    if opts.strict ~= nil then strict = opts.strict end
+  end
+  local own = self:state_dict()
+  local missing, unexpected = {}, {}
+  for k in pairs(own) do if sd[k] == nil then missing[#missing + 1] = k end end
+  for k in pairs(sd) do if own[k] == nil then unexpected[#unexpected + 1] = k end end
+  table.sort(missing); table.sort(unexpected)
+  if strict and (#missing > 0 or #unexpected > 0) then
+    error(string.format("load_state_dict: missing keys: {%s}; unexpected keys: {%s}",
+                        table.concat(missing, ", "), table.concat(unexpected, ", ")), 2)
+  end
+  for k, t in pairs(own) do
+    local v = sd[k]
+    if v ~= nil then
+      if not tensor.is_tensor(v) then error("load_state_dict: '" .. k .. "' is not a tensor", 2) end
+      if shape_str(v) ~= shape_str(t) then
+        error(string.format("load_state_dict: '%s' has shape %s in the state dict but %s in the model",
+                            k, shape_str(v), shape_str(t)), 2)
+      end
+      tensor.no_grad(function() t:copy_(v) end)
+    end
+  end
+  return missing, unexpected
+end
+
+function Module:extra_repr() return "" end
+
+local function group_digits(n)
+  local s = tostring(math.floor(n))
+  return (s:reverse():gsub("(%d%d%d)", "%1,"):reverse():gsub("^,", ""))
+end
+
+function Module:repr(indent)
+  indent = indent or ""
+  local kids = self:named_children()
+  local head = self.__name .. "(" .. self:extra_repr()
+  if #kids == 0 then return head .. ")" end
+  local lines = {head}
+  for _, kv in ipairs(kids) do
+    lines[#lines + 1] = indent .. "  (" .. kv[1] .. "): " .. kv[2]:repr(indent .. "  ")
+  end
+  lines[#lines + 1] = indent .. ")"
+  local s = table.concat(lines, "\n")
+  if indent == "" then s = s .. "\nParameters: " .. group_digits(self:num_parameters()) end
+  return s
+end
+
+return Module

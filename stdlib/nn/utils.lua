@@ -1,0 +1,57 @@
+-- nn.utils: gradient clipping and a finite-difference gradient check.
+local U = {}
+
+-- Scales the gradients of params so that their joint 2-norm is at most max_norm; returns the norm.
+function U.clip_grad_norm_(params, max_norm)
+  if type(max_norm) ~= "number" or max_norm < 0 then
+    error("clip_grad_norm_: max_norm must be a number >= 0", 2)
+  end
+  local total = 0
+  for _, p in ipairs(params) do
+    if p.grad then total = total + (p.grad * p.grad):sum():item() end
+  end
+  total = math.sqrt(total)
+  local coef = max_norm / (total + 1e-6)
+  if coef < 1 then
+    tensor.no_grad(function()
+      for _, p in ipairs(params) do if p.grad then p.grad:mul_(coef) end end
+    end)
+  end
+  return total
+end
+
+-- Compares the gradients autograd gives for fn(inputs...) with central finite
+-- differences. fn returns a tensor; non-scalar results are reduced with fixed
+-- random weights. Returns true, or false and a message naming the worst element.
+function U.gradcheck(fn, inputs, opts)
+  opts = opts or {}
+  local eps, atol, rtol = opts.eps or 1e-3, opts.atol or 1e-3, opts.rtol or 1e-2
+  for _, x in ipairs(inputs) do x.grad = nil end
+  local out = fn(table.unpack(inputs))
+  local w = tensor.randn(out.shape, tensor.Generator(1))
+  local function objective()
+    return tensor.no_grad(function() return (fn(table.unpack(inputs)) * w):sum():item() end)
+  end
+  ;(out * w):sum():backward()
+  for k, x in ipairs(inputs) do
+    if x.requires_grad then
+      local flat, g = x:view(-1), x.grad and x.grad:reshape(-1)
+      if not g then return false, string.format("input %d got no gradient", k) end
+      for i = 1, flat:numel() do
+        local v = flat[i]
+        tensor.no_grad(function() flat[i] = v + eps end)
+        local up = objective()
+        tensor.no_grad(function() flat[i] = v - eps end)
+        local down = objective()
+        tensor.no_grad(function() flat[i] = v end)
+        local num, ana = (up - down) / (2 * eps), g[i]
+        if math.abs(num - ana) > atol + rtol * math.abs(num) then
+          return false, string.format("input %d, element %d: autograd %.6g, finite differences %.6g", k, i, ana, num)
+        end
+      end
+    end
+  end
+  return true
+end
+
+return U
