@@ -2,33 +2,57 @@
 --
 -- The full course exercise (an MLP on FashionMNIST, SGD against Adam,
 -- schedules, curves, a sample grid, test accuracy) grows here as nnlua's
--- pieces land. Today the tensor core is in, without autograd, so this fits a
--- linear least-squares model with the gradient written out by hand:
---   loss(w) = |X w - y|^2 / (2 n),   grad = X^T (X w - y) / n
--- Run: ./nnlua scripts/reference.lua [steps]
+-- pieces land. Today tensors, autograd and nn modules are in; datasets,
+-- optimizers and figures are not yet, so this trains an MLP on a synthetic
+-- 3-class problem with a train/validation split and plain gradient descent
+-- written out by hand.
+-- Run: ./nnlua scripts/reference.lua [epochs]
 
-local steps = tonumber(arg and arg[1]) or 200
-local n, d = 4096, 32
+local epochs = tonumber(arg and arg[1]) or 30
 tensor.manual_seed(42)
 
-local X = tensor.randn(n, d)
-local w_true = tensor.randn(d, 1)
-local y = X:matmul(w_true) + tensor.randn(n, 1) * 0.1
+-- three Gaussian blobs in 20 dimensions, 3000 points, shuffled, split 2400 / 600
+local n, d, classes = 3000, 20, 3
+local labels = {}
+for i = 1, n do labels[i] = (i - 1) % classes + 1 end
+local y_all = tensor.new(labels)
+local centers = tensor.randn(classes, d) * 0.3
+local x_all = tensor.randn(n, d) + centers:index_select(1, y_all)
+local perm = tensor.randperm(n)
+x_all, y_all = x_all:index_select(1, perm), y_all:index_select(1, perm)
+local x_train, y_train = x_all:narrow(1, 1, 2400), y_all:narrow(1, 1, 2400)
+local x_val, y_val = x_all:narrow(1, 2401, 600), y_all:narrow(1, 2401, 600)
 
-local w = tensor.zeros(d, 1)
-local lr = 0.5
-print(string.format("least squares: X %s, %d steps of gradient descent, lr %g",
-                    table.concat(X.shape, "x"), steps, lr))
-for step = 1, steps do
-  local r = X:matmul(w) - y                     -- residuals [n, 1]
-  local grad = X:t():matmul(r) / n              -- transposed view, no copy
-  w:add_(grad, -lr)
-  if step == 1 or step % 50 == 0 then
-    print(string.format("step %4d  loss %.6f", step, (r ^ 2):mean():item() / 2))
+local MLP = nn.Module:extend("MLP")
+function MLP:init(hidden)
+  self.fc1 = nn.Linear(d, hidden)
+  self.act = nn.ReLU()
+  self.fc2 = nn.Linear(hidden, classes)
+end
+function MLP:forward(x) return self.fc2(self.act(self.fc1(x))) end
+
+local model = MLP(64)
+print(model)
+local loss_fn = nn.CrossEntropyLoss()
+local lr, batch = 0.1, 64
+
+for epoch = 1, epochs do
+  model:train()
+  local order = tensor.randperm(2400)
+  local total, batches = 0, 0
+  for start = 1, 2400, batch do
+    local idx = order:narrow(1, start, math.min(batch, 2401 - start))
+    local loss = loss_fn(model(x_train:index_select(1, idx)), y_train:index_select(1, idx))
+    model:zero_grad()
+    loss:backward()
+    tensor.no_grad(function()
+      for _, p in ipairs(model:parameters()) do p:add_(p.grad, -lr) end
+    end)
+    total, batches = total + loss:item(), batches + 1
+  end
+  if epoch == 1 or epoch % 10 == 0 then
+    model:eval()
+    local val_acc = tensor.no_grad(function() return nn.metrics.accuracy(model(x_val), y_val) end)
+    print(string.format("epoch %3d  train loss %.4f  val accuracy %.3f", epoch, total / batches, val_acc))
   end
 end
-
-local err = (w - w_true):abs():max():item()
-print(string.format("largest weight error %.4f (noise level 0.1)", err))
-print("first weights, fitted vs true:")
-print(tensor.cat({w:narrow(1, 1, 4), w_true:narrow(1, 1, 4)}, 2))
