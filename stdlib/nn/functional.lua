@@ -157,7 +157,17 @@ end
 -- fused C versions, when the core provides them
 local ok, C = pcall(require, "nn._C")
 if ok and type(C) == "table" then
-  for name, fn in pairs(C) do F[name] = fn end
+  for name, fn in pairs(C) do
+    local composite = F[name]
+    if name == "binary_cross_entropy" or name == "binary_cross_entropy_with_logits" then
+      F[name] = function(a, b, opts)          -- the C kernels take no per-element weight
+        if opts and opts.weight ~= nil then return composite(a, b, opts) end
+        return fn(a, b, opts)
+      end
+    else
+      F[name] = fn
+    end
+  end
 end
 
 return F
