@@ -11,6 +11,7 @@
 
 local Module = {}
 Module.__name = "Module"
+local call
 
 local function is_module(v)
   return type(v) == "table" and rawget(v, "_modules") ~= nil
@@ -55,6 +56,26 @@ local function newindex(self, k, v)
   end
 end
 
+-- m(...) runs m:forward(...). An error raised inside nnlua's own Lua files is
+-- re-raised at the line of the script that called the module, so the message
+-- points at the user's code, not at stdlib/.
+local function where_from(msg)
+  if type(msg) ~= "string" then return msg, 0 end
+  local stripped, n = msg:gsub("^[^\n]-/stdlib/[^:\n]*:%d+: ", "", 1)
+  if n > 0 or not stripped:find("^[^\n]-:%d+: ") then return stripped, 2 end
+  return msg, 0                     -- already points at the user's own code
+end
+
+local function finish(ok, ...)
+  if ok then return ... end
+  local msg, level = where_from((...))
+  error(msg, level)
+end
+
+call = function(m, ...)
+  return finish(pcall(m.forward, m, ...))
+end
+
 -- Module:extend(name) -> a class; calling the class makes an instance and runs init
 function Module:extend(name)
   assert(type(name) == "string", "extend: give the class a name")
@@ -66,7 +87,7 @@ function Module:extend(name)
   class.__class = class
   class.__index = index
   class.__newindex = newindex
-  class.__call = function(m, ...) return m:forward(...) end
+  class.__call = call
   class.__tostring = function(m) return m:repr() end
   return class
 end

@@ -238,3 +238,18 @@ test("memory stays flat over 10,000 training steps", function()
   local limit = os.getenv("NNLUA_ASAN") == "1" and 320 or 64
   assert(grown < limit, string.format("RSS grew by %.1f MB", grown))
 end)
+
+test("errors inside modules point at the calling script line", function()
+  local l = nn.Linear(4, 3)
+  local line = debug.getinfo(1, "l").currentline + 1
+  local err = expect_error(function() local y = l(tensor.zeros(2, 5)); return y end, "Linear(4, 3): input of shape [2, 5]")
+  assert(err:find("test_nn_modules.lua:" .. line .. ":", 1, true), err)
+  assert(not err:find("stdlib", 1, true), err)
+  local loss_fn = nn.CrossEntropyLoss()
+  err = expect_error(function() local y = loss_fn(tensor.zeros(2, 3), tensor.new{1, 7}); return y end, "target 7 is out of range")
+  assert(err:find("test_nn_modules.lua:", 1, true) and not err:find("stdlib", 1, true), err)
+  local Net = nn.Module:extend("Net")
+  function Net:forward(x) return x + nil end
+  err = expect_error(function() local y = Net()(tensor.zeros(1)); return y end, "number expected")
+  assert(err:find("test_nn_modules.lua:", 1, true), err)
+end)
