@@ -5,6 +5,7 @@
 #include <string.h>
 #include "lnn.h"
 #include "bindings.h"
+#include "l_save.h"
 #include "nn/autograd.h"
 #include "l_tensor.h"
 #include "nn/ops.h"
@@ -253,6 +254,7 @@ static const luaL_Reg funcs[] = {
   {"cat", l_cat}, {"stack", l_stack}, {"no_grad", l_no_grad},
   {"allclose", l_allclose}, {"is_tensor", l_is_tensor},
   {"set_num_threads", l_set_num_threads}, {"get_num_threads", l_get_num_threads},
+  {"save", lnn_tensor_save}, {"load", lnn_tensor_load},
   {NULL, NULL}
 };
 

@@ -237,6 +237,15 @@ function Module:load_state_dict(sd, opts)
   return missing, unexpected
 end
 
+-- the state dict through tensor.save / tensor.load (safetensors)
+function Module:save(path)
+  tensor.save(self:state_dict(), path)
+end
+
+function Module:load(path, opts)
+  return self:load_state_dict(tensor.load(path), opts)
+end
+
 function Module:extra_repr() return "" end
 
 local function group_digits(n)

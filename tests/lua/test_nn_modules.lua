@@ -253,3 +253,19 @@ test("errors inside modules point at the calling script line", function()
   err = expect_error(function() local y = Net()(tensor.zeros(1)); return y end, "number expected")
   assert(err:find("test_nn_modules.lua:", 1, true), err)
 end)
+
+test("save and load a model through safetensors", function()
+  local dir = os.tmpname()
+  os.remove(dir)
+  local path = dir .. ".safetensors"
+  local a = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Linear(4, 2))
+  a(tensor.randn(5, 3))                      -- moves the running statistics
+  a:save(path)
+  local b = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Linear(4, 2))
+  b:load(path)
+  for k, t in pairs(a:state_dict()) do check_eq(b:state_dict()[k]:equal(t), true, k) end
+  local c = nn.Sequential(nn.Linear(3, 5))
+  expect_error(function() c:load(path) end, "load_state_dict: missing keys")
+  os.remove(path)
+  expect_error(function() b:load(path) end, path)
+end)

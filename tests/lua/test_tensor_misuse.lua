@@ -43,7 +43,8 @@ end)
 
 test("module functions with bad arguments", function()
   for name, fn in pairs(tensor) do
-    if type(fn) == "function" and name ~= "set_num_threads" then
+    -- save would write files named like the bad arguments ("x", "2"): it has its own tests
+    if type(fn) == "function" and name ~= "set_num_threads" and name ~= "save" then
       for i = 1, NBAD do
         for j = 1, NBAD, 2 do
           try(fn, bad[i], bad[j])

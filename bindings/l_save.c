@@ -1,0 +1,445 @@
+/* l_save.c -- tensor.save(value, path) and tensor.load(path).
+ *
+ * A checkpoint is a safetensors file (nn/safetensors.h). Tensors are stored
+ * under dotted names built from their key path ("fc1.weight",
+ * "state.1.exp_avg"); inside a key '%', '.', control bytes and bytes of
+ * invalid UTF-8 are written %XX, a top-level tensor is named "tensor", and a
+ * name already taken (string key "1" next to integer key 1) gets "~2", "~3"...
+ * The names are only for other readers: the exact Lua structure is kept in
+ * metadata entry "nnlua" (besides "format": "pt"), a JSON text
+ *
+ *   {"v": 1, "root": NODE}
+ *   NODE = {"T": "name"}             a tensor, stored under that name
+ *        | {"i": "-42"}              an integer (decimal, exact)
+ *        | {"f": "0x1.8p+1"}         a float (C99 %a: exact; "inf", "-inf", "nan")
+ *        | {"b": true}               a boolean
+ *        | {"s": "text"}             a string that is valid UTF-8 without NUL
+ *        | {"x": "00ff"}             any other string, as hex
+ *        | {"t": [[KEY, NODE], ...]} a table (integer keys ascending, then
+ *                                     string keys in byte order); {"t": []} empty
+ *   KEY  = "i:<decimal>" | "s:<text>" | "x:<hex>"   integer / string / other string
+ *
+ * A file without "nnlua" metadata (written by another program) loads as a
+ * flat table name -> tensor. Both functions keep their C state in a userdata
+ * box with __gc, so a Lua error at any point frees everything.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cjson/cJSON.h>
+#include "lnn.h"
+#include "l_save.h"
+#include "nn/safetensors.h"
+
+#define SAVER_MT "nn.SaveState"
+#define LOADER_MT "nn.LoadState"
+#define MAXDEPTH 200
+
+/* ---- a growable string inside the box ---- */
+
+typedef struct { char *p; size_t n, cap; } buf;
+
+static void b_add(lua_State *L, buf *b, const char *s, size_t len) {
+  if (b->n + len + 1 > b->cap) {
+    size_t cap = b->cap ? b->cap : 128;
+    while (cap < b->n + len + 1) cap *= 2;
+    char *p = realloc(b->p, cap);
+    if (!p) luaL_error(L, "tensor.save: out of memory");
+    b->p = p;
+    b->cap = cap;
+  }
+  memcpy(b->p + b->n, s, len);
+  b->n += len;
+  b->p[b->n] = '\0';
+}
+static void b_cat(lua_State *L, buf *b, const char *s) { b_add(L, b, s, strlen(s)); }
+static void b_cut(buf *b, size_t n) { b->n = n; if (b->p) b->p[n] = '\0'; }
+
+/* 1 if s[0..len) is valid UTF-8 (no overlongs, surrogates, NUL or code points above U+10FFFF). */
+static int utf8ok(const char *str, size_t len) {
+  const unsigned char *s = (const unsigned char *)str, *e = s + len;
+  while (s < e) {
+    unsigned c = *s;
+    int k = c < 0x80 ? 0 : (c >= 0xC2 && c <= 0xDF) ? 1 : (c >= 0xE0 && c <= 0xEF) ? 2
+          : (c >= 0xF0 && c <= 0xF4) ? 3 : -1;
+    if (c == 0 || k < 0 || e - s <= k) return 0;
+    for (int i = 1; i <= k; i++) if ((s[i] & 0xC0) != 0x80) return 0;
+    if ((c == 0xE0 && s[1] < 0xA0) || (c == 0xED && s[1] > 0x9F) ||
+        (c == 0xF0 && s[1] < 0x90) || (c == 0xF4 && s[1] > 0x8F)) return 0;
+    s += k + 1;
+  }
+  return 1;
+}
+
+static void b_hex(lua_State *L, buf *b, const char *s, size_t len) {
+  static const char hex[] = "0123456789abcdef";
+  for (size_t i = 0; i < len; i++) {
+    char two[2] = {hex[(unsigned char)s[i] >> 4], hex[(unsigned char)s[i] & 15]};
+    b_add(L, b, two, 2);
+  }
+}
+
+/* s as the contents of a JSON string (no quotes); s is valid UTF-8 without NUL. */
+static void b_json(lua_State *L, buf *b, const char *s, size_t len) {
+  char esc[8];
+  for (size_t i = 0; i < len; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c == '"' || c == '\\') { esc[0] = '\\'; esc[1] = (char)c; b_add(L, b, esc, 2); }
+    else if (c < 0x20) { snprintf(esc, sizeof esc, "\\u%04x", c); b_add(L, b, esc, 6); }
+    else b_add(L, b, s + i, 1);
+  }
+}
+
+/* A path: a non-empty string (not a number, so that a stray number never names a file). */
+static const char *checkpath(lua_State *L, int arg) {
+  luaL_checktype(L, arg, LUA_TSTRING);
+  const char *p = lua_tostring(L, arg);
+  if (p[0] == '\0') luaL_argerror(L, arg, "empty path");
+  return p;
+}
+
+/* ================= save ================= */
+
+typedef struct Saver {
+  buf json;               /* the "nnlua" tree */
+  buf name;               /* escaped dotted name of the current key path */
+  buf path;               /* the same path as shown in errors */
+  int n, cap;
+  char **names;           /* owned */
+  nn_tensor **ts;         /* owned references */
+} Saver;
+
+typedef struct { int isint; lua_Integer i; const char *s; size_t len; } key;
+
+static int saver_gc(lua_State *L) {
+  Saver *S = luaL_checkudata(L, 1, SAVER_MT);
+  for (int i = 0; i < S->n; i++) { free(S->names[i]); nn_tensor_free(S->ts[i]); }
+  free(S->names); free(S->ts);
+  free(S->json.p); free(S->name.p); free(S->path.p);
+  memset(S, 0, sizeof *S);
+  return 0;
+}
+
+static const char *where(Saver *S) { return S->path.n ? S->path.p : "(top level)"; }
+
+/* Adds tensor t under the current name made unique (table at index `used`). */
+static void add_tensor(lua_State *L, Saver *S, nn_tensor *t, int used) {
+  const char *base = S->name.n ? S->name.p : "tensor";
+  lua_pushstring(L, base);
+  for (int k = 2; ; k++) {
+    const char *nm = lua_tostring(L, -1);
+    lua_pushvalue(L, -1);
+    int taken = lua_rawget(L, used) != LUA_TNIL || nm[0] == '\0' || strcmp(nm, "__metadata__") == 0;
+    lua_pop(L, 1);
+    if (!taken) break;
+    lua_pop(L, 1);
+    lua_pushfstring(L, "%s~%d", base, k);
+  }
+  lua_pushvalue(L, -1);
+  lua_pushboolean(L, 1);
+  lua_rawset(L, used);
+  if (S->n == S->cap) {
+    int cap = S->cap ? 2 * S->cap : 16;
+    char **nn = realloc(S->names, (size_t)cap * sizeof *nn);
+    if (nn) S->names = nn;
+    nn_tensor **nt = nn ? realloc(S->ts, (size_t)cap * sizeof *nt) : NULL;
+    if (!nt) luaL_error(L, "tensor.save: out of memory");
+    S->ts = nt;
+    S->cap = cap;
+  }
+  char *copy = strdup(lua_tostring(L, -1));
+  if (!copy) luaL_error(L, "tensor.save: out of memory");
+  S->names[S->n] = copy;
+  S->ts[S->n++] = nn_tensor_retain(t);
+  b_cat(L, &S->json, "{\"T\":\"");
+  b_json(L, &S->json, copy, strlen(copy));
+  b_cat(L, &S->json, "\"}");
+  lua_pop(L, 1);
+}
+
+static void add_leaf(lua_State *L, Saver *S, int used) {
+  char num[64];
+  nn_tensor *t = lnn_totensor(L, -1);
+  if (t) { add_tensor(L, S, t, used); return; }
+  switch (lua_type(L, -1)) {
+  case LUA_TNUMBER:
+    if (lua_isinteger(L, -1))
+      snprintf(num, sizeof num, "{\"i\":\"%lld\"}", (long long)lua_tointeger(L, -1));
+    else
+      snprintf(num, sizeof num, "{\"f\":\"%a\"}", (double)lua_tonumber(L, -1));
+    b_cat(L, &S->json, num);
+    return;
+  case LUA_TBOOLEAN:
+    b_cat(L, &S->json, lua_toboolean(L, -1) ? "{\"b\":true}" : "{\"b\":false}");
+    return;
+  case LUA_TSTRING: {
+    size_t len;
+    const char *s = lua_tolstring(L, -1, &len);
+    int ok = utf8ok(s, len);
+    b_cat(L, &S->json, ok ? "{\"s\":\"" : "{\"x\":\"");
+    if (ok) b_json(L, &S->json, s, len); else b_hex(L, &S->json, s, len);
+    b_cat(L, &S->json, "\"}");
+    return;
+  }
+  default:
+    if (S->path.n == 0)
+      luaL_error(L, "tensor.save: expected a tensor or a table, got %s", luaL_typename(L, -1));
+    luaL_error(L, "tensor.save: cannot save a %s at key '%s' (leaves must be tensors, "
+               "numbers, booleans or strings)", luaL_typename(L, -1), where(S));
+  }
+}
+
+static int cmpkey(const void *a, const void *b) {
+  const key *x = a, *y = b;
+  if (x->isint != y->isint) return y->isint - x->isint;
+  if (x->isint) return x->i < y->i ? -1 : x->i > y->i;
+  int c = memcmp(x->s, y->s, x->len < y->len ? x->len : y->len);
+  return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+/* The table's keys, checked and sorted, in a userdata pushed on the stack. */
+static key *collect_keys(lua_State *L, Saver *S, int t, size_t *nk) {
+  size_t n = 0, cap = 0;
+  lua_pushnil(L);
+  while (lua_next(L, t)) { lua_pop(L, 1); cap++; }
+  key *ks = lua_newuserdatauv(L, (cap ? cap : 1) * sizeof *ks, 0);
+  lua_pushnil(L);
+  while (lua_next(L, t)) {
+    lua_pop(L, 1);
+    key *k = &ks[n++];
+    k->isint = lua_isinteger(L, -1);
+    if (k->isint) k->i = lua_tointeger(L, -1);
+    else if (lua_type(L, -1) == LUA_TSTRING) k->s = lua_tolstring(L, -1, &k->len);
+    else {
+      const char *shown = luaL_tolstring(L, -1, NULL);
+      luaL_error(L, "tensor.save: key %s in '%s' is a %s (keys must be strings or integers)",
+                 shown, where(S), luaL_typename(L, -2));
+    }
+  }
+  qsort(ks, n, sizeof *ks, cmpkey);
+  *nk = n;
+  return ks;
+}
+
+/* Appends key k to the name, the shown path and the JSON entry. */
+static void add_key(lua_State *L, Saver *S, const key *k) {
+  char num[32];
+  if (S->name.n) b_cat(L, &S->name, ".");
+  if (S->path.n) b_cat(L, &S->path, ".");
+  if (k->isint) {
+    snprintf(num, sizeof num, "%lld", (long long)k->i);
+    b_cat(L, &S->name, num);
+    b_cat(L, &S->path, num);
+    b_cat(L, &S->json, "[\"i:");
+    b_cat(L, &S->json, num);
+  } else {
+    int ok = utf8ok(k->s, k->len);
+    for (size_t i = 0; i < k->len; i++) {
+      unsigned char c = (unsigned char)k->s[i];
+      if (c == '%' || c == '.' || c < 0x20 || c == 0x7f || (c >= 0x80 && !ok)) {
+        snprintf(num, sizeof num, "%%%02X", c);
+        b_cat(L, &S->name, num);
+      } else b_add(L, &S->name, k->s + i, 1);
+    }
+    b_add(L, &S->path, k->s, strnlen(k->s, k->len));
+    b_cat(L, &S->json, ok ? "[\"s:" : "[\"x:");
+    if (ok) b_json(L, &S->json, k->s, k->len); else b_hex(L, &S->json, k->s, k->len);
+  }
+  b_cat(L, &S->json, "\",");
+}
+
+/* Appends the value on top of the stack (left there) to the tree. */
+static void walk(lua_State *L, Saver *S, int used, int visiting, int depth) {
+  if (lua_type(L, -1) != LUA_TTABLE) { add_leaf(L, S, used); return; }
+  int t = lua_gettop(L);
+  if (depth > MAXDEPTH || !lua_checkstack(L, 10))
+    luaL_error(L, "tensor.save: tables nested too deeply at key '%s'", where(S));
+  lua_pushvalue(L, t);
+  if (lua_rawget(L, visiting) != LUA_TNIL)
+    luaL_error(L, "tensor.save: the table at key '%s' contains itself", where(S));
+  lua_pop(L, 1);
+  lua_pushvalue(L, t);
+  lua_pushboolean(L, 1);
+  lua_rawset(L, visiting);
+  size_t nk;
+  key *ks = collect_keys(L, S, t, &nk);
+  b_cat(L, &S->json, "{\"t\":[");
+  for (size_t i = 0; i < nk; i++) {
+    size_t nn = S->name.n, np = S->path.n;
+    if (i) b_cat(L, &S->json, ",");
+    add_key(L, S, &ks[i]);
+    if (ks[i].isint) lua_pushinteger(L, ks[i].i); else lua_pushlstring(L, ks[i].s, ks[i].len);
+    lua_rawget(L, t);
+    walk(L, S, used, visiting, depth + 1);
+    lua_pop(L, 1);
+    b_cat(L, &S->json, "]");
+    b_cut(&S->name, nn);
+    b_cut(&S->path, np);
+  }
+  b_cat(L, &S->json, "]}");
+  lua_pop(L, 1);                     /* the keys */
+  lua_pushvalue(L, t);
+  lua_pushnil(L);
+  lua_rawset(L, visiting);
+}
+
+static Saver *newsaver(lua_State *L) {
+  Saver *S = lua_newuserdatauv(L, sizeof *S, 0);
+  memset(S, 0, sizeof *S);
+  if (luaL_newmetatable(L, SAVER_MT)) {
+    lua_pushcfunction(L, saver_gc);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_setmetatable(L, -2);
+  return S;
+}
+
+int lnn_tensor_save(lua_State *L) {
+  nn_ctx *ctx = getctx(L);
+  luaL_checkany(L, 1);
+  const char *path = checkpath(L, 2);
+  lua_settop(L, 2);
+  Saver *S = newsaver(L);            /* 3 */
+  lua_newtable(L);                   /* 4: names used */
+  lua_newtable(L);                   /* 5: tables on the current path */
+  b_cat(L, &S->json, "{\"v\":1,\"root\":");
+  lua_pushvalue(L, 1);
+  if (lua_type(L, -1) != LUA_TTABLE && !lnn_totensor(L, -1))
+    return luaL_error(L, "tensor.save: expected a tensor or a table, got %s", luaL_typename(L, 1));
+  walk(L, S, 4, 5, 0);
+  b_cat(L, &S->json, "}");
+  const char *mkeys[2] = {"format", "nnlua"}, *mvals[2] = {"pt", S->json.p};
+  int rc = nn_st_save(ctx, path, S->n, (const char *const *)S->names, S->ts, 2, mkeys, mvals);
+  lua_pushcfunction(L, saver_gc);    /* free now rather than at the next collection */
+  lua_pushvalue(L, 3);
+  lua_call(L, 1, 0);
+  if (rc) return luaL_error(L, "tensor.save: %s", ctx->err);
+  return 0;
+}
+
+/* ================= load ================= */
+
+typedef struct Loader { nn_st *st; cJSON *root; } Loader;
+
+static int loader_gc(lua_State *L) {
+  Loader *D = luaL_checkudata(L, 1, LOADER_MT);
+  nn_st_free(D->st);
+  cJSON_Delete(D->root);
+  D->st = NULL;
+  D->root = NULL;
+  return 0;
+}
+
+static int badmeta(lua_State *L, const char *path, const char *why) {
+  return luaL_error(L, "tensor.load: '%s': bad nnlua metadata (%s)", path, why);
+}
+
+/* Pushes the string encoded by hex text h (after its tag), or raises. */
+static void pushhex(lua_State *L, const char *path, const char *h) {
+  size_t n = strlen(h);
+  if (n % 2) badmeta(L, path, "odd hex string");
+  luaL_Buffer b;
+  char *p = luaL_buffinitsize(L, &b, n / 2 + 1);
+  for (size_t i = 0; i < n; i += 2) {
+    int v = 0;
+    for (int j = 0; j < 2; j++) {
+      char c = h[i + j];
+      int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+            : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+      if (d < 0) badmeta(L, path, "bad hex string");
+      v = v * 16 + d;
+    }
+    p[i / 2] = (char)v;
+  }
+  luaL_pushresultsize(&b, n / 2);
+}
+
+static lua_Integer toint(lua_State *L, const char *path, const char *s) {
+  char *end;
+  errno = 0;
+  long long v = strtoll(s, &end, 10);
+  if (errno || end == s || *end) badmeta(L, path, "bad integer");
+  return (lua_Integer)v;
+}
+
+static void pushkey(lua_State *L, const char *path, const cJSON *k) {
+  if (!cJSON_IsString(k) || strlen(k->valuestring) < 2 || k->valuestring[1] != ':')
+    badmeta(L, path, "bad key");
+  const char *s = k->valuestring + 2;
+  switch (k->valuestring[0]) {
+  case 'i': lua_pushinteger(L, toint(L, path, s)); break;
+  case 's': lua_pushstring(L, s); break;
+  case 'x': pushhex(L, path, s); break;
+  default: badmeta(L, path, "bad key");
+  }
+}
+
+/* Pushes the value described by node; tensors come from the table at byname. */
+static void build(lua_State *L, const char *path, const cJSON *node, int byname) {
+  luaL_checkstack(L, 6, "tensor.load: tables nested too deeply");
+  const cJSON *v = node ? node->child : NULL;
+  if (!cJSON_IsObject(node) || !v || v->next) badmeta(L, path, "a node is not {tag: value}");
+  const char *tag = v->string, *s = cJSON_IsString(v) ? v->valuestring : NULL;
+  if (strcmp(tag, "t") == 0 && cJSON_IsArray(v)) {
+    lua_createtable(L, 0, 0);
+    const cJSON *e;
+    cJSON_ArrayForEach(e, v) {
+      if (!cJSON_IsArray(e) || cJSON_GetArraySize(e) != 2) badmeta(L, path, "bad table entry");
+      pushkey(L, path, e->child);
+      build(L, path, e->child->next, byname);
+      lua_rawset(L, -3);
+    }
+  } else if (strcmp(tag, "b") == 0 && cJSON_IsBool(v)) lua_pushboolean(L, cJSON_IsTrue(v));
+  else if (s && strcmp(tag, "T") == 0) {
+    if (lua_getfield(L, byname, s) == LUA_TNIL)
+      luaL_error(L, "tensor.load: '%s': tensor '%s' named in the metadata is missing", path, s);
+  } else if (s && strcmp(tag, "i") == 0) lua_pushinteger(L, toint(L, path, s));
+  else if (s && strcmp(tag, "f") == 0) {
+    char *end;
+    double d = strtod(s, &end);
+    if (end == s || *end) badmeta(L, path, "bad float");
+    lua_pushnumber(L, (lua_Number)d);
+  } else if (s && strcmp(tag, "s") == 0) lua_pushstring(L, s);
+  else if (s && strcmp(tag, "x") == 0) pushhex(L, path, s);
+  else badmeta(L, path, "unknown node");
+}
+
+int lnn_tensor_load(lua_State *L) {
+  nn_ctx *ctx = getctx(L);
+  const char *path = checkpath(L, 1);
+  lua_settop(L, 1);
+  Loader *D = lua_newuserdatauv(L, sizeof *D, 0);   /* 2 */
+  D->st = NULL;
+  D->root = NULL;
+  if (luaL_newmetatable(L, LOADER_MT)) {
+    lua_pushcfunction(L, loader_gc);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_setmetatable(L, -2);
+  D->st = nn_st_load(ctx, path);
+  if (!D->st) return luaL_error(L, "tensor.load: %s", ctx->err);
+  nn_st *st = D->st;
+  lua_createtable(L, 0, st->n);                     /* 3: name -> tensor */
+  for (int i = 0; i < st->n; i++) {
+    LTensor *u = lnn_newtensor(L);
+    u->t = st->ts[i];
+    st->ts[i] = NULL;
+    lua_setfield(L, 3, st->names[i]);
+  }
+  lnn_gcaccount(L, ctx);
+  const char *meta = nn_st_meta(st, "nnlua");
+  if (!meta) return 1;                              /* another program's file: flat */
+  D->root = cJSON_Parse(meta);
+  const cJSON *ver = cJSON_GetObjectItemCaseSensitive(D->root, "v");
+  if (!D->root || !cJSON_IsNumber(ver)) badmeta(L, path, "not JSON");
+  if (ver->valuedouble != 1)
+    return luaL_error(L, "tensor.load: '%s': nnlua metadata version %d is newer than this "
+                      "nnlua reads (1)", path, (int)ver->valuedouble);
+  build(L, path, cJSON_GetObjectItemCaseSensitive(D->root, "root"), 3);
+  lua_pushcfunction(L, loader_gc);
+  lua_pushvalue(L, 2);
+  lua_call(L, 1, 0);
+  return 1;
+}

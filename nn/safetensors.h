@@ -1,0 +1,54 @@
+/* safetensors.h -- read and write safetensors checkpoint files.
+ *
+ * Format (https://github.com/huggingface/safetensors): an 8-byte little-endian
+ * header length N, N bytes of JSON
+ *   {"__metadata__": {"k": "v", ...},
+ *    "name": {"dtype": "F32", "shape": [2, 3], "data_offsets": [begin, end]}, ...}
+ * (padded with spaces so that 8 + N is a multiple of 8), then the raw
+ * little-endian tensor bytes; offsets count from the first byte after the
+ * header. nnlua writes float32 ("F32") only. Reading accepts F32 and converts
+ * F64, F16, BF16, I64, I32, I16, I8, U8 and BOOL to float32.
+ *
+ * Writing goes to "<path>.tmpXXXXXX" in the same folder, is fsync'd and then
+ * renamed over path, so a failure never leaves a half-written file. Reading
+ * validates the whole header (sizes, JSON, dtypes, shapes, offsets inside the
+ * data and not overlapping) before it allocates any tensor: a bad file gives
+ * NN_EIO with a message naming the file, never a crash.
+ */
+#ifndef NN_SAFETENSORS_H
+#define NN_SAFETENSORS_H
+
+#include "tensor.h"
+
+#define NN_ST_MAXHEADER (100u << 20)   /* larger headers are refused (as in the Rust crate) */
+
+/* The contents of a loaded file. Everything in it is owned by it and freed by
+ * nn_st_free. A caller may take a tensor for itself by copying ts[i] and
+ * setting ts[i] to NULL (nn_st_free skips NULL slots); likewise any string. */
+typedef struct nn_st {
+  int n;                  /* tensors, in the order of the header */
+  char **names;           /* n names (malloc'd strings) */
+  nn_tensor **ts;         /* n contiguous float32 tensors (owned references) */
+  int nmeta;              /* entries of "__metadata__" */
+  char **mkeys, **mvals;  /* nmeta keys and string values (malloc'd) */
+} nn_st;
+
+/* Writes n tensors (any strides; stored contiguous as F32) under the given
+ * names, plus nmeta metadata string pairs, to path atomically. Names must be
+ * distinct, non-empty and not "__metadata__". Borrows everything.
+ * Returns 0, or NN_EARG / NN_ENOMEM / NN_EIO (message names path and strerror). */
+int nn_st_save(nn_ctx *ctx, const char *path, int n, const char *const *names,
+               nn_tensor *const *ts, int nmeta, const char *const *mkeys,
+               const char *const *mvals);
+
+/* Reads path. Returns a new nn_st (release with nn_st_free), or NULL with
+ * ctx->err set (NN_EIO for a missing or malformed file, NN_ENOMEM). */
+nn_st *nn_st_load(nn_ctx *ctx, const char *path);
+
+/* Frees st and everything it still owns; NULL is fine. */
+void nn_st_free(nn_st *st);
+
+/* The value of metadata key k in st, or NULL. Borrowed: lives as long as st. */
+const char *nn_st_meta(const nn_st *st, const char *k);
+
+#endif
