@@ -5,6 +5,7 @@
 --   expect_error(fn, substring)    fn must raise an error whose message contains substring
 --   check_close(a, b, tol, what)   numbers or tensors equal within tol (max abs difference)
 --   check_eq(a, b, what)           a == b
+--   status_kb(field)               a field of /proc/self/status in kB ("VmRSS", "VmPeak")
 -- Prints "lua: N passed, N failed" at the end; exits 1 on any failure.
 local passed, failed = 0, 0
 local filter
@@ -60,6 +61,13 @@ function expect_error(fn, substring)
     error("expected an error containing " .. fmt(substring) .. ", got " .. fmt(err), 2)
   end
   return err
+end
+
+function status_kb(field)
+  local f = assert(io.open("/proc/self/status"))
+  local text = f:read("a")
+  f:close()
+  return tonumber(text:match(field .. ":%s*(%d+)"))
 end
 
 local current_file

@@ -127,12 +127,6 @@ local function gradcheck(fn, inputs, opts)
   end
 end
 
-local function status_kb(field)
-  local f = assert(io.open("/proc/self/status"))
-  local text = f:read("a")
-  f:close()
-  return tonumber(text:match(field .. ":%s*(%d+)"))
-end
 
 ---------------------------------------------------------------------------------------
 -- the checker itself catches a wrong gradient (sanity of the test harness, no autograd bug)

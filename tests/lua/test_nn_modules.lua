@@ -221,12 +221,7 @@ test("an MLP separates 3 blobs to 100% training accuracy", function()
 end)
 
 test("memory stays flat over 10,000 training steps", function()
-  local function rss()
-    local f = assert(io.open("/proc/self/status"))
-    local s = f:read("a")
-    f:close()
-    return tonumber(s:match("VmRSS:%s*(%d+)"))
-  end
+  local function rss() return status_kb("VmRSS") end
   local model = nn.Sequential(nn.Linear(16, 32), nn.ReLU(), nn.Linear(32, 4))
   local labels = {}
   for i = 1, 32 do labels[i] = (i - 1) % 4 + 1 end

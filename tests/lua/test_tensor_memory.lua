@@ -1,11 +1,5 @@
 -- The garbage collector sees tensor storage: loops stay flat without collectgarbage().
 
-local function status_kb(field)
-  local f = assert(io.open("/proc/self/status"))
-  local text = f:read("a")
-  f:close()
-  return tonumber(text:match(field .. ":%s*(%d+)"))
-end
 
 local asan = os.getenv("NNLUA_ASAN") == "1"
 
