@@ -1,0 +1,274 @@
+/* optim.c -- fused optimizer update kernels; see optim.h for the formulas.
+ *
+ * Every kernel is one loop over the elements of contiguous float arrays. The
+ * float operations are those of PyTorch's CPU kernels, in their order, with
+ * the Python scalar rounded to float first:
+ *   add(b, alpha)      fma(alpha, b, a)
+ *   addcmul(value)     fma(value*t1, t2, s)
+ *   addcdiv(value)     s + (value*t1)/t2
+ *   lerp(end, w)       |w| < 0.5 ? fma(w, e - s, s) : fma(w - 1, e - s, e)
+ * PyTorch's x86 kernels are built with FMA (Vectorized fmadd, and contracted
+ * scalar tails), so a multiply-add is one rounding there; fmaf does the same
+ * here, which makes SGD and Adagrad bit-identical to PyTorch on its fixtures.
+ */
+#include <math.h>
+#include <string.h>
+#include "optim.h"
+
+/* t must be contiguous with p's shape; what names it in the message */
+static int checkone(nn_ctx *ctx, const char *fn, const char *what, const nn_tensor *p, const nn_tensor *t) {
+  char sa[128], sb[128];
+  if (t == NULL) return nn_seterr(ctx, NN_EARG, "%s: missing %s", fn, what);
+  if (t->ndim != p->ndim || memcmp(t->shape, p->shape, sizeof(int64_t) * (size_t)p->ndim) != 0)
+    return nn_seterr(ctx, NN_EARG, "%s: %s has shape %s but the parameter has shape %s", fn, what,
+                     nn_shape_str(t, sa, sizeof sa), nn_shape_str(p, sb, sizeof sb));
+  if (!nn_tensor_is_contiguous(t))
+    return nn_seterr(ctx, NN_EARG, "%s: %s is not contiguous", fn, what);
+  return 0;
+}
+
+/* checks p, g and the n state tensors that follow (NULL entries are skipped) */
+static int checkall(nn_ctx *ctx, const char *fn, const nn_tensor *p, const nn_tensor *g,
+                    int n, const nn_tensor *const *st, const char *const *names) {
+  int rc;
+  if (p == NULL) return nn_seterr(ctx, NN_EARG, "%s: missing parameter", fn);
+  if ((rc = checkone(ctx, fn, "parameter", p, p)) != 0) return rc;
+  if ((rc = checkone(ctx, fn, "grad", p, g)) != 0) return rc;
+  for (int i = 0; i < n; i++)
+    if (st[i] && (rc = checkone(ctx, fn, names[i], p, st[i])) != 0) return rc;
+  return 0;
+}
+
+static inline float lerpf(float s, float e, float w) {
+  return fabsf(w) < 0.5f ? fmaf(w, e - s, s) : fmaf(w - 1.0f, e - s, e);
+}
+
+static void touch(nn_tensor *t) { if (t) t->s->version++; }
+
+int nn_optim_sgd(nn_ctx *ctx, nn_tensor *p, const nn_tensor *g, nn_tensor *buf,
+                 const nn_sgd_opts *o, int first) {
+  static const char *const names[] = {"momentum_buffer"};
+  const nn_tensor *st[] = {buf};
+  int rc = checkall(ctx, "sgd", p, g, 1, st, names);
+  if (rc) return rc;
+  int mom = o->momentum != 0;
+  if (mom && buf == NULL) return nn_seterr(ctx, NN_EARG, "sgd: momentum %g needs a momentum_buffer", o->momentum);
+  float *w = nn_tensor_data(p), *b = mom ? nn_tensor_data(buf) : NULL;
+  const float *gr = nn_tensor_data(g);
+  const float wd = (float)o->weight_decay, mu = (float)o->momentum;
+  const float damp = (float)(1 - o->dampening), nlr = (float)(-o->lr);
+  int64_t n = nn_tensor_numel(p);
+  for (int64_t i = 0; i < n; i++) {
+    float d = gr[i];
+    if (o->weight_decay != 0) d = fmaf(wd, w[i], d);
+    if (mom) {
+      float bi;
+      if (first) bi = d;
+      else bi = fmaf(damp, d, b[i] * mu);
+      b[i] = bi;
+      d = o->nesterov ? fmaf(mu, bi, d) : bi;
+    }
+    w[i] = fmaf(nlr, d, w[i]);
+  }
+  touch(p);
+  if (mom) touch(buf);
+  return 0;
+}
+
+int nn_optim_adam(nn_ctx *ctx, nn_tensor *p, const nn_tensor *g, nn_tensor *m, nn_tensor *v,
+                  nn_tensor *vmax, int64_t step, const nn_adam_opts *o) {
+  static const char *const names[] = {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"};
+  const char *fn = o->decoupled ? "adamw" : "adam";
+  const nn_tensor *st[] = {m, v, vmax};
+  int rc = checkall(ctx, fn, p, g, 3, st, names);
+  if (rc) return rc;
+  if (!m || !v || (o->amsgrad && !vmax)) return nn_seterr(ctx, NN_EARG, "%s: missing state tensor", fn);
+  if (step < 1) return nn_seterr(ctx, NN_EARG, "%s: step must be >= 1, got %lld", fn, (long long)step);
+  double bc1 = 1, bc2 = 1;
+  if (o->bias_correction) { bc1 = 1 - pow(o->beta1, (double)step); bc2 = 1 - pow(o->beta2, (double)step); }
+  const float nstep = (float)(-(o->lr / bc1)), bc2s = (float)sqrt(bc2), eps = (float)o->eps;
+  const float w1 = (float)(1 - o->beta1), b2 = (float)o->beta2, c2 = (float)(1 - o->beta2);
+  const float wd = (float)o->weight_decay, decay = (float)(1 - o->lr * o->weight_decay);
+  const int l2 = !o->decoupled && o->weight_decay != 0, dec = o->decoupled && o->weight_decay != 0;
+  float *w = nn_tensor_data(p), *ma = nn_tensor_data(m), *va = nn_tensor_data(v);
+  float *vm = o->amsgrad ? nn_tensor_data(vmax) : NULL;
+  const float *gr = nn_tensor_data(g);
+  int64_t n = nn_tensor_numel(p);
+  for (int64_t i = 0; i < n; i++) {
+    float gi = gr[i], wi = w[i];
+    if (dec) wi = wi * decay;
+    if (l2) gi = fmaf(wd, wi, gi);
+    float mi = lerpf(ma[i], gi, w1);
+    float vi = va[i] * b2;
+    vi = fmaf(c2 * gi, gi, vi);
+    ma[i] = mi; va[i] = vi;
+    if (vm) { if (vm[i] > vi) vi = vm[i]; vm[i] = vi; }
+    float denom = sqrtf(vi) / bc2s + eps;
+    w[i] = wi + nstep * mi / denom;
+  }
+  touch(p); touch(m); touch(v); if (vm) touch(vmax);
+  return 0;
+}
+
+int nn_optim_rmsprop(nn_ctx *ctx, nn_tensor *p, const nn_tensor *g, nn_tensor *sq,
+                     nn_tensor *ga, nn_tensor *buf, const nn_rmsprop_opts *o) {
+  static const char *const names[] = {"square_avg", "grad_avg", "momentum_buffer"};
+  const nn_tensor *st[] = {sq, ga, buf};
+  int rc = checkall(ctx, "rmsprop", p, g, 3, st, names);
+  if (rc) return rc;
+  int mom = o->momentum > 0;
+  if (!sq || (o->centered && !ga) || (mom && !buf))
+    return nn_seterr(ctx, NN_EARG, "rmsprop: missing state tensor");
+  const float a = (float)o->alpha, c = (float)(1 - o->alpha), eps = (float)o->eps;
+  const float wd = (float)o->weight_decay, mu = (float)o->momentum, nlr = (float)(-o->lr);
+  float *w = nn_tensor_data(p), *s = nn_tensor_data(sq);
+  float *gav = o->centered ? nn_tensor_data(ga) : NULL, *b = mom ? nn_tensor_data(buf) : NULL;
+  const float *gr = nn_tensor_data(g);
+  int64_t n = nn_tensor_numel(p);
+  for (int64_t i = 0; i < n; i++) {
+    float gi = gr[i];
+    if (o->weight_decay != 0) gi = fmaf(wd, w[i], gi);
+    float si = s[i] * a;
+    si = fmaf(c * gi, gi, si);
+    s[i] = si;
+    float avg;
+    if (gav) {
+      float gi_avg = lerpf(gav[i], gi, c);
+      gav[i] = gi_avg;
+      avg = sqrtf(fmaf(-1.0f * gi_avg, gi_avg, si));
+    } else {
+      avg = sqrtf(si);
+    }
+    avg = avg + eps;
+    if (b) {
+      float bi = b[i] * mu;
+      bi = bi + gi / avg;
+      b[i] = bi;
+      w[i] = fmaf(nlr, bi, w[i]);
+    } else {
+      w[i] = w[i] + nlr * gi / avg;
+    }
+  }
+  touch(p); touch(sq); if (gav) touch(ga); if (b) touch(buf);
+  return 0;
+}
+
+int nn_optim_adagrad(nn_ctx *ctx, nn_tensor *p, const nn_tensor *g, nn_tensor *sum,
+                     int64_t step, const nn_adagrad_opts *o) {
+  static const char *const names[] = {"sum"};
+  const nn_tensor *st[] = {sum};
+  int rc = checkall(ctx, "adagrad", p, g, 1, st, names);
+  if (rc) return rc;
+  if (!sum) return nn_seterr(ctx, NN_EARG, "adagrad: missing state tensor");
+  if (step < 1) return nn_seterr(ctx, NN_EARG, "adagrad: step must be >= 1, got %lld", (long long)step);
+  const float nclr = (float)(-(o->lr / (1 + (double)(step - 1) * o->lr_decay)));
+  const float wd = (float)o->weight_decay, eps = (float)o->eps;
+  float *w = nn_tensor_data(p), *s = nn_tensor_data(sum);
+  const float *gr = nn_tensor_data(g);
+  int64_t n = nn_tensor_numel(p);
+  for (int64_t i = 0; i < n; i++) {
+    float gi = gr[i];
+    if (o->weight_decay != 0) gi = fmaf(wd, w[i], gi);
+    float si = fmaf(1.0f * gi, gi, s[i]);
+    s[i] = si;
+    float sd = sqrtf(si) + eps;
+    w[i] = w[i] + nclr * gi / sd;
+  }
+  touch(p); touch(sum);
+  return 0;
+}
+
+int nn_optim_adadelta(nn_ctx *ctx, nn_tensor *p, const nn_tensor *g, nn_tensor *sq,
+                      nn_tensor *acc, const nn_adadelta_opts *o) {
+  static const char *const names[] = {"square_avg", "acc_delta"};
+  const nn_tensor *st[] = {sq, acc};
+  int rc = checkall(ctx, "adadelta", p, g, 2, st, names);
+  if (rc) return rc;
+  if (!sq || !acc) return nn_seterr(ctx, NN_EARG, "adadelta: missing state tensor");
+  const float rho = (float)o->rho, c = (float)(1 - o->rho), eps = (float)o->eps;
+  const float wd = (float)o->weight_decay, nlr = (float)(-o->lr);
+  float *w = nn_tensor_data(p), *s = nn_tensor_data(sq), *ac = nn_tensor_data(acc);
+  const float *gr = nn_tensor_data(g);
+  int64_t n = nn_tensor_numel(p);
+  for (int64_t i = 0; i < n; i++) {
+    float gi = gr[i];
+    if (o->weight_decay != 0) gi = fmaf(wd, w[i], gi);
+    float si = s[i] * rho;
+    si = fmaf(c * gi, gi, si);
+    s[i] = si;
+    float sd = sqrtf(si + eps);
+    float d = sqrtf(ac[i] + eps);
+    d = d / sd;
+    d = d * gi;
+    float ai = ac[i] * rho;
+    ac[i] = fmaf(c * d, d, ai);
+    w[i] = fmaf(nlr, d, w[i]);
+  }
+  touch(p); touch(sq); touch(acc);
+  return 0;
+}
+
+int nn_optim_adamax(nn_ctx *ctx, nn_tensor *p, const nn_tensor *g, nn_tensor *m, nn_tensor *u,
+                    int64_t step, const nn_adamax_opts *o) {
+  static const char *const names[] = {"exp_avg", "exp_inf"};
+  const nn_tensor *st[] = {m, u};
+  int rc = checkall(ctx, "adamax", p, g, 2, st, names);
+  if (rc) return rc;
+  if (!m || !u) return nn_seterr(ctx, NN_EARG, "adamax: missing state tensor");
+  if (step < 1) return nn_seterr(ctx, NN_EARG, "adamax: step must be >= 1, got %lld", (long long)step);
+  const float nclr = (float)(-(o->lr / (1 - pow(o->beta1, (double)step))));
+  const float w1 = (float)(1 - o->beta1), b2 = (float)o->beta2, eps = (float)o->eps;
+  const float wd = (float)o->weight_decay;
+  float *w = nn_tensor_data(p), *ma = nn_tensor_data(m), *ua = nn_tensor_data(u);
+  const float *gr = nn_tensor_data(g);
+  int64_t n = nn_tensor_numel(p);
+  for (int64_t i = 0; i < n; i++) {
+    float gi = gr[i];
+    if (o->weight_decay != 0) gi = fmaf(wd, w[i], gi);
+    float mi = lerpf(ma[i], gi, w1);
+    ma[i] = mi;
+    float ui = ua[i] * b2, ab = fabsf(gi) + eps;
+    ui = (ui != ui || ui > ab) ? ui : ab;     /* torch.maximum propagates NaN */
+    ua[i] = ui;
+    w[i] = w[i] + nclr * mi / ui;
+  }
+  touch(p); touch(m); touch(u);
+  return 0;
+}
+
+int nn_optim_nadam(nn_ctx *ctx, nn_tensor *p, const nn_tensor *g, nn_tensor *m, nn_tensor *v,
+                   int64_t step, double *mu_product, const nn_nadam_opts *o) {
+  static const char *const names[] = {"exp_avg", "exp_avg_sq"};
+  const nn_tensor *st[] = {m, v};
+  int rc = checkall(ctx, "nadam", p, g, 2, st, names);
+  if (rc) return rc;
+  if (!m || !v || !mu_product) return nn_seterr(ctx, NN_EARG, "nadam: missing state");
+  if (step < 1) return nn_seterr(ctx, NN_EARG, "nadam: step must be >= 1, got %lld", (long long)step);
+  double t = (double)step;
+  double bc2 = 1 - pow(o->beta2, t);
+  double mu = o->beta1 * (1. - 0.5 * pow(0.96, t * o->momentum_decay));
+  double mu_next = o->beta1 * (1. - 0.5 * pow(0.96, (t + 1) * o->momentum_decay));
+  double prod = (double)((float)*mu_product * (float)mu);     /* a float32 0-d tensor in PyTorch */
+  double prod_next = prod * mu_next;
+  const float c1 = (float)(-o->lr * (1. - mu) / (1. - prod));
+  const float c2 = (float)((-o->lr * mu_next) / (1. - prod_next));
+  const float w1 = (float)(1 - o->beta1), b2 = (float)o->beta2, cb2 = (float)(1 - o->beta2);
+  const float bc2f = (float)bc2, eps = (float)o->eps, wd = (float)o->weight_decay;
+  float *w = nn_tensor_data(p), *ma = nn_tensor_data(m), *va = nn_tensor_data(v);
+  const float *gr = nn_tensor_data(g);
+  int64_t n = nn_tensor_numel(p);
+  for (int64_t i = 0; i < n; i++) {
+    float gi = gr[i];
+    if (o->weight_decay != 0) gi = fmaf(wd, w[i], gi);
+    float mi = lerpf(ma[i], gi, w1);
+    float vi = va[i] * b2;
+    vi = fmaf(cb2 * gi, gi, vi);
+    ma[i] = mi; va[i] = vi;
+    float d = sqrtf(vi / bc2f) + eps;
+    float wi = w[i] + c1 * gi / d;
+    w[i] = wi + c2 * mi / d;
+  }
+  *mu_product = prod;
+  touch(p); touch(m); touch(v);
+  return 0;
+}

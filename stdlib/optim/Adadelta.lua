@@ -1,0 +1,22 @@
+-- optim.Adadelta: Adadelta (PyTorch's torch.optim.Adadelta).
+local C = require "optim._C"
+local Optimizer = require "optim.Optimizer"
+
+local Adadelta = Optimizer:extend("Adadelta", {lr = 1.0, rho = 0.9, eps = 1e-6, weight_decay = 0})
+Adadelta.state_keys = {step = true, square_avg = true, acc_delta = true}
+
+function Adadelta:_check(g, fn)
+  if type(g.rho) ~= "number" or not (g.rho >= 0 and g.rho <= 1) then
+    Optimizer.raise(string.format("%s: rho must be in [0, 1], got %s", fn, tostring(g.rho)))
+  end
+  Optimizer.check_nonneg(fn, g, "eps")
+  Optimizer.check_nonneg(fn, g, "weight_decay")
+end
+
+function Adadelta:_update(p, grad, st, g)
+  if st.step == nil then st.step, st.square_avg, st.acc_delta = 0, tensor.zeros(p.shape), tensor.zeros(p.shape) end
+  C.adadelta(p, grad, st.square_avg, st.acc_delta, g.lr, g.rho, g.eps, g.weight_decay)
+  st.step = st.step + 1
+end
+
+return Adadelta

@@ -1,0 +1,37 @@
+-- optim.Adagrad: Adagrad with learning-rate decay (PyTorch's torch.optim.Adagrad):
+-- sum += g^2; p -= lr/(1 + (t-1) lr_decay) g/(sqrt(sum) + eps).
+local C = require "optim._C"
+local Optimizer = require "optim.Optimizer"
+
+local Adagrad = Optimizer:extend("Adagrad", {
+  lr = 1e-2, lr_decay = 0, weight_decay = 0, initial_accumulator_value = 0, eps = 1e-10,
+})
+Adagrad.state_keys = {step = true, sum = true}
+
+function Adagrad:_check(g, fn)
+  Optimizer.check_nonneg(fn, g, "lr_decay")
+  Optimizer.check_nonneg(fn, g, "weight_decay")
+  Optimizer.check_nonneg(fn, g, "initial_accumulator_value")
+  Optimizer.check_nonneg(fn, g, "eps")
+end
+
+-- PyTorch fills the accumulator when the optimizer is built, from the group's value
+function Adagrad:new(params, opts)
+  local o = Optimizer.new(self, params, opts)
+  for _, group in ipairs(o.param_groups) do
+    for _, p in ipairs(group.params) do
+      o.state[p] = {step = 0, sum = tensor.full(p.shape, group.initial_accumulator_value)}
+    end
+  end
+  return o
+end
+
+function Adagrad:_update(p, grad, st, g)
+  if st.step == nil then st.step = 0 end
+  if st.sum == nil then st.sum = tensor.full(p.shape, g.initial_accumulator_value) end
+  local step = st.step + 1
+  C.adagrad(p, grad, st.sum, step, g.lr, g.lr_decay, g.weight_decay, g.eps)
+  st.step = step
+end
+
+return Adagrad

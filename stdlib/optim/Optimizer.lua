@@ -1,0 +1,295 @@
+-- optim.Optimizer: the base class of every optimizer.
+--
+--   local Adam = Optimizer:extend("Adam", {lr = 1e-3, betas = {0.9, 0.999}, ...})
+--   function Adam:_check(group, fn) ... end          -- option checks of this rule
+--   function Adam:_update(p, grad, state, group) ... end  -- one C kernel call
+--   local opt = Adam(params, {lr = 0.01})
+--
+-- params is an array of tensors or an array of groups {params = {...}, lr = ...};
+-- a group's missing options come from the constructor's option table, then
+-- from the class defaults. Options are read from opt.param_groups at every
+-- step, so changing param_groups[i].lr between steps takes effect. State is
+-- kept per parameter tensor in opt.state[p]; state_dict() numbers the
+-- parameters 1..N across the groups, as PyTorch numbers them 0..N-1.
+
+local Optimizer = {}
+Optimizer.__name = "Optimizer"
+Optimizer.__index = Optimizer
+
+-- the default of an option that has none (SGD's lr)
+Optimizer.required = setmetatable({}, {__tostring = function() return "<required parameter>" end})
+
+-- raises msg at the first caller outside stdlib/optim, so the error points at the script
+local function raise(msg)
+  local level = 2
+  while true do
+    local info = debug.getinfo(level, "S")
+    if not info then error(msg, 0) end
+    if info.what ~= "C" and not info.source:match("[/\\]optim[/\\][%w_]+%.lua$") then error(msg, level) end
+    level = level + 1
+  end
+end
+Optimizer.raise = raise
+
+local function copy(v)
+  if type(v) ~= "table" or tensor.is_tensor(v) or v == Optimizer.required then return v end
+  local t = {}
+  for k, x in pairs(v) do t[k] = copy(x) end
+  return t
+end
+
+-- ---------------------------------------------------------------- option checks
+
+function Optimizer.check_nonneg(fn, group, key)
+  local v = group[key]
+  if type(v) ~= "number" or not (v >= 0) then
+    raise(string.format("%s: %s must be a non-negative number, got %s", fn, key, tostring(v)))
+  end
+end
+
+function Optimizer.check_bool(fn, group, key)
+  if type(group[key]) ~= "boolean" then
+    raise(string.format("%s: %s must be a boolean, got %s", fn, key, tostring(group[key])))
+  end
+end
+
+function Optimizer.check_betas(fn, group)
+  local b = group.betas
+  if type(b) ~= "table" or type(b[1]) ~= "number" or type(b[2]) ~= "number" then
+    raise(string.format("%s: betas must be a table of two numbers, got %s", fn, tostring(b)))
+  end
+  for i = 1, 2 do
+    if not (b[i] >= 0 and b[i] < 1) then
+      raise(string.format("%s: betas[%d] must be in [0, 1), got %s", fn, i, tostring(b[i])))
+    end
+  end
+end
+
+-- ---------------------------------------------------------------- classes
+
+function Optimizer:extend(name, defaults)
+  local cls = {}
+  for k, v in pairs(self) do
+    if k:sub(1, 2) == "__" then cls[k] = v end   -- metamethods are not inherited through __index
+  end
+  cls.__name, cls.__index = name, cls
+  cls.defaults = defaults or copy(self.defaults)
+  return setmetatable(cls, {__index = self, __call = function(c, ...) return c:new(...) end})
+end
+
+-- checks one group's options (every key present); names the group when there are several
+function Optimizer:_validate(group, fn)
+  for k in pairs(self.defaults) do
+    if group[k] == nil or group[k] == Optimizer.required then
+      raise(string.format("%s: option '%s' is required", fn, k))
+    end
+  end
+  if type(group.lr) ~= "number" or not (group.lr >= 0) then
+    raise(string.format("%s: lr must be a non-negative number, got %s", fn, tostring(group.lr)))
+  end
+  self:_check(group, fn)
+end
+
+function Optimizer:_check() end
+
+local function checkkeys(fn, t, defaults, allow_params)
+  for k in pairs(t) do
+    if not ((allow_params and k == "params") or (type(k) == "string" and defaults[k] ~= nil)) then
+      raise(string.format("%s: unknown option '%s'", fn, tostring(k)))
+    end
+  end
+end
+
+function Optimizer:new(params, opts)
+  local fn = "optim." .. self.__name
+  opts = opts or {}
+  if type(opts) ~= "table" then raise(fn .. ": options must be a table, got " .. type(opts)) end
+  checkkeys(fn, opts, self.defaults, false)
+  if type(params) ~= "table" or tensor.is_tensor(params) then
+    raise(string.format("%s: params must be an array of tensors or of parameter groups, got %s",
+      fn, tensor.is_tensor(params) and "a tensor" or type(params)))
+  end
+  if #params == 0 then raise(fn .. ": got an empty parameter list") end
+  local raw = params
+  if tensor.is_tensor(params[1]) then raw = {{params = params}} end
+  local o = setmetatable({param_groups = {}, state = {}, _step_count = 0}, self)
+  local seen = {}
+  for gi, g in ipairs(raw) do
+    if type(g) ~= "table" or tensor.is_tensor(g) then
+      raise(string.format("%s: params[%d] must be a parameter group table (params holds groups), got %s",
+        fn, gi, tensor.is_tensor(g) and "a tensor" or type(g)))
+    end
+    checkkeys(fn, g, self.defaults, true)
+    local ps = g.params
+    if tensor.is_tensor(ps) then ps = {ps} end
+    if type(ps) ~= "table" then raise(string.format("%s: group %d has no params array", fn, gi)) end
+    local group = {params = {}}
+    for i, p in ipairs(ps) do
+      if not tensor.is_tensor(p) then
+        local where = #raw > 1 and string.format("group %d params[%d]", gi, i) or string.format("params[%d]", i)
+        raise(string.format("%s: %s must be a tensor, got %s", fn, where, type(p)))
+      end
+      if seen[p] then raise(string.format("%s: a parameter appears twice (group %d params[%d])", fn, gi, i)) end
+      seen[p] = true
+      group.params[i] = p
+    end
+    if #group.params == 0 then raise(string.format("%s: group %d has an empty parameter list", fn, gi)) end
+    for k, d in pairs(self.defaults) do
+      local v = g[k]
+      if v == nil then v = opts[k] end
+      if v == nil then v = d end
+      group[k] = copy(v)
+    end
+    self:_validate(group, fn)
+    o.param_groups[gi] = group
+  end
+  return o
+end
+
+-- ---------------------------------------------------------------- the public methods
+
+-- opt:step([closure]): one update of every parameter that has a .grad. The
+-- closure, if given, is called first (with gradient recording as the caller
+-- has it) and its result is returned.
+function Optimizer:step(closure)
+  local fn = "optim." .. self.__name .. ":step"
+  local loss
+  if closure ~= nil then
+    if type(closure) ~= "function" then raise(fn .. ": closure must be a function, got " .. type(closure)) end
+    loss = closure()
+  end
+  for _, group in ipairs(self.param_groups) do
+    self:_validate(group, fn)
+    for _, p in ipairs(group.params) do
+      local g = p.grad
+      if g ~= nil then
+        local st = self.state[p]
+        if st == nil then st = {}; self.state[p] = st end
+        self:_update(p, g, st, group)
+      end
+    end
+  end
+  self._step_count = self._step_count + 1
+  return loss
+end
+
+-- opt:zero_grad([set_to_none = true]): drops every .grad (or zeroes it in place)
+function Optimizer:zero_grad(set_to_none)
+  for _, group in ipairs(self.param_groups) do
+    for _, p in ipairs(group.params) do
+      if set_to_none == false then
+        local g = p.grad
+        if g then g:zero_() end
+      else
+        p.grad = nil
+      end
+    end
+  end
+end
+
+-- {optimizer = name, state = {[index] = {...}}, param_groups = {{params = {indices}, lr = ...}}};
+-- state tensors are copies
+function Optimizer:state_dict()
+  local index, n, groups, state = {}, 0, {}, {}
+  for gi, group in ipairs(self.param_groups) do
+    local g = {params = {}}
+    for k, v in pairs(group) do if k ~= "params" then g[k] = copy(v) end end
+    for i, p in ipairs(group.params) do n = n + 1; index[p] = n; g.params[i] = n end
+    groups[gi] = g
+  end
+  for p, st in pairs(self.state) do
+    if index[p] then
+      local s = {}
+      for k, v in pairs(st) do s[k] = tensor.is_tensor(v) and v:clone() or v end
+      state[index[p]] = s
+    end
+  end
+  return {optimizer = self.__name, state = state, param_groups = groups}
+end
+
+function Optimizer:load_state_dict(sd)
+  local fn = "optim." .. self.__name .. ":load_state_dict"
+  if type(sd) ~= "table" or type(sd.param_groups) ~= "table" or type(sd.state or {}) ~= "table" then
+    raise(fn .. ": expected a table with state and param_groups (from opt:state_dict())")
+  end
+  if sd.optimizer ~= nil and sd.optimizer ~= self.__name then
+    raise(string.format("%s: the state dict is from optim.%s, not optim.%s", fn, tostring(sd.optimizer), self.__name))
+  end
+  if #sd.param_groups ~= #self.param_groups then
+    raise(string.format("%s: the state dict has %d parameter groups, the optimizer %d",
+      fn, #sd.param_groups, #self.param_groups))
+  end
+  local byindex, n = {}, 0
+  for gi, g in ipairs(sd.param_groups) do
+    local mine = self.param_groups[gi]
+    if type(g) ~= "table" or type(g.params) ~= "table" or #g.params ~= #mine.params then
+      raise(string.format("%s: group %d has %s parameters in the state dict, %d in the optimizer",
+        fn, gi, type(g) == "table" and type(g.params) == "table" and tostring(#g.params) or "no", #mine.params))
+    end
+    local keys = {}
+    for k in pairs(self.defaults) do keys[#keys + 1] = k end
+    table.sort(keys)
+    for _, k in ipairs(keys) do
+      if g[k] == nil then
+        raise(string.format("%s: group %d of the state dict has no option '%s' of optim.%s (a state dict of another optimizer?)",
+          fn, gi, k, self.__name))
+      end
+    end
+    for i, idx in ipairs(g.params) do n = n + 1; byindex[idx] = mine.params[i] end
+  end
+  local newstate = {}
+  for idx, s in pairs(sd.state or {}) do
+    local p = byindex[idx]
+    if p == nil then raise(string.format("%s: state for parameter %s, which no group lists", fn, tostring(idx))) end
+    local st = {}
+    for k, v in pairs(s) do
+      if not self.state_keys[k] then
+        raise(string.format("%s: state '%s' of parameter %s is not state of optim.%s (a state dict of another optimizer?)",
+          fn, tostring(k), tostring(idx), self.__name))
+      end
+      if tensor.is_tensor(v) then
+        local a, b = table.concat(v.shape, ", "), table.concat(p.shape, ", ")
+        if a ~= b then
+          raise(string.format("%s: state '%s' of parameter %s has shape [%s], the parameter [%s]", fn, k, tostring(idx), a, b))
+        end
+        v = v:clone()
+      end
+      st[k] = v
+    end
+    newstate[p] = st
+  end
+  -- all checked: now change the optimizer. Every key of a saved group comes
+  -- back, also those others put there (a scheduler's initial_lr).
+  for gi, g in ipairs(sd.param_groups) do
+    local group = {}
+    for k, v in pairs(g) do group[k] = copy(v) end
+    group.params = self.param_groups[gi].params
+    self.param_groups[gi] = group
+  end
+  self.state = newstate
+end
+
+local function fmtval(v)
+  if type(v) == "table" then
+    local parts = {}
+    for i, x in ipairs(v) do parts[i] = fmtval(x) end
+    return "{" .. table.concat(parts, ", ") .. "}"
+  end
+  return tostring(v)
+end
+
+-- PyTorch's repr: the class, then each group's options in alphabetical order
+function Optimizer.__tostring(self)
+  local lines = {self.__name .. " ("}
+  for gi, group in ipairs(self.param_groups) do
+    lines[#lines + 1] = "Parameter Group " .. gi
+    local keys = {}
+    for k in pairs(group) do if k ~= "params" then keys[#keys + 1] = k end end
+    table.sort(keys)
+    for _, k in ipairs(keys) do lines[#lines + 1] = "    " .. k .. ": " .. fmtval(group[k]) end
+  end
+  lines[#lines + 1] = ")"
+  return table.concat(lines, "\n")
+end
+
+return Optimizer
