@@ -1,5 +1,5 @@
 # nnlua -- see README.md. Targets: all (./nnlua), deps, test, test-asan, bench, bench-tensor, clean.
-PKGS    = lua5.4 libpng libedit libcjson
+PKGS    = lua5.4 libpng libedit libcjson zlib
 DEBS    = liblua5.4-dev libpng-dev zlib1g-dev libdnnl-dev libedit-dev libcjson-dev \
           libopenblas-dev pkg-config make gcc
 BENCH_DEBS = python3-torch python3-torchvision dataset-fashion-mnist
