@@ -1,8 +1,8 @@
 # nnlua -- see README.md. Targets: all (./nnlua), deps, test, test-asan, bench, bench-tensor, clean.
 PKGS    = lua5.4 libpng libedit libcjson zlib
 DEBS    = liblua5.4-dev libpng-dev zlib1g-dev libdnnl-dev libedit-dev libcjson-dev \
-          libopenblas-dev pkg-config make gcc
-BENCH_DEBS = python3-torch python3-torchvision dataset-fashion-mnist
+          libopenblas-dev pkg-config make gcc dataset-fashion-mnist
+BENCH_DEBS = python3-torch python3-torchvision
 
 OPT    ?= -O3 -march=native
 SAN    ?=
