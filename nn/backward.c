@@ -186,7 +186,7 @@ static int back_reduce(nn_ctx *ctx, nn_node *n, nn_tensor *g, nn_tensor **gin) {
   case NN_MEAN: f = nn_tensor_full(ctx, 0, NULL, 1.0f / (float)len); break;
   case NN_VAR: {                                          /* 2 (a - mean) / (n - correction) */
     nn_tensor *m = nn_reduce(ctx, NN_MEAN, a, n->dim, 1, 0);
-    nn_tensor *d = n->dim < 0 && m ? bins(ctx, NN_SUB, a, nn_tensor_data(m)[0]) : bin(ctx, NN_SUB, a, m);
+    nn_tensor *d = bin(ctx, NN_SUB, a, m);                /* m broadcasts, 0-d included */
     f = bins(ctx, NN_MUL, d, 2.0f / (float)(len - n->correction));
     FREE(m, d);
     break;

@@ -1,4 +1,5 @@
 -- The small built-in layers: activations, Flatten, Identity, Dropout, BatchNorm1d.
+-- (Dropout and BatchNorm1d are one call each into nn._C through nn.functional.)
 local Module = require "nn.Module"
 local F = require "nn.functional"
 local L = {}
@@ -64,28 +65,8 @@ function BatchNorm1d:init(n, opts)
 end
 
 function BatchNorm1d:forward(x)
-  if F.batch_norm then
-    return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
-                        self.training, self.momentum, self.eps)
-  end
-  if #x.shape ~= 2 or x.shape[2] ~= self.num_features then
-    error(string.format("BatchNorm1d(%d): expected input [N, %d], got [%s]", self.num_features,
-                        self.num_features, table.concat(x.shape, ", ")), 2)
-  end
-  local mean, var
-  if self.training then
-    mean, var = x:mean(1), x:var(1, false, {unbiased = false})
-    local n = x.shape[1]
-    tensor.no_grad(function()
-      self.running_mean:mul_(1 - self.momentum):add_(mean:detach(), self.momentum)
-      self.running_var:mul_(1 - self.momentum):add_(var:detach() * (n / math.max(n - 1, 1)), self.momentum)
-    end)
-  else
-    mean, var = self.running_mean, self.running_var
-  end
-  local y = (x - mean) / (var + self.eps):sqrt()
-  if self.weight then y = y * self.weight + self.bias end
-  return y
+  return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                      self.training, self.momentum, self.eps)
 end
 
 function BatchNorm1d:extra_repr()
