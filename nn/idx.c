@@ -7,6 +7,7 @@
 
 #define IDX_UINT8 0x08
 #define IDX_CHUNK (1u << 30)          /* gzread takes an unsigned and returns an int */
+#define IDX_FIRST ((size_t)1 << 24)   /* first data buffer; grows by doubling */
 
 static const char *typename(int t) {
   switch (t) {
@@ -86,6 +87,31 @@ static int parse_dims(nn_ctx *ctx, const char *path, const uint8_t *h, int ndim,
   return 0;
 }
 
+/* Reads the x->n data bytes into x->data, growing the buffer as bytes arrive
+ * (IDX_FIRST, then doubling up to x->n), so that a 16-byte file whose header
+ * declares gigabytes costs one small buffer, not the declared size. *got is
+ * how many came. */
+static int readdata(nn_ctx *ctx, gzFile gz, const char *path, nn_idx *x, size_t *got) {
+  size_t cap = 0, have = 0, step;
+  *got = 0;
+  while (have < x->n) {
+    if (have == cap) {
+      cap = cap == 0 ? IDX_FIRST : 2 * cap;
+      if (cap > x->n) cap = x->n;
+      uint8_t *p = realloc(x->data, cap);
+      if (!p)
+        return nn_seterr(ctx, NN_ENOMEM, "%s: out of memory for %zu bytes of IDX data", path, cap);
+      x->data = p;
+    }
+    int rc = readn(ctx, gz, path, x->data + have, cap - have, &step);
+    if (rc) return rc;
+    have += step;
+    if (have < cap) break;            /* the input ended */
+  }
+  *got = have;
+  return 0;
+}
+
 /* The body of nn_idx_read once gz is open; fills *x or returns an error. */
 static int readidx(nn_ctx *ctx, gzFile gz, const char *path, nn_idx *x) {
   uint8_t h[4 * NN_IDX_MAXDIM], extra;
@@ -101,9 +127,7 @@ static int readidx(nn_ctx *ctx, gzFile gz, const char *path, nn_idx *x) {
     return nn_seterr(ctx, NN_EIO, "%s: truncated IDX header: expected %d bytes, got %zu",
                      path, 4 + 4 * ndim, 4 + got);
   if ((rc = parse_dims(ctx, path, h, ndim, x))) return rc;
-  if (!(x->data = malloc(x->n)))
-    return nn_seterr(ctx, NN_ENOMEM, "%s: out of memory for %zu bytes of IDX data", path, x->n);
-  if ((rc = readn(ctx, gz, path, x->data, x->n, &got))) return rc;
+  if ((rc = readdata(ctx, gz, path, x, &got))) return rc;
   if (got < x->n)
     return nn_seterr(ctx, NN_EIO, "%s: truncated IDX data: expected %zu bytes, got %zu",
                      path, x->n, got);

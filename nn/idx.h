@@ -7,7 +7,9 @@
  * labels 0x00000801 [N]. Files may be plain or gzip-compressed (any name;
  * gzip is recognised by its 1f 8b magic), read through zlib.
  *
- * Reading is one pass with one allocation of exactly the data size. A bad file
+ * Reading is one pass into a buffer that grows as data arrives (16 MB, then
+ * doubling, capped at the declared size), so a short file that declares a huge
+ * size fails as truncated without allocating that size. A bad file
  * (missing, wrong magic, other element type, bad dimensions, more than
  * NN_IDX_MAXBYTES of data, truncated, trailing bytes, corrupted gzip) gives an
  * error whose message names the path and shows the values; *out is then left
