@@ -3,6 +3,7 @@ PKGS    = lua5.4 libpng libedit libcjson zlib
 DEBS    = liblua5.4-dev libpng-dev zlib1g-dev libdnnl-dev libedit-dev libcjson-dev \
           libopenblas-dev pkg-config make gcc dataset-fashion-mnist
 BENCH_DEBS = python3-torch python3-torchvision
+FUZZ_DEBS  = clang-14 libclang-rt-14-dev libomp-14-dev
 
 OPT    ?= -O3 -march=native
 SAN    ?=
@@ -65,6 +66,47 @@ bench-tensor: $(BUILD)/bench/bench_tensor
 	$(BUILD)/bench/bench_tensor
 
 bench: bench-tensor
+
+# libFuzzer harnesses of the PNG and IDX readers (tests/fuzz/README.md), built with clang
+# from the sources they need (ctx.c pulls in rng.c and gemm.c, hence oneDNN), not libnn.a.
+# `make fuzz FUZZ_SECONDS=300` runs both at once; new inputs and crashes go to build/fuzz.
+FUZZ_CC      ?= clang-14
+FUZZ_SECONDS ?= 60
+FUZZ_OUT      = $(BUILD)/fuzz
+FUZZ_CFLAGS   = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+                -fno-omit-frame-pointer -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -I. \
+                $(shell pkg-config --cflags libpng zlib)
+FUZZ_LIBS     = $(shell pkg-config --libs libpng zlib) -ldnnl -lgomp -lm
+FUZZ_CORE     = nn/png.c nn/idx.c nn/ctx.c nn/rng.c nn/gemm.c
+FUZZ_ENV      = UBSAN_OPTIONS=print_stacktrace=1 ASAN_OPTIONS=max_allocation_size_mb=300
+FUZZ_RUN      = -max_total_time=$(FUZZ_SECONDS) -timeout=10 -print_final_stats=1
+
+$(FUZZ_OUT)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_CORE) $(wildcard nn/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_CORE) $(FUZZ_LIBS)
+
+fuzz-build: $(FUZZ_OUT)/fuzz_png $(FUZZ_OUT)/fuzz_idx
+
+fuzz: fuzz-build
+	@mkdir -p $(FUZZ_OUT)/corpus/png $(FUZZ_OUT)/corpus/idx $(FUZZ_OUT)/crashes
+	@echo "fuzzing PNG and IDX for $(FUZZ_SECONDS) s each, at once; logs in $(FUZZ_OUT)/*.log"
+	@$(FUZZ_ENV) $(FUZZ_OUT)/fuzz_png $(FUZZ_RUN) -dict=tests/fuzz/png.dict \
+	  -artifact_prefix=$(FUZZ_OUT)/crashes/png- $(FUZZ_OUT)/corpus/png tests/fuzz/corpus/png \
+	  >$(FUZZ_OUT)/png.log 2>&1 & p=$$!; \
+	$(FUZZ_ENV) $(FUZZ_OUT)/fuzz_idx $(FUZZ_RUN) \
+	  -artifact_prefix=$(FUZZ_OUT)/crashes/idx- $(FUZZ_OUT)/corpus/idx tests/fuzz/corpus/idx \
+	  >$(FUZZ_OUT)/idx.log 2>&1 & i=$$!; \
+	wait $$p; rp=$$?; wait $$i; ri=$$?; \
+	for f in png idx; do echo "== $$f"; \
+	  grep -E '^(Done|#[0-9]+.*DONE|stat::number_of_executed_units)|ERROR|SUMMARY' \
+	    $(FUZZ_OUT)/$$f.log; done; \
+	echo "fuzz_png exit $$rp, fuzz_idx exit $$ri"; [ $$rp = 0 ] && [ $$ri = 0 ]
+
+# Installs clang and libFuzzer for make fuzz.
+deps-fuzz:
+	@$(MAKE) --no-print-directory deps DEBS="$(FUZZ_DEBS)"
+
+.PHONY: fuzz fuzz-build deps-fuzz
 
 clean:
 	rm -rf build build-asan nnlua
