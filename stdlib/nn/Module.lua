@@ -9,6 +9,8 @@
 -- registered in the order they are assigned; Lua tables keep no order, so the
 -- instance keeps its own lists. Other fields are plain fields.
 
+local errors = require "nnlua.errors"
+
 local Module = {}
 Module.__name = "Module"
 local call
@@ -59,21 +61,8 @@ end
 -- m(...) runs m:forward(...). An error raised inside nnlua's own Lua files is
 -- re-raised at the line of the script that called the module, so the message
 -- points at the user's code, not at stdlib/.
-local function where_from(msg)
-  if type(msg) ~= "string" then return msg, 0 end
-  local stripped, n = msg:gsub("^[^\n]-/stdlib/[^:\n]*:%d+: ", "", 1)
-  if n > 0 or not stripped:find("^[^\n]-:%d+: ") then return stripped, 2 end
-  return msg, 0                     -- already points at the user's own code
-end
-
-local function finish(ok, ...)
-  if ok then return ... end
-  local msg, level = where_from((...))
-  error(msg, level)
-end
-
 call = function(m, ...)
-  return finish(pcall(m.forward, m, ...))
+  return errors.rethrow(pcall(m.forward, m, ...))
 end
 
 -- Module:extend(name) -> a class; calling the class makes an instance and runs init

@@ -1,0 +1,38 @@
+-- Errors that point at the user's script, not at stdlib/.
+--
+-- A function of the API that may fail deep inside stdlib/ (or in C) ends with
+--   return errors.rethrow(pcall(work, ...))
+-- as a tail call: on failure the message loses any stdlib/ location and is
+-- raised again at level 2, which (the public function's frame being replaced
+-- by the tail call) is the line of the script that called it.
+local errors = {}
+
+-- msg without a leading stdlib/ location, and the level to raise it at
+function errors.where_from(msg)
+  if type(msg) ~= "string" then return msg, 0 end
+  local stripped, n = msg:gsub("^[^\n]-/stdlib/[^:\n]*:%d+: ", "", 1)
+  if n > 0 or not stripped:find("^[^\n]-:%d+: ") then return stripped, 2 end
+  return msg, 0                     -- already points at the user's own code
+end
+
+function errors.rethrow(ok, ...)
+  if ok then return ... end
+  local msg, level = errors.where_from((...))
+  error(msg, level)
+end
+
+-- checks that the option table t (may be nil) has only the given keys
+function errors.check_opts(fn, t, keys, level)
+  if t == nil then return {} end
+  if type(t) ~= "table" then
+    error(string.format("%s: options must be a table, got %s", fn, type(t)), (level or 2) + 1)
+  end
+  for k in pairs(t) do
+    if not keys[k] then
+      error(string.format("%s: unknown option '%s'", fn, tostring(k)), (level or 2) + 1)
+    end
+  end
+  return t
+end
+
+return errors
