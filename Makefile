@@ -1,4 +1,4 @@
-# nnlua -- see README.md. Targets: all (./nnlua), deps, test, test-asan, bench, bench-tensor, clean.
+# nnlua -- see README.md. Targets: all (./nnlua), deps, test, test-asan, bench, bench-tensor, bench-data, clean.
 PKGS    = lua5.4 libpng libedit libcjson zlib
 DEBS    = liblua5.4-dev libpng-dev zlib1g-dev libdnnl-dev libedit-dev libcjson-dev \
           libopenblas-dev pkg-config make gcc dataset-fashion-mnist
@@ -65,7 +65,11 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libnn.a
 bench-tensor: $(BUILD)/bench/bench_tensor
 	$(BUILD)/bench/bench_tensor
 
-bench: bench-tensor
+# One epoch of FashionMNIST batches: nnlua against PyTorch and memcpy (needs make deps-bench).
+bench-data: nnlua $(BUILD)/bench/bench_memcpy
+	./nnlua bench/bench_data.lua $(BUILD)/bench/bench_memcpy
+
+bench: bench-tensor bench-data
 
 # libFuzzer harnesses of the PNG and IDX readers (tests/fuzz/README.md), built with clang
 # from the sources they need (ctx.c pulls in rng.c and gemm.c, hence oneDNN), not libnn.a.
@@ -111,5 +115,5 @@ deps-fuzz:
 clean:
 	rm -rf build build-asan nnlua
 
-.PHONY: all test test-asan deps deps-bench bench bench-tensor clean
+.PHONY: all test test-asan deps deps-bench bench bench-tensor bench-data clean
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
