@@ -15,5 +15,6 @@ int nnlua_openlibs(lua_State *L);
 int luaopen_nn_tensor(lua_State *L);   /* require "nn.tensor" */
 int luaopen_nn__C(lua_State *L);      /* require "nn._C": fused layers and losses */
 int luaopen_optim__C(lua_State *L);   /* require "optim._C": optimizer kernels */
+int luaopen_data__C(lua_State *L);    /* require "data._C": image sets, transform kernels */
 
 #endif

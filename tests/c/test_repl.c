@@ -199,3 +199,29 @@ TEST(repl_ctrl_c) {
   unlink(hist);
   rmdir(home);
 }
+
+/* A DataLoader loop draws its progress bar when stderr is a terminal. */
+TEST(progress_bar_on_a_terminal) {
+  char home[] = "/tmp/nnlua_repl_XXXXXX", script[PATH_MAX];
+  CHECK(mkdtemp(home) != NULL);
+  snprintf(script, sizeof script, "%s/loop.lua", home);
+  FILE *f = fopen(script, "w");
+  CHECK(f != NULL);
+  if (!f) return;
+  fputs("local ds = data.TensorDataset(tensor.zeros(300))\n"
+        "for x in data.DataLoader(ds, {batch_size = 100}):iter() do end\n"
+        "for x in data.DataLoader(ds, {batch_size = 100, progress = false}):iter() do end\n"
+        "print('finished')\n", f);
+  fclose(f);
+  unsetenv("NNLUA_PROGRESS");
+  CHECK(start(home, script));
+  CHECK(expect("3/3 [=============================="));
+  CHECK(expect("samples/s"));
+  CHECK(expect("\nfinished\n"));
+  CHECK(finish() == 0);
+  int bars = 0;                                   /* one loop drew a bar, not two */
+  for (const char *p = P.buf; (p = strstr(p, "] 100%")) != NULL; p++) bars++;
+  CHECK(bars == 1);
+  unlink(script);
+  rmdir(home);
+}

@@ -9,7 +9,7 @@ local function blocks(path)
   return out
 end
 
-for _, path in ipairs{"README.md", "docs/tensor.md", "docs/nn.md", "docs/optim.md"} do
+for _, path in ipairs{"README.md", "docs/tensor.md", "docs/nn.md", "docs/optim.md", "docs/data.md"} do
   for k, code in ipairs(blocks(path)) do
     test(path .. " example " .. k, function()
       local env = setmetatable({print = function() end}, {__index = _G})

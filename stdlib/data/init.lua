@@ -1,0 +1,195 @@
+-- The data module: require "data" (also the global data in the nnlua host).
+--
+--   data.TensorDataset(x, y)            rows of tensors
+--   data.Subset(ds, indices)            a view of some samples of ds
+--   data.random_split(ds, sizes [, g])  disjoint random Subsets
+--   data.DataLoader(ds, {batch_size, shuffle, drop_last, generator, progress})
+--
+-- A dataset is anything with #ds and ds:get(i) -> input, target (1-based).
+local errors = require "nnlua.errors"
+local C = require "data._C"
+
+local data = {}
+
+-- #ds for any dataset, with an error naming the function when there is none
+local function length(fn, ds, level)
+  local ok, n = pcall(function() return #ds end)
+  if not ok or math.type(n) ~= "integer" or n < 0 then
+    error(string.format("%s: expected a dataset (a value with #ds and ds:get(i)), got %s",
+                        fn, type(ds)), level + 1)
+  end
+  local has_get, get = pcall(function() return ds.get end)
+  if not has_get or get == nil then
+    error(string.format("%s: the dataset has no get method (ds:get(i) -> input, target)", fn), level + 1)
+  end
+  return n
+end
+data._length = length
+
+local function check_index(fn, i, n)
+  if math.type(i) ~= "integer" then
+    if math.type(i) == "float" and i == math.floor(i) then return math.tointeger(i) end
+    error(string.format("%s: index must be an integer, got %s", fn, tostring(i)), 3)
+  end
+  if i < 1 or i > n then
+    error(string.format("%s: index %d out of range 1..%d", fn, i, n), 3)
+  end
+  return i
+end
+data._check_index = check_index
+
+---------------------------------------------------------------- TensorDataset
+
+local TensorDataset = {__name = "TensorDataset"}
+TensorDataset.__index = TensorDataset
+data.TensorDataset = TensorDataset
+
+-- TensorDataset(x, y, ...): sample i is x[i], y[i], ... (rows along dim 1);
+-- a row of a 1-d tensor is a number.
+setmetatable(TensorDataset, {__call = function(_, ...)
+  local ts = table.pack(...)
+  if ts.n == 0 then error("TensorDataset: give at least one tensor", 2) end
+  local n
+  for k = 1, ts.n do
+    local t = ts[k]
+    if not tensor.is_tensor(t) then
+      error(string.format("TensorDataset: argument #%d must be a tensor, got %s", k, type(t)), 2)
+    end
+    if t:dim() == 0 then error(string.format("TensorDataset: tensor #%d is 0-d", k), 2) end
+    local rows = t:size(1)
+    if n and rows ~= n then
+      error(string.format("TensorDataset: tensors have different first sizes (%d and %d)", n, rows), 2)
+    end
+    n = rows
+  end
+  return setmetatable({tensors = {table.unpack(ts, 1, ts.n)}, _n = n}, TensorDataset)
+end})
+
+function TensorDataset.__len(self) return self._n end
+
+function TensorDataset:get(i)
+  i = check_index("TensorDataset:get", i, self._n)
+  local out = {}
+  for k, t in ipairs(self.tensors) do
+    out[k] = t[i]                     -- a number for 1-d tensors, else a view
+  end
+  return table.unpack(out)
+end
+
+function TensorDataset.__tostring(self)
+  local shapes = {}
+  for k, t in ipairs(self.tensors) do
+    local s = {}
+    for d = 1, t:dim() do s[d] = tostring(t:size(d)) end
+    shapes[k] = "[" .. table.concat(s, ", ") .. "]"
+  end
+  return string.format("TensorDataset(%d samples: %s)", self._n, table.concat(shapes, ", "))
+end
+
+----------------------------------------------------------------------- Subset
+
+local Subset = {__name = "Subset"}
+data.Subset = Subset
+
+-- indices as a 1-d float tensor of whole numbers in 1..n
+local function index_tensor(fn, indices, n)
+  local t
+  if tensor.is_tensor(indices) then
+    if indices:dim() ~= 1 then
+      error(string.format("%s: indices must be a 1-d tensor, got %d-d", fn, indices:dim()), 3)
+    end
+    t = indices:contiguous()
+  elseif type(indices) == "table" then
+    for k, v in ipairs(indices) do
+      if type(v) ~= "number" then
+        error(string.format("%s: indices[%d] is a %s, not a number", fn, k, type(v)), 3)
+      end
+    end
+    if #indices == 0 then return tensor.empty(0) end
+    t = tensor.new(indices)
+  else
+    error(string.format("%s: indices must be a Lua array or a 1-d tensor, got %s", fn, type(indices)), 3)
+  end
+  local ok, err = pcall(C.check_indices, t, n)
+  if not ok then error(string.format("%s: indices %s", fn, err), 3) end
+  return t
+end
+
+setmetatable(Subset, {__call = function(_, ds, indices)
+  local n = length("Subset", ds, 2)
+  local t = index_tensor("Subset", indices, n)
+  return setmetatable({dataset = ds, indices = t}, Subset)
+end})
+
+function Subset.__index(self, k)
+  local v = rawget(Subset, k)
+  if v ~= nil then return v end
+  if k == "classes" then return rawget(self, "dataset").classes end   -- train.classes[y] reads well
+  return nil
+end
+
+function Subset.__len(self) return self.indices:numel() end
+
+function Subset:get(i)
+  i = check_index("Subset:get", i, self.indices:numel())
+  return self.dataset:get(math.tointeger(self.indices[i]))
+end
+
+function Subset.__tostring(self)
+  return string.format("Subset(%d of %d samples)", self.indices:numel(), #self.dataset)
+end
+
+------------------------------------------------------------------ random_split
+
+-- random_split(ds, sizes_or_fractions [, generator]) -> Subset, Subset, ...
+-- Fractions (summing to 1) become sizes as PyTorch makes them: floor(n * f),
+-- then the remainder handed out one by one from the first.
+function data.random_split(ds, lengths, generator)
+  local fn = "random_split"
+  local n = length(fn, ds, 2)
+  if type(lengths) ~= "table" or #lengths == 0 then
+    error("random_split: sizes must be a non-empty array of sizes or fractions", 2)
+  end
+  if generator ~= nil and not (type(generator) == "userdata" and tostring(generator):find("Generator")) then
+    error("random_split: the third argument must be a tensor.Generator, got " .. type(generator), 2)
+  end
+  local sum = 0
+  for k, v in ipairs(lengths) do
+    if type(v) ~= "number" or v < 0 or v ~= v then
+      error(string.format("random_split: sizes[%d] = %s is not a number >= 0", k, tostring(v)), 2)
+    end
+    sum = sum + v
+  end
+  local sizes = {}
+  if math.abs(sum - 1) < 1e-9 and sum <= 1 and n ~= 1 then
+    local total = 0
+    for k, f in ipairs(lengths) do sizes[k] = math.floor(n * f); total = total + sizes[k] end
+    for k = 0, n - total - 1 do
+      local j = k % #sizes + 1
+      sizes[j] = sizes[j] + 1
+    end
+  else
+    for k, v in ipairs(lengths) do
+      if v ~= math.floor(v) then
+        error(string.format("random_split: sizes[%d] = %s is not a whole number (fractions must sum to 1)",
+                            k, tostring(v)), 2)
+      end
+      sizes[k] = math.tointeger(v)
+    end
+    if sum ~= n then
+      error(string.format("random_split: sizes sum to %d but the dataset has %d samples", math.tointeger(sum) or sum, n), 2)
+    end
+  end
+  local perm = tensor.randperm(n, generator)
+  local out, first = {}, 1
+  for k, size in ipairs(sizes) do
+    local idx = size > 0 and perm:narrow(1, first, size):clone() or tensor.empty(0)
+    out[k] = setmetatable({dataset = ds, indices = idx}, Subset)
+    first = first + size
+  end
+  return table.unpack(out)
+end
+
+data.DataLoader = require "data.DataLoader"
+
+return data

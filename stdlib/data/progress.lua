@@ -1,0 +1,89 @@
+-- A progress bar on stderr for long loops (the DataLoader draws one per epoch):
+--
+--    312/938 [=========>...................]  33%  41,290 samples/s  ETA 0:02
+--
+-- Drawn only when stderr is a terminal, and not when NNLUA_PROGRESS=0; at most
+-- ten times a second. NNLUA_PROGRESS=1 draws it even when stderr is not a
+-- terminal (for tests and logs).
+local C = require "data._C"
+
+local Progress = {}
+Progress.__index = Progress
+
+local WIDTH = 30       -- characters of the bar itself
+
+-- whether a bar should be drawn, given the loader's progress option (nil = auto)
+function Progress.enabled(opt)
+  if opt == false then return false end
+  local env = os.getenv("NNLUA_PROGRESS")
+  if env == "0" then return false end
+  if env == "1" then return true end
+  return C.isatty(2)
+end
+
+function Progress.new(total, label)
+  local now = C.clock()
+  return setmetatable({total = total, done = 0, samples = 0, start = now, last = -1,
+                       label = label, open = false}, Progress)
+end
+
+local function clock_text(s)
+  s = math.floor(s + 0.5)
+  if s >= 3600 then
+    return string.format("%d:%02d:%02d", s // 3600, s % 3600 // 60, s % 60)
+  end
+  return string.format("%d:%02d", s // 60, s % 60)
+end
+
+local function thousands(x)
+  local s = string.format("%d", math.floor(x + 0.5))
+  local head, tail = s:match("^(%-?%d-)(%d*)$")
+  tail = tail:reverse():gsub("(%d%d%d)", "%1,"):reverse()
+  return (head .. tail):gsub("^,", ""):gsub("^(%-?),", "%1")
+end
+
+function Progress:draw(final)
+  local now = C.clock()
+  local elapsed = now - self.start
+  local frac = self.total > 0 and self.done / self.total or 1
+  local fill = math.floor(frac * WIDTH)
+  local bar = string.rep("=", fill) .. (fill < WIDTH and ">" .. string.rep(".", WIDTH - fill - 1) or "")
+  local rate = elapsed > 0 and self.samples / elapsed or 0
+  local tail
+  if final then
+    tail = "  " .. clock_text(elapsed)
+  else
+    local eta = self.done > 0 and elapsed / self.done * (self.total - self.done) or 0
+    tail = "  ETA " .. clock_text(eta)
+  end
+  local width = #tostring(self.total)
+  io.stderr:write(string.format("\r%s%" .. width .. "d/%d [%s] %3d%%  %s samples/s%s\027[K",
+                                self.label and self.label .. " " or "", self.done, self.total, bar,
+                                math.floor(frac * 100), thousands(rate), tail))
+  if final then io.stderr:write("\n") end
+  io.stderr:flush()
+  self.last = now
+  self.open = not final
+end
+
+-- one more step of n samples
+function Progress:step(n)
+  self.done = self.done + 1
+  self.samples = self.samples + n
+  if self.done >= self.total then
+    self:draw(true)
+  elseif C.clock() - self.last >= 0.1 then
+    self:draw(false)
+  end
+end
+
+-- ends the line of a bar left unfinished (a loop left with break)
+function Progress:close()
+  if self.open then
+    io.stderr:write("\n")
+    io.stderr:flush()
+    self.open = false
+  end
+end
+
+return Progress
