@@ -81,7 +81,7 @@ FUZZ_CFLAGS   = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover
                 -fno-omit-frame-pointer -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -I. \
                 $(shell pkg-config --cflags libpng zlib)
 FUZZ_LIBS     = $(shell pkg-config --libs libpng zlib) -ldnnl -lgomp -lm
-FUZZ_CORE     = nn/png.c nn/idx.c nn/ctx.c nn/rng.c nn/gemm.c
+FUZZ_CORE     = nn/png.c nn/atomic.c nn/idx.c nn/ctx.c nn/rng.c nn/gemm.c
 FUZZ_ENV      = UBSAN_OPTIONS=print_stacktrace=1 ASAN_OPTIONS=max_allocation_size_mb=300
 FUZZ_RUN      = -max_total_time=$(FUZZ_SECONDS) -timeout=10 -print_final_stats=1
 

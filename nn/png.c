@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <png.h>
+#include "atomic.h"
 #include "png.h"
 
 const char *nn_png_version(void) { return png_get_libpng_ver(NULL); }
@@ -273,16 +274,6 @@ static int check_write(nn_ctx *ctx, const char *path, const uint8_t *data, int h
   return 0;
 }
 
-/* fsyncs the folder holding path, so that the rename itself is durable. */
-static void sync_dir(const char *path) {
-  const char *slash = strrchr(path, '/');
-  char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
-  if (!dir) return;
-  int fd = open(dir, O_RDONLY);
-  if (fd >= 0) { fsync(fd); close(fd); }
-  free(dir);
-}
-
 /* Writes the open temporary file io->fp (then closes it). Returns 0 or an error. */
 static int write_file(nn_ctx *ctx, pngio *io, const uint8_t *data, int h, int w, int c,
                       const char *const *kv, int ntext) {
@@ -324,32 +315,15 @@ int nn_png_write(nn_ctx *ctx, const char *path, const uint8_t *data, int h, int 
                  const char *const *text_kv, int ntext) {
   int rc = check_write(ctx, path, data, h, w, c, text_kv, ntext);
   if (rc) return rc;
-  size_t plen = strlen(path);
-  char *tmp = malloc(plen + 12);
-  if (!tmp) return nn_seterr(ctx, NN_ENOMEM, "%s: out of memory", path);
-  memcpy(tmp, path, plen);
-  memcpy(tmp + plen, ".tmpXXXXXX", 11);
-  int fd = mkstemp(tmp);
-  if (fd < 0) {
-    rc = nn_seterr(ctx, NN_EIO, "cannot write '%s': %s", path, strerror(errno));
-    free(tmp);
-    return rc;
-  }
-  mode_t mask = umask(0);                  /* mkstemp makes 0600; give the usual 0666 & ~umask */
-  umask(mask);
-  fchmod(fd, 0666 & ~mask);
+  nn_atomic a;
+  if ((rc = nn_atomic_open(ctx, path, &a)) != 0) return rc;
   pngio io = {0};
   io.name = path;
-  if (!(io.fp = fdopen(fd, "wb"))) {
+  if (!(io.fp = fdopen(a.fd, "wb"))) {
     rc = nn_seterr(ctx, NN_EIO, "cannot write '%s': %s", path, strerror(errno));
-    close(fd);
   } else {
+    a.fd = -1;                               /* write_file fsyncs and closes the stream */
     rc = write_file(ctx, &io, data, h, w, c, text_kv, ntext);
   }
-  if (rc == 0 && rename(tmp, path) != 0)
-    rc = nn_seterr(ctx, NN_EIO, "cannot write '%s': %s", path, strerror(errno));
-  if (rc) unlink(tmp);
-  else sync_dir(path);
-  free(tmp);
-  return rc;
+  return nn_atomic_commit(ctx, &a, rc);
 }

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cjson/cJSON.h>
+#include "atomic.h"
 #include "safetensors.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -152,16 +153,6 @@ static int write_body(nn_ctx *ctx, const char *path, int fd, const sbuf *h, int 
   return 0;
 }
 
-/* fsyncs the folder holding path, so that the rename itself is durable. */
-static void sync_dir(const char *path) {
-  const char *slash = strrchr(path, '/');
-  char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
-  if (!dir) return;
-  int fd = open(dir, O_RDONLY);
-  if (fd >= 0) { fsync(fd); close(fd); }
-  free(dir);
-}
-
 int nn_st_save(nn_ctx *ctx, const char *path, int n, const char *const *names,
                nn_tensor *const *ts, int nmeta, const char *const *mkeys,
                const char *const *mvals) {
@@ -170,31 +161,9 @@ int nn_st_save(nn_ctx *ctx, const char *path, int n, const char *const *names,
   sbuf h = {0};
   rc = build_header(ctx, path, &h, n, names, ts, nmeta, mkeys, mvals);
   if (rc) { free(h.p); return rc; }
-  size_t plen = strlen(path);
-  char *tmp = malloc(plen + 12);
-  if (!tmp) { free(h.p); return nn_seterr(ctx, NN_ENOMEM, "%s: out of memory", path); }
-  memcpy(tmp, path, plen);
-  memcpy(tmp + plen, ".tmpXXXXXX", 11);
-  int fd = mkstemp(tmp);
-  if (fd < 0) {
-    rc = nn_seterr(ctx, NN_EIO, "cannot write '%s': %s", path, strerror(errno));
-    free(tmp);
-    free(h.p);
-    return rc;
-  }
-  mode_t mask = umask(0);                  /* mkstemp makes 0600; give the usual 0666 & ~umask */
-  umask(mask);
-  fchmod(fd, 0666 & ~mask);
-  rc = write_body(ctx, path, fd, &h, n, ts);
-  if (rc == 0 && fsync(fd) != 0)
-    rc = nn_seterr(ctx, NN_EIO, "cannot write '%s': %s", path, strerror(errno));
-  if (close(fd) != 0 && rc == 0)
-    rc = nn_seterr(ctx, NN_EIO, "cannot write '%s': %s", path, strerror(errno));
-  if (rc == 0 && rename(tmp, path) != 0)
-    rc = nn_seterr(ctx, NN_EIO, "cannot write '%s': %s", path, strerror(errno));
-  if (rc) unlink(tmp);
-  else sync_dir(path);
-  free(tmp);
+  nn_atomic a;
+  if ((rc = nn_atomic_open(ctx, path, &a)) != 0) { free(h.p); return rc; }
+  rc = nn_atomic_commit(ctx, &a, write_body(ctx, path, a.fd, &h, n, ts));
   free(h.p);
   return rc;
 }
