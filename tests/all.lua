@@ -6,6 +6,7 @@
 --   check_close(a, b, tol, what)   numbers or tensors equal within tol (max abs difference)
 --   check_eq(a, b, what)           a == b
 --   status_kb(field)               a field of /proc/self/status in kB ("VmRSS", "VmPeak")
+--   read_file(path), write_file(path, s)   whole files as strings
 -- Prints "lua: N passed, N failed" at the end; exits 1 on any failure.
 local passed, failed = 0, 0
 local filter
@@ -68,6 +69,19 @@ function status_kb(field)
   local text = f:read("a")
   f:close()
   return tonumber(text:match(field .. ":%s*(%d+)"))
+end
+
+function read_file(p)
+  local f = assert(io.open(p, "rb"))
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+function write_file(p, s)
+  local f = assert(io.open(p, "wb"))
+  f:write(s)
+  f:close()
 end
 
 local current_file

@@ -10,6 +10,7 @@
 #define NN_CHECK_H
 
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 
 typedef void (*check_fn)(void);
@@ -17,6 +18,11 @@ void check_register(const char *name, check_fn fn);
 void check_report(int ok, const char *file, int line, const char *expr);
 const char *check_nnlua(void);   /* absolute path of the binary under test ($NNLUA, else ./nnlua) */
 long long check_now_ms(void);    /* monotonic clock, for deadlines */
+/* Files for tests: */
+int check_write_file(const char *path, const void *b, size_t len);  /* 0, or -1 */
+size_t check_read_file(const char *path, void *b, size_t cap);       /* bytes read, 0 on error */
+void check_rmtree(const char *dir);              /* removes dir and everything below it */
+int check_has(const char *s, const char *sub);   /* strstr(s, sub) != NULL; prints both if not */
 
 #define TEST(name)                                                         \
   static void test_##name(void);                                          \

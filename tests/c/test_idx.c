@@ -25,20 +25,6 @@ static const char *mktmp(void) {
   return mkdtemp(tmpdir);
 }
 
-static void rmtmp(void) {
-  DIR *dp = opendir(tmpdir);
-  struct dirent *e;
-  char p[512];
-  if (!dp) return;
-  while ((e = readdir(dp)))
-    if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-      snprintf(p, sizeof p, "%s/%s", tmpdir, e->d_name);
-      unlink(p);
-    }
-  closedir(dp);
-  rmdir(tmpdir);
-}
-
 static const char *tpath(const char *name) {
   snprintf(pathbuf, sizeof pathbuf, "%s/%s", tmpdir, name);
   return pathbuf;
@@ -58,31 +44,11 @@ static size_t build(uint8_t *buf, uint32_t magic, int ndim, const uint32_t *dims
   return len + n;
 }
 
-static int write_plain(const char *p, const uint8_t *b, size_t len) {
-  FILE *f = fopen(p, "wb");
-  if (!f) return -1;
-  size_t w = fwrite(b, 1, len, f);
-  return (fclose(f) == 0 && w == len) ? 0 : -1;
-}
-
 static int write_gz(const char *p, const uint8_t *b, size_t len) {
   gzFile g = gzopen(p, "wb9");
   if (!g) return -1;
   int w = len ? gzwrite(g, b, (unsigned)len) : 0;
   return (gzclose(g) == Z_OK && w == (int)len) ? 0 : -1;
-}
-
-static size_t slurp(const char *p, uint8_t *b, size_t cap) {
-  FILE *f = fopen(p, "rb");
-  if (!f) return 0;
-  size_t n = fread(b, 1, cap, f);
-  fclose(f);
-  return n;
-}
-
-static int has(const char *s, const char *sub) {
-  if (!strstr(s, sub)) { fprintf(stderr, "  message '%s' lacks '%s'\n", s, sub); return 0; }
-  return 1;
 }
 
 static int is_empty(const nn_idx *x) {
@@ -96,8 +62,8 @@ static void expect_fail(nn_ctx *ctx, const char *p, int code, const char *sub) {
   int rc = nn_idx_read(ctx, p, &x);
   CHECK(rc == code);
   CHECK(is_empty(&x));
-  CHECK(has(ctx->err, p));
-  if (sub) CHECK(has(ctx->err, sub));
+  CHECK(check_has(ctx->err, p));
+  if (sub) CHECK(check_has(ctx->err, sub));
   nn_idx_free(&x);
 }
 
@@ -107,7 +73,7 @@ static void roundtrip(nn_ctx *ctx, const char *name, int gz, int ndim, const uin
   uint8_t buf[512];
   size_t len = build(buf, 0x0800u | (uint32_t)ndim, ndim, dims), hl = 4 + 4 * (size_t)ndim;
   const char *p = tpath(name);
-  CHECK((gz ? write_gz(p, buf, len) : write_plain(p, buf, len)) == 0);
+  CHECK((gz ? write_gz(p, buf, len) : check_write_file(p, buf, len)) == 0);
   nn_idx x;
   int rc = nn_idx_read(ctx, p, &x);
   if (rc) fprintf(stderr, "  %s\n", ctx->err);
@@ -134,7 +100,7 @@ TEST(idx_roundtrip) {
   roundtrip(ctx, "lab-idx1-ubyte.gz", 1, 1, lab);
   roundtrip(ctx, "d2", 0, 2, d2);
   roundtrip(ctx, "d4.gz", 1, 4, d4);
-  rmtmp();
+  check_rmtree(tmpdir);
   nn_ctx_free(ctx);
 }
 
@@ -152,43 +118,43 @@ TEST(idx_bad_header) {
   expect_fail(ctx, tmpdir, NN_EIO, NULL);                 /* a folder */
 
   len = build(buf, 0x12345678u, 0, NULL);
-  CHECK(write_plain(tpath("magic"), buf, len) == 0);
+  CHECK(check_write_file(tpath("magic"), buf, len) == 0);
   expect_fail(ctx, tpath("magic"), NN_EIO, "0x12345678");
-  CHECK(has(ctx->err, "0x00000803"));
+  CHECK(check_has(ctx->err, "0x00000803"));
   CHECK(write_gz(tpath("magic.gz"), buf, len) == 0);
   expect_fail(ctx, tpath("magic.gz"), NN_EIO, "0x12345678");
 
   len = build(buf, 0x00000D03u, 3, d3);                   /* float32 */
-  CHECK(write_plain(tpath("float"), buf, len) == 0);
+  CHECK(check_write_file(tpath("float"), buf, len) == 0);
   expect_fail(ctx, tpath("float"), NN_EIO, "0x0d");
-  CHECK(has(ctx->err, "float32"));
-  CHECK(has(ctx->err, "uint8"));
+  CHECK(check_has(ctx->err, "float32"));
+  CHECK(check_has(ctx->err, "uint8"));
 
   len = build(buf, 0x00000800u, 0, NULL);
-  CHECK(write_plain(tpath("ndim0"), buf, len + 4) == 0);
+  CHECK(check_write_file(tpath("ndim0"), buf, len + 4) == 0);
   expect_fail(ctx, tpath("ndim0"), NN_EIO, "0 dimensions");
   len = build(buf, 0x00000805u, 0, NULL);
-  CHECK(write_plain(tpath("ndim5"), buf, 64) == 0);
+  CHECK(check_write_file(tpath("ndim5"), buf, 64) == 0);
   expect_fail(ctx, tpath("ndim5"), NN_EIO, "5 dimensions");
 
   uint32_t z[3] = {2, 0, 2};
   len = build(buf, 0x00000803u, 3, z);
-  CHECK(write_plain(tpath("dim0"), buf, len) == 0);
+  CHECK(check_write_file(tpath("dim0"), buf, len) == 0);
   expect_fail(ctx, tpath("dim0"), NN_EIO, "dimension 2 has size 0");
 
   uint32_t huge[3] = {65536, 65536, 3};                   /* 3 * 2^32 bytes */
   memset(buf, 0, 16);
   put32(buf, 0x00000803u);
   for (int i = 0; i < 3; i++) put32(buf + 4 + 4 * i, huge[i]);
-  CHECK(write_plain(tpath("huge"), buf, 16 + 10) == 0);
+  CHECK(check_write_file(tpath("huge"), buf, 16 + 10) == 0);
   expect_fail(ctx, tpath("huge"), NN_EIO, "too large");
   put32(buf + 4, 0xFFFFFFFFu); put32(buf + 8, 0xFFFFFFFFu); put32(buf + 12, 0xFFFFFFFFu);
-  CHECK(write_plain(tpath("huge2"), buf, 16) == 0);
+  CHECK(check_write_file(tpath("huge2"), buf, 16) == 0);
   expect_fail(ctx, tpath("huge2"), NN_EIO, "too large");
 
   CHECK(nn_idx_read(ctx, NULL, &x) == NN_EARG && is_empty(&x));
   CHECK(nn_idx_read(ctx, tpath("dim0"), NULL) == NN_EARG);
-  rmtmp();
+  check_rmtree(tmpdir);
   nn_ctx_free(ctx);
 }
 
@@ -203,35 +169,35 @@ TEST(idx_truncated) {
   const char *p = tpath("t");
   int fails = 0;
   for (size_t k = 0; k < len; k++) {
-    CHECK(write_plain(p, buf, k) == 0);
+    CHECK(check_write_file(p, buf, k) == 0);
     expect_fail(ctx, p, NN_EIO, "truncated");
-    if (k < 16) fails += !has(ctx->err, "header");
+    if (k < 16) fails += !check_has(ctx->err, "header");
     else {
       char want[96];
       snprintf(want, sizeof want, "expected 30 bytes, got %zu", k - 16);
-      fails += !has(ctx->err, want);
+      fails += !check_has(ctx->err, want);
     }
   }
   CHECK(fails == 0);
-  CHECK(write_plain(p, buf, 3) == 0);
+  CHECK(check_write_file(p, buf, 3) == 0);
   expect_fail(ctx, p, NN_EIO, "expected at least 4 bytes, got 3");
-  CHECK(write_plain(p, buf, 9) == 0);
+  CHECK(check_write_file(p, buf, 9) == 0);
   expect_fail(ctx, p, NN_EIO, "expected 16 bytes, got 9");
 
   /* gzip of the whole file, cut at every length; and gzip of a cut file */
   const char *pg = tpath("t.gz");
   CHECK(write_gz(pg, buf, len) == 0);
-  size_t glen = slurp(pg, gz, sizeof gz);
+  size_t glen = check_read_file(pg, gz, sizeof gz);
   CHECK(glen > 18);
   for (size_t k = 0; k < glen; k++) {
-    CHECK(write_plain(pg, gz, k) == 0);
+    CHECK(check_write_file(pg, gz, k) == 0);
     expect_fail(ctx, pg, NN_EIO, NULL);
   }
   for (size_t k = 0; k < len; k++) {
     CHECK(write_gz(pg, buf, k) == 0);
     expect_fail(ctx, pg, NN_EIO, "truncated");
   }
-  rmtmp();
+  check_rmtree(tmpdir);
   nn_ctx_free(ctx);
 }
 
@@ -242,32 +208,32 @@ TEST(idx_trailing_and_corrupt) {
   uint32_t d1[1] = {40};
   size_t len = build(buf, 0x00000801u, 1, d1);
   buf[len] = 0;
-  CHECK(write_plain(tpath("tr"), buf, len + 1) == 0);
+  CHECK(check_write_file(tpath("tr"), buf, len + 1) == 0);
   expect_fail(ctx, tpath("tr"), NN_EIO, "trailing");
   CHECK(write_gz(tpath("tr.gz"), buf, len + 1) == 0);
   expect_fail(ctx, tpath("tr.gz"), NN_EIO, "trailing");
 
   const char *pg = tpath("c.gz");
   CHECK(write_gz(pg, buf, len) == 0);
-  size_t glen = slurp(pg, gz, sizeof gz);
+  size_t glen = check_read_file(pg, gz, sizeof gz);
   CHECK(glen > 20);
   /* 2: compression method; 10, 11: deflate body; last 8: CRC32 and size */
   size_t at[] = {2, 10, 11, glen / 2, glen - 8, glen - 5, glen - 1};
   for (size_t i = 0; i < sizeof at / sizeof at[0]; i++) {
     memcpy(bad, gz, glen);
     bad[at[i]] ^= 0x5A;
-    CHECK(write_plain(pg, bad, glen) == 0);
+    CHECK(check_write_file(pg, bad, glen) == 0);
     expect_fail(ctx, pg, NN_EIO, NULL);
   }
   memcpy(bad, gz, glen);
   bad[glen - 8] ^= 1;                                     /* CRC only: zlib says so */
-  CHECK(write_plain(pg, bad, glen) == 0);
+  CHECK(check_write_file(pg, bad, glen) == 0);
   expect_fail(ctx, pg, NN_EIO, "incorrect data check");
   memcpy(bad, gz, glen);
   bad[2] = 7;
-  CHECK(write_plain(pg, bad, glen) == 0);
+  CHECK(check_write_file(pg, bad, glen) == 0);
   expect_fail(ctx, pg, NN_EIO, "unknown compression method");
-  rmtmp();
+  check_rmtree(tmpdir);
   nn_ctx_free(ctx);
 }
 
@@ -279,11 +245,11 @@ TEST(idx_check_pair) {
   CHECK(nn_idx_check_pair(ctx, &img, &lab) == 0);
   lab.dims[0] = 9;
   CHECK(nn_idx_check_pair(ctx, &img, &lab) == NN_EARG);
-  CHECK(has(ctx->err, "10 images") && has(ctx->err, "9 labels"));
+  CHECK(check_has(ctx->err, "10 images") && check_has(ctx->err, "9 labels"));
   CHECK(nn_idx_check_pair(ctx, &lab, &lab) == NN_EARG);
-  CHECK(has(ctx->err, "3-d") && has(ctx->err, "got 1-d"));
+  CHECK(check_has(ctx->err, "3-d") && check_has(ctx->err, "got 1-d"));
   CHECK(nn_idx_check_pair(ctx, &img, &img) == NN_EARG);
-  CHECK(has(ctx->err, "1-d") && has(ctx->err, "got 3-d"));
+  CHECK(check_has(ctx->err, "1-d") && check_has(ctx->err, "got 3-d"));
   CHECK(nn_idx_check_pair(ctx, NULL, &lab) == NN_EARG);
   nn_ctx_free(ctx);
 }
@@ -334,11 +300,11 @@ TEST(idx_huge_declared_size) {
   CHECK(mktmp() != NULL);
   const uint8_t bomb[16] = {0, 0, 8, 3, 0, 0, 0, 2, 0, 1, 0, 0, 0, 1, 0, 0};
   const char *p = tpath("bomb.idx");
-  CHECK(write_plain(p, bomb, sizeof bomb) == 0);
+  CHECK(check_write_file(p, bomb, sizeof bomb) == 0);
   nn_idx x;
   CHECK(nn_idx_read(ctx, p, &x) == NN_EIO);
   CHECK(strstr(ctx->err, "truncated IDX data: expected 8589934592 bytes, got 0") != NULL);
   CHECK(x.data == NULL && x.n == 0);
-  rmtmp();
+  check_rmtree(tmpdir);
   nn_ctx_free(ctx);
 }

@@ -45,43 +45,9 @@ static int count_entries(const char *dir) {
   return n;
 }
 
-static void rmtree(const char *dir) {
-  DIR *dp = opendir(dir);
-  struct dirent *e;
-  char p[512];
-  if (!dp) return;
-  while ((e = readdir(dp)))
-    if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-      snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-      if (unlink(p) != 0 && errno == EISDIR) rmtree(p);
-    }
-  closedir(dp);
-  rmdir(dir);
-}
-
 static const char *tpath(const char *name) {
   snprintf(pathbuf, sizeof pathbuf, "%s/%s", tmpdir, name);
   return pathbuf;
-}
-
-static int write_plain(const char *p, const uint8_t *b, size_t len) {
-  FILE *f = fopen(p, "wb");
-  if (!f) return -1;
-  size_t w = fwrite(b, 1, len, f);
-  return (fclose(f) == 0 && w == len) ? 0 : -1;
-}
-
-static size_t slurp(const char *p, uint8_t *b, size_t cap) {
-  FILE *f = fopen(p, "rb");
-  if (!f) return 0;
-  size_t n = fread(b, 1, cap, f);
-  fclose(f);
-  return n;
-}
-
-static int has(const char *s, const char *sub) {
-  if (!strstr(s, sub)) { fprintf(stderr, "  message '%s' lacks '%s'\n", s, sub); return 0; }
-  return 1;
 }
 
 static int is_empty(const nn_image *im) {
@@ -95,8 +61,8 @@ static void expect_fail(nn_ctx *ctx, const char *p, int code, const char *sub) {
   int rc = nn_png_read(ctx, p, &im);
   CHECK(rc == code);
   CHECK(is_empty(&im));
-  CHECK(has(ctx->err, p));
-  if (sub) CHECK(has(ctx->err, sub));
+  CHECK(check_has(ctx->err, p));
+  if (sub) CHECK(check_has(ctx->err, sub));
   nn_image_free(&im);
 }
 
@@ -107,8 +73,8 @@ static void expect_fail_mem(nn_ctx *ctx, const uint8_t *b, size_t n, int code, c
   int rc = nn_png_read_mem(ctx, b, n, "mem.png", &im);
   CHECK(rc == code);
   CHECK(is_empty(&im));
-  CHECK(has(ctx->err, "mem.png"));
-  if (sub) CHECK(has(ctx->err, sub));
+  CHECK(check_has(ctx->err, "mem.png"));
+  if (sub) CHECK(check_has(ctx->err, sub));
   nn_image_free(&im);
 }
 
@@ -193,7 +159,7 @@ TEST(png_roundtrip) {
   CHECK(im.h == 1 && im.w == 1 && im.c == 1 && im.data[0] == 1);
   nn_image_free(&im);
   CHECK(count_entries(tmpdir) == 4);
-  rmtree(tmpdir);
+  check_rmtree(tmpdir);
   nn_ctx_free(ctx);
 }
 
@@ -265,7 +231,7 @@ TEST(png_fixtures) {
     CHECK(rc == 0);
     CHECK(check_fixture(&im, i));
     nn_image_free(&im);
-    size_t n = slurp(p, buf, sizeof buf);                   /* the same from memory */
+    size_t n = check_read_file(p, buf, sizeof buf);                   /* the same from memory */
     CHECK(n > 8 && n < sizeof buf);
     rc = nn_png_read_mem(ctx, buf, n, p, &im);
     CHECK(rc == 0);
@@ -283,25 +249,25 @@ TEST(png_bad_files) {
   nn_image im;
 
   expect_fail(ctx, tpath("no-such-file.png"), NN_EIO, strerror(ENOENT));
-  CHECK(has(ctx->err, "cannot open"));
+  CHECK(check_has(ctx->err, "cannot open"));
   expect_fail(ctx, tmpdir, NN_EIO, strerror(EISDIR));     /* a folder */
 
   const uint8_t gif[] = "GIF89a\x01\x00\x01\x00";
-  CHECK(write_plain(tpath("gif.png"), gif, sizeof gif - 1) == 0);
+  CHECK(check_write_file(tpath("gif.png"), gif, sizeof gif - 1) == 0);
   expect_fail(ctx, tpath("gif.png"), NN_EIO, "not a PNG file");
-  CHECK(has(ctx->err, "47 49 46 38 39 61 01 00"));
-  CHECK(has(ctx->err, "GIF89a"));
-  CHECK(has(ctx->err, "89 50 4e 47"));
-  CHECK(write_plain(tpath("ab.png"), (const uint8_t *)"ab", 2) == 0);
+  CHECK(check_has(ctx->err, "47 49 46 38 39 61 01 00"));
+  CHECK(check_has(ctx->err, "GIF89a"));
+  CHECK(check_has(ctx->err, "89 50 4e 47"));
+  CHECK(check_write_file(tpath("ab.png"), (const uint8_t *)"ab", 2) == 0);
   expect_fail(ctx, tpath("ab.png"), NN_EIO, "starts with bytes 61 62 (");
-  CHECK(write_plain(tpath("empty.png"), gif, 0) == 0);
+  CHECK(check_write_file(tpath("empty.png"), gif, 0) == 0);
   expect_fail(ctx, tpath("empty.png"), NN_EIO, "empty");
   expect_fail_mem(ctx, gif, 6, NN_EIO, "not a PNG file");
   expect_fail_mem(ctx, NULL, 0, NN_EIO, "empty");
 
   /* a header claiming a huge image: refused before anything is allocated */
   uint8_t b[4096];
-  size_t n = slurp(FIX "gray16.png", b, sizeof b);
+  size_t n = check_read_file(FIX "gray16.png", b, sizeof b);
   CHECK(n > 33);
   uint32_t sizes[][2] = {{70000, 1}, {1, 65537}, {65536, 65536}, {0x7fffffff, 0x7fffffff}};
   for (int i = 0; i < 4; i++) {
@@ -313,12 +279,12 @@ TEST(png_bad_files) {
   put32(b + 16, 0);                                       /* width 0: libpng's own check */
   fix_crc(b, 8);
   expect_fail_mem(ctx, b, n, NN_EIO, "bad PNG data");
-  CHECK(has(ctx->err, "width"));
+  CHECK(check_has(ctx->err, "width"));
 
   /* a bad CRC, in the header and in the image data */
-  n = slurp(FIX "rgb_interlaced.png", b, sizeof b);
+  n = check_read_file(FIX "rgb_interlaced.png", b, sizeof b);
   b[20] ^= 1;
-  CHECK(write_plain(tpath("crc.png"), b, n) == 0);
+  CHECK(check_write_file(tpath("crc.png"), b, n) == 0);
   expect_fail(ctx, tpath("crc.png"), NN_EIO, "CRC");
   b[20] ^= 1;
   size_t idat = find_chunk(b, n, "IDAT");
@@ -331,8 +297,8 @@ TEST(png_bad_files) {
   b[idat + 8] = 0x78 + 1;                                  /* zlib header check fails */
   fix_crc(b, idat);
   expect_fail_mem(ctx, b, n, NN_EIO, "bad PNG data");
-  CHECK(has(ctx->err, "IDAT"));
-  slurp(FIX "rgb_interlaced.png", b, sizeof b);
+  CHECK(check_has(ctx->err, "IDAT"));
+  check_read_file(FIX "rgb_interlaced.png", b, sizeof b);
   memset(b + idat + 8 + 2, 0xFF, 12);                      /* bad deflate blocks */
   fix_crc(b, idat);
   expect_fail_mem(ctx, b, n, NN_EIO, "IDAT");
@@ -346,8 +312,8 @@ TEST(png_bad_files) {
   CHECK(nn_png_read(ctx, NULL, &im) == NN_EARG && is_empty(&im));
   CHECK(nn_png_read(ctx, FIX "gray1.png", NULL) == NN_EARG);
   CHECK(nn_png_read_mem(ctx, NULL, 10, NULL, &im) == NN_EARG && is_empty(&im));
-  CHECK(nn_png_read_mem(ctx, gif, 6, NULL, &im) == NN_EIO && has(ctx->err, "<memory>"));
-  rmtree(tmpdir);
+  CHECK(nn_png_read_mem(ctx, gif, 6, NULL, &im) == NN_EIO && check_has(ctx->err, "<memory>"));
+  check_rmtree(tmpdir);
   nn_ctx_free(ctx);
 }
 
@@ -357,10 +323,10 @@ static int truncations(nn_ctx *ctx, const uint8_t *b, size_t n, const char *file
   for (size_t k = 0; k < n; k++) {
     nn_image im;
     memset(&im, 0xAB, sizeof im);
-    int rc = file ? (write_plain(file, b, k), nn_png_read(ctx, file, &im))
+    int rc = file ? (check_write_file(file, b, k), nn_png_read(ctx, file, &im))
                   : nn_png_read_mem(ctx, b, k, "mem.png", &im);
-    int ok = rc == NN_EIO && is_empty(&im) && has(ctx->err, file ? file : "mem.png") &&
-             has(ctx->err, k ? "truncated PNG" : "empty");
+    int ok = rc == NN_EIO && is_empty(&im) && check_has(ctx->err, file ? file : "mem.png") &&
+             check_has(ctx->err, k ? "truncated PNG" : "empty");
     if (!ok && fails++ < 3) fprintf(stderr, "  truncated at %zu: rc %d: %s\n", k, rc, ctx->err);
     nn_image_free(&im);
   }
@@ -371,20 +337,20 @@ TEST(png_truncated) {
   nn_ctx *ctx = nn_ctx_new();
   if (!mktmp()) { CHECK(0); nn_ctx_free(ctx); return; }
   uint8_t b[4096];
-  size_t n = slurp(FIX "rgb_interlaced.png", b, sizeof b);
+  size_t n = check_read_file(FIX "rgb_interlaced.png", b, sizeof b);
   CHECK(n > 100);
   CHECK(truncations(ctx, b, n, NULL));
   CHECK(truncations(ctx, b, n, tpath("t.png")));
-  n = slurp(FIX "pal_trns.png", b, sizeof b);
+  n = check_read_file(FIX "pal_trns.png", b, sizeof b);
   CHECK(truncations(ctx, b, n, NULL));
   /* one written by nn_png_write, with text chunks */
   uint8_t *d = make_image(3, 4, 4);
   const char *kv[] = {"Title", "truncated"};
   CHECK(nn_png_write(ctx, tpath("w.png"), d, 3, 4, 4, kv, 1) == 0);
-  n = slurp(tpath("w.png"), b, sizeof b);
+  n = check_read_file(tpath("w.png"), b, sizeof b);
   CHECK(truncations(ctx, b, n, NULL));
   free(d);
-  rmtree(tmpdir);
+  check_rmtree(tmpdir);
   nn_ctx_free(ctx);
 }
 
@@ -396,7 +362,7 @@ TEST(png_flipped_bytes) {
   int bad = 0, errors = 0, images = 0;
   for (int f = 0; f < 3; f++) {
     uint8_t orig[4096], b[4096];
-    size_t n = slurp(files[f], orig, sizeof orig), idat = find_chunk(orig, n, "IDAT");
+    size_t n = check_read_file(files[f], orig, sizeof orig), idat = find_chunk(orig, n, "IDAT");
     CHECK(idat > 0);
     uint32_t len = get32(orig + idat);
     for (uint32_t i = 0; i < len; i++)
@@ -430,8 +396,8 @@ static void expect_write_fail(nn_ctx *ctx, const char *p, const uint8_t *d, int 
                               const char *sub) {
   int rc = nn_png_write(ctx, p, d, h, w, c, kv, ntext);
   CHECK(rc == code);
-  if (p) CHECK(has(ctx->err, p));
-  if (sub) CHECK(has(ctx->err, sub));
+  if (p) CHECK(check_has(ctx->err, p));
+  if (sub) CHECK(check_has(ctx->err, sub));
   CHECK(count_entries(tmpdir) == 0);
 }
 
@@ -442,7 +408,7 @@ TEST(png_write_errors) {
   char p[sizeof pathbuf];
   snprintf(p, sizeof p, "%s", tpath("x.png"));
   expect_write_fail(ctx, "/nonexistent/x.png", d, 2, 2, 3, NULL, 0, NN_EIO, strerror(ENOENT));
-  CHECK(has(ctx->err, "cannot write"));
+  CHECK(check_has(ctx->err, "cannot write"));
   expect_write_fail(ctx, tpath("no/x.png"), d, 2, 2, 3, NULL, 0, NN_EIO, strerror(ENOENT));
   expect_write_fail(ctx, p, d, 2, 2, 5, NULL, 0, NN_EARG, "5 channels");
   expect_write_fail(ctx, p, d, 2, 2, 0, NULL, 0, NN_EARG, "0 channels");
@@ -466,7 +432,7 @@ TEST(png_write_errors) {
   if (geteuid() != 0) {                                   /* root writes anywhere */
     CHECK(mkdir(tpath("ro"), 0555) == 0);
     CHECK(nn_png_write(ctx, tpath("ro/x.png"), d, 2, 2, 3, NULL, 0) == NN_EIO);
-    CHECK(has(ctx->err, "ro/x.png") && has(ctx->err, strerror(EACCES)));
+    CHECK(check_has(ctx->err, "ro/x.png") && check_has(ctx->err, strerror(EACCES)));
     CHECK(count_entries(tpath("ro")) == 0);
     rmdir(tpath("ro"));
   }
@@ -484,10 +450,10 @@ TEST(png_write_errors) {
   setrlimit(RLIMIT_FSIZE, &old);
   signal(SIGXFSZ, oldsig);
   CHECK(rc == NN_EIO);
-  CHECK(has(ctx->err, p) && has(ctx->err, strerror(EFBIG)));
+  CHECK(check_has(ctx->err, p) && check_has(ctx->err, strerror(EFBIG)));
   CHECK(count_entries(tmpdir) == 0);
   free(d);
-  rmtree(tmpdir);
+  check_rmtree(tmpdir);
   nn_ctx_free(ctx);
 }
 
@@ -505,7 +471,7 @@ TEST(png_deterministic_text) {
   uint8_t a[8192], b[8192];
   CHECK(nn_png_write(ctx, tpath("a.png"), d, 9, 11, 4, kv, 3) == 0);
   CHECK(nn_png_write(ctx, tpath("b.png"), d, 9, 11, 4, kv, 3) == 0);
-  size_t na = slurp(tpath("a.png"), a, sizeof a), nb = slurp(tpath("b.png"), b, sizeof b);
+  size_t na = check_read_file(tpath("a.png"), a, sizeof a), nb = check_read_file(tpath("b.png"), b, sizeof b);
   CHECK(na > 0 && na == nb && memcmp(a, b, na) == 0);
   CHECK(contains(a, na, "tEXtTitle\0loss curve", 20));
   CHECK(contains(a, na, "tEXtSoftware\0nnlua", 18));
@@ -518,6 +484,6 @@ TEST(png_deterministic_text) {
   nn_image_free(&im);
   CHECK(count_entries(tmpdir) == 2);
   free(d);
-  rmtree(tmpdir);
+  check_rmtree(tmpdir);
   nn_ctx_free(ctx);
 }

@@ -12,19 +12,6 @@ local function tmppath()
   return p .. ".safetensors"
 end
 
-local function readall(p)
-  local f = assert(io.open(p, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
-
-local function writeall(p, s)
-  local f = assert(io.open(p, "wb"))
-  f:write(s)
-  f:close()
-end
-
 -- a and b equal: same keys with the same types, same leaf types and values,
 -- tensors of the same shape and values.
 local function same(a, b, path)
@@ -98,7 +85,7 @@ test("tensor names are dotted key paths", function()
   local p = tmppath()
   tensor.save({fc1 = {weight = tensor.ones(2, 2)}, state = {{exp_avg = tensor.zeros(1)}},
                ["a.b"] = tensor.ones(1), [1] = tensor.ones(1), ["1"] = tensor.ones(1)}, p)
-  local s = readall(p)
+  local s = read_file(p)
   os.remove(p)
   local n = string.unpack("<I8", s)
   check_eq(n % 8, 0, "header padded to 8")
@@ -185,31 +172,31 @@ end)
 test("truncated and corrupt files give errors, never crash", function()
   local p, q = tmppath(), tmppath()
   tensor.save({w = tensor.randn(3, 2), b = tensor.ones(3), n = 1}, p)
-  local s = readall(p)
+  local s = read_file(p)
   os.remove(p)
   for len = 0, #s - 1 do
-    writeall(q, s:sub(1, len))
+    write_file(q, s:sub(1, len))
     expect_error(function() tensor.load(q) end, q)
   end
-  writeall(q, "not a safetensors file at all")
+  write_file(q, "not a safetensors file at all")
   expect_error(function() tensor.load(q) end, "not a safetensors file")
-  writeall(q, string.pack("<I8", 12) .. "{not json}  ")
+  write_file(q, string.pack("<I8", 12) .. "{not json}  ")
   expect_error(function() tensor.load(q) end, "not valid JSON")
   local function file(h, data)
     return string.pack("<I8", #h) .. h .. (data or "")
   end
-  writeall(q, file('{"a":{"dtype":"C64","shape":[1],"data_offsets":[0,8]}}', ("\0"):rep(8)))
+  write_file(q, file('{"a":{"dtype":"C64","shape":[1],"data_offsets":[0,8]}}', ("\0"):rep(8)))
   expect_error(function() tensor.load(q) end, "unsupported dtype 'C64'")
-  writeall(q, file('{"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}', ("\0"):rep(8)))
+  write_file(q, file('{"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}', ("\0"):rep(8)))
   expect_error(function() tensor.load(q) end, "needs 12 bytes")
-  writeall(q, file('{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},' ..
+  write_file(q, file('{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},' ..
                    '"b":{"dtype":"F32","shape":[1],"data_offsets":[2,6]}}', ("\0"):rep(8)))
   expect_error(function() tensor.load(q) end, "overlap")
   -- valid layout but broken nnlua metadata
-  writeall(q, file('{"__metadata__":{"nnlua":"{\\"v\\":1,\\"root\\":{\\"T\\":\\"zz\\"}}"},' ..
+  write_file(q, file('{"__metadata__":{"nnlua":"{\\"v\\":1,\\"root\\":{\\"T\\":\\"zz\\"}}"},' ..
                    '"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}', ("\0"):rep(4)))
   expect_error(function() tensor.load(q) end, "tensor 'zz' named in the metadata is missing")
-  writeall(q, file('{"__metadata__":{"nnlua":"{\\"v\\":1,\\"root\\":{\\"q\\":1}}"}}'))
+  write_file(q, file('{"__metadata__":{"nnlua":"{\\"v\\":1,\\"root\\":{\\"q\\":1}}"}}'))
   expect_error(function() tensor.load(q) end, "bad nnlua metadata")
   os.remove(q)
 end)
