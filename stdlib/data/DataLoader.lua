@@ -17,10 +17,6 @@ DataLoader.__index = DataLoader
 
 local OPTS = {batch_size = true, shuffle = true, drop_last = true, generator = true, progress = true}
 
-local function is_generator(g)
-  return type(g) == "userdata" and tostring(g):find("^Generator") ~= nil
-end
-
 setmetatable(DataLoader, {__call = function(_, ds, opts)
   local data = require "data"
   local n = data._length("DataLoader", ds, 2)
@@ -37,7 +33,7 @@ setmetatable(DataLoader, {__call = function(_, ds, opts)
       error(string.format("DataLoader: %s must be true or false, got %s", k, type(opts[k])), 2)
     end
   end
-  if opts.generator ~= nil and not is_generator(opts.generator) then
+  if opts.generator ~= nil and not errors.is_generator(opts.generator) then
     error("DataLoader: generator must be a tensor.Generator, got " .. type(opts.generator), 2)
   end
   return setmetatable({dataset = ds, batch_size = bs, shuffle = opts.shuffle or false,
@@ -131,16 +127,16 @@ function DataLoader:iter()
   if p and p.index then order = n > 0 and p.index:index_select(1, order) or order end
   local bar = Progress.enabled(self.progress) and nb > 0 and Progress.new(nb) or nil
   local b = 0
+  local function finish(count, ...)
+    if bar then bar:step(count) end
+    return ...
+  end
   local function produce()
     b = b + 1
     if b > nb then return nil end
     local first = (b - 1) * bs + 1
     local count = math.min(bs, n - first + 1)
-    local function finish(...)
-      if bar then bar:step(count) end
-      return ...
-    end
-    return finish(make_batch(p, ds, order, first, count))
+    return finish(count, make_batch(p, ds, order, first, count))
   end
   local function step() return errors.rethrow(pcall(produce)) end
   local closer = setmetatable({}, {__close = function() if bar then bar:close() end end})

@@ -150,7 +150,7 @@ function data.random_split(ds, lengths, generator)
   if type(lengths) ~= "table" or #lengths == 0 then
     error("random_split: sizes must be a non-empty array of sizes or fractions", 2)
   end
-  if generator ~= nil and not (type(generator) == "userdata" and tostring(generator):find("Generator")) then
+  if generator ~= nil and not errors.is_generator(generator) then
     error("random_split: the third argument must be a tensor.Generator, got " .. type(generator), 2)
   end
   local sum = 0

@@ -56,15 +56,9 @@ function ImageDataset.__tostring(self)
   return table.concat(lines, "\n")
 end
 
-local function callable(v)
-  if type(v) == "function" then return true end
-  local mt = getmetatable(v)
-  return mt ~= nil and type(mt) == "table" and mt.__call ~= nil
-end
-
 local function new_dataset(fn, set, opts, fields)
   for _, k in ipairs {"transform", "target_transform"} do
-    if opts[k] ~= nil and not callable(opts[k]) then
+    if opts[k] ~= nil and not errors.callable(opts[k]) then
       error(string.format("%s: %s must be a function or a transform, got %s", fn, k, type(opts[k])), 0)
     end
   end

@@ -1,4 +1,5 @@
--- Errors that point at the user's script, not at stdlib/.
+-- Errors that point at the user's script, not at stdlib/, and the argument
+-- checks the stdlib modules share.
 --
 -- A function of the API that may fail deep inside stdlib/ (or in C) ends with
 --   return errors.rethrow(pcall(work, ...))
@@ -33,6 +34,18 @@ function errors.check_opts(fn, t, keys, level)
     end
   end
   return t
+end
+
+-- whether g is a tensor.Generator
+function errors.is_generator(g)
+  return type(g) == "userdata" and tostring(g):find("^Generator") ~= nil
+end
+
+-- whether v can be called: a function, or a value whose metatable has __call
+function errors.callable(v)
+  if type(v) == "function" then return true end
+  local mt = getmetatable(v)
+  return type(mt) == "table" and mt.__call ~= nil
 end
 
 return errors

@@ -42,12 +42,8 @@ function Transform:_steps() return {self._step} end
 
 function Transform.__tostring(self) return self.__name .. "(" .. (self._args or "") .. ")" end
 
-local function is_generator(g)
-  return type(g) == "userdata" and tostring(g):find("^Generator") ~= nil
-end
-
 local function check_generator(name, g)
-  if g ~= nil and not is_generator(g) then
+  if g ~= nil and not errors.is_generator(g) then
     error(string.format("%s: generator must be a tensor.Generator, got %s", name, type(g)), 4)
   end
   return g
@@ -194,19 +190,13 @@ function Lambda._steps() return nil end
 
 local Compose = class("Compose")
 
-local function callable(v)
-  if type(v) == "function" then return true end
-  local mt = getmetatable(v)
-  return type(mt) == "table" and mt.__call ~= nil
-end
-
 transforms.Compose = function(list)
   if type(list) ~= "table" or getmetatable(list) ~= nil then
     error("Compose: expected a table of transforms, got " .. type(list), 2)
   end
   local ts = {}
   for k, t in ipairs(list) do
-    if not callable(t) then
+    if not errors.callable(t) then
       error(string.format("Compose: item %d is a %s, not a transform or function", k, type(t)), 2)
     end
     ts[k] = t
