@@ -1,7 +1,8 @@
 # nnlua -- see README.md. Targets: all (./nnlua), deps, test, test-asan, bench, bench-tensor, bench-data, clean.
-PKGS    = lua5.4 libpng libedit libcjson zlib
+PKGS    = lua5.4 libpng libedit libcjson zlib cairo freetype2
 DEBS    = liblua5.4-dev libpng-dev zlib1g-dev libdnnl-dev libedit-dev libcjson-dev \
-          libopenblas-dev pkg-config make gcc dataset-fashion-mnist
+          libopenblas-dev libcairo2-dev fonts-dejavu-core pkg-config make gcc \
+          dataset-fashion-mnist
 BENCH_DEBS = python3-torch python3-torchvision
 FUZZ_DEBS  = clang-14 libclang-rt-14-dev libomp-14-dev
 
