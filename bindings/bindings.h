@@ -16,5 +16,6 @@ int luaopen_nn_tensor(lua_State *L);   /* require "nn.tensor" */
 int luaopen_nn__C(lua_State *L);      /* require "nn._C": fused layers and losses */
 int luaopen_optim__C(lua_State *L);   /* require "optim._C": optimizer kernels */
 int luaopen_data__C(lua_State *L);    /* require "data._C": image sets, transform kernels */
+int luaopen_plot__C(lua_State *L);    /* require "plot._C": figures, image files */
 
 #endif

@@ -8,7 +8,7 @@ static const luaL_Reg modules[] = {
 };
 
 /* modules written in Lua, in stdlib/ (found through package.path) */
-static const char *const lua_modules[] = {"nn", "optim", "data", "datasets", "transforms", NULL};
+static const char *const lua_modules[] = {"nn", "optim", "data", "datasets", "transforms", "plot", NULL};
 
 int nnlua_openlibs(lua_State *L) {
   luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);   /* require "nn._C" loads it */
@@ -18,6 +18,8 @@ int nnlua_openlibs(lua_State *L) {
   lua_setfield(L, -2, "optim._C");
   lua_pushcfunction(L, luaopen_data__C);
   lua_setfield(L, -2, "data._C");
+  lua_pushcfunction(L, luaopen_plot__C);
+  lua_setfield(L, -2, "plot._C");
   lua_pop(L, 1);
   for (const luaL_Reg *m = modules; m->name; m++) {
     luaL_requiref(L, m->name, m->func, 1);   /* package.loaded[name] and the global */
