@@ -32,7 +32,7 @@ static void usage(FILE *f) {
         "  -e stat       execute string 'stat'\n"
         "  -i            enter interactive mode after executing 'script'\n"
         "  -l mod        require library 'mod' into global 'mod'\n"
-        "  -v, --version show version information (nnlua, Lua, oneDNN, libpng)\n"
+        "  -v, --version show version information (nnlua, Lua, oneDNN, libpng, cairo)\n"
         "  -W            turn warnings on\n"
         "  -h, --help    show this help\n"
         "  --            stop handling options\n"

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <lauxlib.h>
 #include "bindings/bindings.h"
+#include "nn/canvas.h"
 #include "nn/gemm.h"
 #include "nn/png.h"
 #include "host.h"
@@ -82,6 +83,6 @@ int vm_report(lua_State *L, int status, const char *prefix) {
 }
 
 const char *vm_pushversion(lua_State *L) {
-  return lua_pushfstring(L, "nnlua %s (%s, %s, libpng %s)", NNLUA_VERSION,
-                         LUA_RELEASE, nn_gemm_version(), nn_png_version());
+  return lua_pushfstring(L, "nnlua %s (%s, %s, libpng %s, cairo %s)", NNLUA_VERSION,
+                         LUA_RELEASE, nn_gemm_version(), nn_png_version(), nn_canvas_version());
 }

@@ -175,7 +175,7 @@ TEST(cli_version) {
   for (int i = 0; i < 2; i++) {
     CHECK(run(ARGS(opts[i]), NULL, NULL) == 0);
     CHECK(has(R.out, "nnlua") && has(R.out, "Lua 5.4") && has(R.out, "oneDNN") &&
-          has(R.out, "libpng"));
+          has(R.out, "libpng") && has(R.out, "cairo"));
     CHECK(R.nout > 0 && strchr(R.out, '\n') == R.out + R.nout - 1);   /* one line */
   }
 }

@@ -464,13 +464,19 @@ end)
 
 ------------------------------------------------------------ the reference
 
-test("scripts/reference.lua runs end to end (1 epoch on 1,000 training images)", function()
-  local p = io.popen(NNLUA .. " scripts/reference.lua 1 1000 2>&1")
+test("scripts/reference.lua runs end to end (1 epoch on 1,000 training images) and writes its figures", function()
+  local dir = tmpdir()
+  local p = io.popen(NNLUA .. " scripts/reference.lua 1 1000 '" .. dir .. "/figs' 2>&1")
   local out = p:read("a")
   assert(p:close(), out)
   local sgd, adam = out:match("test accuracy: SGD (%S+), Adam (%S+)")
   assert(sgd and tonumber(sgd) > 0.5 and tonumber(adam) > 0.5, out)
   assert(out:find("train 1000, validation 10000, test 10000 images of 10 classes", 1, true), out)
+  for _, name in ipairs{"loss", "accuracy", "lr", "samples", "confusion"} do
+    local img = plot.read_image(dir .. "/figs/" .. name .. ".png")
+    check_eq(table.concat(img.shape, ","), "3,600,800", name)
+  end
+  os.execute("rm -rf '" .. dir .. "'")
 end)
 
 ------------------------------------------------------------------ misuse

@@ -1,4 +1,5 @@
--- Every ```lua block of docs/*.md and README.md runs without error.
+-- Every ```lua block of docs/*.md and README.md runs without error. Files the
+-- examples write (plain names like "loss.png") go to a temporary folder.
 
 local function blocks(path)
   local f = assert(io.open(path))
@@ -9,14 +10,41 @@ local function blocks(path)
   return out
 end
 
-for _, path in ipairs{"README.md", "docs/tensor.md", "docs/nn.md", "docs/optim.md", "docs/data.md"} do
+local dir = os.tmpname()
+os.remove(dir)
+assert(os.execute("mkdir -p '" .. dir .. "'"))
+
+-- runs fn with plot's file functions writing and reading in dir
+local function in_dir(fn)
+  local save, save_image, read_image = plot.Figure.save, plot.save_image, plot.read_image
+  local function at(path) return dir .. "/" .. path end
+  plot.Figure.save = function(self, path) return save(self, at(path)) end
+  plot.save_image = function(t, path) return save_image(t, at(path)) end
+  plot.read_image = function(path) return read_image(at(path)) end
+  local ok, err = pcall(fn)
+  plot.Figure.save, plot.save_image, plot.read_image = save, save_image, read_image
+  if not ok then error(err, 0) end
+end
+
+for _, path in ipairs{"README.md", "docs/tensor.md", "docs/nn.md", "docs/optim.md", "docs/data.md",
+                      "docs/plot.md"} do
   for k, code in ipairs(blocks(path)) do
     test(path .. " example " .. k, function()
       local env = setmetatable({print = function() end}, {__index = _G})
       local chunk = assert(load(code, "=" .. path .. ":example" .. k, "t", env))
       local before = tensor.get_num_threads()
-      chunk()
+      in_dir(chunk)
       tensor.set_num_threads(before)
     end)
   end
 end
+
+test("docs/plot.md examples wrote their files", function()
+  for _, name in ipairs{"loss.png", "lr.png", "samples.png", "cm.png", "small.png", "small.svg",
+                        "noise.png", "ramp.png"} do
+    local f = io.open(dir .. "/" .. name, "rb")
+    check_eq(f ~= nil, true, name)
+    if f then f:close() end
+  end
+  os.execute("rm -rf '" .. dir .. "'")
+end)
