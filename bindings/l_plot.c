@@ -13,6 +13,8 @@
 #include "bindings.h"
 
 #define FIGURE_MT "nn.Figure"
+#define MAX_POINTS 2000000      /* in all the series of a line chart */
+#define MAX_CELLS 512           /* rows or columns of a heatmap */
 
 typedef struct LFigure {
   nn_canvas *cv;        /* NULL once closed */
@@ -25,12 +27,16 @@ static LFigure *checkfig(lua_State *L, int arg) {
   return f;
 }
 
+/* pushes a figure for cv (which it then owns), telling the collector its size */
 static int pushfig(lua_State *L, nn_canvas *cv, const char *kind) {
   if (!cv) return lnn_error(L);
   LFigure *f = lua_newuserdatauv(L, sizeof *f, 0);
   f->cv = cv;
   f->kind = kind;
   luaL_setmetatable(L, FIGURE_MT);
+  nn_ctx *ctx = getctx(L);
+  ctx->alloc_pending += nn_canvas_bytes(cv);
+  lnn_gcaccount(L, ctx);
   return 1;
 }
 
@@ -143,6 +149,7 @@ static int p_lines(lua_State *L) {
   int st = lua_gettop(L);
   luaL_checktype(L, st, LUA_TTABLE);
   p.nseries = (int)luaL_len(L, st);
+  int64_t total = 0;
   nn_plot_series *ser = lua_newuserdatauv(L, (size_t)(p.nseries ? p.nseries : 1) * sizeof *ser, 0);
   memset(ser, 0, (size_t)(p.nseries ? p.nseries : 1) * sizeof *ser);
   p.series = ser;
@@ -169,6 +176,10 @@ static int p_lines(lua_State *L) {
     s->dash = opt_int(L, e, "dash", NN_PLOT_AUTO);
     s->marker = opt_int(L, e, "marker", NN_PLOT_AUTO);
     /* the scratch buffers stay on the stack (above e) until we return */
+    total += s->n;
+    if (total > MAX_POINTS)
+      return luaL_error(L, "plot.lines: more than %d points in all; average them (per epoch, "
+                        "say) or keep every k-th", MAX_POINTS);
   }
   return pushfig(L, nn_plot_lines(getctx(L), &p), "lines");
 }
@@ -230,8 +241,9 @@ static int p_heatmap(lua_State *L) {
   lua_getfield(L, 1, "matrix");
   nn_tensor *t;
   const float *m = tensor_data(L, -1, &t);
-  luaL_argcheck(L, t->ndim == 2 && t->shape[0] <= 4096 && t->shape[1] <= 4096, 1,
-                "matrix must be a tensor [R, C] of at most 4096 x 4096");
+  if (t->ndim != 2 || t->shape[0] > MAX_CELLS || t->shape[1] > MAX_CELLS)
+    return luaL_error(L, "plot.heatmap: matrix must be 2-d with at most %d rows and columns",
+                      MAX_CELLS);
   p.rows = (int)t->shape[0];
   p.cols = (int)t->shape[1];
   size_t n = (size_t)p.rows * (size_t)p.cols;

@@ -36,6 +36,7 @@ struct nn_canvas {
   op *ops;
   size_t n, cap;
   int err;                  /* NN_ENOMEM once an operation could not be stored */
+  size_t bytes;             /* held by texts and images */
   cairo_surface_t *scratch; /* 1 x 1, with m: measures text */
   cairo_t *m;
 };
@@ -108,6 +109,10 @@ void nn_canvas_free(nn_canvas *cv) {
   cairo_destroy(cv->m);
   cairo_surface_destroy(cv->scratch);
   free(cv);
+}
+
+size_t nn_canvas_bytes(const nn_canvas *cv) {
+  return sizeof *cv + cv->cap * sizeof *cv->ops + cv->bytes;
 }
 
 int nn_canvas_width(const nn_canvas *cv) { return cv->w; }
@@ -237,6 +242,7 @@ void nn_canvas_text(nn_canvas *cv, double x, double y, const char *s, double siz
   if (!*s) return;
   char *t = valid_utf8(s);
   if (!t) { cv->err = NN_ENOMEM; return; }
+  cv->bytes += strlen(t) + 1;
   push(cv, OP_TEXT, x, y, size, halign, valign, angle, t);
 }
 
@@ -269,6 +275,7 @@ int nn_canvas_image(nn_ctx *ctx, nn_canvas *cv, double x, double y, const uint8_
   im->w = w;
   im->c = c;
   memcpy(im->data, data, n);
+  cv->bytes += sizeof *im + n;
   push(cv, OP_IMAGE, x, y, scale, 0, 0, 0, im);
   return nn_canvas_check(ctx, cv);
 }

@@ -28,6 +28,7 @@ const char *nn_canvas_version(void);   /* cairo's version string, e.g. "1.16.0" 
 /* A w x h canvas painted white, or NULL (ctx->err set). */
 nn_canvas *nn_canvas_new(nn_ctx *ctx, int w, int h);
 void nn_canvas_free(nn_canvas *cv);        /* NULL is fine */
+size_t nn_canvas_bytes(const nn_canvas *cv);   /* memory it holds, about */
 int nn_canvas_width(const nn_canvas *cv);
 int nn_canvas_height(const nn_canvas *cv);
 /* 0, or NN_ENOMEM / NN_EBACKEND with ctx->err set if any drawing failed. */

@@ -364,6 +364,75 @@ static void draw_legend(nn_canvas *cv, const nn_lines_spec *p, const axis *ax, c
   }
 }
 
+/* The pen draws one series: stretches between gaps, a dot for a lone point,
+ * and strokes every STROKE_SEGMENTS segments (cairo's stroker slows down badly
+ * on one long self-crossing path). Points are thinned per pixel column, as
+ * M4 does: of the points falling in one column in a row, the first, the
+ * lowest, the highest and the last are kept, which draws the same picture. */
+#define STROKE_SEGMENTS 256
+
+typedef struct pt { int64_t k; double x, y; } pt;
+
+typedef struct pen {
+  nn_canvas *cv;
+  double dot;               /* radius of a lone point */
+  int run, seg;             /* points in this stretch; segments not yet stroked */
+  double lx, ly;            /* the last point drawn */
+  int nb;                   /* points in the column being gathered */
+  double col;               /* its pixel column */
+  pt first, lo, hi, last;
+} pen;
+
+static void pen_draw(pen *pn, double x, double y) {
+  if (pn->run == 0) {
+    nn_canvas_move(pn->cv, x, y);
+  } else {
+    nn_canvas_line(pn->cv, x, y);
+    if (++pn->seg == STROKE_SEGMENTS) {
+      nn_canvas_stroke(pn->cv);
+      nn_canvas_move(pn->cv, x, y);
+      pn->seg = 0;
+    }
+  }
+  pn->run++;
+  pn->lx = x;
+  pn->ly = y;
+}
+
+/* draws the gathered column's points in their order, each once */
+static void pen_flush(pen *pn) {
+  pt v[4] = {pn->first, pn->lo, pn->hi, pn->last};
+  int n = 4;
+  for (int a = 1; a < n; a++)
+    for (int b = a; b > 0 && v[b].k < v[b - 1].k; b--) { pt t = v[b]; v[b] = v[b - 1]; v[b - 1] = t; }
+  for (int a = 0; a < n; a++)
+    if (a == 0 || v[a].k != v[a - 1].k) pen_draw(pn, v[a].x, v[a].y);
+  pn->nb = 0;
+}
+
+static void pen_point(pen *pn, int64_t k, double x, double y) {
+  double col = floor(x);
+  if (pn->nb > 0 && col != pn->col) pen_flush(pn);
+  pt p = {k, x, y};
+  if (pn->nb == 0) { pn->first = pn->lo = pn->hi = p; pn->col = col; }
+  if (y < pn->lo.y) pn->lo = p;
+  if (y > pn->hi.y) pn->hi = p;
+  pn->last = p;
+  pn->nb++;
+}
+
+/* ends the stretch at a gap */
+static void pen_gap(pen *pn) {
+  if (pn->nb > 0) pen_flush(pn);
+  if (pn->run == 1) {
+    nn_canvas_circle(pn->cv, pn->lx, pn->ly, pn->dot);
+    nn_canvas_fill(pn->cv);
+  } else if (pn->run > 1) {
+    nn_canvas_stroke(pn->cv);
+  }
+  pn->run = pn->seg = 0;
+}
+
 static void draw_series(nn_canvas *cv, const nn_lines_spec *p, int i, const axis *ax,
                         const axis *ay, double s) {
   const nn_plot_series *se = &p->series[i];
@@ -371,26 +440,15 @@ static void draw_series(nn_canvas *cv, const nn_lines_spec *p, int i, const axis
   nn_canvas_color(cv, st.color, 1);
   nn_canvas_line_width(cv, NN_PLOT_LINE_WIDTH * s);
   nn_canvas_dash(cv, st.dash);
-  int run = 0;          /* points in the current stretch without gaps */
-  double lx = 0, ly = 0;
-  for (int64_t k = 0; k <= se->n; k++) {
-    int ok = k < se->n && finite_point(p, se, k);
-    if (!ok) {
-      if (run == 1) {   /* a lone point between gaps: a dot, so that it shows */
-        nn_canvas_circle(cv, lx, ly, NN_PLOT_LINE_WIDTH * s * 0.9);
-        nn_canvas_fill(cv);
-      } else if (run > 1) {
-        nn_canvas_stroke(cv);
-      }
-      run = 0;
-      continue;
-    }
-    lx = to_px(ax, se->x ? se->x[k] : (double)(k + 1));
-    ly = to_px(ay, se->y[k]);
-    if (run == 0) nn_canvas_move(cv, lx, ly);
-    else nn_canvas_line(cv, lx, ly);
-    run++;
+  pen pn;
+  memset(&pn, 0, sizeof pn);
+  pn.cv = cv;
+  pn.dot = NN_PLOT_LINE_WIDTH * s * 0.9;
+  for (int64_t k = 0; k < se->n; k++) {
+    if (!finite_point(p, se, k)) { pen_gap(&pn); continue; }
+    pen_point(&pn, k, to_px(ax, se->x ? se->x[k] : (double)(k + 1)), to_px(ay, se->y[k]));
   }
+  pen_gap(&pn);
   if (st.marker == NN_MARK_NONE) return;
   nn_canvas_dash(cv, NN_SOLID);
   nn_canvas_line_width(cv, NN_PLOT_LINE_WIDTH * s * 0.8);

@@ -390,6 +390,23 @@ test("lines: bad input is a clear error at the script's line", function()
   expect_error(function() plot.lines{series = {{y = {1, 2}}}, title = {}} end, "title must be a string")
 end)
 
+test("lines: dense series keep every column's extremes (thinned per pixel column)", function()
+  local y = tensor.zeros(20000)
+  for k = 2, 20000, 2 do y[k] = 1 end          -- 0, 1, 0, 1, ...: a band from 0 to 1
+  local px = plot.lines{ylim = {-1, 2}, xlim = {1, 20000}, legend = false,
+                        series = {{y = y}}}:pixels()
+  local f = frame(px)
+  local _, y0 = to_px(f, 1, 0, {1, 20000}, {-1, 2})
+  local _, y1 = to_px(f, 1, 1, {1, 20000}, {-1, 2})
+  local _, ymid = to_px(f, 1, 0.5, {1, 20000}, {-1, 2})
+  for x = f.left + 5, f.right - 5, 7 do
+    check_eq(has_color(px, x, y0, BLUE, 1), true, "bottom of the band at column " .. x)
+    check_eq(has_color(px, x, y1, BLUE, 1), true, "top of the band at column " .. x)
+    check_eq(has_color(px, x, ymid, BLUE, 0), true, "inside the band at column " .. x)
+  end
+  expect_error(function() plot.lines{series = {{y = tensor.zeros(2000001)}}} end, "more than 2000000 points")
+end)
+
 test("lines: labels that are not UTF-8 are drawn, not refused", function()
   local px = plot.lines{title = "caf\xE9 \xFF", series = {{label = "\xC3", y = {1, 2}}}}:pixels()
   check_eq(shape(px), "3,600,800")
