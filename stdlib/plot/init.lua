@@ -26,12 +26,20 @@ local function fail(fn, fmt, ...)
   error(string.format("plot.%s: " .. fmt, fn, ...), 0)
 end
 
+-- a label: strings as they are, whole numbers without ".0"
+local function label_string(s)
+  if math.type(s) == "float" and s == math.floor(s) and math.abs(s) < 2^53 then
+    return string.format("%d", math.tointeger(s))
+  end
+  return tostring(s)
+end
+
 local function opt_string(fn, opts, key)
   local v = opts[key]
   if v ~= nil and type(v) ~= "string" and type(v) ~= "number" then
     fail(fn, "%s must be a string, got %s", key, type(v))
   end
-  return v ~= nil and tostring(v) or nil
+  return v ~= nil and label_string(v) or nil
 end
 
 local function opt_size(fn, opts, key)
@@ -62,10 +70,11 @@ local function opt_pair(fn, opts, key)
   return {v[1], v[2]}
 end
 
--- an array of n labels (strings or numbers) as strings, or nil
+-- an array of n labels (strings or numbers, or a 1-d tensor) as strings, or nil
 local function opt_labels(fn, opts, key, n, what)
   local v = opts[key]
   if v == nil then return nil end
+  if tensor.is_tensor(v) and v:dim() == 1 then v = v:totable() end
   if type(v) ~= "table" then fail(fn, "%s must be a table of strings, got %s", key, type(v)) end
   if #v ~= n then fail(fn, "%s has %d entries for %d %s", key, #v, n, what) end
   local out = {}
@@ -74,7 +83,7 @@ local function opt_labels(fn, opts, key, n, what)
     if type(s) ~= "string" and type(s) ~= "number" then
       fail(fn, "%s[%d] must be a string, got %s", key, k, type(s))
     end
-    out[k] = tostring(s)
+    out[k] = label_string(s)
   end
   return out
 end
@@ -226,7 +235,7 @@ local function lines(opts)
     if type(s.label) == "string" then where = where .. " ('" .. s.label .. "')" end
     errors.check_opts("plot.lines: " .. where, s, series_keys, 0)
     if s.y == nil then fail("lines", "%s has no y", where) end
-    local out = {y = values(where, "y", s.y), label = s.label ~= nil and tostring(s.label) or nil}
+    local out = {y = values(where, "y", s.y), label = s.label ~= nil and label_string(s.label) or nil}
     if s.label ~= nil and type(s.label) ~= "string" and type(s.label) ~= "number" then
       fail("lines", "%s: label must be a string, got %s", where, type(s.label))
     end

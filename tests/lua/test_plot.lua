@@ -307,6 +307,13 @@ test("image_grid: [N, 1, H, W], [N, 3, H, W], [N, H, W, 3], tables of tensors; m
   check_close(c[1], 0.2, 1e-6)
 end)
 
+test("image_grid: labels may be numbers or a tensor of class indices", function()
+  local a = plot.image_grid{images = tensor.zeros(3, 4, 4), labels = tensor.new{1, 2, 3}}:pixels()
+  local b = plot.image_grid{images = tensor.zeros(3, 4, 4), labels = {"1", "2", "3"}}:pixels()
+  local c = plot.image_grid{images = tensor.zeros(3, 4, 4), labels = {1, 2.0, 3}}:pixels()
+  check_eq(a:equal(b) and c:equal(b), true, "1.0 is written 1")
+end)
+
 test("image_grid: bad input", function()
   local e = expect_error(function() plot.image_grid{images = {tensor.zeros(28, 28), tensor.zeros(32, 32)}} end,
                          "image 2 is 1x32x32 but image 1 is 1x28x28")
