@@ -87,6 +87,16 @@ static double *numbers(lua_State *L, int idx, int64_t *n) {
   return d;
 }
 
+/* the fields every figure has: size and texts (xlabel, ylabel may be NULL) */
+static void opt_frame(lua_State *L, int t, int *w, int *h, const char **title,
+                      const char **xlabel, const char **ylabel) {
+  *w = opt_int(L, t, "width", 800);
+  *h = opt_int(L, t, "height", 600);
+  *title = opt_str(L, t, "title");
+  if (xlabel) *xlabel = opt_str(L, t, "xlabel");
+  if (ylabel) *ylabel = opt_str(L, t, "ylabel");
+}
+
 /* {lo, hi} at field k, or NaN NaN */
 static void opt_range(lua_State *L, int t, const char *k, double *r) {
   r[0] = r[1] = NAN;
@@ -132,11 +142,7 @@ static int p_lines(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
   nn_lines_spec p;
   memset(&p, 0, sizeof p);
-  p.width = opt_int(L, 1, "width", 800);
-  p.height = opt_int(L, 1, "height", 600);
-  p.title = opt_str(L, 1, "title");
-  p.xlabel = opt_str(L, 1, "xlabel");
-  p.ylabel = opt_str(L, 1, "ylabel");
+  opt_frame(L, 1, &p.width, &p.height, &p.title, &p.xlabel, &p.ylabel);
   p.grid = opt_bool(L, 1, "grid");
   p.logy = opt_bool(L, 1, "logy");
   p.markers = opt_bool(L, 1, "markers");
@@ -189,9 +195,7 @@ static int p_image_grid(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
   nn_grid_spec g;
   memset(&g, 0, sizeof g);
-  g.width = opt_int(L, 1, "width", 800);
-  g.height = opt_int(L, 1, "height", 600);
-  g.title = opt_str(L, 1, "title");
+  opt_frame(L, 1, &g.width, &g.height, &g.title, NULL, NULL);
   g.rows = opt_int(L, 1, "rows", 1);
   g.cols = opt_int(L, 1, "cols", 1);
   lua_getfield(L, 1, "images");
@@ -230,11 +234,7 @@ static int p_heatmap(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
   nn_heatmap_spec p;
   memset(&p, 0, sizeof p);
-  p.width = opt_int(L, 1, "width", 800);
-  p.height = opt_int(L, 1, "height", 600);
-  p.title = opt_str(L, 1, "title");
-  p.xlabel = opt_str(L, 1, "xlabel");
-  p.ylabel = opt_str(L, 1, "ylabel");
+  opt_frame(L, 1, &p.width, &p.height, &p.title, &p.xlabel, &p.ylabel);
   lua_getfield(L, 1, "annotate");
   p.annotate = lua_isnil(L, -1) || lua_toboolean(L, -1);
   lua_pop(L, 1);

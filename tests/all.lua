@@ -7,6 +7,7 @@
 --   check_eq(a, b, what)           a == b
 --   status_kb(field)               a field of /proc/self/status in kB ("VmRSS", "VmPeak")
 --   read_file(path), write_file(path, s)   whole files as strings
+--   tmpdir()                       a new empty folder; the test removes it
 -- Prints "lua: N passed, N failed" at the end; exits 1 on any failure.
 local passed, failed = 0, 0
 local filter
@@ -82,6 +83,13 @@ function write_file(p, s)
   local f = assert(io.open(p, "wb"))
   f:write(s)
   f:close()
+end
+
+function tmpdir()
+  local p = os.tmpname()
+  os.remove(p)
+  assert(os.execute("mkdir -p '" .. p .. "'"))
+  return p
 end
 
 local current_file

@@ -9,13 +9,6 @@ local NNLUA = os.getenv("NNLUA") or "./nnlua"
 
 local function shape(t) return table.concat(t.shape, ",") end
 
-local function tmpdir()
-  local p = os.tmpname()
-  os.remove(p)
-  assert(os.execute("mkdir -p '" .. p .. "'"))
-  return p
-end
-
 -- runs a Lua snippet in a fresh nnlua with env settings; returns its stdout+stderr and success
 local function run(env, code)
   local script = os.tmpname()

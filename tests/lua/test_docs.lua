@@ -10,9 +10,7 @@ local function blocks(path)
   return out
 end
 
-local dir = os.tmpname()
-os.remove(dir)
-assert(os.execute("mkdir -p '" .. dir .. "'"))
+local dir = tmpdir()
 
 -- runs fn with plot's file functions writing and reading in dir
 local function in_dir(fn)

@@ -2,13 +2,6 @@
 -- where the data says, text, metadata, determinism), SVG, save_image /
 -- read_image, and every bad input.
 
-local function tmpdir()
-  local p = os.tmpname()
-  os.remove(p)
-  assert(os.execute("mkdir -p '" .. p .. "'"))
-  return p
-end
-
 local function listdir(dir)
   local p = io.popen("ls -A '" .. dir .. "'")
   local names = {}
