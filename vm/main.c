@@ -9,6 +9,7 @@
  * arg[1..n] its arguments, arg[-1..] the options and the program before it.
  * A script that calls os.exit(n) exits with n. */
 #include <stdio.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -183,6 +184,12 @@ static int pmain(lua_State *L) {
 }
 
 int main(int argc, char **argv) {
+  /* Tensor storage comes and goes in blocks of up to a few MB (batches,
+   * activations), freed by the garbage collector in bunches. Keep such blocks
+   * in malloc's heap for reuse instead of mmap'ing each and handing freed tops
+   * back to the kernel: that cost a page fault per 4 KB written, every batch. */
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
   lua_State *L = luaL_newstate();
   if (L == NULL) {
     fprintf(stderr, "%s: cannot create state: not enough memory\n", VM_PROGNAME);
