@@ -421,18 +421,75 @@ uint8_t *nn_canvas_pixels(nn_ctx *ctx, nn_canvas *cv) {
   return render(ctx, cv, &px) == 0 ? px : NULL;
 }
 
+/* the SVG document, gathered in memory */
+typedef struct buf { char *p; size_t n, cap; } buf;
+
+static int buf_add(buf *b, const void *data, size_t n) {
+  if (b->n + n > b->cap) {
+    size_t cap = b->cap ? b->cap : 1 << 16;
+    while (cap < b->n + n) cap *= 2;
+    char *p = realloc(b->p, cap);
+    if (!p) return -1;
+    b->p = p;
+    b->cap = cap;
+  }
+  memcpy(b->p + b->n, data, n);
+  b->n += n;
+  return 0;
+}
+
 static cairo_status_t svg_write(void *closure, const unsigned char *data, unsigned int n) {
-  return fwrite(data, 1, n, closure) == n ? CAIRO_STATUS_SUCCESS : CAIRO_STATUS_WRITE_ERROR;
+  return buf_add(closure, data, n) == 0 ? CAIRO_STATUS_SUCCESS : CAIRO_STATUS_NO_MEMORY;
+}
+
+/* cairo names surfaces and images in SVG after process-wide counters
+ * (surface7, image12): number them 1, 2, ... in order of appearance, so that
+ * the same figure gives the same bytes. Ids follow id=" and href="#. */
+static int svg_renumber(const buf *in, buf *out) {
+  enum { MAXIDS = 4096 };
+  static const char *const names[] = {"surface", "image"};
+  long old[2][MAXIDS];
+  int nid[2] = {0, 0};
+  const char *p = in->p, *end = in->p + in->n;
+  while (p < end) {
+    const char *q = p;
+    size_t skip = (end - p >= 4 && memcmp(p, "id=\"", 4) == 0) ? 4
+                : (end - p >= 7 && memcmp(p, "href=\"#", 7) == 0) ? 7 : 0;
+    if (!skip) {
+      if (buf_add(out, p, 1) != 0) return -1;
+      p++;
+      continue;
+    }
+    q += skip;
+    int kind = -1;
+    size_t len = 0;
+    for (int k = 0; k < 2 && kind < 0; k++) {
+      len = strlen(names[k]);
+      if ((size_t)(end - q) > len && memcmp(q, names[k], len) == 0 && q[len] >= '0' && q[len] <= '9')
+        kind = k;
+    }
+    if (kind < 0) {
+      if (buf_add(out, p, skip) != 0) return -1;
+      p += skip;
+      continue;
+    }
+    const char *d = q + len;
+    long v = 0;
+    while (d < end && *d >= '0' && *d <= '9' && v < 100000000) v = v * 10 + (*d++ - '0');
+    int id = 0;
+    while (id < nid[kind] && old[kind][id] != v) id++;
+    if (id == nid[kind] && nid[kind] < MAXIDS) old[kind][nid[kind]++] = v;
+    char num[32];
+    int m = snprintf(num, sizeof num, "%d", id + 1);
+    if (buf_add(out, p, skip + len) != 0 || buf_add(out, num, (size_t)m) != 0) return -1;
+    p = d;
+  }
+  return 0;
 }
 
 static int save_svg(nn_ctx *ctx, nn_canvas *cv, const char *path) {
-  nn_atomic a;
-  int rc = nn_atomic_open(ctx, path, &a);
-  if (rc != 0) return rc;
-  FILE *fp = fdopen(a.fd, "wb");
-  if (!fp) return nn_atomic_commit(ctx, &a, nn_seterr(ctx, NN_EIO, "cannot write '%s'", path));
-  a.fd = -1;
-  cairo_surface_t *svg = cairo_svg_surface_create_for_stream(svg_write, fp, cv->w, cv->h);
+  buf doc = {0}, out = {0};
+  cairo_surface_t *svg = cairo_svg_surface_create_for_stream(svg_write, &doc, cv->w, cv->h);
   cairo_svg_surface_restrict_to_version(svg, CAIRO_SVG_VERSION_1_1);
   cairo_svg_surface_set_document_unit(svg, CAIRO_SVG_UNIT_PX);
   cairo_status_t st = cairo_surface_status(svg);
@@ -440,13 +497,21 @@ static int save_svg(nn_ctx *ctx, nn_canvas *cv, const char *path) {
   cairo_surface_finish(svg);
   if (st == CAIRO_STATUS_SUCCESS) st = cairo_surface_status(svg);
   cairo_surface_destroy(svg);
-  int flushed = fflush(fp) == 0 && fsync(fileno(fp)) == 0;
-  if (fclose(fp) != 0) flushed = 0;
-  if (st == CAIRO_STATUS_WRITE_ERROR || (st == CAIRO_STATUS_SUCCESS && !flushed))
-    rc = nn_seterr(ctx, NN_EIO, "cannot write '%s': write failed", path);
-  else if (st != CAIRO_STATUS_SUCCESS)
-    rc = cairo_error(ctx, st);
-  return nn_atomic_commit(ctx, &a, rc);
+  if (st == CAIRO_STATUS_SUCCESS && svg_renumber(&doc, &out) != 0) st = CAIRO_STATUS_NO_MEMORY;
+  free(doc.p);
+  if (st != CAIRO_STATUS_SUCCESS) {
+    free(out.p);
+    return cairo_error(ctx, st);
+  }
+  nn_atomic a;
+  int rc = nn_atomic_open(ctx, path, &a);
+  for (size_t k = 0; rc == 0 && k < out.n;) {
+    ssize_t w = write(a.fd, out.p + k, out.n - k);
+    if (w <= 0) rc = nn_seterr(ctx, NN_EIO, "cannot write '%s': write failed", path);
+    else k += (size_t)w;
+  }
+  free(out.p);
+  return rc == 0 || a.tmp ? nn_atomic_commit(ctx, &a, rc) : rc;
 }
 
 static int ends_with(const char *s, const char *suffix) {

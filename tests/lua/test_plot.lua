@@ -179,12 +179,18 @@ test("save: a PNG of the right size and colour type, with metadata, same bytes e
   os.execute("rm -rf '" .. dir .. "'")
 end)
 
-test("save: .svg gives an SVG document of the figure's size", function()
+test("save: .svg gives an SVG document of the figure's size, the same bytes each time", function()
   local dir = tmpdir()
   plot.lines{title = "x", series = {{y = {1, 2}}}}:save(dir .. "/f.SVG")
   local s = read_file(dir .. "/f.SVG")
   check_eq(s:find("<svg", 1, true) ~= nil, true)
   check_eq(s:find('width="800', 1, true) ~= nil, true)
+  plot.lines{title = "x", series = {{y = {1, 2}}}}:save(dir .. "/g.svg")
+  check_eq(read_file(dir .. "/g.svg") == s, true, "same figure, same SVG")
+  local grid = plot.image_grid{images = tensor.rand(2, 4, 4, tensor.Generator(1))}
+  grid:save(dir .. "/a.svg")
+  grid:save(dir .. "/b.svg")
+  check_eq(read_file(dir .. "/a.svg") == read_file(dir .. "/b.svg"), true, "images keep their ids")
   os.execute("rm -rf '" .. dir .. "'")
 end)
 
