@@ -64,20 +64,25 @@ static const char *opt_str(lua_State *L, int t, const char *k) {
   return s;
 }
 
+static int too_many_points(lua_State *L) {
+  return luaL_error(L, "plot.lines: more than %d points in all; average them (per epoch, say) "
+                    "or keep every k-th", MAX_POINTS);
+}
+
 /* the numbers at index idx (an array or a 1-d tensor) copied into a scratch
  * userdata left on the stack; *n gets their count */
 static double *numbers(lua_State *L, int idx, int64_t *n) {
   idx = lua_absindex(L, idx);
   nn_tensor *t = lnn_totensor(L, idx);
+  *n = t ? (t->ndim == 1 ? t->shape[0] : 0) : (int64_t)lua_rawlen(L, idx);
+  if (*n > MAX_POINTS) too_many_points(L);
   if (t) {
     luaL_argcheck(L, t->ndim == 1, idx, "expected a 1-d tensor");
-    *n = t->shape[0];
     double *d = lua_newuserdatauv(L, (size_t)(*n ? *n : 1) * sizeof *d, 0);
     for (int64_t k = 0; k < *n; k++) d[k] = t->s->data[t->off + (size_t)(k * t->stride[0])];
     return d;
   }
   luaL_checktype(L, idx, LUA_TTABLE);
-  *n = (int64_t)lua_rawlen(L, idx);
   double *d = lua_newuserdatauv(L, (size_t)(*n ? *n : 1) * sizeof *d, 0);
   for (int64_t k = 0; k < *n; k++) {
     lua_rawgeti(L, idx, k + 1);
@@ -161,6 +166,7 @@ static int p_lines(lua_State *L) {
   p.series = ser;
   for (int i = 0; i < p.nseries; i++) {
     nn_plot_series *s = &ser[i];
+    luaL_checkstack(L, 8, "plot.lines: too many series");   /* each keeps ~3 slots */
     lua_rawgeti(L, st, i + 1);
     int e = lua_gettop(L);
     luaL_checktype(L, e, LUA_TTABLE);
@@ -183,9 +189,7 @@ static int p_lines(lua_State *L) {
     s->marker = opt_int(L, e, "marker", NN_PLOT_AUTO);
     /* the scratch buffers stay on the stack (above e) until we return */
     total += s->n;
-    if (total > MAX_POINTS)
-      return luaL_error(L, "plot.lines: more than %d points in all; average them (per epoch, "
-                        "say) or keep every k-th", MAX_POINTS);
+    if (total > MAX_POINTS) return too_many_points(L);
   }
   return pushfig(L, nn_plot_lines(getctx(L), &p), "lines");
 }

@@ -427,4 +427,7 @@ test("lines: many points and many series stay distinct", function()
   end
   local fig = plot.lines{series = series, grid = true}
   check_eq(shape(fig:pixels()), "3,600,800")
+  local many = {}
+  for i = 1, 5000 do many[i] = {y = {i, i + 1}} end     -- more series than Lua's stack starts with
+  check_eq(plot.lines{series = many, legend = false}.kind, "lines")
 end)
