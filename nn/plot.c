@@ -52,7 +52,7 @@ uint32_t nn_plot_viridis(double t) {
 
 int nn_plot_ticks(double lo, double hi, int maxn, int integer, double *ticks, int cap,
                   double *step) {
-  if (!(hi > lo) || !isfinite(lo) || !isfinite(hi)) { *step = 1; return 0; }
+  if (!(hi > lo) || !isfinite(hi - lo)) { *step = 1; return 0; }
   if (maxn < 2) maxn = 2;
   double raw = (hi - lo) / (maxn - 1);
   double mag = pow(10, floor(log10(raw)));
@@ -143,7 +143,7 @@ static void log_ticks(axis *a, int maxn) {
   a->nt = a->nminor = 0;
   if (k1 - k0 >= 1) {
     for (double k = floor(k0 / stride) * stride; k <= k1 && a->nt < MAXTICKS; k += stride) {
-      if (k < k0) continue;
+      if (k < k0 || k < -307 || k > 307) continue;        /* 10^k a normal double */
       a->t[a->nt] = pow(10, k);
       if (k >= -4 && k < 6) nn_plot_format(a->lab[a->nt], 32, a->t[a->nt], pow(10, k), 0);
       else snprintf(a->lab[a->nt], 32, "1e%d", (int)k);
@@ -153,12 +153,12 @@ static void log_ticks(axis *a, int maxn) {
       for (double k = k0 - 1; k <= k1; k++)
         for (int m = 2; m <= 9 && a->nminor < MAXTICKS * 8; m++) {
           double u = k + log10(m);
-          if (u >= a->lo && u <= a->hi) a->minor[a->nminor++] = m * pow(10, k);
+          if (u >= a->lo && u <= a->hi && k >= -307 && k <= 307) a->minor[a->nminor++] = m * pow(10, k);
         }
     return;
   }
   static const int mult[] = {1, 2, 5};
-  for (double k = floor(a->lo); k <= ceil(a->hi); k++)
+  for (double k = fmax(floor(a->lo), -307); k <= fmin(ceil(a->hi), 307); k++)
     for (int m = 0; m < 3; m++) {
       double u = k + log10(mult[m]);
       if (u >= a->lo - 1e-9 && u <= a->hi + 1e-9 && a->nt < MAXTICKS) {
@@ -493,6 +493,11 @@ nn_canvas *nn_plot_lines(nn_ctx *ctx, const nn_lines_spec *p) {
   else { ay->lo = yr[0]; ay->hi = yr[1]; }
   if (ay->log) { ay->lo = log10(ay->lo); ay->hi = log10(ay->hi); }
   if (isnan(p->ylim[0])) auto_range(&ay->lo, &ay->hi);
+  if (!isfinite(ax->hi - ax->lo) || !isfinite(ay->hi - ay->lo)) {
+    free(ax); free(ay); nn_canvas_free(cv);
+    nn_seterr(ctx, NN_EARG, "plot.lines: values too large to plot (beyond +-1e307)");
+    return NULL;
+  }
 
   /* layout: y ticks first (their labels set the left margin), then x ticks */
   double th = nn_canvas_text_height(cv, tf), lh = nn_canvas_text_height(cv, lf);
