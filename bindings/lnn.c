@@ -6,6 +6,7 @@
 
 #define CTX_MT "nn.Context"       /* the metatable */
 #define CTX_KEY "nnlua.context"  /* the registry slot of the one context userdata */
+#define METHODS_KEY "nnlua.methods"  /* registry: method (a C closure) -> "receiver:name" */
 /* Storage allocated since the last step that makes the collector take one.
  * A step with this much debt runs about a whole cycle over the Lua heap
  * (small: the big data lives in C), so stepping every 256 KB cost a cycle per
@@ -39,13 +40,53 @@ void lnn_setfuncs(lua_State *L, const luaL_Reg *l) {
   luaL_setfuncs(L, l, 1);
 }
 
+void lnn_setmethods(lua_State *L, const luaL_Reg *l, const char *receiver) {
+  lnn_setfuncs(L, l);
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, METHODS_KEY);
+  for (; l->name; l++) {
+    lua_getfield(L, -2, l->name);                 /* the closure just made */
+    lua_pushfstring(L, "%s:%s", receiver, l->name);
+    lua_rawset(L, -3);
+  }
+  lua_pop(L, 1);
+}
+
+/* Argument arg is not a tname. Only here, on the way to an error, is the
+ * running function looked up: a method called with '.' (argument 1 then being
+ * whatever came first, or nothing) says how to call it; the wording is
+ * stdlib/nnlua/class.lua's, so C and Lua methods read alike. */
+static int badself(lua_State *L, int arg, const char *tname) {
+  lua_Debug ar;
+  if (arg == 1 && lua_getstack(L, 0, &ar)) {
+    const char *got = lua_isnoneornil(L, 1) ? "nothing"       /* before pushing anything */
+                      : luaL_testudata(L, 1, TENSOR_MT) ? "a tensor" : luaL_typename(L, 1);
+    lua_getfield(L, LUA_REGISTRYINDEX, METHODS_KEY);
+    lua_getinfo(L, "f", &ar);                                    /* the running function */
+    if (lua_istable(L, -2) && lua_rawget(L, -2) == LUA_TSTRING) {
+      const char *rn = lua_tostring(L, -1), *name = strchr(rn, ':') + 1;
+      const char *r = lua_pushlstring(L, rn, (size_t)(name - 1 - rn));
+      return luaL_error(L, "%s: call it as %s(...) with a colon; %s.%s(...) passes %s as self, "
+                        "not the %s", name, rn, r, name, got, r);
+    }
+    lua_pop(L, 2);
+  }
+  return luaL_typeerror(L, arg, tname);
+}
+
+void *lnn_checkself(lua_State *L, const char *tname) {
+  void *p = luaL_testudata(L, 1, tname);
+  if (!p) badself(L, 1, tname);
+  return p;
+}
+
 nn_tensor *lnn_totensor(lua_State *L, int arg) {
   LTensor *u = luaL_testudata(L, arg, TENSOR_MT);
   return u ? u->t : NULL;
 }
 
 nn_tensor *lnn_checktensor(lua_State *L, int arg) {
-  LTensor *u = luaL_checkudata(L, arg, TENSOR_MT);
+  LTensor *u = luaL_testudata(L, arg, TENSOR_MT);
+  if (!u) badself(L, arg, TENSOR_MT);
   if (!u->t) luaL_argerror(L, arg, "tensor has been freed");
   return u->t;
 }
