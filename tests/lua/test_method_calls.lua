@@ -125,6 +125,31 @@ test("tensor: a method taken out of the tensor and called later still says how t
   check_eq(sum(x):item(), 6)
 end)
 
+test("a tensor first with '.' (x.matmul(y)) becomes self: the missing argument's error says so", function()
+  local x, y = tensor.ones(2, 3), tensor.ones(3, 2)
+  local cases = {
+    {function() x.matmul(y) end, "bad argument #2 to 'matmul' (nn.Tensor expected, got no value; ", "matmul"},
+    {function() x.add(y) end, "bad argument #2 to 'add' (number expected, got no value; ", "add"},
+    {function() x.mul(y) end, "bad argument #2 to 'mul' (number expected, got no value; ", "mul"},
+    {function() x.eq(y) end, "bad argument #2 to 'eq' (number expected, got no value; ", "eq"},
+    {function() x.equal(y) end, "bad argument #2 to 'equal' (nn.Tensor expected, got no value; ", "equal"},
+    {function() x.copy_(y) end, "bad argument #2 to 'copy_' (nn.Tensor expected, got no value; ", "copy_"},
+    {function() x.add_(y) end, "bad argument #2 to 'add_' (number expected, got no value; ", "add_"},
+    {function() x.masked_fill(x:gt(0), 0) end, "bad argument #2 to 'masked_fill' (nn.Tensor expected, got number; ",
+     "masked_fill"},
+  }
+  for _, c in ipairs(cases) do
+    local e = expect_error(c[1], c[2])
+    check_eq(e:find("with '.' the first argument is self: call it as x:" .. c[3] .. "(...)", 1, true) ~= nil, true, e)
+    check_eq(line_of(e), debug.getinfo(c[1], "S").linedefined, "the caller's line: " .. e)
+  end
+  -- called with ':' the same errors give no such advice
+  for _, f in ipairs{function() x:matmul() end, function() x:add() end, function() x:masked_fill(0) end} do
+    local e = expect_error(f, "bad argument #1 to")
+    check_eq(e:find("call it as", 1, true), nil, e)
+  end
+end)
+
 test("the colon form still works", function()
   local x = tensor.new{{1, 2, 3}, {4, 5, 6}}
   check_eq(x:sum():item(), 21)
