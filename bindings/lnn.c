@@ -66,9 +66,10 @@ static const char *typename_at(lua_State *L, int arg) {
 static int badarg(lua_State *L, int arg, const char *tname) {
   lua_Debug ar;
   int top = lua_gettop(L);                  /* arguments past it are none: push nothing before */
-  const char *self = lua_isnoneornil(L, 1) ? "nothing"
-                     : luaL_testudata(L, 1, TENSOR_MT) ? "a tensor" : luaL_typename(L, 1);
   const char *got = typename_at(L, arg);    /* a __name is kept alive by its metatable */
+  const char *self = lua_isnoneornil(L, 1) ? "nothing"
+                     : luaL_testudata(L, 1, TENSOR_MT) ? "a tensor"
+                     : lua_pushfstring(L, "a %s", luaL_typename(L, 1));
   if (lua_getstack(L, 0, &ar)) {
     lua_getfield(L, LUA_REGISTRYINDEX, METHODS_KEY);
     lua_getinfo(L, "nf", &ar);                                   /* the running function */

@@ -67,9 +67,9 @@ local function wrong_selves(kind)
   local other = kind == "tensor" and tensor.Generator(1) or tensor.ones(2)
   return {
     {what = "nothing", call = function(obj, name) obj[name]() end},
-    {what = "number", call = function(obj, name) obj[name](2, 3) end},        -- x.view(2, 3)
-    {what = "table", call = function(obj, name) obj[name]({}) end},
-    {what = kind == "tensor" and "userdata" or "a tensor", call = function(obj, name) obj[name](other) end},
+    {what = "a number", call = function(obj, name) obj[name](2, 3) end},        -- x.view(2, 3)
+    {what = "a table", call = function(obj, name) obj[name]({}) end},
+    {what = kind == "tensor" and "a userdata" or "a tensor", call = function(obj, name) obj[name](other) end},
   }
 end
 
@@ -120,7 +120,7 @@ test("tensor: a method taken out of the tensor and called later still says how t
   local x = tensor.ones(2, 3)
   local sum = x.sum
   expect_error(function() return sum() end, "sum: call it as x:sum(...)")
-  expect_error(function() sum(5) end, "sum: call it as x:sum(...) with a colon; x.sum(...) passes number as self")
+  expect_error(function() sum(5) end, "sum: call it as x:sum(...) with a colon; x.sum(...) passes a number as self")
   -- and with the tensor given explicitly it is an ordinary call
   check_eq(sum(x):item(), 6)
 end)
