@@ -90,7 +90,7 @@ local function new(cls, ...)
   return obj
 end
 
-local function call(cls, ...) return cls:new(...) end
+local function call(cls, ...) return pass(cls:new(...)) end
 
 local function tostring_class(cls) return "class " .. classes[cls].name end
 
