@@ -5,7 +5,14 @@
 -- Drawn only when stderr is a terminal, and not when NNLUA_PROGRESS=0; at most
 -- ten times a second. NNLUA_PROGRESS=1 draws it even when stderr is not a
 -- terminal (for tests and logs).
+--
+-- The line is drawn through nnlua.statusline (bindings/l_std.c): while it is
+-- shown, print, io.write and io.stdout/io.stderr:write aimed at its terminal
+-- clear it first and draw it again after, so printed lines stand alone and the
+-- bar stays at the bottom.
 local C = require "data._C"
+
+local statusline      -- package.loaded["nnlua.statusline"], set by nnlua_openlibs after data loads
 
 local Progress = {}
 Progress.__index = Progress
@@ -57,11 +64,11 @@ function Progress:draw(final)
     tail = "  ETA " .. clock_text(eta)
   end
   local width = #tostring(self.total)
-  io.stderr:write(string.format("\r%s%" .. width .. "d/%d [%s] %3d%%  %s samples/s%s\027[K",
-                                self.label and self.label .. " " or "", self.done, self.total, bar,
-                                math.floor(frac * 100), thousands(rate), tail))
-  if final then io.stderr:write("\n") end
-  io.stderr:flush()
+  local text = string.format("%s%" .. width .. "d/%d [%s] %3d%%  %s samples/s%s",
+                             self.label and self.label .. " " or "", self.done, self.total, bar,
+                             math.floor(frac * 100), thousands(rate), tail)
+  statusline = statusline or require "nnlua.statusline"
+  if final then statusline.finish(text) else statusline.show(text) end
   self.last = now
   self.open = not final
 end
@@ -80,8 +87,7 @@ end
 -- ends the line of a bar left unfinished (a loop left with break)
 function Progress:close()
   if self.open then
-    io.stderr:write("\n")
-    io.stderr:flush()
+    statusline.close()
     self.open = false
   end
 end
