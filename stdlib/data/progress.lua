@@ -73,20 +73,24 @@ function Progress:draw(final)
   self.open = not final
 end
 
--- one more step of n samples
+-- one more step of n samples (a batch handed out; the loop's body has yet to run)
 function Progress:step(n)
   self.done = self.done + 1
   self.samples = self.samples + n
-  if self.done >= self.total then
-    self:draw(true)
-  elseif C.clock() - self.last >= 0.1 then
+  if self.done < self.total and C.clock() - self.last >= 0.1 then
     self:draw(false)
   end
 end
 
--- ends the line of a bar left unfinished (a loop left with break)
+-- ends the bar's line when its loop ends: the finished bar once the last
+-- batch's body has run too (so what that body prints stays above the bar, and
+-- the time covers it), or the bar as it stands after a break or an error
 function Progress:close()
-  if self.open then
+  if self.closed then return end
+  self.closed = true
+  if self.done >= self.total then
+    self:draw(true)
+  elseif self.open then
     statusline.close()
     self.open = false
   end
