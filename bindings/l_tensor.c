@@ -625,11 +625,17 @@ static const luaL_Reg methods[] = {
   {NULL, NULL}
 };
 
+/* x < y, x <= y (and > >=, which Lua turns into them): Lua needs one boolean */
+static int t_compare(lua_State *L) {
+  return luaL_error(L, "tensors cannot be compared with <, <=, > or >= (Lua wants one true or false): "
+                    "use x:lt(y), x:le(y), x:gt(y) or x:ge(y) for a 0/1 tensor, or x:item() < y for a number");
+}
+
 static const luaL_Reg metamethods[] = {
   {"__index", t_index}, {"__newindex", t_newindex}, {"__len", t_len},
   {"__tostring", t_tostring}, {"__gc", t_gc}, {"__close", t_gc},
   {"__add", t_add}, {"__sub", t_sub}, {"__mul", t_mul}, {"__div", t_div},
-  {"__pow", t_pow}, {"__unm", t_neg},
+  {"__pow", t_pow}, {"__unm", t_neg}, {"__lt", t_compare}, {"__le", t_compare},
   {NULL, NULL}
 };
 

@@ -228,3 +228,12 @@ test("properties and metamethods are not methods: they work as before", function
   check_eq(tostring(fig), "Figure(lines, 160x120)")
   fig:close()
 end)
+
+test("<, <=, > and >= on tensors say to use lt, le, gt, ge", function()
+  local a = tensor.new{1, 2}
+  for _, f in ipairs {function() return a < a end, function() return a <= 1 end,
+                      function() return 2 > a end, function() return a >= a end} do
+    local err = expect_error(f, "tensors cannot be compared with <, <=, > or >=")
+    assert(err:find("x:gt(y)", 1, true) and err:find("test_method_calls.lua:%d+:"), err)
+  end
+end)
