@@ -110,7 +110,7 @@ local function collate(values, what)
     return nil
   end
   error(string.format("DataLoader: cannot batch %ss of type %s (expected tensors or numbers)",
-                      what, type(first)), 0)
+                      what, type(first)))
 end
 
 local function per_sample(ds, order, first, count)
@@ -196,8 +196,9 @@ end
 -- then loader(nil, x) with the first value of the previous batch. A nil
 -- control value starts a fresh epoch (so a loop left with break does not leak
 -- into the next one); otherwise the epoch that returned that batch goes on,
--- which keeps loops over the same loader apart even when nested.
-
+-- which keeps loops over the same loader apart even when nested. Errors here
+-- are raised at their stdlib location: the message handler moves it to the
+-- user's line (the caller may be C, as ipairs is for __index).
 local function advance(epochs, e, ...)
   local x = ...
   if x ~= nil then epochs[x] = e end
@@ -207,7 +208,7 @@ end
 function DataLoader.__call(self, state, control)
   if state ~= nil then
     error("DataLoader: a loader is not called with arguments; iterate over it: "
-          .. "for x, y in loader do ... end (or loader:iter())", 2)
+          .. "for x, y in loader do ... end (or loader:iter())")
   end
   local epochs = running[self]
   if epochs == nil then
@@ -223,7 +224,7 @@ function DataLoader.__call(self, state, control)
     e = epochs[control]
     if e == nil then
       error("DataLoader: this loop's epoch is unknown (the loader was called with a value it did not "
-            .. "return); iterate with for x, y in loader do ... end or loader:iter()", 2)
+            .. "return); iterate with for x, y in loader do ... end or loader:iter()")
     end
     epochs[control] = nil
   end
@@ -240,13 +241,13 @@ end
 function DataLoader.__index(self, k)
   if type(k) == "number" then
     error(not_a_list(string.format("loader[%s] is not a batch (ipairs(loader) reads loader[1])",
-                                   tostring(k))), 2)
+                                   tostring(k))))
   end
   return getmetatable(self)[k]
 end
 
 function DataLoader.__pairs()
-  error(not_a_list("pairs(loader) does not give batches"), 2)
+  error(not_a_list("pairs(loader) does not give batches"))
 end
 
 return DataLoader
