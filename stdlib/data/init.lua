@@ -46,7 +46,6 @@ local function is_generator(g)
   local mt = type(g) == "userdata" and getmetatable(g)
   return type(mt) == "table" and mt.__name == "nn.Generator"
 end
-data._is_generator = is_generator
 
 -- args.parse checks shared by data, datasets and transforms
 function data._generator(v, fn, name)

@@ -114,8 +114,9 @@ local SOURCES = {
     folder = "fashion-mnist", classes = FASHION_CLASSES,
     get = "install the Debian package dataset-fashion-mnist (sudo apt-get install "
           .. "dataset-fashion-mnist), or pass root = the folder holding the files, or set NNLUA_DATA",
-    download = "nnlua never downloads datasets: it reads the copy of the Debian package "
-               .. "dataset-fashion-mnist in " .. DEFAULT_DATA .. "/fashion-mnist%s; leave download out",
+    download = "nnlua never downloads datasets: it reads the Debian package dataset-fashion-mnist "
+               .. "(sudo apt-get install dataset-fashion-mnist), which puts the files in "
+               .. DEFAULT_DATA .. "/fashion-mnist%s; leave download out",
   },
   MNIST = {
     folder = "mnist", classes = MNIST_CLASSES,
@@ -139,8 +140,8 @@ local function download_check(v, fn, name)
     local src = SOURCES[fn]
     local here = ""
     if fn == "FashionMNIST" then
-      here = split_files({DEFAULT_DATA .. "/" .. src.folder}, true) and " (installed here)"
-             or " (not installed here: sudo apt-get install dataset-fashion-mnist)"
+      here = split_files({DEFAULT_DATA .. "/" .. src.folder}, true) and " (installed on this machine)"
+             or " (not installed on this machine)"
     end
     error(string.format("%s: %s = %s is not supported; " .. src.download, fn, name, args.describe(v), here), 4)
   end
