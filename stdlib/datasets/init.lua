@@ -23,7 +23,7 @@ local DEFAULT_DATA = "/usr/share/datasets"
 ------------------------------------------------------------ the common class
 
 -- The base of the built-in datasets. Each subclass's init reads its files into
--- an ImageSet and calls setup.
+-- an ImageSet and calls _setup.
 local ImageDataset = class("ImageDataset", nil, {receiver = "ds"})
 ImageDataset.__index = data._dataset_index
 datasets.ImageDataset = ImageDataset
@@ -61,7 +61,7 @@ function ImageDataset.__tostring(self)
 end
 
 -- fills in the fields every built-in dataset has
-function ImageDataset:setup(set, a, fields)
+function ImageDataset:_setup(set, a, fields)
   self._set, self.name = set, getmetatable(self).__name
   self.transform, self.target_transform = a.transform, a.target_transform
   for k, v in pairs(fields) do self[k] = v end
@@ -196,7 +196,7 @@ local function mnist_like(fn)
       error(string.format("%s: %s has label %d; expected 0..%d", fn, labels, nclasses - 1,
                           #src.classes - 1), 3)
     end
-    self:setup(set, a, {root = root, train = train, classes = src.classes, images_path = images,
+    self:_setup(set, a, {root = root, train = train, classes = src.classes, images_path = images,
                         labels_path = labels, size = {h, w}})
   end
   return cls
@@ -229,7 +229,7 @@ function IDX:init(...)
   elseif type(classes) ~= "table" or #classes < nclasses then
     error(string.format("IDX: classes must name all %d classes", nclasses), 3)
   end
-  self:setup(set, a, {classes = classes, images_path = a.images, labels_path = a.labels, size = {h, w}})
+  self:_setup(set, a, {classes = classes, images_path = a.images, labels_path = a.labels, size = {h, w}})
 end
 
 ----------------------------------------------------------------- ImageFolder
@@ -295,7 +295,7 @@ function ImageFolder:init(...)
   local class_to_idx = {}
   for k, name in ipairs(classes) do class_to_idx[name] = k end
   local set = C.imageset_png(paths, labels)
-  self:setup(set, a, {root = root, classes = classes, class_to_idx = class_to_idx, samples = samples})
+  self:_setup(set, a, {root = root, classes = classes, class_to_idx = class_to_idx, samples = samples})
 end
 
 return datasets
