@@ -64,12 +64,14 @@ function data._unsupported(why)
 end
 
 -- ds[i] on a dataset is an error that points at ds:get(i) (a PyTorch habit:
--- dataset[0]); other keys are looked up in the class as usual
+-- dataset[0]); other keys are looked up in the class as usual. Raised at its
+-- stdlib location, which the message handler moves to the user's line (the
+-- caller may be C: ipairs).
 function data._dataset_index(self, k)
   if math.type(k) == "integer" or math.type(k) == "float" then
     error(string.format("%s[%s]: a dataset is not indexed with []; use ds:get(%s) -> input, target "
                         .. "(a Lua index expression keeps only one value)",
-                        getmetatable(self).__name, tostring(k), tostring(k)), 2)
+                        getmetatable(self).__name, tostring(k), tostring(k)))
   end
   return getmetatable(self)[k]
 end

@@ -428,6 +428,8 @@ test("ipairs(loader), pairs(loader) and loader[1] are errors that name loader:it
   err = expect_error(function() local v = ds[1]; return v end, "TensorDataset[1]: a dataset is not indexed with []; use ds:get(1)")
   assert(err:find("test_data.lua:%d+:"), err)
   expect_error(function() local v = data.Subset(ds, {1})[1]; return v end, "Subset[1]: a dataset is not indexed")
+  err = expect_error(function() for _ in ipairs(ds) do end end, "TensorDataset[1]: a dataset is not indexed")
+  assert(err:find("test_data.lua:%d+:"), err)
   expect_error(function() local v = datasets.FashionMNIST{train = false}[0]; return v end,
                "FashionMNIST[0]: a dataset is not indexed with []; use ds:get(0)")
 end)
