@@ -45,7 +45,8 @@ end
 
 local function dot_error(cls, name, self)
   local r = classes[cls].receiver
-  local got = self == nil and "nothing" or (tensor and tensor.is_tensor(self)) and "a tensor" or type(self)
+  local got = self == nil and "nothing" or (tensor and tensor.is_tensor(self)) and "a tensor"
+              or "a " .. type(self)
   error(string.format("%s: call it as %s:%s(...) with a colon; %s.%s(...) passes %s as self, not the %s",
                       name, r, name, r, name, got, r), 3)
 end
@@ -89,7 +90,7 @@ local function new(cls, ...)
   return obj
 end
 
-local function call(cls, ...) return cls:new(...) end
+local function call(cls, ...) return pass(cls:new(...)) end
 
 local function tostring_class(cls) return "class " .. classes[cls].name end
 
