@@ -28,31 +28,30 @@ local NO_WORKERS = "nnlua makes the batches in the script's own thread (built-in
   .. "assemble whole batches in C), so there are no worker processes: leave it out"
 local CPU_ONLY = "nnlua runs on the CPU only: leave it out"
 
--- the arguments, made on first use (the checks live in data, which loads this file)
+-- the arguments, made on first use (the generator check lives in data, which loads this file)
 local SPEC
 local function spec()
   if SPEC then return SPEC end
   local data = require "data"
-  local unsupported = data._unsupported
   SPEC = {
     {"dataset", args.REQUIRED},
     {"batch_size", 1, check = args.int(1)},
     {"shuffle", false, check = args.boolean},
-    {"sampler", nil, check = unsupported("nnlua has no samplers: use shuffle = true for a "
-                                         .. "random order, or data.Subset(dataset, indices) for some samples")},
-    {"batch_sampler", nil, check = unsupported("nnlua has no samplers: use batch_size, shuffle "
-                                               .. "and drop_last, or data.Subset(dataset, indices)")},
+    {"sampler", nil, unsupported = "nnlua has no samplers: use shuffle = true for a random order, "
+                                   .. "or data.Subset(dataset, indices) for some samples"},
+    {"batch_sampler", nil, unsupported = "nnlua has no samplers: use batch_size, shuffle and "
+                                         .. "drop_last, or data.Subset(dataset, indices)"},
     {"num_workers", 0, only = 0, why = NO_WORKERS},
-    {"collate_fn", nil, check = unsupported("the DataLoader stacks what ds:get(i) returns itself "
-                                            .. "(tensors along a new first dimension, numbers into "
-                                            .. "a 1-d tensor): return those from ds:get(i)")},
+    {"collate_fn", nil, unsupported = "the DataLoader stacks what ds:get(i) returns itself (tensors "
+                                      .. "along a new first dimension, numbers into a 1-d tensor): "
+                                      .. "return those from ds:get(i)"},
     {"pin_memory", false, only = false, why = CPU_ONLY},
     {"drop_last", false, check = args.boolean},
     {"timeout", 0, only = 0, why = NO_WORKERS},
-    {"worker_init_fn", nil, check = unsupported(NO_WORKERS)},
-    {"multiprocessing_context", nil, check = unsupported(NO_WORKERS)},
+    {"worker_init_fn", nil, unsupported = NO_WORKERS},
+    {"multiprocessing_context", nil, unsupported = NO_WORKERS},
     {"generator", nil, check = data._generator},
-    {"prefetch_factor", nil, positional = false, check = unsupported(NO_WORKERS)},
+    {"prefetch_factor", nil, positional = false, unsupported = NO_WORKERS},
     {"persistent_workers", false, positional = false, only = false, why = NO_WORKERS},
     {"pin_memory_device", "", positional = false, only = "", why = CPU_ONLY},
     {"progress", nil, positional = false, check = args.boolean},   -- nnlua's: the progress bar

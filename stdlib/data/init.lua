@@ -55,14 +55,6 @@ function data._generator(v, fn, name)
   return v
 end
 
--- a PyTorch argument nnlua does not implement and whose default is None:
--- any value given is an error that says what to do instead
-function data._unsupported(why)
-  return function(v, fn, name)
-    error(string.format("%s: %s = %s is not supported; %s", fn, name, args.describe(v), why), 4)
-  end
-end
-
 -- ds[i] on a dataset is an error that points at ds:get(i) (a PyTorch habit:
 -- dataset[0]); other keys are looked up in the class as usual. Raised at its
 -- stdlib location, which the message handler moves to the user's line (the

@@ -260,8 +260,8 @@ local FOLDER_SPEC = {
   {"root", args.REQUIRED, check = check_path},
   {"transform", nil, check = callable},
   {"target_transform", nil, check = callable},
-  {"loader", nil, check = data._unsupported("nnlua reads the PNG files itself (in C): change "
-                                             .. "the images with transform, or build a TensorDataset")},
+  {"loader", nil, unsupported = "nnlua reads the PNG files itself (in C): change the images "
+                                .. "with transform, or build a TensorDataset"},
   {"is_valid_file", nil, check = args.callable},
 }
 

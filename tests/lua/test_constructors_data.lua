@@ -321,15 +321,15 @@ end)
 -- accepted (by position and by name), anything else is an error naming the
 -- argument and saying what to do instead
 local unsupported = {
-  {"sampler", 4, {3, 1, 2}, "sampler = table is not supported; nnlua has no samplers: use shuffle = true"},
-  {"batch_sampler", 5, {{1, 2}}, "batch_sampler = table is not supported; nnlua has no samplers"},
+  {"sampler", 4, {3, 1, 2}, "sampler is not supported; nnlua has no samplers: use shuffle = true"},
+  {"batch_sampler", 5, {{1, 2}}, "batch_sampler is not supported; nnlua has no samplers"},
   {"num_workers", 6, 4, "num_workers = 4 is not supported; nnlua makes the batches in the script's own thread"},
-  {"collate_fn", 7, print, "collate_fn = function is not supported; the DataLoader stacks what ds:get(i) returns"},
+  {"collate_fn", 7, print, "collate_fn is not supported; the DataLoader stacks what ds:get(i) returns"},
   {"pin_memory", 8, true, "pin_memory = true is not supported; nnlua runs on the CPU only"},
   {"timeout", 10, 5, "timeout = 5 is not supported; nnlua makes the batches in the script's own thread"},
-  {"worker_init_fn", 11, print, "worker_init_fn = function is not supported; nnlua makes the batches"},
-  {"multiprocessing_context", 12, "spawn", 'multiprocessing_context = "spawn" is not supported'},
-  {"prefetch_factor", nil, 2, "prefetch_factor = 2 is not supported; nnlua makes the batches"},
+  {"worker_init_fn", 11, print, "worker_init_fn is not supported; nnlua makes the batches"},
+  {"multiprocessing_context", 12, "spawn", "multiprocessing_context is not supported; nnlua makes the batches"},
+  {"prefetch_factor", nil, 2, "prefetch_factor is not supported; nnlua makes the batches"},
   {"persistent_workers", nil, true, "persistent_workers = true is not supported; nnlua makes the batches"},
   {"pin_memory_device", nil, "cuda", 'pin_memory_device = "cuda" is not supported; nnlua runs on the CPU only'},
 }

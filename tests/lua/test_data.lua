@@ -475,7 +475,7 @@ test("every method called with . instead of : says how to call it", function()
   local fm = datasets.FashionMNIST{train = false}
   local cases = {
     {function() loader.iter() end, "iter: call it as loader:iter(...) with a colon"},
-    {function() ds.get(1) end, "get: call it as ds:get(...) with a colon; ds.get(...) passes number as self, not the ds"},
+    {function() ds.get(1) end, "get: call it as ds:get(...) with a colon; ds.get(...) passes a number as self, not the ds"},
     {function() data.Subset(ds, {1}).get(1) end, "get: call it as ds:get(...)"},
     {function() fm.get(1) end, "get: call it as ds:get(...)"},
     {function() fm._steps() end, "_steps: call it as ds:_steps(...)"},
@@ -523,7 +523,7 @@ test("ImageFolder: is_valid_file picks the files; loader is not supported", func
                "class folder '" .. dir .. "/a' has no PNG files (is_valid_file took none of its 2 files)")
   expect_error(function() datasets.ImageFolder(dir, {is_valid_file = 3}) end, "ImageFolder: is_valid_file must be a function, got 3")
   expect_error(function() datasets.ImageFolder(dir, {loader = function() end}) end,
-               "ImageFolder: loader = function is not supported; nnlua reads the PNG files itself")
+               "ImageFolder: loader is not supported; nnlua reads the PNG files itself")
   os.execute("rm -rf '" .. dir .. "'")
 end)
 
