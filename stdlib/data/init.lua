@@ -1,12 +1,15 @@
 -- The data module: require "data" (also the global data in the nnlua host).
 --
---   data.TensorDataset(x, y)            rows of tensors
---   data.Subset(ds, indices)            a view of some samples of ds
---   data.random_split(ds, sizes [, g])  disjoint random Subsets
---   data.DataLoader(ds, {batch_size, shuffle, drop_last, generator, progress})
+--   data.TensorDataset(x, y, ...)                      rows of tensors
+--   data.Subset(dataset, indices)                      a view of some samples of a dataset
+--   data.random_split(dataset, lengths [, generator])  disjoint random Subsets
+--   data.DataLoader(dataset, batch_size = 1, shuffle = false, ...)   batches (DataLoader.lua)
 --
--- A dataset is anything with #ds and ds:get(i) -> input, target (1-based).
-local errors = require "nnlua.errors"
+-- Arguments come in PyTorch's order or by PyTorch's name in one trailing
+-- table (nnlua.args). A dataset is anything with #ds and ds:get(i) -> input,
+-- target (1-based).
+local args = require "nnlua.args"
+local class = require "nnlua.class"
 local C = require "data._C"
 
 local data = {}
@@ -38,32 +41,61 @@ local function check_index(fn, i, n)
 end
 data._check_index = check_index
 
+-- whether g is a tensor.Generator
+local function is_generator(g)
+  local mt = type(g) == "userdata" and getmetatable(g)
+  return type(mt) == "table" and mt.__name == "nn.Generator"
+end
+
+-- args.parse checks shared by data, datasets and transforms
+function data._generator(v, fn, name)
+  if not is_generator(v) then
+    error(string.format("%s: %s must be a tensor.Generator, got %s", fn, name, args.describe(v)), 4)
+  end
+  return v
+end
+
+-- ds[i] on a dataset is an error that points at ds:get(i) (a PyTorch habit:
+-- dataset[0]); other keys are looked up in the class as usual. Raised at its
+-- stdlib location, which the message handler moves to the user's line (the
+-- caller may be C: ipairs).
+function data._dataset_index(self, k)
+  if math.type(k) == "integer" or math.type(k) == "float" then
+    error(string.format("%s[%s]: a dataset is not indexed with []; use ds:get(%s) -> input, target "
+                        .. "(a Lua index expression keeps only one value)",
+                        getmetatable(self).__name, tostring(k), tostring(k)))
+  end
+  return getmetatable(self)[k]
+end
+
 ---------------------------------------------------------------- TensorDataset
 
-local TensorDataset = {__name = "TensorDataset"}
-TensorDataset.__index = TensorDataset
+local TensorDataset = class("TensorDataset", nil, {receiver = "ds"})
+TensorDataset.__index = data._dataset_index
 data.TensorDataset = TensorDataset
 
 -- TensorDataset(x, y, ...): sample i is x[i], y[i], ... (rows along dim 1);
--- a row of a 1-d tensor is a number.
-setmetatable(TensorDataset, {__call = function(_, ...)
+-- a row of a 1-d tensor is a number. Variadic as PyTorch's (*tensors): no names.
+function TensorDataset:init(...)
   local ts = table.pack(...)
-  if ts.n == 0 then error("TensorDataset: give at least one tensor", 2) end
+  if ts.n == 0 then error("TensorDataset: give at least one tensor", 3) end
   local n
   for k = 1, ts.n do
     local t = ts[k]
     if not tensor.is_tensor(t) then
-      error(string.format("TensorDataset: argument #%d must be a tensor, got %s", k, type(t)), 2)
+      local hint = args.is_options(t) and next(t) ~= nil
+        and " (TensorDataset takes tensors only, by position: data.TensorDataset(x, y))" or ""
+      error(string.format("TensorDataset: argument #%d must be a tensor, got %s%s", k, type(t), hint), 3)
     end
-    if t:dim() == 0 then error(string.format("TensorDataset: tensor #%d is 0-d", k), 2) end
+    if t:dim() == 0 then error(string.format("TensorDataset: tensor #%d is 0-d", k), 3) end
     local rows = t:size(1)
     if n and rows ~= n then
-      error(string.format("TensorDataset: tensors have different first sizes (%d and %d)", n, rows), 2)
+      error(string.format("TensorDataset: tensors have different first sizes (%d and %d)", n, rows), 3)
     end
     n = rows
   end
-  return setmetatable({tensors = {table.unpack(ts, 1, ts.n)}, _n = n}, TensorDataset)
-end})
+  self.tensors, self._n = {table.unpack(ts, 1, ts.n)}, n
+end
 
 function TensorDataset.__len(self) return self._n end
 
@@ -88,7 +120,7 @@ end
 
 ----------------------------------------------------------------------- Subset
 
-local Subset = {__name = "Subset"}
+local Subset = class("Subset", nil, {receiver = "ds"})
 data.Subset = Subset
 
 -- indices as a 1-d float tensor of whole numbers in 1..n
@@ -96,36 +128,40 @@ local function index_tensor(fn, indices, n)
   local t
   if tensor.is_tensor(indices) then
     if indices:dim() ~= 1 then
-      error(string.format("%s: indices must be a 1-d tensor, got %d-d", fn, indices:dim()), 3)
+      error(string.format("%s: indices must be a 1-d tensor, got %d-d", fn, indices:dim()), 4)
     end
     t = indices:contiguous()
   elseif type(indices) == "table" then
     for k, v in ipairs(indices) do
       if type(v) ~= "number" then
-        error(string.format("%s: indices[%d] is a %s, not a number", fn, k, type(v)), 3)
+        error(string.format("%s: indices[%d] is a %s, not a number", fn, k, type(v)), 4)
       end
     end
     if #indices == 0 then return tensor.empty(0) end
     t = tensor.new(indices)
   else
-    error(string.format("%s: indices must be a Lua array or a 1-d tensor, got %s", fn, type(indices)), 3)
+    error(string.format("%s: indices must be a Lua array or a 1-d tensor, got %s", fn, type(indices)), 4)
   end
   local ok, err = pcall(C.check_indices, t, n)
-  if not ok then error(string.format("%s: indices %s", fn, err), 3) end
+  if not ok then error(string.format("%s: indices %s", fn, err), 4) end
   return t
 end
 
-setmetatable(Subset, {__call = function(_, ds, indices)
-  local n = length("Subset", ds, 2)
-  local t = index_tensor("Subset", indices, n)
-  return setmetatable({dataset = ds, indices = t}, Subset)
-end})
+local SUBSET = {
+  {"dataset", args.REQUIRED},
+  {"indices", args.REQUIRED, table = true},
+}
+
+-- Subset(dataset, indices): indices a Lua array or a 1-d tensor, 1-based
+function Subset:init(...)
+  local a = args.parse("Subset", SUBSET, ...)
+  local n = length("Subset", a.dataset, 3)
+  self.dataset, self.indices = a.dataset, index_tensor("Subset", a.indices, n)
+end
 
 function Subset.__index(self, k)
-  local v = rawget(Subset, k)
-  if v ~= nil then return v end
   if k == "classes" then return rawget(self, "dataset").classes end   -- train.classes[y] reads well
-  return nil
+  return data._dataset_index(self, k)
 end
 
 function Subset.__len(self) return self.indices:numel() end
@@ -141,22 +177,27 @@ end
 
 ------------------------------------------------------------------ random_split
 
--- random_split(ds, sizes_or_fractions [, generator]) -> Subset, Subset, ...
--- Fractions (summing to 1) become sizes as PyTorch makes them: floor(n * f),
--- then the remainder handed out one by one from the first.
-function data.random_split(ds, lengths, generator)
-  local fn = "random_split"
-  local n = length(fn, ds, 2)
+local RANDOM_SPLIT = {
+  {"dataset", args.REQUIRED},
+  {"lengths", args.REQUIRED, table = true},
+  {"generator", nil, check = data._generator},
+}
+
+-- random_split(dataset, lengths [, generator]) -> Subset, Subset, ...
+-- lengths are sizes or fractions. Fractions (summing to 1) become sizes as
+-- PyTorch makes them: floor(n * f), then the remainder handed out one by one
+-- from the first.
+function data.random_split(...)
+  local a = args.parse("random_split", RANDOM_SPLIT, ...)
+  local ds, lengths, generator = a.dataset, a.lengths, a.generator
+  local n = length("random_split", ds, 2)
   if type(lengths) ~= "table" or #lengths == 0 then
-    error("random_split: sizes must be a non-empty array of sizes or fractions", 2)
-  end
-  if generator ~= nil and not errors.is_generator(generator) then
-    error("random_split: the third argument must be a tensor.Generator, got " .. type(generator), 2)
+    error("random_split: lengths must be a non-empty array of sizes or fractions", 2)
   end
   local sum = 0
   for k, v in ipairs(lengths) do
     if type(v) ~= "number" or v < 0 or v ~= v then
-      error(string.format("random_split: sizes[%d] = %s is not a number >= 0", k, tostring(v)), 2)
+      error(string.format("random_split: lengths[%d] = %s is not a number >= 0", k, tostring(v)), 2)
     end
     sum = sum + v
   end
@@ -171,13 +212,13 @@ function data.random_split(ds, lengths, generator)
   else
     for k, v in ipairs(lengths) do
       if v ~= math.floor(v) then
-        error(string.format("random_split: sizes[%d] = %s is not a whole number (fractions must sum to 1)",
+        error(string.format("random_split: lengths[%d] = %s is not a whole number (fractions must sum to 1)",
                             k, tostring(v)), 2)
       end
       sizes[k] = math.tointeger(v)
     end
     if sum ~= n then
-      error(string.format("random_split: sizes sum to %d but the dataset has %d samples", math.tointeger(sum) or sum, n), 2)
+      error(string.format("random_split: lengths sum to %d but the dataset has %d samples", math.tointeger(sum) or sum, n), 2)
     end
   end
   local perm = tensor.randperm(n, generator)

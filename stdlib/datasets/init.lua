@@ -1,14 +1,19 @@
 -- The datasets module: require "datasets" (also the global datasets in the host).
 --
---   datasets.FashionMNIST{root, train = true, transform, target_transform}
---   datasets.MNIST{root, train = true, transform, target_transform}
---   datasets.IDX{images, labels, transform, target_transform, classes}
---   datasets.ImageFolder{root, transform, target_transform}
+--   datasets.FashionMNIST(root, train = true, transform, target_transform, download = false)
+--   datasets.MNIST(root, train = true, transform, target_transform, download = false)
+--   datasets.IDX(images, labels, transform, target_transform, classes)
+--   datasets.ImageFolder(root, transform, target_transform, loader, is_valid_file)
 --
+-- Arguments in this order or by name in one trailing table (nnlua.args), as
+-- datasets.FashionMNIST{train = false, transform = tf}. root may be left out:
+-- $NNLUA_DATA, else the Debian package's copy. Nothing is ever downloaded.
 -- Each keeps its images as bytes in memory (nn.ImageSet, bindings/l_data.c);
 -- ds:get(i) gives the transformed image and the label as an integer 1..C, so
 -- ds.classes[y] names it. ds.targets holds every label as a float tensor.
-local errors = require "nnlua.errors"
+local args = require "nnlua.args"
+local class = require "nnlua.class"
+local data = require "data"
 local C = require "data._C"
 
 local datasets = {}
@@ -17,23 +22,22 @@ local DEFAULT_DATA = "/usr/share/datasets"
 
 ------------------------------------------------------------ the common class
 
-local ImageDataset = {__name = "ImageDataset"}
-ImageDataset.__index = ImageDataset
+-- The base of the built-in datasets. Each subclass's init reads its files into
+-- an ImageSet and calls _setup.
+local ImageDataset = class("ImageDataset", nil, {receiver = "ds"})
+ImageDataset.__index = data._dataset_index
 datasets.ImageDataset = ImageDataset
 
 function ImageDataset.__len(self) return #self._set end
 
-local function get(self, i)
-  local data = require "data"
+-- ds:get(i) -> the transformed image, the label 1..C
+function ImageDataset:get(i)
   i = data._check_index(self.name .. ":get", i, #self._set)
   local x, y = self._set:raw(i), self._set:label(i)
   if self.transform then x = self.transform(x) end
   if self.target_transform then y = self.target_transform(y) end
   return x, y
 end
-
--- ds:get(i) -> the transformed image, the label 1..C
-function ImageDataset:get(i) return errors.rethrow(pcall(get, self, i)) end
 
 -- the transform as C steps, or nil when some part of it is a Lua function
 function ImageDataset:_steps()
@@ -56,17 +60,28 @@ function ImageDataset.__tostring(self)
   return table.concat(lines, "\n")
 end
 
-local function new_dataset(fn, set, opts, fields)
-  for _, k in ipairs {"transform", "target_transform"} do
-    if opts[k] ~= nil and not errors.callable(opts[k]) then
-      error(string.format("%s: %s must be a function or a transform, got %s", fn, k, type(opts[k])), 0)
-    end
+-- fills in the fields every built-in dataset has
+function ImageDataset:_setup(set, a, fields)
+  self._set, self.name = set, getmetatable(self).__name
+  self.transform, self.target_transform = a.transform, a.target_transform
+  for k, v in pairs(fields) do self[k] = v end
+  self.targets = set:labels()
+end
+
+-- args.parse checks
+local function callable(v, fn, name)
+  local mt = getmetatable(v)
+  if type(v) ~= "function" and not (type(mt) == "table" and mt.__call ~= nil) then
+    error(string.format("%s: %s must be a function or a transform, got %s", fn, name, type(v)), 4)
   end
-  local ds = setmetatable({_set = set, name = fn, transform = opts.transform,
-                           target_transform = opts.target_transform}, ImageDataset)
-  for k, v in pairs(fields) do ds[k] = v end
-  ds.targets = set:labels()
-  return ds
+  return v
+end
+
+local function check_path(v, fn, name)
+  if type(v) ~= "string" then
+    error(string.format("%s: %s must be a path (a string), got %s", fn, name, args.describe(v)), 4)
+  end
+  return v
 end
 
 -------------------------------------------------------------------- IDX files
@@ -93,138 +108,194 @@ local FASHION_CLASSES = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
 local MNIST_CLASSES = {"0 - zero", "1 - one", "2 - two", "3 - three", "4 - four",
                        "5 - five", "6 - six", "7 - seven", "8 - eight", "9 - nine"}
 
-local MNIST_OPTS = {root = true, train = true, transform = true, target_transform = true,
-                    download = true}
+-- what FashionMNIST and MNIST read, and how to get it
+local SOURCES = {
+  FashionMNIST = {
+    folder = "fashion-mnist", classes = FASHION_CLASSES,
+    get = "install the Debian package dataset-fashion-mnist (sudo apt-get install "
+          .. "dataset-fashion-mnist), or pass root = the folder holding the files, or set NNLUA_DATA",
+    download = "nnlua never downloads datasets: it reads the Debian package dataset-fashion-mnist "
+               .. "(sudo apt-get install dataset-fashion-mnist), which puts the files in "
+               .. DEFAULT_DATA .. "/fashion-mnist%s; leave download out",
+  },
+  MNIST = {
+    folder = "mnist", classes = MNIST_CLASSES,
+    get = "Debian has no MNIST package (its dataset-fashion-mnist is for datasets.FashionMNIST): "
+          .. "put the four IDX files (train-images-idx3-ubyte, train-labels-idx1-ubyte, "
+          .. "t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, .gz or not) in a folder and pass "
+          .. "root = that folder, or set NNLUA_DATA",
+    download = "nnlua never downloads datasets, and Debian has no MNIST package: put the four IDX "
+               .. "files in a folder and pass root = that folder (or set NNLUA_DATA)%s; leave download out",
+  },
+}
 
--- FashionMNIST and MNIST: the four IDX files of the Debian layout, or of
--- torchvision's (<root>/<Name>/raw), plain or gzip.
-local function mnist_like(fn, folder, how_to_get, classes)
-  return function(opts)
-    return errors.rethrow(pcall(function()
-      opts = errors.check_opts(fn, opts, MNIST_OPTS, 3)
-      local train = opts.train
-      if train == nil then train = true end
-      if type(train) ~= "boolean" then error(fn .. ": train must be true or false", 0) end
-      local root = opts.root
-      if root ~= nil and type(root) ~= "string" then error(fn .. ": root must be a string", 0) end
-      local env = os.getenv("NNLUA_DATA")
-      local folders
-      if root then
-        folders = {root, root .. "/" .. folder, root .. "/" .. fn .. "/raw"}
-      elseif env and env ~= "" then
-        root = env
-        folders = {env .. "/" .. folder, env, env .. "/" .. fn .. "/raw"}
-      else
-        root = DEFAULT_DATA .. "/" .. folder
-        folders = {root}
-      end
-      local prefix = train and "train" or "t10k"
-      local images = find_file(folders, prefix .. "-images-idx3-ubyte")
-      local labels = find_file(folders, prefix .. "-labels-idx1-ubyte")
-      if not images or not labels then
-        error(string.format("%s: %s-%s-idx%s-ubyte[.gz] not found in %s; %s",
-                            fn, prefix, images and "labels" or "images", images and "1" or "3",
-                            table.concat(folders, ", "), how_to_get), 0)
-      end
-      local set = C.imageset_idx(images, labels)
-      local ds = new_dataset(fn, set, opts, {root = root, train = train, classes = classes,
-                                              images_path = images, labels_path = labels})
-      local _, _, h, w, nclasses = set:info()
-      if nclasses > #classes then
-        error(string.format("%s: %s has label %d; expected 0..%d", fn, labels, nclasses - 1,
-                            #classes - 1), 0)
-      end
-      ds.size = {h, w}
-      return ds
-    end))
-  end
+-- the image and label files of a split in the folders, or nil, nil
+local function split_files(folders, train)
+  local prefix = train and "train" or "t10k"
+  return find_file(folders, prefix .. "-images-idx3-ubyte"), find_file(folders, prefix .. "-labels-idx1-ubyte")
 end
 
-datasets.FashionMNIST = mnist_like("FashionMNIST", "fashion-mnist",
-  "install the Debian package dataset-fashion-mnist (apt-get install dataset-fashion-mnist), "
-  .. "or pass root = the folder holding the files, or set NNLUA_DATA", FASHION_CLASSES)
-
-datasets.MNIST = mnist_like("MNIST", "mnist",
-  "MNIST is not packaged by Debian: put the four IDX files (from yann.lecun.com/exdb/mnist) "
-  .. "in a folder and pass root = that folder, or set NNLUA_DATA", MNIST_CLASSES)
-
-local IDX_OPTS = {images = true, labels = true, transform = true, target_transform = true,
-                  classes = true}
-
--- datasets.IDX{images = path, labels = path, classes = {names}}: any pair of IDX files
-function datasets.IDX(opts)
-  return errors.rethrow(pcall(function()
-    opts = errors.check_opts("IDX", opts, IDX_OPTS, 3)
-    if type(opts.images) ~= "string" or type(opts.labels) ~= "string" then
-      error("IDX: give images = path and labels = path (IDX files, .gz or not)", 0)
+local function download_check(v, fn, name)
+  if v ~= false then
+    local src = SOURCES[fn]
+    local here = ""
+    if fn == "FashionMNIST" then
+      here = split_files({DEFAULT_DATA .. "/" .. src.folder}, true) and " (installed on this machine)"
+             or " (not installed on this machine)"
     end
-    local set = C.imageset_idx(opts.images, opts.labels)
+    error(string.format("%s: %s = %s is not supported; " .. src.download, fn, name, args.describe(v), here), 4)
+  end
+  return v
+end
+
+local MNIST_SPEC = {
+  {"root", nil, check = check_path},
+  {"train", true, check = args.boolean},
+  {"transform", nil, check = callable},
+  {"target_transform", nil, check = callable},
+  {"download", false, check = download_check},
+}
+
+-- FashionMNIST and MNIST: the four IDX files of the Debian layout, or of
+-- torchvision's (<root>/<Name>/raw), plain or gzip. root defaults to
+-- $NNLUA_DATA/<folder>, else Debian's /usr/share/datasets/<folder>.
+local function mnist_like(fn)
+  local src = SOURCES[fn]
+  local cls = class(fn, ImageDataset)
+  function cls:init(...)
+    local a = args.parse(fn, MNIST_SPEC, ...)
+    local root, train = a.root, a.train
+    local env = os.getenv("NNLUA_DATA")
+    local default = DEFAULT_DATA .. "/" .. src.folder
+    local folders
+    if root then
+      folders = {root, root .. "/" .. src.folder, root .. "/" .. fn .. "/raw"}
+    elseif env and env ~= "" then
+      root = env
+      folders = {env .. "/" .. src.folder, env, env .. "/" .. fn .. "/raw"}
+    else
+      root = default
+      folders = {root}
+    end
+    local images, labels = split_files(folders, train)
+    if not images or not labels then
+      local prefix = train and "train" or "t10k"
+      local how = src.get
+      if folders[1] ~= default and split_files({default}, train) then
+        how = string.format("the %s files are in %s%s: %s", fn, default,
+                            fn == "FashionMNIST" and " (the Debian package dataset-fashion-mnist)" or "",
+                            a.root and "leave root out to read them" or "unset NNLUA_DATA to read them")
+      end
+      error(string.format("%s: %s-%s-idx%s-ubyte[.gz] not found in %s; %s",
+                          fn, prefix, images and "labels" or "images", images and "1" or "3",
+                          table.concat(folders, ", "), how), 3)
+    end
+    local set = C.imageset_idx(images, labels)
     local _, _, h, w, nclasses = set:info()
-    local classes = opts.classes
-    if classes == nil then
-      classes = {}
-      for k = 1, nclasses do classes[k] = tostring(k - 1) end   -- the labels as on disk
-    elseif type(classes) ~= "table" or #classes < nclasses then
-      error(string.format("IDX: classes must name all %d classes", nclasses), 0)
+    if nclasses > #src.classes then
+      error(string.format("%s: %s has label %d; expected 0..%d", fn, labels, nclasses - 1,
+                          #src.classes - 1), 3)
     end
-    local ds = new_dataset("IDX", set, opts, {classes = classes, images_path = opts.images,
-                                              labels_path = opts.labels})
-    ds.size = {h, w}
-    return ds
-  end))
+    self:_setup(set, a, {root = root, train = train, classes = src.classes, images_path = images,
+                        labels_path = labels, size = {h, w}})
+  end
+  return cls
+end
+
+datasets.FashionMNIST = mnist_like("FashionMNIST")
+datasets.MNIST = mnist_like("MNIST")
+
+local IDX = class("IDX", ImageDataset)
+datasets.IDX = IDX
+
+local IDX_SPEC = {
+  {"images", args.REQUIRED, check = check_path},
+  {"labels", args.REQUIRED, check = check_path},
+  {"transform", nil, check = callable},
+  {"target_transform", nil, check = callable},
+  {"classes", nil, table = true},
+}
+
+-- datasets.IDX(images, labels, transform, target_transform, classes): any
+-- pair of IDX files (paths); classes names the labels 0..C-1 on disk
+function IDX:init(...)
+  local a = args.parse("IDX", IDX_SPEC, ...)
+  local set = C.imageset_idx(a.images, a.labels)
+  local _, _, h, w, nclasses = set:info()
+  local classes = a.classes
+  if classes == nil then
+    classes = {}
+    for k = 1, nclasses do classes[k] = tostring(k - 1) end   -- the labels as on disk
+  elseif type(classes) ~= "table" or #classes < nclasses then
+    error(string.format("IDX: classes must name all %d classes", nclasses), 3)
+  end
+  self:_setup(set, a, {classes = classes, images_path = a.images, labels_path = a.labels, size = {h, w}})
 end
 
 ----------------------------------------------------------------- ImageFolder
 
-local FOLDER_OPTS = {root = true, transform = true, target_transform = true}
-
--- PNG files under dir (any depth) in torchvision's order: a folder's own files
--- sorted by name, then its subfolders in order; counts the other files skipped
-local function png_files(dir, out, skipped)
+-- the files under dir (any depth) in torchvision's order: a folder's own files
+-- sorted by name, then its subfolders in order. A file is taken when
+-- valid(path) says so; counts the others, skipped.
+local function image_files(dir, valid, out, skipped)
   local names, isdir = C.listdir(dir)
   for k, name in ipairs(names) do
     if not isdir[k] then
-      if name:lower():match("%.png$") then out[#out + 1] = dir .. "/" .. name
+      local file = dir .. "/" .. name
+      if valid(file) then out[#out + 1] = file
       else skipped[1] = skipped[1] + 1 end
     end
   end
   for k, name in ipairs(names) do
-    if isdir[k] then png_files(dir .. "/" .. name, out, skipped) end
+    if isdir[k] then image_files(dir .. "/" .. name, valid, out, skipped) end
   end
 end
 
--- datasets.ImageFolder{root = path}: root/<class>/<...>.png, classes sorted by name
-function datasets.ImageFolder(opts)
-  return errors.rethrow(pcall(function()
-    opts = errors.check_opts("ImageFolder", opts, FOLDER_OPTS, 3)
-    local root = opts.root
-    if type(root) ~= "string" then error("ImageFolder: give root = the folder of class folders", 0) end
-    local names, isdir = C.listdir(root)
-    local classes, paths, labels, samples = {}, {}, {}, {}
-    for k, name in ipairs(names) do
-      if isdir[k] then
-        classes[#classes + 1] = name
-        local files, skipped = {}, {0}
-        png_files(root .. "/" .. name, files, skipped)
-        if #files == 0 then
-          error(string.format("ImageFolder: class folder '%s/%s' has no PNG files%s", root, name,
-                              skipped[1] > 0 and string.format(" (%d other files skipped: only "
-                              .. "PNG is read)", skipped[1]) or ""), 0)
-        end
-        for _, f in ipairs(files) do
-          paths[#paths + 1] = f
-          labels[#labels + 1] = #classes
-          samples[#samples + 1] = {f, #classes}
-        end
+local function is_png(file) return file:lower():match("%.png$") ~= nil end
+
+local ImageFolder = class("ImageFolder", ImageDataset)
+datasets.ImageFolder = ImageFolder
+
+local FOLDER_SPEC = {
+  {"root", args.REQUIRED, check = check_path},
+  {"transform", nil, check = callable},
+  {"target_transform", nil, check = callable},
+  {"loader", nil, unsupported = "nnlua reads the PNG files itself (in C): change the images "
+                                .. "with transform, or build a TensorDataset"},
+  {"is_valid_file", nil, check = args.callable},
+}
+
+-- datasets.ImageFolder(root, transform, target_transform, loader, is_valid_file):
+-- root/<class>/<...>.png, classes sorted by name. is_valid_file(path) -> boolean
+-- picks the files instead of the .png ending (they must still be PNG files).
+function ImageFolder:init(...)
+  local a = args.parse("ImageFolder", FOLDER_SPEC, ...)
+  local root, valid = a.root, a.is_valid_file
+  local names, isdir = C.listdir(root)
+  local classes, paths, labels, samples = {}, {}, {}, {}
+  for k, name in ipairs(names) do
+    if isdir[k] then
+      classes[#classes + 1] = name
+      local files, skipped = {}, {0}
+      image_files(root .. "/" .. name, valid or is_png, files, skipped)
+      if #files == 0 then
+        local why = ""
+        if valid then why = string.format(" (is_valid_file took none of its %d files)", skipped[1])
+        elseif skipped[1] > 0 then why = string.format(" (%d other files skipped: only PNG is read)", skipped[1]) end
+        error(string.format("ImageFolder: class folder '%s/%s' has no PNG files%s", root, name, why), 3)
+      end
+      for _, f in ipairs(files) do
+        paths[#paths + 1] = f
+        labels[#labels + 1] = #classes
+        samples[#samples + 1] = {f, #classes}
       end
     end
-    if #classes == 0 then error("ImageFolder: no class folders in " .. root, 0) end
-    local class_to_idx = {}
-    for k, name in ipairs(classes) do class_to_idx[name] = k end
-    local set = C.imageset_png(paths, labels)
-    return new_dataset("ImageFolder", set, opts, {root = root, classes = classes,
-                                                  class_to_idx = class_to_idx, samples = samples})
-  end))
+  end
+  if #classes == 0 then error("ImageFolder: no class folders in " .. root, 3) end
+  local class_to_idx = {}
+  for k, name in ipairs(classes) do class_to_idx[name] = k end
+  local set = C.imageset_png(paths, labels)
+  self:_setup(set, a, {root = root, classes = classes, class_to_idx = class_to_idx, samples = samples})
 end
 
 return datasets

@@ -1,207 +1,253 @@
 -- The transforms module: require "transforms" (also the global transforms).
 --
---   transforms.Compose{t1, t2, ...}
---   transforms.ToTensor()                 raw [H, W] / [H, W, C] of 0..255 -> [C, H, W] in [0, 1]
---   transforms.Normalize(mean, std)       per channel: (x - mean) / std
---   transforms.Flatten()                  -> 1-d
---   transforms.RandomHorizontalFlip([p])  mirror with probability p (0.5)
---   transforms.RandomCrop(size [, {padding, pad_if_needed, fill, padding_mode}])
---   transforms.Lambda(fn)                 any Lua function of one sample
+--   transforms.Compose(transforms)           Compose{t1, t2, ...}: in order
+--   transforms.ToTensor()                    raw [H, W] / [H, W, C] of 0..255 -> [C, H, W] in [0, 1]
+--   transforms.Normalize(mean, std [, inplace = false])   per channel: (x - mean) / std
+--   transforms.Flatten()                     -> 1-d (nnlua's)
+--   transforms.RandomHorizontalFlip([p = 0.5])            mirror with probability p
+--   transforms.RandomCrop(size [, padding, pad_if_needed = false, fill = 0, padding_mode = "constant"])
+--   transforms.Lambda(lambd)                 any Lua function of one sample
 --
--- A transform is called on one sample: t(x). The built-in ones are kernels in C
--- (nn/transform.c); each describes itself as a step table, so a DataLoader can
--- run a whole Compose over a batch in C. Random transforms draw from the default
--- generator (tensor.manual_seed) unless given {generator = g}.
-local errors = require "nnlua.errors"
+-- Arguments in torchvision's order or by name in one trailing table
+-- (nnlua.args): RandomCrop(28, {padding = 4}). A transform is called on one
+-- sample: t(x). The built-in ones are kernels in C (nn/transform.c); each
+-- describes itself as a step table, so a DataLoader can run a whole Compose
+-- over a batch in C. Random transforms draw from the default generator
+-- (tensor.manual_seed) unless given {generator = g} (by name only).
+local args = require "nnlua.args"
+local class = require "nnlua.class"
+local data = require "data"
 local C = require "data._C"
 
 local transforms = {}
 
-local Transform = {__name = "Transform"}
-Transform.__index = Transform
+-- The base of the built-in transforms: an instance has _step, the table that
+-- describes it to C, and _args, its arguments as printed.
+local Transform = class("Transform", nil, {receiver = "transform"})
 transforms.Transform = Transform
-
-local function class(name)
-  local cls = {__name = name}
-  cls.__index = cls
-  cls.__call = Transform.__call
-  cls.__tostring = Transform.__tostring
-  cls._steps = Transform._steps
-  return setmetatable(cls, {__index = Transform})
-end
 
 -- a built-in transform on one sample: its step, applied by C
 function Transform.__call(self, x)
   if not tensor.is_tensor(x) then
     error(string.format("%s: expected a tensor, got %s", self.__name, type(x)), 2)
   end
-  return errors.rethrow(pcall(C.apply, self._step, x))
+  return C.apply(self._step, x)
 end
 
 function Transform:_steps() return {self._step} end
 
 function Transform.__tostring(self) return self.__name .. "(" .. (self._args or "") .. ")" end
 
-local function check_generator(name, g)
-  if g ~= nil and not errors.is_generator(g) then
-    error(string.format("%s: generator must be a tensor.Generator, got %s", name, type(g)), 4)
-  end
-  return g
-end
+local function subclass(name) return class(name, Transform) end
 
 ------------------------------------------------------------------ ToTensor
 
-local ToTensor = class("ToTensor")
-transforms.ToTensor = function()
-  return setmetatable({_step = {kind = "totensor"}}, ToTensor)
+local ToTensor = subclass("ToTensor")
+transforms.ToTensor = ToTensor
+
+function ToTensor:init(...)
+  args.parse("ToTensor", {}, ...)
+  self._step = {kind = "totensor"}
 end
 
 ----------------------------------------------------------------- Normalize
 
-local Normalize = class("Normalize")
+local Normalize = subclass("Normalize")
+transforms.Normalize = Normalize
 
-local function numbers(name, what, v)
+-- one number per channel: a number or an array of numbers
+local function numbers(v, fn, name)
   if type(v) == "number" then v = {v} end
   if type(v) ~= "table" or #v == 0 then
-    error(string.format("Normalize: %s must be a table of numbers (one per channel), got %s",
-                        what, type(v)), 3)
+    error(string.format("%s: %s must be a table of numbers (one per channel), got %s",
+                        fn, name, type(v)), 4)
   end
   local out = {}
   for k, x in ipairs(v) do
     if type(x) ~= "number" or x ~= x then
-      error(string.format("Normalize: %s[%d] must be a number, got %s", what, k, tostring(x)), 3)
+      error(string.format("%s: %s[%d] must be a number, got %s", fn, name, k, tostring(x)), 4)
     end
     out[k] = x
   end
   return out
 end
 
-transforms.Normalize = function(mean, std, opts)
-  errors.check_opts("Normalize", opts, {inplace = true})
-  mean, std = numbers("Normalize", "mean", mean), numbers("Normalize", "std", std)
+local NORMALIZE = {
+  {"mean", args.REQUIRED, table = true, check = numbers},
+  {"std", args.REQUIRED, table = true, check = numbers},
+  {"inplace", false, check = args.boolean},
+}
+
+-- Normalize(mean, std [, inplace = false]): per channel (x - mean) / std;
+-- inplace writes the result into the sample given and returns it
+function Normalize:init(...)
+  local a = args.parse("Normalize", NORMALIZE, ...)
+  local mean, std = a.mean, a.std
   if #mean ~= #std then
-    error(string.format("Normalize: %d means but %d stds", #mean, #std), 2)
+    error(string.format("Normalize: %d means but %d stds", #mean, #std), 3)
   end
   for k, s in ipairs(std) do
-    if s == 0 then error(string.format("Normalize: std[%d] is 0", k), 2) end
+    if s == 0 then error(string.format("Normalize: std[%d] is 0", k), 3) end
   end
   local function list(v)
     local s = {}
     for k, x in ipairs(v) do s[k] = string.format("%g", x) end
     return "{" .. table.concat(s, ", ") .. "}"
   end
-  return setmetatable({mean = mean, std = std, _args = list(mean) .. ", " .. list(std),
-                       _step = {kind = "normalize", mean = mean, std = std}}, Normalize)
+  self.mean, self.std, self.inplace = mean, std, a.inplace
+  self._args = list(mean) .. ", " .. list(std) .. (a.inplace and ", inplace=true" or "")
+  self._step = {kind = "normalize", mean = mean, std = std}
+end
+
+function Normalize.__call(self, x)
+  local y = Transform.__call(self, x)
+  if self.inplace then return x:copy_(y) end
+  return y
 end
 
 ------------------------------------------------------------------- Flatten
 
-local Flatten = class("Flatten")
-transforms.Flatten = function()
-  return setmetatable({_step = {kind = "flatten"}}, Flatten)
+local Flatten = subclass("Flatten")
+transforms.Flatten = Flatten
+
+function Flatten:init(...)
+  args.parse("Flatten", {}, ...)
+  self._step = {kind = "flatten"}
 end
 
 ------------------------------------------------------ RandomHorizontalFlip
 
-local Flip = class("RandomHorizontalFlip")
+local Flip = subclass("RandomHorizontalFlip")
+transforms.RandomHorizontalFlip = Flip
+
+local FLIP = {
+  {"p", 0.5, check = args.number(0, 1)},
+  {"generator", nil, positional = false, check = data._generator},   -- nnlua's
+}
 
 -- RandomHorizontalFlip([p = 0.5]) or RandomHorizontalFlip{p = 0.5, generator = g}
-transforms.RandomHorizontalFlip = function(p)
-  local g
-  if type(p) == "table" then
-    errors.check_opts("RandomHorizontalFlip", p, {p = true, generator = true})
-    p, g = p.p, check_generator("RandomHorizontalFlip", p.generator)
-  end
-  if p == nil then p = 0.5 end
-  if type(p) ~= "number" or not (p >= 0 and p <= 1) then
-    error("RandomHorizontalFlip: p must be a number in [0, 1], got " .. tostring(p), 2)
-  end
-  return setmetatable({p = p, _args = string.format("p=%g", p),
-                       _step = {kind = "hflip", p = p, generator = g}}, Flip)
+function Flip:init(...)
+  local a = args.parse("RandomHorizontalFlip", FLIP, ...)
+  self.p, self._args = a.p, string.format("p=%g", a.p)
+  self._step = {kind = "hflip", p = a.p, generator = a.generator}
 end
 
 ---------------------------------------------------------------- RandomCrop
 
-local Crop = class("RandomCrop")
-local PAD_MODES = {constant = true, edge = true, reflect = true, symmetric = true}
+local Crop = subclass("RandomCrop")
+transforms.RandomCrop = Crop
 
 local function whole(name, v)
   if math.type(v) == "integer" then return v end
   if math.type(v) == "float" and v == math.floor(v) then return math.tointeger(v) end
-  error(string.format("RandomCrop: %s must be whole numbers, got %s", name, tostring(v)), 4)
+  error(string.format("RandomCrop: %s must be whole numbers, got %s", name, tostring(v)), 5)
 end
 
--- size: n or {h, w}; padding: n (all sides), {left/right, top/bottom} or
--- {left, top, right, bottom}, as torchvision
-transforms.RandomCrop = function(size, opts)
-  opts = errors.check_opts("RandomCrop", opts, {padding = true, pad_if_needed = true, fill = true,
-                                                padding_mode = true, generator = true})
+-- size: n or {h, w} -> {h, w}
+local function crop_size(v, fn)
   local h, w
-  if type(size) == "number" then h = whole("size", size); w = h
-  elseif type(size) == "table" and #size == 2 then h, w = whole("size", size[1]), whole("size", size[2])
-  else error("RandomCrop: size must be a number or {height, width}, got " .. type(size), 2) end
-  if h < 1 or w < 1 then error(string.format("RandomCrop: size [%d, %d] must be positive", h, w), 2) end
-  local pad, p = {0, 0, 0, 0}, opts.padding
+  if type(v) == "number" then h = whole("size", v); w = h
+  elseif type(v) == "table" and #v == 2 then h, w = whole("size", v[1]), whole("size", v[2])
+  else error(string.format("%s: size must be a number or {height, width}, got %s", fn, type(v)), 4) end
+  if h < 1 or w < 1 then error(string.format("%s: size [%d, %d] must be positive", fn, h, w), 4) end
+  return {h, w}
+end
+
+-- padding: n (all sides), {left/right, top/bottom} or {left, top, right, bottom},
+-- as torchvision -> {left, top, right, bottom}
+local function crop_padding(p, fn)
+  local pad
   if type(p) == "number" then
     p = whole("padding", p); pad = {p, p, p, p}
   elseif type(p) == "table" and #p == 2 then
     local a, b = whole("padding", p[1]), whole("padding", p[2]); pad = {a, b, a, b}
   elseif type(p) == "table" and #p == 4 then
+    pad = {}
     for k = 1, 4 do pad[k] = whole("padding", p[k]) end
-  elseif p ~= nil then
-    error("RandomCrop: padding must be a number or a table of 2 or 4 numbers", 2)
+  else
+    error(fn .. ": padding must be a number or a table of 2 or 4 numbers", 4)
   end
   for k = 1, 4 do
-    if pad[k] < 0 then error("RandomCrop: padding must be >= 0, got " .. pad[k], 2) end
+    if pad[k] < 0 then error(fn .. ": padding must be >= 0, got " .. pad[k], 4) end
   end
-  local mode = opts.padding_mode or "constant"
-  if not PAD_MODES[mode] then
-    error("RandomCrop: padding_mode must be 'constant', 'edge', 'reflect' or 'symmetric', got "
-          .. tostring(mode), 2)
+  return pad
+end
+
+local function fill_number(v, fn)
+  if type(v) ~= "number" then
+    error(string.format("%s: fill must be a number (one value for every channel), got %s", fn, type(v)), 4)
   end
-  if opts.fill ~= nil and type(opts.fill) ~= "number" then
-    error("RandomCrop: fill must be a number, got " .. type(opts.fill), 2)
-  end
-  if opts.pad_if_needed ~= nil and type(opts.pad_if_needed) ~= "boolean" then
-    error("RandomCrop: pad_if_needed must be true or false", 2)
-  end
-  local g = check_generator("RandomCrop", opts.generator)
-  local args = string.format("size=[%d, %d], padding={%d, %d, %d, %d}", h, w, pad[1], pad[2], pad[3], pad[4])
-  if mode ~= "constant" then args = args .. ", padding_mode=" .. mode end
-  return setmetatable({size = {h, w}, padding = pad, _args = args,
-                       _step = {kind = "crop", size = {h, w}, padding = pad, padding_mode = mode,
-                                pad_if_needed = opts.pad_if_needed or false, fill = opts.fill or 0,
-                                generator = g}}, Crop)
+  return v
+end
+
+local CROP = {
+  {"size", args.REQUIRED, table = true, check = crop_size},
+  {"padding", nil, table = true, check = crop_padding},
+  {"pad_if_needed", false, check = args.boolean},
+  {"fill", 0, check = fill_number},
+  {"padding_mode", "constant", check = args.oneof("constant", "edge", "reflect", "symmetric")},
+  {"generator", nil, positional = false, check = data._generator},   -- nnlua's
+}
+
+-- RandomCrop(size [, padding, pad_if_needed, fill, padding_mode]) and
+-- {generator = g}: pads, then crops a random window, as torchvision
+function Crop:init(...)
+  local a = args.parse("RandomCrop", CROP, ...)
+  local size, pad, mode = a.size, a.padding or {0, 0, 0, 0}, a.padding_mode
+  local h, w = size[1], size[2]
+  local text = string.format("size=[%d, %d], padding={%d, %d, %d, %d}", h, w, pad[1], pad[2], pad[3], pad[4])
+  if mode ~= "constant" then text = text .. ", padding_mode=" .. mode end
+  self.size, self.padding, self._args = size, pad, text
+  self._step = {kind = "crop", size = {h, w}, padding = pad, padding_mode = mode,
+                pad_if_needed = a.pad_if_needed, fill = a.fill, generator = a.generator}
 end
 
 -------------------------------------------------------------------- Lambda
 
-local Lambda = class("Lambda")
-transforms.Lambda = function(fn)
-  if type(fn) ~= "function" then
-    error("Lambda: expected a function, got " .. type(fn), 2)
+local Lambda = subclass("Lambda")
+transforms.Lambda = Lambda
+
+local function lua_function(v, fn, name)
+  if type(v) ~= "function" then
+    error(string.format("%s: %s must be a function, got %s", fn, name, type(v)), 4)
   end
-  return setmetatable({fn = fn}, Lambda)
+  return v
 end
+
+-- Lambda(lambd): any Lua function of one sample
+function Lambda:init(...)
+  local a = args.parse("Lambda", {{"lambd", args.REQUIRED, check = lua_function}}, ...)
+  self.fn = a.lambd
+end
+
 function Lambda.__call(self, x) return self.fn(x) end
 function Lambda._steps() return nil end
 
 ------------------------------------------------------------------- Compose
 
-local Compose = class("Compose")
+local Compose = subclass("Compose")
+transforms.Compose = Compose
 
-transforms.Compose = function(list)
+local function transform_list(list, fn, name)
   if type(list) ~= "table" or getmetatable(list) ~= nil then
-    error("Compose: expected a table of transforms, got " .. type(list), 2)
+    error(string.format("%s: %s must be a table of transforms, got %s", fn, name,
+                        class.is_object(list) and "one transform (put it in a table: Compose{t})" or type(list)), 4)
   end
   local ts = {}
   for k, t in ipairs(list) do
-    if not errors.callable(t) then
-      error(string.format("Compose: item %d is a %s, not a transform or function", k, type(t)), 2)
+    local mt = getmetatable(t)
+    if type(t) ~= "function" and not (type(mt) == "table" and mt.__call ~= nil) then
+      error(string.format("%s: item %d is a %s, not a transform or function", fn, k, type(t)), 4)
     end
     ts[k] = t
   end
-  return setmetatable({transforms = ts}, Compose)
+  return ts
+end
+
+-- Compose(transforms): applies them in order (Lua functions allowed)
+function Compose:init(...)
+  local a = args.parse("Compose", {{"transforms", args.REQUIRED, table = true, check = transform_list}}, ...)
+  self.transforms = a.transforms
 end
 
 function Compose.__call(self, x)

@@ -91,11 +91,11 @@ test("random_split: sizes or fractions, disjoint, reproducible", function()
   check_eq(#p .. "," .. #q .. "," .. #r, "4,3,3")
   local x, y = data.random_split(data.TensorDataset(tensor.zeros(60000)), {5 / 6, 1 / 6}, tensor.Generator(1))
   check_eq(#x .. "," .. #y, "50000,10000")
-  expect_error(function() data.random_split(ds, {5, 4}) end, "random_split: sizes sum to 9 but the dataset has 10 samples")
-  expect_error(function() data.random_split(ds, {5, -5, 10}) end, "sizes[2] = -5 is not a number >= 0")
-  expect_error(function() data.random_split(ds, {}) end, "non-empty array")
+  expect_error(function() data.random_split(ds, {5, 4}) end, "random_split: lengths sum to 9 but the dataset has 10 samples")
+  expect_error(function() data.random_split(ds, {5, -5, 10}) end, "random_split: lengths[2] = -5 is not a number >= 0")
+  expect_error(function() data.random_split(ds, {}) end, "random_split: lengths must be a non-empty array")
   expect_error(function() data.random_split(ds, {5.5, 4.5}) end, "not a whole number")
-  expect_error(function() data.random_split(ds, {5, 5}, 42) end, "must be a tensor.Generator")
+  expect_error(function() data.random_split(ds, {5, 5}, 42) end, "random_split: generator must be a tensor.Generator, got 42")
 end)
 
 test("random_split: the same seed gives the same split on every machine (golden values)", function()
@@ -183,13 +183,14 @@ end)
 test("DataLoader: bad options and bad datasets are clear errors at the script line", function()
   local ds = data.TensorDataset(tensor.zeros(4))
   expect_error(function() data.DataLoader(ds, {batch_sise = 4}) end, "DataLoader: unknown option 'batch_sise'")
-  expect_error(function() data.DataLoader(ds, {batch_size = 0}) end, "batch_size must be an integer >= 1, got 0")
-  expect_error(function() data.DataLoader(ds, {batch_size = 2.5}) end, "batch_size must be an integer")
-  expect_error(function() data.DataLoader(ds, {shuffle = 1}) end, "shuffle must be true or false")
-  expect_error(function() data.DataLoader(ds, {generator = 1}) end, "generator must be a tensor.Generator")
-  expect_error(function() data.DataLoader(ds, 4) end, "options must be a table")
+  expect_error(function() data.DataLoader(ds, {batch_size = 0}) end, "DataLoader: batch_size must be a whole number >= 1, got 0")
+  expect_error(function() data.DataLoader(ds, {batch_size = 2.5}) end, "DataLoader: batch_size must be a whole number >= 1, got 2.5")
+  expect_error(function() data.DataLoader(ds, {shuffle = 1}) end, "DataLoader: shuffle must be true or false, got 1")
+  expect_error(function() data.DataLoader(ds, {generator = 1}) end, "DataLoader: generator must be a tensor.Generator, got 1")
+  expect_error(function() data.DataLoader(ds, "4") end, "DataLoader: batch_size must be a whole number >= 1, got \"4\"")
   expect_error(function() data.DataLoader({1, 2, 3}) end, "no get method")
-  expect_error(function() data.DataLoader(nil) end, "DataLoader: expected a dataset")
+  expect_error(function() data.DataLoader(nil) end, "DataLoader: missing required argument 'dataset'")
+  expect_error(function() data.DataLoader(42) end, "DataLoader: expected a dataset")
   local bad = setmetatable({}, {__len = function() return 2 end, __index = {get = function() return "s", 1 end}})
   local err = expect_error(function() for _ in data.DataLoader(bad):iter() do end end,
                            "DataLoader: cannot batch inputs of type string")
@@ -345,12 +346,184 @@ test("IDX: bad files are clear errors, never a partial dataset", function()
   write_file(imgs .. "m", "\0\0\9\3" .. full:sub(5))
   expect_error(function() datasets.IDX{images = imgs .. "m", labels = labs} end, "not supported")
   expect_error(function() datasets.IDX{images = dir .. "/none", labels = labs} end, dir .. "/none")
-  expect_error(function() datasets.IDX{images = imgs} end, "give images = path and labels = path")
+  expect_error(function() datasets.IDX{images = imgs} end, "IDX: missing required argument 'labels' (arguments: images, labels,")
+  expect_error(function() datasets.IDX{images = imgs, labels = 3} end, "IDX: labels must be a path (a string), got 3")
   expect_error(function() datasets.IDX{images = imgs, labels = labs, classes = {"a"}} end, "classes must name all 3")
   expect_error(function() ds:get(4) end, "IDX:get: index 4 out of range 1..3")
   write_file(labs .. "11", idx_bytes({3}, {10, 0, 1}))
   local cwd_err = expect_error(function() datasets.FashionMNIST{root = dir} end, "not found")
   local _ = cwd_err
+  os.execute("rm -rf '" .. dir .. "'")
+end)
+
+------------------------------------------------- for x, y in loader do
+
+-- the batches of one loop over the loader itself, as {x, y} pairs
+local function loop_batches(loader)
+  local out = {}
+  for x, y in loader do out[#out + 1] = {x, y} end
+  return out
+end
+
+test("for x, y in loader do: the batches of one epoch, as loader:iter() gives them", function()
+  local ds = data.TensorDataset(tensor.arange(1, 11):view(10, 1), tensor.arange(101, 111))
+  local a = data.DataLoader(ds, {batch_size = 3, shuffle = true, generator = tensor.Generator(7)})
+  local b = data.DataLoader(ds, {batch_size = 3, shuffle = true, generator = tensor.Generator(7)})
+  for epoch = 1, 2 do                           -- a fresh shuffle each epoch, the same in both forms
+    local la, lb = loop_batches(a), batches(b)
+    check_eq(#la, 4, "epoch " .. epoch)
+    check_eq(#lb, 4)
+    for i = 1, 4 do
+      check_close(la[i][1], lb[i][1], 0, "epoch " .. epoch .. " batch " .. i)
+      check_close(la[i][2], lb[i][2], 0)
+    end
+  end
+  local fast = datasets.FashionMNIST{train = false, transform = test_tf}
+  local n, shape1 = 0, nil
+  for x, y in data.DataLoader(data.Subset(fast, tensor.arange(1, 130)), {batch_size = 64}) do
+    n = n + 1
+    shape1 = shape1 or shape(x) .. " " .. shape(y)
+  end
+  check_eq(n, 3)
+  check_eq(shape1, "64,1,28,28 64")
+end)
+
+test("for x, y in loader do: a loop left with break does not leak into the next loop", function()
+  local ds = data.TensorDataset(tensor.arange(1, 11))
+  local loader = data.DataLoader(ds, {batch_size = 4})
+  for x in loader do
+    check_close(x, tensor.new{1, 2, 3, 4}, 0)
+    break
+  end
+  local all = loop_batches(loader)
+  check_eq(#all, 3, "the next loop is a whole epoch")
+  check_close(all[1][1], tensor.new{1, 2, 3, 4}, 0, "and starts at the first batch")
+  -- two loops over the same loader, one inside the other, keep their own epochs
+  local outer, inner = 0, 0
+  for x in loader do
+    outer = outer + 1
+    check_eq(x[1], (outer - 1) * 4 + 1)
+    for _ in loader do inner = inner + 1 end
+  end
+  check_eq(outer, 3)
+  check_eq(inner, 9)
+end)
+
+test("ipairs(loader), pairs(loader) and loader[1] are errors that name loader:iter()", function()
+  local loader = data.DataLoader(data.TensorDataset(tensor.zeros(4)), {batch_size = 2})
+  local err = expect_error(function() for _ in ipairs(loader) do end end,
+                           "DataLoader: loader[1] is not a batch (ipairs(loader) reads loader[1])")
+  assert(err:find("for x, y in loader:iter() do", 1, true), err)
+  assert(err:find("test_data.lua:%d+:"), err)
+  err = expect_error(function() for _ in pairs(loader) do end end, "DataLoader: pairs(loader) does not give batches")
+  assert(err:find("loader:iter()", 1, true), err)
+  assert(err:find("test_data.lua:%d+:"), err)
+  err = expect_error(function() local b = loader[1]; return b end, "DataLoader: loader[1] is not a batch")
+  assert(err:find("loader:iter()", 1, true), err)
+  expect_error(function() loader(4) end, "DataLoader: a loader is not called with arguments")
+  expect_error(function() loader(nil, tensor.zeros(2)) end, "DataLoader: this loop's epoch is unknown")
+  check_eq(loader.batch_size, 2, "string keys still read fields")
+  -- a dataset is not indexed either (dataset[0] is a PyTorch habit)
+  local ds = data.TensorDataset(tensor.zeros(4))
+  err = expect_error(function() local v = ds[1]; return v end, "TensorDataset[1]: a dataset is not indexed with []; use ds:get(1)")
+  assert(err:find("test_data.lua:%d+:"), err)
+  expect_error(function() local v = data.Subset(ds, {1})[1]; return v end, "Subset[1]: a dataset is not indexed")
+  err = expect_error(function() for _ in ipairs(ds) do end end, "TensorDataset[1]: a dataset is not indexed")
+  assert(err:find("test_data.lua:%d+:"), err)
+  expect_error(function() local v = datasets.FashionMNIST{train = false}[0]; return v end,
+               "FashionMNIST[0]: a dataset is not indexed with []; use ds:get(0)")
+end)
+
+---------------------------------------------------- download and root
+
+test("download = true says nnlua never downloads and where Debian's copy is; download = false is fine", function()
+  local err = expect_error(function() datasets.FashionMNIST{download = true} end,
+                           "FashionMNIST: download = true is not supported; nnlua never downloads datasets")
+  assert(err:find("apt-get install dataset-fashion-mnist", 1, true), err)
+  assert(err:find(FMNIST .. " (installed on this machine)", 1, true), err)
+  assert(err:find("test_data.lua:%d+:"), err)
+  expect_error(function() datasets.FashionMNIST(nil, false, nil, nil, true) end, "download = true is not supported")
+  err = expect_error(function() datasets.MNIST{download = true} end,
+                     "MNIST: download = true is not supported; nnlua never downloads datasets, and Debian has no MNIST package")
+  assert(err:find("pass root = that folder", 1, true), err)
+  check_eq(#datasets.FashionMNIST{train = false, download = false}, 10000)
+end)
+
+test("a root without the files, while Debian's copy is installed, says where that copy is", function()
+  local dir = tmpdir()
+  local err = expect_error(function() datasets.FashionMNIST{root = dir} end,
+                           "FashionMNIST: train-images-idx3-ubyte[.gz] not found in " .. dir)
+  assert(err:find("the FashionMNIST files are in " .. FMNIST .. " (the Debian package dataset-fashion-mnist): "
+                  .. "leave root out to read them", 1, true), err)
+  err = expect_error(function() datasets.FashionMNIST{root = "data", train = false} end,
+                     "t10k-images-idx3-ubyte[.gz] not found in data, data/fashion-mnist, data/FashionMNIST/raw")
+  assert(err:find("leave root out", 1, true), err)
+  local out = run("NNLUA_DATA=" .. dir, "datasets.FashionMNIST{train = false}")
+  assert(out:find("the FashionMNIST files are in " .. FMNIST, 1, true) and out:find("unset NNLUA_DATA", 1, true), out)
+  -- MNIST: Debian has no package, and the message says so
+  err = expect_error(function() datasets.MNIST{root = dir} end, "MNIST: train-images-idx3-ubyte[.gz] not found in " .. dir)
+  assert(err:find("Debian has no MNIST package", 1, true), err)
+  assert(not err:find("leave root out", 1, true), err)
+  os.execute("rm -rf '" .. dir .. "'")
+end)
+
+------------------------------------------------- . instead of :
+
+test("every method called with . instead of : says how to call it", function()
+  local ds = data.TensorDataset(tensor.zeros(4))
+  local loader = data.DataLoader(ds)
+  local fm = datasets.FashionMNIST{train = false}
+  local cases = {
+    {function() loader.iter() end, "iter: call it as loader:iter(...) with a colon"},
+    {function() ds.get(1) end, "get: call it as ds:get(...) with a colon; ds.get(...) passes a number as self, not the ds"},
+    {function() data.Subset(ds, {1}).get(1) end, "get: call it as ds:get(...)"},
+    {function() fm.get(1) end, "get: call it as ds:get(...)"},
+    {function() fm._steps() end, "_steps: call it as ds:_steps(...)"},
+    {function() transforms.ToTensor()._steps() end, "_steps: call it as transform:_steps(...)"},
+    {function() transforms.Compose{}._steps() end, "_steps: call it as transform:_steps(...)"},
+  }
+  for _, c in ipairs(cases) do
+    local err = expect_error(c[1], c[2])
+    assert(err:find("test_data.lua:%d+:"), err)
+  end
+end)
+
+test("datasets, loaders and transforms are classes: printouts and fields as before", function()
+  local class = require "nnlua.class"
+  local ds = data.TensorDataset(tensor.zeros(4, 2))
+  local fm = datasets.FashionMNIST{train = false}
+  for _, v in ipairs {ds, data.Subset(ds, {1}), data.DataLoader(ds), fm, transforms.ToTensor(),
+                      transforms.Compose{}, transforms.Lambda(print)} do
+    assert(class.is_object(v), tostring(v))
+  end
+  assert(class.is_instance(fm, datasets.ImageDataset))
+  assert(class.is_instance(transforms.RandomCrop(2), transforms.Transform))
+  check_eq(tostring(datasets.FashionMNIST), "class FashionMNIST")
+  check_eq(fm.name, "FashionMNIST")
+  check_eq(fm.size[1] .. "x" .. fm.size[2], "28x28")
+  check_eq(tostring(data.Subset(ds, {1, 2})), "Subset(2 of 4 samples)")
+end)
+
+------------------------------------------------- ImageFolder's extras
+
+test("ImageFolder: is_valid_file picks the files; loader is not supported", function()
+  local dir = tmpdir()
+  assert(os.execute("mkdir -p " .. dir .. "/a " .. dir .. "/b"))
+  local write = require("data._C").write_png
+  write(dir .. "/a/keep.png", tensor.full({3, 3}, 1))
+  write(dir .. "/a/skip.png", tensor.full({3, 3}, 2))
+  write(dir .. "/b/keep.png", tensor.full({3, 3}, 3))
+  local seen = {}
+  local ds = datasets.ImageFolder(dir, {is_valid_file = function(p) seen[#seen + 1] = p; return p:find("keep") ~= nil end})
+  check_eq(#ds, 2)
+  check_eq(#seen, 3, "is_valid_file sees every file")
+  check_eq(seen[1], dir .. "/a/keep.png", "with its whole path")
+  check_eq(ds:get(2)[1][1], 3)
+  expect_error(function() datasets.ImageFolder(dir, {is_valid_file = function() return false end}) end,
+               "class folder '" .. dir .. "/a' has no PNG files (is_valid_file took none of its 2 files)")
+  expect_error(function() datasets.ImageFolder(dir, {is_valid_file = 3}) end, "ImageFolder: is_valid_file must be a function, got 3")
+  expect_error(function() datasets.ImageFolder(dir, {loader = function() end}) end,
+               "ImageFolder: loader is not supported; nnlua reads the PNG files itself")
   os.execute("rm -rf '" .. dir .. "'")
 end)
 
@@ -380,6 +553,18 @@ test("progress bar: a loop left with break ends its line", function()
     for x in data.DataLoader(ds, {batch_size = 10}):iter() do break end
     io.stderr:write("after\n")
   ]])
+  assert(out:find("\nafter\n", 1, true), out)
+end)
+
+test("progress bar: a loop over the loader left with break has its line ended when the next epoch starts", function()
+  local out = run("NNLUA_PROGRESS=1", [[
+    local loader = data.DataLoader(data.TensorDataset(tensor.zeros(50)), {batch_size = 10})
+    for x in loader do break end
+    for x in loader do end
+    io.stderr:write("after\n")
+  ]])
+  assert(out:find("1/5 [", 1, true), out)
+  assert(out:find("1/5 %[[^\n]*\n[^\n]*5/5 %["), "the first bar's line is ended before the second bar: " .. out)
   assert(out:find("\nafter\n", 1, true), out)
 end)
 
@@ -437,7 +622,7 @@ test("ImageFolder: bad folders and files are clear errors", function()
   local dir = tmpdir()
   expect_error(function() datasets.ImageFolder{root = dir} end, "ImageFolder: no class folders in " .. dir)
   expect_error(function() datasets.ImageFolder{root = dir .. "/nope"} end, "cannot open folder '" .. dir .. "/nope'")
-  expect_error(function() datasets.ImageFolder{} end, "give root =")
+  expect_error(function() datasets.ImageFolder{} end, "ImageFolder: missing required argument 'root' (arguments: root,")
   expect_error(function() datasets.ImageFolder{root = dir, transfrom = 1} end, "unknown option 'transfrom'")
   assert(os.execute("mkdir -p " .. dir .. "/a " .. dir .. "/b"))
   write_file(dir .. "/a/photo.jpg", "not read")
