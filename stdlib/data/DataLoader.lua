@@ -200,7 +200,8 @@ end
 -- user's line (the caller may be C, as ipairs is for __index).
 local function advance(epochs, e, ...)
   local x = ...
-  if x ~= nil then epochs[x] = e end
+  if x ~= nil then epochs[x] = e
+  elseif e.bar then e.bar:close() end          -- the epoch is over: the finished bar
   return ...
 end
 
