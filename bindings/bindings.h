@@ -17,5 +17,14 @@ int luaopen_nn__C(lua_State *L);      /* require "nn._C": fused layers and losse
 int luaopen_optim__C(lua_State *L);   /* require "optim._C": optimizer kernels */
 int luaopen_data__C(lua_State *L);    /* require "data._C": image sets, transform kernels */
 int luaopen_plot__C(lua_State *L);    /* require "plot._C": figures, image files */
+int luaopen_nnlua__C(lua_State *L);   /* require "nnlua._C": the error handler (errors.c) */
+
+/* The one error boundary (errors.c). As a message handler (lua_pcall's msgh):
+ * moves the error's location out of nnlua's stdlib files to the user's line,
+ * adds the context of containers it passed through, and appends a traceback
+ * of the user's frames. nnlua_errmessage does the same without the traceback.
+ * Both take the error object at 1 and return the string. */
+int nnlua_msghandler(lua_State *L);
+int nnlua_errmessage(lua_State *L);
 
 #endif

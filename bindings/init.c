@@ -20,7 +20,12 @@ int nnlua_openlibs(lua_State *L) {
   lua_setfield(L, -2, "data._C");
   lua_pushcfunction(L, luaopen_plot__C);
   lua_setfield(L, -2, "plot._C");
+  lua_pushcfunction(L, luaopen_nnlua__C);
+  lua_setfield(L, -2, "nnlua._C");
   lua_pop(L, 1);
+  lua_getglobal(L, "require");                  /* first: it registers the stdlib folder */
+  lua_pushliteral(L, "nnlua.errors");
+  lua_call(L, 1, 0);
   for (const luaL_Reg *m = modules; m->name; m++) {
     luaL_requiref(L, m->name, m->func, 1);   /* package.loaded[name] and the global */
     lua_pop(L, 1);

@@ -372,15 +372,26 @@ static int accumulate(nn_ctx *ctx, nn_tensor **slot, nn_tensor *g) {
   return rc;
 }
 
+#define CHANGED_HINT "; an in-place change between the forward pass and backward() (such as " \
+  "opt:step() or x:mul_() under no_grad) would make its gradient wrong: call backward() first, " \
+  "or change a clone"
+
+static int changed_input(nn_ctx *ctx, const nn_node *n, int i) {
+  char s[128];
+  return nn_seterr(ctx, NN_EARG, "backward: input %d of %s (shape %s) was modified in place after "
+                   "it was used" CHANGED_HINT, i + 1, nn_node_name(n), nn_shape_str(n->in[i], s, sizeof s));
+}
+
 static int check_versions(nn_ctx *ctx, const nn_node *n) {
   for (int i = 0; i < n->nin; i++)
-    if ((n->saves_in >> i & 1) && n->in[i]->s->version != n->in_version[i])
-      return nn_seterr(ctx, NN_EARG, "backward: input %d of %s was modified in place after it "
-                       "was used; make a copy (clone) before changing it", i + 1, nn_node_name(n));
-  for (int i = 0; i < NN_AG_SAVED; i++)
-    if (n->saved[i] && n->saved[i]->s->version != n->saved_version[i])
-      return nn_seterr(ctx, NN_EARG, "backward: a tensor saved by %s was modified in place after "
-                       "it was used", nn_node_name(n));
+    if ((n->saves_in >> i & 1) && n->in[i]->s->version != n->in_version[i]) return changed_input(ctx, n, i);
+  for (int i = 0; i < NN_AG_SAVED; i++) {
+    if (!n->saved[i] || n->saved[i]->s->version == n->saved_version[i]) continue;
+    for (int j = 0; j < n->nin; j++)
+      if (n->in[j] && n->in[j]->s == n->saved[i]->s) return changed_input(ctx, n, j);
+    return nn_seterr(ctx, NN_EARG, "backward: a tensor saved by %s was modified in place after "
+                     "it was used" CHANGED_HINT, nn_node_name(n));
+  }
   if (n->out && n->out->s->version != n->out_version)
     return nn_seterr(ctx, NN_EARG, "backward: the result of %s was modified in place after it "
                      "was computed", nn_node_name(n));

@@ -117,7 +117,7 @@ nn_tensor *nn_linear(nn_ctx *ctx, nn_tensor *x, nn_tensor *w, nn_tensor *b) {
   }
   float has_bias = b != NULL;
   return nn_ag_record(ctx, y, b ? "AddmmBackward0" : "MmBackward0", linear_back,
-                      (nn_tensor *[]){x, w, b}, b ? 3 : 2, NULL, 0, &has_bias, 1);
+                      (nn_tensor *[]){x, w, b}, b ? 3 : 2, (nn_tensor *[]){x, w}, 2, &has_bias, 1);
 }
 
 /* ================================================================ pointwise */

@@ -2,7 +2,8 @@
 --
 -- Each test file calls the globals defined here:
 --   test(name, fn)                 a test; any error fails it
---   expect_error(fn, substring)    fn must raise an error whose message contains substring
+--   expect_error(fn, substring)    fn must raise an error whose message contains substring;
+--                                  returns the message as nnlua's error handler shows it
 --   check_close(a, b, tol, what)   numbers or tensors equal within tol (max abs difference)
 --   check_eq(a, b, what)           a == b
 --   status_kb(field)               a field of /proc/self/status in kB ("VmRSS", "VmPeak")
@@ -55,8 +56,11 @@ function check_close(a, b, tol, what)
   end
 end
 
+-- errors pass through nnlua's message handler (as under the host), so their
+-- locations are the test's lines, not stdlib's
+local errmessage = require("nnlua.errors").message
 function expect_error(fn, substring)
-  local ok, err = pcall(fn)
+  local ok, err = xpcall(fn, errmessage)
   if ok then error("expected an error containing " .. fmt(substring) .. ", got none", 2) end
   err = tostring(err)
   if substring and not err:find(substring, 1, true) then

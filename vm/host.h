@@ -9,8 +9,8 @@
 #define VM_PROGNAME "nnlua"          /* prefix of error messages: "nnlua: ..." */
 
 /* Calls the function found below its narg arguments on top of the stack, with
- * a message handler that appends a traceback (and uses __tostring for error
- * objects that are not strings). Ctrl-C while it runs raises "interrupted!".
+ * nnlua's message handler (nnlua_msghandler: the error at the user's line, a
+ * traceback of the user's frames; __tostring for error objects). Ctrl-C while it runs raises "interrupted!".
  * Returns a Lua status; nres results, or the error message, are left on top. */
 int vm_docall(lua_State *L, int narg, int nres);
 

@@ -1,6 +1,6 @@
 /* repl.c -- the interactive loop of nnlua (-i, or no arguments on a terminal).
  *
- * Each input is first tried as "return <line>;" so that expressions print
+ * Each input is first tried as an expression (returned) so that expressions print
  * their values, then as a statement; a statement whose syntax error ends at
  * "<eof>" is incomplete and reads more lines with the ">> " prompt. Results
  * are printed tab-separated through the global tostring, so values with a
@@ -148,11 +148,14 @@ static int pushline(lua_State *L, Repl *r, int first) {
 
 /* ---- compiling -------------------------------------------------------- */
 
-/* Tries the line on top as "return <line>;". On success pushes the function
- * and returns LUA_OK; otherwise pushes nothing. */
+/* Tries the line on top as an expression whose values are returned. On
+ * success pushes the function and returns LUA_OK; otherwise pushes nothing.
+ * The values pass through a function, so that a call in the line is not a
+ * tail call: the line's frame stays on the stack and an error inside the
+ * call is reported at "stdin:1:" (bindings/errors.c). */
 static int addreturn(lua_State *L) {
   const char *line = lua_tostring(L, -1);
-  const char *code = lua_pushfstring(L, "return %s;", line);
+  const char *code = lua_pushfstring(L, "return (function(...) return ... end)(%s);", line);
   int status = luaL_loadbuffer(L, code, strlen(code), CHUNKNAME);
   lua_remove(L, -2);                   /* the "return" text */
   if (status != LUA_OK) lua_pop(L, 1);

@@ -1,5 +1,5 @@
-/* run.c -- calling Lua code the way the host always does: under a message
- * handler that adds a traceback, with Ctrl-C turned into an "interrupted!"
+/* run.c -- calling Lua code the way the host always does: under nnlua's
+ * message handler (bindings/errors.c), with Ctrl-C turned into an "interrupted!"
  * error, and with errors printed to stderr. */
 #include <signal.h>
 #include <stdio.h>
@@ -41,23 +41,9 @@ static void on_sigint(int sig) {
   lua_sethook(running, stop_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
 }
 
-/* Message handler: turns the error object into a string (through __tostring
- * if it has one) and appends a traceback. */
-static int msghandler(lua_State *L) {
-  const char *msg = lua_tostring(L, 1);
-  if (msg == NULL) {
-    if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
-      msg = lua_tostring(L, -1);
-    else
-      msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
-  }
-  luaL_traceback(L, L, msg, 1);
-  return 1;
-}
-
 int vm_docall(lua_State *L, int narg, int nres) {
   int base = lua_gettop(L) - narg;      /* where the function is */
-  lua_pushcfunction(L, msghandler);
+  lua_pushcfunction(L, nnlua_msghandler);
   lua_insert(L, base);
   struct sigaction old;
   running = L;

@@ -9,11 +9,9 @@
 -- registered in the order they are assigned; Lua tables keep no order, so the
 -- instance keeps its own lists. Other fields are plain fields.
 
-local errors = require "nnlua.errors"
+local class = require "nnlua.class"
 
-local Module = {}
-Module.__name = "Module"
-local call
+local Module = class("Module", nil, {receiver = "model"})
 
 local function is_module(v)
   return type(v) == "table" and rawget(v, "_modules") ~= nil
@@ -28,7 +26,7 @@ local function index(self, k)
   if v ~= nil then return v end
   v = rawget(self, "_buffers")[k]
   if v ~= nil then return v end
-  return getmetatable(self).__class[k]
+  return getmetatable(self)[k]
 end
 
 local function remember(list, k)
@@ -58,32 +56,26 @@ local function newindex(self, k, v)
   end
 end
 
--- m(...) runs m:forward(...). An error raised inside nnlua's own Lua files is
--- re-raised at the line of the script that called the module, so the message
--- points at the user's code, not at stdlib/.
-call = function(m, ...)
-  return errors.rethrow(pcall(m.forward, m, ...))
+Module.__index = index
+Module.__newindex = newindex
+-- m(...) runs m:forward(...), not as a tail call: the traceback names forward
+Module.__call = function(m, ...) return class.pass(m:forward(...)) end
+Module.__tostring = function(m) return m:repr() end
+
+-- Module:extend(name) -> a subclass; calling it makes an instance and runs init
+function Module.extend(cls, name)
+  if type(name) ~= "string" then
+    error("extend: give the class a name, as nn.Module:extend(\"MLP\")", 2)
+  end
+  if not class.is_class(cls) then
+    error("extend: call it as nn.Module:extend(\"" .. name .. "\") with a colon", 2)
+  end
+  return class(name, cls)
 end
 
--- Module:extend(name) -> a class; calling the class makes an instance and runs init
-function Module:extend(name)
-  assert(type(name) == "string", "extend: give the class a name")
-  local class = setmetatable({__name = name, super = self}, {
-    __index = self,
-    __call = function(cls, ...) return cls:new(...) end,
-    __tostring = function() return "class " .. name end,
-  })
-  class.__class = class
-  class.__index = index
-  class.__newindex = newindex
-  class.__call = call
-  class.__tostring = function(m) return m:repr() end
-  return class
-end
-
-function Module:new(...)
+function Module.new(cls, ...)
   local obj = {_modules = {}, _params = {}, _buffers = {}, _order = {}, training = true}
-  setmetatable(obj, self)
+  setmetatable(obj, cls)
   obj:init(...)
   return obj
 end

@@ -4,6 +4,7 @@ local Module = require "nn.Module"
 local Sequential = Module:extend("Sequential")
 
 function Sequential:init(...)
+  rawset(self, "_where", setmetatable({}, {__mode = "k"}))
   for i = 1, select("#", ...) do self:add((select(i, ...))) end
 end
 
@@ -16,14 +17,23 @@ function Sequential:add(m)
   return self
 end
 
+-- "Sequential: child 3 (Linear)", made once per child: the error handler
+-- (nnlua.errors) puts the _where of a running child in front of its errors
+local function where(self, i, m)
+  local w = self._where[m]
+  if w == nil then
+    w = string.format("%s: child %d (%s)", self.__name, i, m.__name)
+    self._where[m] = w
+  end
+  return w
+end
+
 function Sequential:forward(x, ...)
+  local modules = self._modules
   for i, name in ipairs(self._order) do
-    local m = self._modules[name]
-    local ok, out = pcall(m.forward, m, x, ...)
-    if not ok then
-      error(string.format("Sequential: child %d (%s): %s", i, m.__name, tostring(out)), 2)
-    end
-    x = out
+    local m = modules[name]
+    local _where = where(self, i, m)   -- luacheck: ignore (read by the error handler)
+    x = m(x, ...)
   end
   return x
 end

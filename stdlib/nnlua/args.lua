@@ -14,6 +14,8 @@
 --                                        (an array such as milestones or mean)
 --   only = v, why = "..."                nnlua accepts only the value v (PyTorch
 --                                        arguments nnlua does not implement)
+--   unsupported = "why"                  any value given is an error (PyTorch
+--                                        arguments whose default is None)
 --   positional = false                   keyword-only in PyTorch: the table only
 --
 --   local a = args.parse("nn.Linear", SPEC, ...)   -- a.in_features, a.bias, ...
@@ -109,6 +111,9 @@ function args.parse(fn, spec, ...)
       if e[2] == args.REQUIRED then fail(fn, spec, "missing required argument '%s'", name) end
       out[name] = e[2]
     else
+      if e.unsupported then
+        error(string.format("%s: %s is not supported; %s", fn, name, e.unsupported), 2)
+      end
       if e.only ~= nil and v ~= e.only then
         error(string.format("%s: %s = %s is not supported%s", fn, name, describe(v),
                             e.why and ("; " .. e.why) or ""), 2)

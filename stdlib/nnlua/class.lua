@@ -12,8 +12,8 @@
 -- __call, ...) are copied to subclasses when they are made, since Lua does not
 -- look metamethods up through __index.
 --
--- A method (a function whose first parameter is named self) assigned to a
--- class checks its self on every call: foo.work() or foo.work(1) raises
+-- A method of nnlua's own (a function of a stdlib file whose first parameter
+-- is named self) assigned to a class checks its self on every call: foo.work() or foo.work(1) raises
 --   "work: call it as foo:work(...) with a colon; foo.work(...) passes no foo"
 -- at the caller's line. Defining __init raises an error that says to name it
 -- init (a Python habit). class.is_object(v) tells whether v is an instance or
@@ -45,21 +45,34 @@ end
 
 local function dot_error(cls, name, self)
   local r = classes[cls].receiver
-  local got = self == nil and "nothing" or (tensor and tensor.is_tensor(self)) and "a tensor" or type(self)
+  local got = self == nil and "nothing" or (tensor and tensor.is_tensor(self)) and "a tensor"
+              or "a " .. type(self)
   error(string.format("%s: call it as %s:%s(...) with a colon; %s.%s(...) passes %s as self, not the %s",
                       name, r, name, r, name, got, r), 3)
 end
+
+-- returns its arguments: pass(f(x)) calls f without a tail call, so f's frame
+-- keeps its name and its caller in a traceback, with no table per call
+local function pass(...) return ... end
+class.pass = pass
 
 -- f checking that it is called as a method
 local function guard(cls, name, f)
   return function(self, ...)
     if not is_object(self) then dot_error(cls, name, self) end
-    return f(self, ...)
+    return pass(f(self, ...))
   end
 end
 
+-- the chunk-name prefix of nnlua's own files: this file is <stdlib>/nnlua/class.lua
+local STDLIB = debug.getinfo(1, "S").source:gsub("nnlua[/\\]class%.lua$", "")
+
+-- a method of nnlua's own (a user's methods are left as they are: a wrapper
+-- would hide their names in tracebacks)
 local function is_method(f)
-  return type(f) == "function" and debug.getinfo(f, "S").what == "Lua" and debug.getlocal(f, 1) == "self"
+  if type(f) ~= "function" then return false end
+  local info = debug.getinfo(f, "S")
+  return info.what == "Lua" and info.source:sub(1, #STDLIB) == STDLIB and debug.getlocal(f, 1) == "self"
 end
 
 local function newindex(cls, k, v)

@@ -205,6 +205,42 @@ TEST(cli_runtime_error) {
   cleanup();
 }
 
+/* The one error boundary: a mistake caught inside nnlua's stdlib is reported at
+ * the script's line, with the script's frames and none of stdlib's. */
+TEST(cli_error_points_at_the_script) {
+  const char *s = script("mlp.lua",
+      "local MLP = nn.Module:extend('MLP')\n"
+      "function MLP:init() self.fc1 = nn.Linear(784, 10) end\n"
+      "function MLP:forward(x)\n"
+      "  local y = self.fc1(x)\n"
+      "  return y\n"
+      "end\n"
+      "local function train(m) local out = m(tensor.zeros(64, 748)); return out end\n"
+      "train(MLP())\n");
+  CHECK(run(ARGS(s), NULL, NULL) == 1);
+  CHECK(has(R.err, "mlp.lua:4: Linear(784, 10): input of shape [64, 748]"));
+  CHECK(has(R.err, "stack traceback:\n"));
+  CHECK(has(R.err, "mlp.lua:4: in method 'forward'"));
+  CHECK(has(R.err, "mlp.lua:7: in local 'train'"));
+  CHECK(has(R.err, "mlp.lua:8: in main chunk"));
+  CHECK(!has(R.err, "stdlib/") && !has(R.err, "[C]") && !has(R.err, "errors.lua"));
+  setenv("NNLUA_TRACEBACK", "full", 1);               /* every frame, for work on nnlua */
+  CHECK(run(ARGS(s), NULL, NULL) == 1);
+  unsetenv("NNLUA_TRACEBACK");
+  CHECK(has(R.err, "stdlib/nn/Linear.lua") && has(R.err, "mlp.lua:4: Linear(784, 10)"));
+  CHECK(run(ARGS("-e", "nn.Sequential(nn.Linear(2, 2))(tensor.zeros(3))"), NULL, NULL) == 1);
+  CHECK(has(R.err, "(command line):1: Sequential: child 1 (Linear): Linear(2, 2): input of shape [3]"));
+  cleanup();
+}
+
+/* The REPL uses the same handler: the error is at stdin's line, and it goes on. */
+TEST(cli_repl_error_points_at_the_input) {
+  CHECK(run(ARGS("-i"), "nn.Linear(2, 2)(tensor.zeros(1, 3))\nprint('still here')\n", NULL) == 0);
+  CHECK(has(R.err, "stdin:1: Linear(2, 2): input of shape [1, 3]"));
+  CHECK(!has(R.err, "stdlib/"));
+  CHECK(has(R.out, "still here"));
+}
+
 TEST(cli_exit_codes) {
   const char *s = script("exit3.lua", "io.write('before')\nos.exit(3)\nprint('after')\n");
   CHECK(run(ARGS(s), NULL, NULL) == 3);

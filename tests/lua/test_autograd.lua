@@ -879,6 +879,81 @@ test("modifying in place a tensor the graph does not read is fine", function()
   check_close(x.grad, {1, 1, 1}, 0, "add does not read its inputs in backward")
 end)
 
+-- Every op recorded through the fused path (layers and losses in C) checks what
+-- its backward reads: each input it reads, changed in place under no_grad after
+-- the forward pass, makes backward() fail; an input it does not read may change.
+local F = nn.functional
+local function r(...) return tensor.randn(...) end
+local fused = {
+  {"linear", function(a, b, c) return F.linear(a, b, c) end, function() return r(3, 4), r(2, 4), r(2) end, {1, 2}, {3}},
+  {"linear without bias", function(a, b) return F.linear(a, b) end, function() return r(3, 4), r(2, 4) end, {1, 2}, {}},
+  {"leaky_relu", function(a) return F.leaky_relu(a, 0.1) end, function() return r(5) end, {1}, {}},
+  {"gelu", function(a) return F.gelu(a) end, function() return r(5) end, {1}, {}},
+  {"gelu tanh", function(a) return F.gelu(a, {approximate = "tanh"}) end, function() return r(5) end, {1}, {}},
+  {"dropout", function(a) return F.dropout(a, 0.5, true) end, function() return r(50) end, {}, {1}},
+  {"batch_norm", function(a, w, b) return F.batch_norm(a, nil, nil, w, b, true, 0.1, 1e-5) end,
+   function() return r(4, 3), r(3), r(3) end, {1, 2}, {3}},
+  {"cross_entropy", function(a) return F.cross_entropy(a, tensor.new{1, 3}) end, function() return r(2, 3) end, {1}, {}},
+  {"cross_entropy probabilities", function(a, p) return F.cross_entropy(a, p) end,
+   function() return r(2, 3), r(2, 3):softmax(2) end, {1, 2}, {}},
+  {"nll_loss", function(a) return F.nll_loss(a, tensor.new{2, 1}) end, function() return r(2, 3) end, {1}, {}},  -- saved, as PyTorch saves it
+  {"mse_loss", function(a, b) return F.mse_loss(a, b) end, function() return r(4), r(4) end, {1, 2}, {}},
+  {"l1_loss", function(a, b) return F.l1_loss(a, b) end, function() return r(4), r(4) end, {1, 2}, {}},
+  {"binary_cross_entropy", function(a, b) return F.binary_cross_entropy(a, b) end,
+   function() return r(4):sigmoid(), r(4):sigmoid() end, {1, 2}, {}},
+  {"binary_cross_entropy_with_logits", function(a, b) return F.binary_cross_entropy_with_logits(a, b) end,
+   function() return r(4), r(4):sigmoid() end, {1, 2}, {}},
+  {"huber_loss", function(a, b) return F.huber_loss(a, b) end, function() return r(4), r(4) end, {1, 2}, {}},
+}
+
+for _, case in ipairs(fused) do
+  local name, op, make, read, unread = table.unpack(case)
+  local function run(changed)
+    tensor.manual_seed(7)
+    local ins = {make()}
+    for _, t in ipairs(ins) do t:requires_grad_() end
+    local out = op(table.unpack(ins)):sum()
+    tensor.no_grad(function() ins[changed]:mul_(3) end)
+    return out, ins
+  end
+  for _, i in ipairs(read) do
+    test("fused " .. name .. ": input " .. i .. ", which backward reads, changed in place fails backward", function()
+      local out = run(i)
+      local err = expect_error(function() out:backward() end, "input " .. i .. " of ")
+      assert(err:find("modified in place", 1, true), err)
+    end)
+  end
+  for _, i in ipairs(unread) do
+    test("fused " .. name .. ": input " .. i .. ", which backward does not read, may change", function()
+      local out, ins = run(i)
+      out:backward()
+      assert(ins[i].grad ~= nil)
+    end)
+  end
+end
+
+test("an optimizer step between forward and backward fails backward (every layer of an MLP)", function()
+  for _, make in ipairs {function(ps) return optim.SGD(ps, {lr = 0.1}) end,
+                         function(ps) return optim.RMSprop(ps) end} do
+    tensor.manual_seed(1)
+    local model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 8), nn.GELU(), nn.Linear(8, 3))
+    local opt = make(model:parameters())
+    local x, y = tensor.randn(5, 4), tensor.new{1, 2, 3, 1, 2}
+    nn.CrossEntropyLoss()(model(x), y):backward()   -- every parameter has a grad
+    local loss = nn.CrossEntropyLoss()(model(x), y)
+    opt:step()
+    expect_error(function() loss:backward() end, "was modified in place")
+  end
+end)
+
+test("the lin(x) example of the issue: the weight scaled under no_grad fails backward", function()
+  local lin = nn.Linear(2, 2)
+  local x = tensor.randn(1, 2):requires_grad_()
+  local y = lin(x):sum()
+  tensor.no_grad(function() lin.weight:mul_(10) end)
+  expect_error(function() y:backward() end, "input 2 of AddmmBackward0 (shape [2, 2]) was modified in place")
+end)
+
 test("requires_grad cannot be set on a non-leaf", function()
   local x = R(1, 3)
   local y = x * 2
