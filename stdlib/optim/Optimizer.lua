@@ -68,28 +68,22 @@ end
 
 -- ---------------------------------------------------------------- the arguments nnlua does not implement
 
--- spec entries for PyTorch's arguments of one CPU implementation: foreach and
--- fused choose how the loop runs (false, nnlua's plain loop, is accepted too);
--- the others change the rule and are accepted only at their default
+-- spec entries for PyTorch's arguments nnlua does not implement: accepted at
+-- their default only (foreach and fused, whose default None lets PyTorch
+-- choose a loop, not at all: nnlua has one CPU implementation)
 local NOT_HERE = {
   maximize = "nnlua does not implement maximize; minimise the negated objective instead",
   capturable = "capturable is for CUDA graphs; nnlua runs on the CPU",
   differentiable = "nnlua does not differentiate through the optimizer step",
+  foreach = "nnlua has one CPU implementation; leave foreach out",
+  fused = "nnlua has one CPU implementation; leave fused out",
 }
-
-local function loop_choice(v, fn, name)
-  if v ~= false then
-    raise(string.format("%s: %s = %s is not supported; nnlua has one CPU implementation "
-      .. "(leave %s out, or give false)", fn, name, args.describe(v), name))
-  end
-  return v
-end
 
 -- the entry of PyTorch's argument name (keyword-only unless positional is true)
 function Optimizer.unsupported(name, positional)
   local e = {name, false, native = false, positional = positional or false}
   if name == "foreach" or name == "fused" then
-    e[2], e.check = nil, loop_choice
+    e[2], e.unsupported = nil, NOT_HERE[name]
   else
     e.only, e.why = false, NOT_HERE[name]
   end
