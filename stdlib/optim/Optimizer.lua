@@ -123,21 +123,12 @@ function Optimizer:extend(name, spec)
   return cls
 end
 
--- "params, lr, momentum?, ..." as args.parse lists them
-local function names(spec)
-  local out = {}
-  for i, e in ipairs(spec) do
-    out[i] = (e[2] == args.REQUIRED or e[2] == Optimizer.required) and e[1] or e[1] .. "?"
-  end
-  return table.concat(out, ", ")
-end
-
--- checks one group's options (every key present); names the group when there are several
-function Optimizer:_validate(group, fn)
+-- checks the options of param_groups[gi] (every one present)
+function Optimizer:_validate(group, fn, gi)
   for _, k in ipairs(self._order) do
     if group[k] == nil or group[k] == Optimizer.required then
-      raise(string.format("%s: missing required argument '%s' (give it to the constructor or in every "
-        .. "parameter group; arguments: %s; ? marks optional ones)", fn, k, names(self._spec)))
+      raise(string.format("%s: param_groups[%d] has no option '%s' (options of a group: params, %s)",
+        fn, gi, k, table.concat(self._order, ", ")))
     end
   end
   if type(group.lr) ~= "number" or not (group.lr >= 0) then
@@ -229,7 +220,7 @@ function Optimizer:init(...)
       if v == nil then v = d end
       group[k] = copy(v)
     end
-    self:_validate(group, fn)
+    self:_validate(group, fn, gi)
     self.param_groups[gi] = group
   end
 end
@@ -246,8 +237,8 @@ function Optimizer:step(closure)
     if type(closure) ~= "function" then raise(fn .. ": closure must be a function, got " .. type(closure)) end
     loss = closure()
   end
-  for _, group in ipairs(self.param_groups) do
-    self:_validate(group, fn)
+  for gi, group in ipairs(self.param_groups) do
+    self:_validate(group, fn, gi)
     for _, p in ipairs(group.params) do
       local g = p.grad
       if g ~= nil then
