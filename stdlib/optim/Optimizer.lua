@@ -96,6 +96,10 @@ local function is_native(e) return e.native ~= false and e.only == nil end
 
 -- Optimizer:extend(name, spec) -> a subclass; spec lists PyTorch's arguments after params
 function Optimizer:extend(name, spec)
+  if type(name) ~= "string" or type(spec) ~= "table" or #spec == 0 or next(spec, #spec) ~= nil then
+    error('Optimizer:extend(name, spec): spec lists the arguments after params in order, '
+      .. '{{"lr", 1e-3}, {"momentum", 0}, ...}', 2)
+  end
   local cls = class(name, self)
   local full = {{"params", args.REQUIRED, table = true}}
   local defaults, order = {}, {}
