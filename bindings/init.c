@@ -1,6 +1,7 @@
 /* init.c -- opens every nnlua module as a global and in package.loaded. */
 #include <lauxlib.h>
 #include "bindings.h"
+#include "l_std.h"
 
 static const luaL_Reg modules[] = {
   {"tensor", luaopen_nn_tensor},
@@ -36,5 +37,6 @@ int nnlua_openlibs(lua_State *L) {
     lua_call(L, 1, 1);
     lua_setglobal(L, *name);
   }
+  nnlua_openstd(L);   /* os.monotime; print and writes step around the progress bar */
   return 0;
 }

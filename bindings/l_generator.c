@@ -4,7 +4,7 @@
 #include "nn/rng.h"
 
 static LGenerator *checkgen(lua_State *L) {
-  return luaL_checkudata(L, 1, GENERATOR_MT);
+  return lnn_checkself(L, GENERATOR_MT);
 }
 
 static uint64_t checkseed(lua_State *L, int arg) {
@@ -75,7 +75,8 @@ void lnn_generator_createmeta(lua_State *L) {
   }
   lua_pushcfunction(L, g_tostring);
   lua_setfield(L, -2, "__tostring");
-  luaL_newlib(L, methods);
+  lua_newtable(L);
+  lnn_setmethods(L, methods, "g");
   lua_setfield(L, -2, "__index");
   lua_pop(L, 1);
 }

@@ -87,8 +87,9 @@ static int t_contiguous(lua_State *L) {
 }
 
 static int t_equal(lua_State *L) {
+  nn_tensor *a = lnn_checktensor(L, 1), *b = lnn_checktensor(L, 2);   /* self first */
   int same;
-  if (nn_equal(getctx(L), lnn_checktensor(L, 1), lnn_checktensor(L, 2), &same)) return lnn_error(L);
+  if (nn_equal(getctx(L), a, b, &same)) return lnn_error(L);
   lua_pushboolean(L, same);
   return 1;
 }
@@ -639,7 +640,7 @@ void lnn_tensor_createmeta(lua_State *L) {
   }
   lnn_setfuncs(L, metamethods);
   lua_newtable(L);
-  lnn_setfuncs(L, methods);
+  lnn_setmethods(L, methods, "x");
   lua_setfield(L, -2, "__methods");
   lua_pop(L, 1);
 }

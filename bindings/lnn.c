@@ -6,6 +6,7 @@
 
 #define CTX_MT "nn.Context"       /* the metatable */
 #define CTX_KEY "nnlua.context"  /* the registry slot of the one context userdata */
+#define METHODS_KEY "nnlua.methods"  /* registry: method (a C closure) -> "receiver:name" */
 /* Storage allocated since the last step that makes the collector take one.
  * A step with this much debt runs about a whole cycle over the Lua heap
  * (small: the big data lives in C), so stepping every 256 KB cost a cycle per
@@ -39,13 +40,69 @@ void lnn_setfuncs(lua_State *L, const luaL_Reg *l) {
   luaL_setfuncs(L, l, 1);
 }
 
+void lnn_setmethods(lua_State *L, const luaL_Reg *l, const char *receiver) {
+  lnn_setfuncs(L, l);
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, METHODS_KEY);
+  for (; l->name; l++) {
+    lua_getfield(L, -2, l->name);                 /* the closure just made */
+    lua_pushfstring(L, "%s:%s", receiver, l->name);
+    lua_rawset(L, -3);
+  }
+  lua_pop(L, 1);
+}
+
+/* what luaL_typeerror calls the value at arg: its __name, or its type */
+static const char *typename_at(lua_State *L, int arg) {
+  if (luaL_getmetafield(L, arg, "__name") == LUA_TSTRING) return lua_tostring(L, -1);
+  return lua_type(L, arg) == LUA_TLIGHTUSERDATA ? "light userdata" : luaL_typename(L, arg);
+}
+
+/* Argument arg is not a tname. Only here, on the way to an error, is the
+ * running function looked up. A method called with '.' gets whatever came
+ * first as self: argument 1 (x.sum(), x.view(2, 3)) says how to call it, in
+ * the wording of stdlib/nnlua/class.lua so that C and Lua methods read alike;
+ * a later argument of a method reached through a field (x.matmul(y) makes y
+ * self and leaves no argument 2) adds the same advice to the usual message. */
+static int badarg(lua_State *L, int arg, const char *tname) {
+  lua_Debug ar;
+  int top = lua_gettop(L);                  /* arguments past it are none: push nothing before */
+  const char *got = typename_at(L, arg);    /* a __name is kept alive by its metatable */
+  const char *self = lua_isnoneornil(L, 1) ? "nothing"
+                     : luaL_testudata(L, 1, TENSOR_MT) ? "a tensor"
+                     : lua_pushfstring(L, "a %s", luaL_typename(L, 1));
+  if (lua_getstack(L, 0, &ar)) {
+    lua_getfield(L, LUA_REGISTRYINDEX, METHODS_KEY);
+    lua_getinfo(L, "nf", &ar);                                   /* the running function */
+    if (lua_istable(L, -2) && lua_rawget(L, -2) == LUA_TSTRING) {
+      const char *rn = lua_tostring(L, -1), *name = strchr(rn, ':') + 1;
+      const char *r = lua_pushlstring(L, rn, (size_t)(name - 1 - rn));
+      if (arg == 1)
+        return luaL_error(L, "%s: call it as %s(...) with a colon; %s.%s(...) passes %s as self, "
+                          "not the %s", name, rn, r, name, self, r);
+      if (ar.namewhat && strcmp(ar.namewhat, "field") == 0)
+        return luaL_argerror(L, arg, lua_pushfstring(L, "%s expected, got %s; with '.' the first "
+                                                     "argument is self: call it as %s(...)",
+                                                     tname, got, rn));
+    }
+  }
+  lua_settop(L, top);
+  return luaL_typeerror(L, arg, tname);
+}
+
+void *lnn_checkself(lua_State *L, const char *tname) {
+  void *p = luaL_testudata(L, 1, tname);
+  if (!p) badarg(L, 1, tname);
+  return p;
+}
+
 nn_tensor *lnn_totensor(lua_State *L, int arg) {
   LTensor *u = luaL_testudata(L, arg, TENSOR_MT);
   return u ? u->t : NULL;
 }
 
 nn_tensor *lnn_checktensor(lua_State *L, int arg) {
-  LTensor *u = luaL_checkudata(L, arg, TENSOR_MT);
+  LTensor *u = luaL_testudata(L, arg, TENSOR_MT);
+  if (!u) badarg(L, arg, TENSOR_MT);
   if (!u->t) luaL_argerror(L, arg, "tensor has been freed");
   return u->t;
 }
@@ -124,7 +181,10 @@ int lnn_checkshape(lua_State *L, int arg, int last, int64_t *shape, int allow_ne
 
 float lnn_checkfloat(lua_State *L, int arg) {
   if (lua_isboolean(L, arg)) return lua_toboolean(L, arg) ? 1.0f : 0.0f;
-  return (float)luaL_checknumber(L, arg);
+  int isnum;
+  lua_Number v = lua_tonumberx(L, arg, &isnum);
+  if (!isnum) badarg(L, arg, "number");
+  return (float)v;
 }
 
 nn_rng *lnn_optgenerator(lua_State *L, int arg) {

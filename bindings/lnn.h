@@ -18,6 +18,16 @@ typedef struct LGenerator { nn_rng rng; } LGenerator;
 
 void lnn_pushctx(lua_State *L);            /* pushes the state's context userdata, creating it once */
 void lnn_setfuncs(lua_State *L, const luaL_Reg *l);   /* luaL_setfuncs with the context as upvalue */
+/* lnn_setfuncs for the methods of a type, into the table on top, each also
+ * recorded (in the registry) as a method whose self is named receiver ("x"):
+ * when its argument 1 fails lnn_checkself or lnn_checktensor (x.sum(), x.view(2, 3))
+ * the error says "sum: call it as x:sum(...) with a colon; ...", and when a later
+ * one fails lnn_checktensor or lnn_checkfloat in a call through a field
+ * (x.matmul(y): y became self) the usual error adds the same advice. */
+void lnn_setmethods(lua_State *L, const luaL_Reg *l, const char *receiver);
+/* The userdata of type tname at argument 1 of a method (see lnn_setmethods);
+ * in any other function a plain "bad argument #1" error. */
+void *lnn_checkself(lua_State *L, const char *tname);
 
 nn_tensor *lnn_checktensor(lua_State *L, int arg);
 nn_tensor *lnn_totensor(lua_State *L, int arg);        /* NULL if not a tensor */

@@ -6,13 +6,15 @@
 -- validation loss and accuracy; test accuracy of the model that did best on
 -- validation. Figures go to the folder figures/: loss and accuracy curves, the
 -- learning-rate schedules, a 5 x 2 grid with one test image per class, and the
--- confusion matrix of the better model on the test set.
+-- confusion matrix of the better model on the test set. Times are wall-clock
+-- seconds (os.monotime; os.clock would sum CPU time over all threads).
 --
 -- Run: ./nnlua scripts/reference.lua [epochs [train_samples [figures_dir]]]
 --   epochs         per optimizer (default 10)
 --   train_samples  use only this many training samples (a quick check)
 --   figures_dir    where the PNGs go (default figures)
 
+local started = os.monotime()
 local epochs = tonumber(arg and arg[1]) or 10
 local limit = tonumber(arg and arg[2])
 local out = arg and arg[3] or "figures"
@@ -73,6 +75,7 @@ local function run(name, make_opt, make_sched)
   local best = {acc = -1}
   print(string.format("\n%s: %s", name, tostring(opt):gsub("\n%s*", " ")))
   for epoch = 1, epochs do
+    local t0 = os.monotime()
     model:train()
     local total, batches = 0, 0
     for x, y in loader:iter() do
@@ -84,11 +87,13 @@ local function run(name, make_opt, make_sched)
     end
     history.lr[epoch] = sched:get_last_lr()[1]
     sched:step()
+    local train_time = os.monotime() - t0
     local vloss, vacc = evaluate(model, val_loader)
     history.train_loss[epoch], history.val_loss[epoch], history.val_acc[epoch] = total / batches, vloss, vacc
     if vacc > best.acc then best = {acc = vacc, epoch = epoch, state = model:state_dict()} end
-    print(string.format("epoch %3d  lr %.4g  train loss %.4f  val loss %.4f  val accuracy %.4f",
-                        epoch, history.lr[epoch], total / batches, vloss, vacc))
+    print(string.format("epoch %3d  lr %.4g  train loss %.4f  val loss %.4f  val accuracy %.4f  "
+                        .. "time %.1f s (training %.1f s)", epoch, history.lr[epoch], total / batches,
+                        vloss, vacc, os.monotime() - t0, train_time))
   end
   model:load_state_dict(best.state)
   local cm = {}
@@ -140,3 +145,4 @@ plot.heatmap{matrix = best_cm, xlabels = test.classes, ylabels = test.classes,
              title = string.format("Confusion matrix, %s, test accuracy %.4f", best_name,
                                    math.max(sgd_acc, adam_acc))}:save(out .. "/confusion.png")
 print(string.format("figures: %s/{loss,accuracy,lr,samples,confusion}.png", out))
+print(string.format("total time %.1f s", os.monotime() - started))

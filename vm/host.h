@@ -18,10 +18,18 @@ int vm_docall(lua_State *L, int narg, int nres);
  * after "prefix: " unless prefix is NULL, and pops it. Returns status. */
 int vm_report(lua_State *L, int status, const char *prefix);
 
-/* Prepends "<dir>/?.lua;<dir>/?/init.lua;" to package.path, where <dir> is
- * the stdlib folder found from the binary's own path (never the current
- * directory). Leaves package.path alone when no such folder exists. */
-void vm_setpath(lua_State *L);
+/* Sets package.path to <stdlib>/?.lua;<stdlib>/?/init.lua, then the same two
+ * templates for the folder of script (skipped when script is NULL: -e, stdin,
+ * the REPL), then package.path as it was; each template once, at its first
+ * place. <stdlib> is the stdlib folder found from the binary's own path
+ * (never the current directory), left out when no such folder exists. */
+void vm_setpath(lua_State *L, const char *script);
+
+/* Prints a warning to stderr for each file in the folder of script (if not
+ * NULL) or in the current directory that require would have loaded for one
+ * of nnlua's modules (X.lua or X/init.lua, X from the stdlib folder and the
+ * modules in package.loaded): nnlua's own wins. Call after nnlua_openlibs. */
+void vm_warnshadowed(lua_State *L, const char *script);
 
 /* Pushes the one-line version string:
  * "nnlua 0.1.0 (Lua 5.4.4, oneDNN 2.6.3, libpng 1.6.39)". */

@@ -142,14 +142,25 @@ static int runscript(lua_State *L, char **argv) {
   return vm_report(L, status, VM_PROGNAME);
 }
 
-/* The standard libraries, the stdlib folder in package.path, then every
- * nnlua module. LUA_PATH and LUA_PATH_5_4 are honoured by luaL_openlibs;
- * LUA_INIT is deliberately not run. */
-static int openlibs(lua_State *L) {
+/* The standard libraries, the stdlib folder and the folder of script (NULL
+ * for none) in package.path, then every nnlua module, then a warning for each
+ * student's file that one of them shadows. LUA_PATH and LUA_PATH_5_4 are
+ * honoured by luaL_openlibs; LUA_INIT is deliberately not run. */
+static int openlibs(lua_State *L, const char *script) {
   luaL_openlibs(L);
-  vm_setpath(L);
+  vm_setpath(L, script);
   lua_pushcfunction(L, nnlua_openlibs);
-  return vm_report(L, vm_docall(L, 0, 0), VM_PROGNAME);
+  int status = vm_report(L, vm_docall(L, 0, 0), VM_PROGNAME);
+  if (status == LUA_OK) vm_warnshadowed(L, script);
+  return status;
+}
+
+/* The script file of the command line, or NULL when there is none or it is
+ * stdin ("-", unless it came after "--"). */
+static const char *scriptfile(char **argv, int argc, int script) {
+  if (script >= argc) return NULL;
+  if (strcmp(argv[script], "-") == 0 && strcmp(argv[script - 1], "--") != 0) return NULL;
+  return argv[script];
 }
 
 static void printversion(lua_State *L) {
@@ -168,7 +179,7 @@ static int pmain(lua_State *L) {
   if (flags & HAS_ERROR) { badoption(argv[script]); return 0; }
   if (flags & HAS_HELP) { usage(stdout); lua_pushboolean(L, 1); return 1; }
   if (flags & HAS_V) printversion(L);
-  if (openlibs(L) != LUA_OK) return 0;
+  if (openlibs(L, scriptfile(argv, argc, script)) != LUA_OK) return 0;
   createargtable(L, argv, argc, script);
   if (flags & HAS_W) lua_warning(L, "@on", 0);
   if (!runargs(L, argv, script)) return 0;

@@ -5,7 +5,14 @@
 -- Drawn only when stderr is a terminal, and not when NNLUA_PROGRESS=0; at most
 -- ten times a second. NNLUA_PROGRESS=1 draws it even when stderr is not a
 -- terminal (for tests and logs).
+--
+-- The line is drawn through nnlua.statusline (bindings/l_std.c): while it is
+-- shown, print, io.write and io.stdout/io.stderr:write aimed at its terminal
+-- clear it first and draw it again after, so printed lines stand alone and the
+-- bar stays at the bottom.
 local C = require "data._C"
+
+local statusline      -- package.loaded["nnlua.statusline"], set by nnlua_openlibs after data loads
 
 local Progress = {}
 Progress.__index = Progress
@@ -57,31 +64,34 @@ function Progress:draw(final)
     tail = "  ETA " .. clock_text(eta)
   end
   local width = #tostring(self.total)
-  io.stderr:write(string.format("\r%s%" .. width .. "d/%d [%s] %3d%%  %s samples/s%s\027[K",
-                                self.label and self.label .. " " or "", self.done, self.total, bar,
-                                math.floor(frac * 100), thousands(rate), tail))
-  if final then io.stderr:write("\n") end
-  io.stderr:flush()
+  local text = string.format("%s%" .. width .. "d/%d [%s] %3d%%  %s samples/s%s",
+                             self.label and self.label .. " " or "", self.done, self.total, bar,
+                             math.floor(frac * 100), thousands(rate), tail)
+  statusline = statusline or require "nnlua.statusline"
+  if final then statusline.finish(text) else statusline.show(text) end
   self.last = now
   self.open = not final
 end
 
--- one more step of n samples
+-- one more step of n samples (a batch handed out; the loop's body has yet to run)
 function Progress:step(n)
   self.done = self.done + 1
   self.samples = self.samples + n
-  if self.done >= self.total then
-    self:draw(true)
-  elseif C.clock() - self.last >= 0.1 then
+  if self.done < self.total and C.clock() - self.last >= 0.1 then
     self:draw(false)
   end
 end
 
--- ends the line of a bar left unfinished (a loop left with break)
+-- ends the bar's line when its loop ends: the finished bar once the last
+-- batch's body has run too (so what that body prints stays above the bar, and
+-- the time covers it), or the bar as it stands after a break or an error
 function Progress:close()
-  if self.open then
-    io.stderr:write("\n")
-    io.stderr:flush()
+  if self.closed then return end
+  self.closed = true
+  if self.done >= self.total then
+    self:draw(true)
+  elseif self.open then
+    statusline.close()
     self.open = false
   end
 end

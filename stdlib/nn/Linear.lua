@@ -1,26 +1,25 @@
--- nn.Linear(in, out [, {bias = true}]): y = x Wᵀ + b with W [out, in], b [out],
--- initialised as PyTorch does: uniform in ±1/sqrt(in).
+-- nn.Linear(in_features, out_features [, bias = true]): y = x Wᵀ + b with
+-- W [out, in], b [out], initialised as PyTorch does: uniform in ±1/sqrt(in).
 local Module = require "nn.Module"
 local F = require "nn.functional"
+local args = require "nnlua.args"
 local Linear = Module:extend("Linear")
 
-local function whole(v, what)
-  if math.type(v) ~= "integer" or v < 1 then
-    error(string.format("Linear: %s must be a whole number >= 1, got %s", what, tostring(v)), 3)
-  end
-end
+local SPEC = {
+  {"in_features", args.REQUIRED, check = args.int(1)},
+  {"out_features", args.REQUIRED, check = args.int(1)},
+  {"bias", true, check = args.boolean},
+  {"device", "cpu", only = "cpu", why = "nnlua computes on the CPU"},
+  {"dtype", "float32", only = "float32", why = "nnlua's tensors are float32"},
+}
+Linear.spec = SPEC
 
-function Linear:init(in_features, out_features, opts)
-  whole(in_features, "in_features"); whole(out_features, "out_features")
-  local bias = true
-  for k, v in pairs(opts or {}) do
-    if k ~= "bias" then error("Linear: unknown option '" .. tostring(k) .. "'", 3) end
-    bias = v
-  end
-  self.in_features, self.out_features = in_features, out_features
-  local bound = 1 / math.sqrt(in_features)
-  self.weight = tensor.empty(out_features, in_features):uniform_(-bound, bound):requires_grad_()
-  if bias then self.bias = tensor.empty(out_features):uniform_(-bound, bound):requires_grad_() end
+function Linear:init(...)
+  local a = args.parse("nn.Linear", SPEC, ...)
+  self.in_features, self.out_features = a.in_features, a.out_features
+  local bound = 1 / math.sqrt(a.in_features)
+  self.weight = tensor.empty(a.out_features, a.in_features):uniform_(-bound, bound):requires_grad_()
+  if a.bias then self.bias = tensor.empty(a.out_features):uniform_(-bound, bound):requires_grad_() end
 end
 
 function Linear:forward(x)

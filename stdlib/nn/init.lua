@@ -1,4 +1,5 @@
 -- The nn module: require "nn" (also the global nn in the nnlua host).
+local args = require "nnlua.args"
 local nn = {}
 nn.Module = require "nn.Module"
 nn.Sequential = require "nn.Sequential"
@@ -10,11 +11,13 @@ nn.metrics = require "nn.metrics"
 for name, class in pairs(require "nn.layers") do nn[name] = class end
 for name, class in pairs(require "nn.losses") do nn[name] = class end
 
--- nn.Parameter(t): marks a tensor as a parameter (requires_grad) so that assigning it registers it
-function nn.Parameter(t)
-  if not tensor.is_tensor(t) then error("nn.Parameter: expected a tensor, got " .. type(t), 2) end
-  if not t.requires_grad then t.requires_grad = true end
-  return t
+-- nn.Parameter(data [, requires_grad = true]): marks a tensor as a parameter
+-- (requires_grad) so that assigning it to a module field registers it
+local PARAMETER = {{"data", args.REQUIRED, check = args.tensor}, {"requires_grad", true, check = args.boolean}}
+function nn.Parameter(...)
+  local a = args.parse("nn.Parameter", PARAMETER, ...)
+  if a.data.requires_grad ~= a.requires_grad then a.data.requires_grad = a.requires_grad end
+  return a.data
 end
 
 return nn

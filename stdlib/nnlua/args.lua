@@ -172,7 +172,8 @@ function args.oneof(...)
     end
     local q = {}
     for i, c in ipairs(choices) do q[i] = string.format("'%s'", c) end
-    bad(fn, name, "one of " .. table.concat(q, ", "), v)
+    local what = #q == 1 and q[1] or table.concat(q, ", ", 1, #q - 1) .. " or " .. q[#q]
+    bad(fn, name, what, v)
   end
 end
 

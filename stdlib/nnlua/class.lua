@@ -84,13 +84,17 @@ local function newindex(cls, k, v)
   rawset(cls, k, v)
 end
 
-local function new(cls, ...)
+-- what every root class inherits: new and an empty init (kept out of the class
+-- tables so that a class's own init goes through __newindex and is guarded)
+local Object = {}
+function Object.new(cls, ...)
   local obj = setmetatable({}, cls)
   obj:init(...)
   return obj
 end
+function Object.init() end
 
-local function call(cls, ...) return cls:new(...) end
+local function call(cls, ...) return pass(cls:new(...)) end
 
 local function tostring_class(cls) return "class " .. classes[cls].name end
 
@@ -109,11 +113,7 @@ setmetatable(class, {__call = function(_, name, parent, opts)
     cls.__index = cls
   end
   cls.__name, cls.super = name, parent
-  if not parent then
-    cls.new = new
-    cls.init = function() end
-  end
-  return setmetatable(cls, {__index = parent, __call = call, __newindex = newindex,
+  return setmetatable(cls, {__index = parent or Object, __call = call, __newindex = newindex,
                             __tostring = tostring_class})
 end})
 

@@ -11,6 +11,10 @@
 -- This file checks the options and puts the data in shape (tables of numbers,
 -- one image tensor [N, C, H, W]); layout and drawing are C (nn/plot.c,
 -- nn/plot_image.c, over cairo in nn/canvas.c).
+--
+-- Errors are raised where they are found, inside stdlib/ (or in C); the host's
+-- message handler rewrites that location to the line of the user's script.
+local class = require "nnlua.class"
 local errors = require "nnlua.errors"
 local C = require "plot._C"
 
@@ -23,7 +27,7 @@ local function script_name()
 end
 
 local function fail(fn, fmt, ...)
-  error(string.format("plot.%s: " .. fmt, fn, ...), 0)
+  error(string.format("plot.%s: " .. fmt, fn, ...), 2)
 end
 
 -- a label: strings as they are, whole numbers without ".0"
@@ -90,28 +94,19 @@ end
 
 ------------------------------------------------------------------ figures
 
-local Figure = {__name = "Figure"}
-Figure.__index = Figure
+-- a class (nnlua.class): fig.save(...) instead of fig:save(...) is an error that says so
+local Figure = class("Figure", nil, {receiver = "fig"})
 
-local function figure(kind, title, ud)
+-- made by plot.lines and the others around the drawing ud (plot._C)
+function Figure:init(kind, title, ud)
   local _, w, h = C.size(ud)
-  return setmetatable({kind = kind, width = w, height = h, title = title, _c = ud}, Figure)
+  self.kind, self.width, self.height, self.title, self._c = kind, w, h, title, ud
 end
 
-local function check_figure(self, method)
-  if getmetatable(self) ~= Figure then
-    error(string.format("Figure:%s: call it with ':' on a figure (fig:%s(...))", method, method), 3)
-  end
-end
-
-local function save(self, path)
-  C.save(self._c, path, script_name(), self.title)
-  return self
-end
+local function figure(kind, title, ud) return Figure(kind, title, ud) end
 
 -- writes the figure to path: SVG when it ends in .svg, else PNG (.png); returns the figure
 function Figure:save(path)
-  check_figure(self, "save")
   if type(path) ~= "string" then
     error(string.format("Figure:save: path must be a string, got %s", type(path)), 2)
   end
@@ -119,18 +114,17 @@ function Figure:save(path)
   if ext ~= "png" and ext ~= "svg" then
     error(string.format("Figure:save: '%s' must end in .png or .svg", path), 2)
   end
-  return errors.rethrow(pcall(save, self, path))
+  C.save(self._c, path, script_name(), self.title)
+  return self
 end
 
 -- the figure as a tensor [3, H, W] in [0, 1], the pixels save writes
 function Figure:pixels()
-  check_figure(self, "pixels")
-  return errors.rethrow(pcall(C.pixels, self._c))
+  return C.pixels(self._c)
 end
 
 -- frees the drawing now rather than at the next garbage collection
 function Figure:close()
-  check_figure(self, "close")
   C.close(self._c)
 end
 
@@ -172,7 +166,7 @@ local function parse_color(where, c)
   end
   error(string.format("%s: color must be '#rrggbb', a name (blue, orange, green, red, purple, "
                       .. "sky, black, yellow, gray) or {r, g, b} in 0..1, got %s", where,
-                      tostring(c)), 0)
+                      tostring(c)))
 end
 
 -- y (or x) of a series: a table of numbers or a 1-d tensor, checked
@@ -202,7 +196,7 @@ local lines_keys = {series = true, title = true, xlabel = true, ylabel = true, g
                     logy = true, markers = true, legend = true, xlim = true, ylim = true,
                     width = true, height = true}
 
-local function lines(opts)
+function plot.lines(opts)
   errors.check_opts("plot.lines", opts, lines_keys, 0)
   if opts == nil then fail("lines", "expected a table of options with series = {...}") end
   local spec = {width = opt_size("lines", opts, "width"), height = opt_size("lines", opts, "height"),
@@ -262,10 +256,6 @@ local function lines(opts)
     spec.series[i] = out
   end
   return figure("lines", spec.title, C.lines(spec))
-end
-
-function plot.lines(opts)
-  return errors.rethrow(pcall(lines, opts))
 end
 
 --------------------------------------------------------------- image_grid
@@ -338,7 +328,7 @@ local function channel_values(key, v, c)
   return out
 end
 
-local function image_grid(opts)
+function plot.image_grid(opts)
   errors.check_opts("plot.image_grid", opts, grid_keys, 0)
   if opts == nil or opts.images == nil then fail("image_grid", "expected {images = ...}") end
   local images = image_tensor(opts.images):contiguous()
@@ -373,16 +363,12 @@ local function image_grid(opts)
   return figure("image_grid", spec.title, C.image_grid(spec))
 end
 
-function plot.image_grid(opts)
-  return errors.rethrow(pcall(image_grid, opts))
-end
-
 ------------------------------------------------------------------ heatmap
 
 local heatmap_keys = {matrix = true, xlabels = true, ylabels = true, title = true, xlabel = true,
                       ylabel = true, annotate = true, width = true, height = true}
 
-local function heatmap(opts)
+function plot.heatmap(opts)
   errors.check_opts("plot.heatmap", opts, heatmap_keys, 0)
   if opts == nil or opts.matrix == nil then fail("heatmap", "expected {matrix = ...}") end
   local m = opts.matrix
@@ -406,13 +392,10 @@ local function heatmap(opts)
   return figure("heatmap", spec.title, C.heatmap(spec))
 end
 
-function plot.heatmap(opts)
-  return errors.rethrow(pcall(heatmap, opts))
-end
-
 ------------------------------------------------------------- image files
 
-local function save_image(t, path)
+-- writes t ([H, W] or [C, H, W], C 1 or 3, values in [0, 1], clamped) to a PNG file
+function plot.save_image(t, path)
   if not tensor.is_tensor(t) then fail("save_image", "expected a tensor, got %s", type(t)) end
   if type(path) ~= "string" then fail("save_image", "path must be a string, got %s", type(path)) end
   if not path:lower():match("%.png$") then fail("save_image", "'%s' must end in .png", path) end
@@ -424,17 +407,12 @@ local function save_image(t, path)
   C.save_image(path, t:contiguous(), script_name())
 end
 
--- writes t ([H, W] or [C, H, W], C 1 or 3, values in [0, 1], clamped) to a PNG file
-function plot.save_image(t, path)
-  return errors.rethrow(pcall(save_image, t, path))
-end
-
 -- reads a PNG file: a tensor [C, H, W] in [0, 1], C 1 (grey) or 3 (RGB)
 function plot.read_image(path)
   if type(path) ~= "string" then
     error(string.format("plot.read_image: path must be a string, got %s", type(path)), 2)
   end
-  return errors.rethrow(pcall(C.read_image, path))
+  return C.read_image(path)
 end
 
 return plot

@@ -1,5 +1,6 @@
 -- Every ```lua block of docs/*.md and README.md runs without error. Files the
--- examples write (plain names like "loss.png") go to a temporary folder.
+-- examples write and read (plain names like "loss.png", "model.safetensors")
+-- go to a temporary folder.
 
 local function blocks(path)
   local f = assert(io.open(path))
@@ -15,17 +16,21 @@ local dir = tmpdir()
 -- runs fn with plot's file functions writing and reading in dir
 local function in_dir(fn)
   local save, save_image, read_image = plot.Figure.save, plot.save_image, plot.read_image
+  local tsave, tload = tensor.save, tensor.load
   local function at(path) return dir .. "/" .. path end
   plot.Figure.save = function(self, path) return save(self, at(path)) end
   plot.save_image = function(t, path) return save_image(t, at(path)) end
   plot.read_image = function(path) return read_image(at(path)) end
+  tensor.save = function(value, path) return tsave(value, at(path)) end   -- m:save and m:load too
+  tensor.load = function(path) return tload(at(path)) end
   local ok, err = pcall(fn)
   plot.Figure.save, plot.save_image, plot.read_image = save, save_image, read_image
+  tensor.save, tensor.load = tsave, tload
   if not ok then error(err, 0) end
 end
 
 for _, path in ipairs{"README.md", "docs/tensor.md", "docs/nn.md", "docs/optim.md", "docs/data.md",
-                      "docs/plot.md"} do
+                      "docs/plot.md", "docs/from-pytorch.md"} do
   for k, code in ipairs(blocks(path)) do
     test(path .. " example " .. k, function()
       local env = setmetatable({print = function() end}, {__index = _G})
