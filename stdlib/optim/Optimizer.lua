@@ -8,10 +8,10 @@
 --   function Adam:_update(p, grad, state, group) ... end  -- one C kernel call
 --   local opt = Adam(params, 0.01) = Adam(params, {lr = 0.01}) = Adam{params = params, lr = 0.01}
 --
--- The spec lists the arguments after params as nnlua.args entries. Those with
--- an `only` or a `native = false` are PyTorch arguments nnlua does not
--- implement: accepted at their default, kept out of param_groups. The others
--- are the options of a parameter group.
+-- The spec lists the arguments after params as nnlua.args entries. Those
+-- marked native = false (Optimizer.unsupported makes them) are PyTorch
+-- arguments nnlua does not implement: accepted only at their default, kept
+-- out of param_groups. The others are the options of a parameter group.
 --
 -- params is an array of tensors or an array of groups {params = {...}, lr = ...};
 -- a group's missing options come from the constructor's arguments, then
