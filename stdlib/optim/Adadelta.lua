@@ -1,8 +1,13 @@
 -- optim.Adadelta: Adadelta (PyTorch's torch.optim.Adadelta).
+--   optim.Adadelta(params, lr, rho, eps, weight_decay, foreach, {capturable, maximize, differentiable})
 local C = require "optim._C"
 local Optimizer = require "optim.Optimizer"
+local unsupported = Optimizer.unsupported
 
-local Adadelta = Optimizer:extend("Adadelta", {lr = 1.0, rho = 0.9, eps = 1e-6, weight_decay = 0})
+local Adadelta = Optimizer:extend("Adadelta", {
+  {"lr", 1.0}, {"rho", 0.9}, {"eps", 1e-6}, {"weight_decay", 0},
+  unsupported("foreach", true), unsupported "capturable", unsupported "maximize", unsupported "differentiable",
+})
 Adadelta.state_keys = {step = true, square_avg = true, acc_delta = true}
 
 function Adadelta:_check(g, fn)

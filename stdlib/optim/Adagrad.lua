@@ -1,10 +1,14 @@
 -- optim.Adagrad: Adagrad with learning-rate decay (PyTorch's torch.optim.Adagrad):
 -- sum += g^2; p -= lr/(1 + (t-1) lr_decay) g/(sqrt(sum) + eps).
+--   optim.Adagrad(params, lr, lr_decay, weight_decay, initial_accumulator_value, eps, foreach,
+--                 {maximize, differentiable, fused})
 local C = require "optim._C"
 local Optimizer = require "optim.Optimizer"
+local unsupported = Optimizer.unsupported
 
 local Adagrad = Optimizer:extend("Adagrad", {
-  lr = 1e-2, lr_decay = 0, weight_decay = 0, initial_accumulator_value = 0, eps = 1e-10,
+  {"lr", 1e-2}, {"lr_decay", 0}, {"weight_decay", 0}, {"initial_accumulator_value", 0}, {"eps", 1e-10},
+  unsupported("foreach", true), unsupported "maximize", unsupported "differentiable", unsupported "fused",
 })
 Adagrad.state_keys = {step = true, sum = true}
 
@@ -16,14 +20,13 @@ function Adagrad:_check(g, fn)
 end
 
 -- PyTorch fills the accumulator when the optimizer is built, from the group's value
-function Adagrad:new(params, opts)
-  local o = Optimizer.new(self, params, opts)
-  for _, group in ipairs(o.param_groups) do
+function Adagrad:init(...)
+  Optimizer.init(self, ...)
+  for _, group in ipairs(self.param_groups) do
     for _, p in ipairs(group.params) do
-      o.state[p] = {step = 0, sum = tensor.full(p.shape, group.initial_accumulator_value)}
+      self.state[p] = {step = 0, sum = tensor.full(p.shape, group.initial_accumulator_value)}
     end
   end
-  return o
 end
 
 function Adagrad:_update(p, grad, st, g)

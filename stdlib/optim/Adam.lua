@@ -1,10 +1,17 @@
 -- optim.Adam: Adam with bias correction and optional AMSGrad (PyTorch's
 -- torch.optim.Adam): denom = sqrt(v)/sqrt(1 - b2^t) + eps.
+--   optim.Adam(params, lr, betas, eps, weight_decay, amsgrad,
+--              {foreach, maximize, capturable, differentiable, fused, decoupled_weight_decay})
 local C = require "optim._C"
 local Optimizer = require "optim.Optimizer"
+local unsupported = Optimizer.unsupported
 
 local Adam = Optimizer:extend("Adam", {
-  lr = 1e-3, betas = {0.9, 0.999}, eps = 1e-8, weight_decay = 0, amsgrad = false,
+  {"lr", 1e-3}, {"betas", {0.9, 0.999}, table = true}, {"eps", 1e-8}, {"weight_decay", 0}, {"amsgrad", false},
+  unsupported "foreach", unsupported "maximize", unsupported "capturable", unsupported "differentiable",
+  unsupported "fused",
+  {"decoupled_weight_decay", false, positional = false, native = false, only = false,
+   why = "use optim.AdamW, which is Adam with decoupled weight decay"},
 })
 Adam.state_keys = {step = true, exp_avg = true, exp_avg_sq = true, max_exp_avg_sq = true}
 Adam._decoupled = false   -- AdamW sets it: p *= 1 - lr*wd instead of g += wd*p

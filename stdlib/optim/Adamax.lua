@@ -1,8 +1,13 @@
 -- optim.Adamax: Adam with the infinity norm (PyTorch's torch.optim.Adamax).
+--   optim.Adamax(params, lr, betas, eps, weight_decay, foreach, {maximize, differentiable, capturable})
 local C = require "optim._C"
 local Optimizer = require "optim.Optimizer"
+local unsupported = Optimizer.unsupported
 
-local Adamax = Optimizer:extend("Adamax", {lr = 2e-3, betas = {0.9, 0.999}, eps = 1e-8, weight_decay = 0})
+local Adamax = Optimizer:extend("Adamax", {
+  {"lr", 2e-3}, {"betas", {0.9, 0.999}, table = true}, {"eps", 1e-8}, {"weight_decay", 0},
+  unsupported("foreach", true), unsupported "maximize", unsupported "differentiable", unsupported "capturable",
+})
 Adamax.state_keys = {step = true, exp_avg = true, exp_inf = true}
 
 function Adamax:_check(g, fn)

@@ -1,11 +1,18 @@
 -- optim.NAdam: Adam with Nesterov momentum (PyTorch 2.x's torch.optim.NAdam,
 -- whose mu_product fix, pytorch#92699, 1.13 lacks). mu_product is kept as a
 -- number holding a float32 value, as PyTorch keeps it in a float32 tensor.
+--   optim.NAdam(params, lr, betas, eps, weight_decay, momentum_decay, decoupled_weight_decay,
+--               {foreach, maximize, capturable, differentiable})
 local C = require "optim._C"
 local Optimizer = require "optim.Optimizer"
+local unsupported = Optimizer.unsupported
 
 local NAdam = Optimizer:extend("NAdam", {
-  lr = 2e-3, betas = {0.9, 0.999}, eps = 1e-8, weight_decay = 0, momentum_decay = 4e-3,
+  {"lr", 2e-3}, {"betas", {0.9, 0.999}, table = true}, {"eps", 1e-8}, {"weight_decay", 0},
+  {"momentum_decay", 4e-3},
+  {"decoupled_weight_decay", false, native = false, only = false,
+   why = "nnlua's NAdam adds weight_decay * p to the gradient (PyTorch's default)"},
+  unsupported "foreach", unsupported "maximize", unsupported "capturable", unsupported "differentiable",
 })
 NAdam.state_keys = {step = true, mu_product = true, exp_avg = true, exp_avg_sq = true}
 

@@ -1,34 +1,35 @@
--- optim.Optimizer: the base class of every optimizer.
+-- optim.Optimizer: the base class of every optimizer (an nnlua.class whose
+-- receiver is "opt": opt.step() says "call it as opt:step(...)").
 --
---   local Adam = Optimizer:extend("Adam", {lr = 1e-3, betas = {0.9, 0.999}, ...})
---   function Adam:_check(group, fn) ... end          -- option checks of this rule
+--   local Adam = Optimizer:extend("Adam", {              -- PyTorch's arguments in PyTorch's order
+--     {"lr", 1e-3}, {"betas", {0.9, 0.999}, table = true}, ...,
+--     {"maximize", false, positional = false, only = false, why = "..."}})
+--   function Adam:_check(group, fn) ... end               -- option checks of this rule
 --   function Adam:_update(p, grad, state, group) ... end  -- one C kernel call
---   local opt = Adam(params, {lr = 0.01})
+--   local opt = Adam(params, 0.01) = Adam(params, {lr = 0.01}) = Adam{params = params, lr = 0.01}
+--
+-- The spec lists the arguments after params as nnlua.args entries. Those
+-- marked native = false (Optimizer.unsupported makes them) are PyTorch
+-- arguments nnlua does not implement: accepted only at their default, kept
+-- out of param_groups. The others are the options of a parameter group.
 --
 -- params is an array of tensors or an array of groups {params = {...}, lr = ...};
--- a group's missing options come from the constructor's option table, then
+-- a group's missing options come from the constructor's arguments, then
 -- from the class defaults. Options are read from opt.param_groups at every
 -- step, so changing param_groups[i].lr between steps takes effect. State is
 -- kept per parameter tensor in opt.state[p]; state_dict() numbers the
 -- parameters 1..N across the groups, as PyTorch numbers them 0..N-1.
 
-local Optimizer = {}
-Optimizer.__name = "Optimizer"
-Optimizer.__index = Optimizer
+local args = require "nnlua.args"
+local class = require "nnlua.class"
 
--- the default of an option that has none (SGD's lr)
+local Optimizer = class("Optimizer", nil, {receiver = "opt"})
+
+-- the default of lr when the argument may come from every group instead (SGD's lr)
 Optimizer.required = setmetatable({}, {__tostring = function() return "<required parameter>" end})
 
--- raises msg at the first caller outside stdlib/optim, so the error points at the script
-local function raise(msg)
-  local level = 2
-  while true do
-    local info = debug.getinfo(level, "S")
-    if not info then error(msg, 0) end
-    if info.what ~= "C" and not info.source:match("[/\\]optim[/\\][%w_]+%.lua$") then error(msg, level) end
-    level = level + 1
-  end
-end
+-- raises msg; the host's message handler puts the script's line in front
+local function raise(msg) error(msg, 2) end
 Optimizer.raise = raise
 
 local function copy(v)
@@ -65,23 +66,73 @@ function Optimizer.check_betas(fn, group)
   end
 end
 
--- ---------------------------------------------------------------- classes
+-- ---------------------------------------------------------------- the arguments nnlua does not implement
 
-function Optimizer:extend(name, defaults)
-  local cls = {}
-  for k, v in pairs(self) do
-    if k:sub(1, 2) == "__" then cls[k] = v end   -- metamethods are not inherited through __index
+-- spec entries for PyTorch's arguments nnlua does not implement: accepted at
+-- their default only (foreach and fused, whose default None lets PyTorch
+-- choose a loop, not at all: nnlua has one CPU implementation)
+local NOT_HERE = {
+  maximize = "nnlua does not implement maximize; minimise the negated objective instead",
+  capturable = "capturable is for CUDA graphs; nnlua runs on the CPU",
+  differentiable = "nnlua does not differentiate through the optimizer step",
+  foreach = "nnlua has one CPU implementation; leave foreach out",
+  fused = "nnlua has one CPU implementation; leave fused out",
+}
+
+-- the entry of PyTorch's argument name (keyword-only unless positional is true)
+function Optimizer.unsupported(name, positional)
+  local e = {name, false, native = false, positional = positional or false}
+  if name == "foreach" or name == "fused" then
+    e[2], e.unsupported = nil, NOT_HERE[name]
+  else
+    e.only, e.why = false, NOT_HERE[name]
   end
-  cls.__name, cls.__index = name, cls
-  cls.defaults = defaults or copy(self.defaults)
-  return setmetatable(cls, {__index = self, __call = function(c, ...) return c:new(...) end})
+  return e
 end
 
--- checks one group's options (every key present); names the group when there are several
-function Optimizer:_validate(group, fn)
-  for k in pairs(self.defaults) do
+-- ---------------------------------------------------------------- classes
+
+local function is_native(e) return e.native ~= false and e.only == nil end
+
+-- Optimizer:extend(name, spec) -> a subclass; spec lists PyTorch's arguments after params
+function Optimizer:extend(name, spec)
+  if type(name) ~= "string" or type(spec) ~= "table" or #spec == 0 or next(spec, #spec) ~= nil then
+    error('Optimizer:extend(name, spec): spec lists the arguments after params in order, '
+      .. '{{"lr", 1e-3}, {"momentum", 0}, ...}', 2)
+  end
+  local cls = class(name, self)
+  local full = {{"params", args.REQUIRED, table = true}}
+  local defaults, order = {}, {}
+  for _, e in ipairs(spec) do
+    full[#full + 1] = e
+    if is_native(e) then
+      local d = e[2]
+      if d == args.REQUIRED then d = Optimizer.required end
+      defaults[e[1]] = d
+      order[#order + 1] = e[1]
+    end
+  end
+  -- the same with lr optional, for params whose every group gives its lr
+  local lenient = {}
+  for i, e in ipairs(full) do
+    lenient[i] = e
+    if e[2] == args.REQUIRED and e[1] ~= "params" then
+      local c = {}
+      for k, v in pairs(e) do c[k] = v end
+      c[2] = Optimizer.required
+      lenient[i] = c
+    end
+  end
+  cls._spec, cls._spec_groups, cls.defaults, cls._order = full, lenient, defaults, order
+  return cls
+end
+
+-- checks the options of param_groups[gi] (every one present)
+function Optimizer:_validate(group, fn, gi)
+  for _, k in ipairs(self._order) do
     if group[k] == nil or group[k] == Optimizer.required then
-      raise(string.format("%s: option '%s' is required", fn, k))
+      raise(string.format("%s: param_groups[%d] has no option '%s' (options of a group: params, %s)",
+        fn, gi, k, table.concat(self._order, ", ")))
     end
   end
   if type(group.lr) ~= "number" or not (group.lr >= 0) then
@@ -92,19 +143,46 @@ end
 
 function Optimizer:_check() end
 
-local function checkkeys(fn, t, defaults, allow_params)
-  for k in pairs(t) do
-    if not ((allow_params and k == "params") or (type(k) == "string" and defaults[k] ~= nil)) then
-      raise(string.format("%s: unknown option '%s'", fn, tostring(k)))
+local function checkgroup(fn, g, defaults, order)
+  for k in pairs(g) do
+    if not (k == "params" or (type(k) == "string" and defaults[k] ~= nil)) then
+      raise(string.format("%s: unknown option '%s' in a parameter group (options of a group: params, %s)",
+        fn, tostring(k), table.concat(order, ", ")))
     end
   end
 end
 
-function Optimizer:new(params, opts)
+-- whether v is an nn module (it has a parameters method) rather than its parameters
+local function is_module(v)
+  if type(v) ~= "table" or getmetatable(v) == nil then return false end
+  local ok, yes = pcall(function() return type(v.parameters) == "function" and not tensor.is_tensor(v[1]) end)
+  return ok and yes
+end
+
+-- whether v is an array of groups that each give key
+local function every_group_has(v, key)
+  if type(v) ~= "table" or tensor.is_tensor(v) or #v == 0 then return false end
+  for _, g in ipairs(v) do
+    if type(g) ~= "table" or tensor.is_tensor(g) or g[key] == nil then return false end
+  end
+  return true
+end
+
+-- the params argument among the constructor's arguments, if it can be found
+local function params_of(...)
+  local first = ...
+  if args.is_options(first) and select("#", ...) == 1 then return first.params end
+  return first
+end
+
+function Optimizer:init(...)
   local fn = "optim." .. self.__name
-  opts = opts or {}
-  if type(opts) ~= "table" then raise(fn .. ": options must be a table, got " .. type(opts)) end
-  checkkeys(fn, opts, self.defaults, false)
+  local spec = every_group_has(params_of(...), "lr") and self._spec_groups or self._spec
+  local a = args.parse(fn, spec, ...)
+  local params = a.params
+  if is_module(params) then
+    raise(string.format("%s: params is a module; pass its parameters: %s(model:parameters(), ...)", fn, fn))
+  end
   if type(params) ~= "table" or tensor.is_tensor(params) then
     raise(string.format("%s: params must be an array of tensors or of parameter groups, got %s",
       fn, tensor.is_tensor(params) and "a tensor" or type(params)))
@@ -112,16 +190,22 @@ function Optimizer:new(params, opts)
   if #params == 0 then raise(fn .. ": got an empty parameter list") end
   local raw = params
   if tensor.is_tensor(params[1]) then raw = {{params = params}} end
-  local o = setmetatable({param_groups = {}, state = {}, _step_count = 0}, self)
+  self.param_groups, self.state, self._step_count = {}, {}, 0
   local seen = {}
   for gi, g in ipairs(raw) do
     if type(g) ~= "table" or tensor.is_tensor(g) then
       raise(string.format("%s: params[%d] must be a parameter group table (params holds groups), got %s",
         fn, gi, tensor.is_tensor(g) and "a tensor" or type(g)))
     end
-    checkkeys(fn, g, self.defaults, true)
+    if is_module(g) then
+      raise(string.format("%s: params[%d] is a module; pass its parameters: {params = model:parameters(), ...}", fn, gi))
+    end
+    checkgroup(fn, g, self.defaults, self._order)
     local ps = g.params
     if tensor.is_tensor(ps) then ps = {ps} end
+    if is_module(ps) then
+      raise(string.format("%s: group %d params is a module; pass its parameters: {params = model:parameters(), ...}", fn, gi))
+    end
     if type(ps) ~= "table" then raise(string.format("%s: group %d has no params array", fn, gi)) end
     local group = {params = {}}
     for i, p in ipairs(ps) do
@@ -136,14 +220,13 @@ function Optimizer:new(params, opts)
     if #group.params == 0 then raise(string.format("%s: group %d has an empty parameter list", fn, gi)) end
     for k, d in pairs(self.defaults) do
       local v = g[k]
-      if v == nil then v = opts[k] end
+      if v == nil then v = a[k] end
       if v == nil then v = d end
       group[k] = copy(v)
     end
-    self:_validate(group, fn)
-    o.param_groups[gi] = group
+    self:_validate(group, fn, gi)
+    self.param_groups[gi] = group
   end
-  return o
 end
 
 -- ---------------------------------------------------------------- the public methods
@@ -158,8 +241,8 @@ function Optimizer:step(closure)
     if type(closure) ~= "function" then raise(fn .. ": closure must be a function, got " .. type(closure)) end
     loss = closure()
   end
-  for _, group in ipairs(self.param_groups) do
-    self:_validate(group, fn)
+  for gi, group in ipairs(self.param_groups) do
+    self:_validate(group, fn, gi)
     for _, p in ipairs(group.params) do
       local g = p.grad
       if g ~= nil then

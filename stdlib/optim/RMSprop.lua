@@ -1,10 +1,15 @@
 -- optim.RMSprop: RMSprop, optionally centered and with momentum (PyTorch's
--- torch.optim.RMSprop).
+-- torch.optim.RMSprop). PyTorch takes all its arguments by position:
+--   optim.RMSprop(params, lr, alpha, eps, weight_decay, momentum, centered,
+--                 capturable, foreach, maximize, differentiable)
 local C = require "optim._C"
 local Optimizer = require "optim.Optimizer"
+local unsupported = Optimizer.unsupported
 
 local RMSprop = Optimizer:extend("RMSprop", {
-  lr = 1e-2, alpha = 0.99, eps = 1e-8, weight_decay = 0, momentum = 0, centered = false,
+  {"lr", 1e-2}, {"alpha", 0.99}, {"eps", 1e-8}, {"weight_decay", 0}, {"momentum", 0}, {"centered", false},
+  unsupported("capturable", true), unsupported("foreach", true), unsupported("maximize", true),
+  unsupported("differentiable", true),
 })
 RMSprop.state_keys = {step = true, square_avg = true, grad_avg = true, momentum_buffer = true}
 

@@ -1,10 +1,14 @@
 -- optim.SGD: stochastic gradient descent with momentum, dampening, Nesterov
--- momentum and L2 weight decay (PyTorch's torch.optim.SGD).
+-- momentum and L2 weight decay (PyTorch's torch.optim.SGD):
+--   optim.SGD(params, lr, momentum, dampening, weight_decay, nesterov, {maximize, foreach, differentiable, fused})
 local C = require "optim._C"
+local args = require "nnlua.args"
 local Optimizer = require "optim.Optimizer"
+local unsupported = Optimizer.unsupported
 
 local SGD = Optimizer:extend("SGD", {
-  lr = Optimizer.required, momentum = 0, dampening = 0, weight_decay = 0, nesterov = false,
+  {"lr", args.REQUIRED}, {"momentum", 0}, {"dampening", 0}, {"weight_decay", 0}, {"nesterov", false},
+  unsupported "maximize", unsupported "foreach", unsupported "differentiable", unsupported "fused",
 })
 SGD.state_keys = {momentum_buffer = true}
 

@@ -1,51 +1,56 @@
 -- optim/sched/ReduceLROnPlateau.lua -- lr times factor when step(metric) has not
 -- improved for patience epochs
+--   ReduceLROnPlateau(optimizer, mode = "min", factor = 0.1, patience = 10, threshold = 1e-4,
+--                     threshold_mode = "rel", cooldown = 0, min_lr = 0, eps = 1e-8, verbose = false)
 
 local B = require "optim.sched.base"
-local options, bad, is_int = B.options, B.bad, B.is_int
-local check_number, check_optimizer, per_group = B.check_number, B.check_optimizer, B.per_group
-local deepcopy, class = B.deepcopy, B.class
 
-local Plateau = class("ReduceLROnPlateau", {"mode", "factor", "patience", "threshold",
-  "threshold_mode", "cooldown", "min_lr", "eps"})
-function Plateau.new(opt, opts)
-  local name = "ReduceLROnPlateau"
-  check_optimizer(name, opt)
-  local order = {"mode", "factor", "patience", "threshold", "threshold_mode", "cooldown", "min_lr", "eps"}
-  local o = options(name, opts, {mode = "min", factor = 0.1, patience = 10, threshold = 1e-4,
-    threshold_mode = "rel", cooldown = 0, min_lr = 0, eps = 1e-8}, order)
-  local self = setmetatable({}, Plateau)
-  self.factor = check_number(name, "factor", o.factor)
-  if self.factor >= 1 then bad(name, "factor", "< 1", self.factor) end
-  if self.factor <= 0 then bad(name, "factor", "positive", self.factor) end
-  if o.mode ~= "min" and o.mode ~= "max" then bad(name, "mode", '"min" or "max"', o.mode) end
-  if o.threshold_mode ~= "rel" and o.threshold_mode ~= "abs" then
-    bad(name, "threshold_mode", '"rel" or "abs"', o.threshold_mode)
+local function factor(v, fn, name)
+  if B.number(v, fn, name) >= 1 then B.bad(fn, name, "< 1", v) end
+  if v <= 0 then B.bad(fn, name, "positive", v) end
+  return v
+end
+
+local function oneof(a, b)
+  return function(v, fn, name)
+    if v ~= a and v ~= b then B.bad(fn, name, string.format('"%s" or "%s"', a, b), v) end
+    return v
   end
-  if not is_int(o.patience) or o.patience < 0 then bad(name, "patience", "a non-negative integer", o.patience) end
-  if not is_int(o.cooldown) or o.cooldown < 0 then bad(name, "cooldown", "a non-negative integer", o.cooldown) end
-  self.optimizer = opt
-  self.min_lr = o.min_lr
-  self.min_lrs = deepcopy(per_group(name, "min_lr", o.min_lr, #opt.param_groups))
-  self.mode, self.threshold_mode = o.mode, o.threshold_mode
-  self.threshold = check_number(name, "threshold", o.threshold)
-  self.patience, self.cooldown = o.patience, o.cooldown
-  self.eps = check_number(name, "eps", o.eps)
+end
+
+local Plateau = B.class("ReduceLROnPlateau", {
+  {"mode", "min", check = oneof("min", "max")}, {"factor", 0.1, check = factor},
+  {"patience", 10, check = B.natural}, {"threshold", 1e-4, check = B.number},
+  {"threshold_mode", "rel", check = oneof("rel", "abs")}, {"cooldown", 0, check = B.natural},
+  {"min_lr", 0, table = true}, {"eps", 1e-8, check = B.number}, B.verbose,
+}, {"mode", "factor", "patience", "threshold", "threshold_mode", "cooldown", "min_lr", "eps"})
+
+function Plateau:_setup(a, opt)
+  self.factor = a.factor
+  self.min_lr = a.min_lr
+  self.min_lrs = B.per_group(self.__name, "min_lr", a.min_lr, #opt.param_groups)
+  self.mode, self.threshold_mode = a.mode, a.threshold_mode
+  self.threshold = a.threshold
+  self.patience, self.cooldown = a.patience, a.cooldown
+  self.eps = a.eps
   self.cooldown_counter = 0
   self.mode_worse = self.mode == "min" and math.huge or -math.huge
   self.best = self.mode_worse
   self.num_bad_epochs = 0
+end
+-- no initial step: the lrs stay as they are until a metric comes
+function Plateau:_start(opt)
+  self.optimizer = opt
   self.last_epoch = 0
   self._last_lr = self:_lrs()
-  return self
 end
-function Plateau.is_better(self, a, best)
+function Plateau:is_better(a, best)
   if self.mode == "min" and self.threshold_mode == "rel" then return a < best * (1.0 - self.threshold)
   elseif self.mode == "min" then return a < best - self.threshold
   elseif self.threshold_mode == "rel" then return a > best * (self.threshold + 1.0)
   else return a > best + self.threshold end
 end
-function Plateau.step(self, metric, epoch)
+function Plateau:step(metric, epoch)
   if type(metric) ~= "number" then
     local ok, v = pcall(function() return metric:item() end)
     if not ok or type(v) ~= "number" then

@@ -1,19 +1,29 @@
--- optim/sched/base.lua -- what every scheduler shares: option checking, the
+-- optim/sched/base.lua -- what every scheduler shares: argument checks, the
 -- LRScheduler base class (initial step, step(), get_last_lr, state_dict) and
--- the class() constructor. optim.lr_scheduler (stdlib/optim/lr_scheduler.lua)
--- loads one file per scheduler from here.
+-- B.class, which makes a scheduler class. optim.lr_scheduler
+-- (stdlib/optim/lr_scheduler.lua) loads one file per scheduler from here.
 --
 -- The schedulers act on opt.param_groups,
 -- step for step as PyTorch 2.x's torch.optim.lr_scheduler (same chainable
 -- get_lr forms, same closed forms for step(epoch)), plus InverseTimeLR.
 --
---   local sched = optim.lr_scheduler.StepLR(opt, {step_size = 30, gamma = 0.1})
+--   local sched = optim.lr_scheduler.StepLR(opt, 30, 0.1)   -- = StepLR(opt, {step_size = 30, gamma = 0.1})
 --   for epoch = 1, n do train(); opt:step(); sched:step() end
 --
--- Every scheduler has sched:step([epoch | metric]), sched:get_last_lr(),
--- sched.last_epoch, sched:state_dict(), sched:load_state_dict(sd).
+-- A scheduler class lists PyTorch's arguments after the optimizer as
+-- nnlua.args entries, and defines _setup(a, opt) (its own fields, from the
+-- parsed arguments a) and get_lr() (and _closed_form() when PyTorch has one):
+--
+--   local StepLR = B.class("StepLR", {{"step_size", B.REQUIRED, check = B.posint}, ...,
+--                                     B.last_epoch, B.verbose}, {"step_size", "gamma"})
+--
+-- The third list is what print shows. Schedulers are nnlua.class objects whose
+-- receiver is "sched": sched.step() says "call it as sched:step(...)".
 -- Warnings go through M._warn(msg) (default: io.stderr); M is the module
 -- table optim.lr_scheduler returns, so tests can replace lr_scheduler._warn.
+
+local args = require "nnlua.args"
+local class = require "nnlua.class"
 
 local M = {}
 
@@ -21,16 +31,17 @@ function M._warn(msg)
   io.stderr:write("warning: ", msg, "\n")
 end
 
-local REQUIRED = {}                       -- marks an option with no default
+local B = {module = M, REQUIRED = args.REQUIRED}
 
 ---------------------------------------------------------------------------
--- argument checking
+-- argument checks: each is function(v, fn, name) -> v, an nnlua.args check
 
 local function fmtnum(v)
   if math.type(v) == "integer" then return string.format("%d", v) end
   if type(v) == "number" then return string.format("%.14g", v) end
   return tostring(v)
 end
+B.fmtnum = fmtnum
 
 local function describe(v)
   if type(v) == "number" then return fmtnum(v) end
@@ -39,84 +50,84 @@ local function describe(v)
   return type(v)
 end
 
--- opts checked against spec {key = default | REQUIRED}; returns a filled copy
-local function options(name, opts, spec, order)
-  if opts == nil then opts = {} end
-  if type(opts) ~= "table" then
-    error(string.format("%s: argument #2 (options) must be a table, got %s", name, type(opts)), 3)
-  end
-  for k in pairs(opts) do
-    if spec[k] == nil then
-      error(string.format("%s: unknown option '%s'", name, tostring(k)), 3)
-    end
-  end
-  local o = {}
-  for _, k in ipairs(order) do
-    local v = opts[k]
-    if v == nil then
-      if spec[k] == REQUIRED then
-        error(string.format("%s: missing required option '%s'", name, k), 3)
-      end
-      v = spec[k]
-    end
-    if v ~= REQUIRED then o[k] = v end
-  end
-  return o
+local function bad(fn, name, what, v)
+  error(string.format("%s: %s must be %s, got %s", fn, name, what, describe(v)), 2)
 end
-
-local function bad(name, key, what, v)
-  error(string.format("%s: %s must be %s, got %s", name, key, what, describe(v)), 3)
-end
+B.bad = bad
 
 local function is_int(v) return type(v) == "number" and v == math.floor(v) and v == v end
 
-local function check_number(name, key, v)
-  if type(v) ~= "number" or v ~= v then bad(name, key, "a number", v) end
+function B.number(v, fn, name)
+  if type(v) ~= "number" or v ~= v then bad(fn, name, "a number", v) end
   return v
 end
 
-local function check_posint(name, key, v)
-  if not is_int(v) or v < 1 then bad(name, key, "a positive integer", v) end
+function B.positive(v, fn, name)
+  if B.number(v, fn, name) <= 0 then bad(fn, name, "positive", v) end
+  return v
+end
+
+function B.nonneg(v, fn, name)
+  if B.number(v, fn, name) < 0 then bad(fn, name, "non-negative", v) end
+  return v
+end
+
+function B.posint(v, fn, name)
+  if not is_int(v) or v < 1 then bad(fn, name, "a positive integer", v) end
   return math.tointeger(v)
 end
 
-local function check_optimizer(name, opt)
-  if type(opt) ~= "table" or type(opt.param_groups) ~= "table" or #opt.param_groups == 0 then
-    error(string.format("%s: argument #1 must be an optimizer (a table with param_groups), got %s",
-      name, type(opt)), 3)
-  end
-  for i, g in ipairs(opt.param_groups) do
-    if type(g) ~= "table" or type(g.lr) ~= "number" then
-      error(string.format("%s: optimizer param_groups[%d] has no numeric lr", name, i), 3)
-    end
-  end
+function B.natural(v, fn, name)
+  if not is_int(v) or v < 0 then bad(fn, name, "a non-negative integer", v) end
+  return math.tointeger(v)
 end
 
-local function check_increasing(name, key, t)
-  if type(t) ~= "table" then bad(name, key, "an array of integers", t) end
+function B.boolean(v, fn, name)
+  if type(v) ~= "boolean" then bad(fn, name, "a boolean", v) end
+  return v
+end
+
+-- an increasing array of integers (milestones); a copy
+function B.increasing(t, fn, name)
+  if type(t) ~= "table" then bad(fn, name, "an array of integers", t) end
+  local out = {}
   for i, v in ipairs(t) do
-    if not is_int(v) then bad(name, key .. "[" .. i .. "]", "an integer", v) end
+    if not is_int(v) then bad(fn, name .. "[" .. i .. "]", "an integer", v) end
     if i > 1 and v <= t[i - 1] then
       error(string.format("%s: %s must be increasing, got %s after %s",
-        name, key, fmtnum(v), fmtnum(t[i - 1])), 3)
+        fn, name, fmtnum(v), fmtnum(t[i - 1])), 2)
     end
+    out[i] = v
   end
-  return t
+  return out
 end
 
 -- a number or an array of one number per group -> array
-local function per_group(name, key, v, ngroups)
+function B.per_group(fn, name, v, ngroups)
   if type(v) == "table" then
     if #v ~= ngroups then
-      error(string.format("%s: %s has %d values for %d param groups", name, key, #v, ngroups), 3)
+      error(string.format("%s: %s has %d values for %d param groups", fn, name, #v, ngroups), 2)
     end
-    for i = 1, ngroups do check_number(name, key .. "[" .. i .. "]", v[i]) end
-    return v
+    local t = {}
+    for i = 1, ngroups do t[i] = B.number(v[i], fn, name .. "[" .. i .. "]") end
+    return t
   end
-  check_number(name, key, v)
+  B.number(v, fn, name)
   local t = {}
   for i = 1, ngroups do t[i] = v end
   return t
+end
+
+local function check_optimizer(fn, opt)
+  if type(opt) ~= "table" or type(opt.param_groups) ~= "table" or #opt.param_groups == 0 then
+    error(string.format("%s: argument #1 must be an optimizer (a table with param_groups), got %s",
+      fn, type(opt)), 2)
+  end
+  for i, g in ipairs(opt.param_groups) do
+    if type(g) ~= "table" or type(g.lr) ~= "number" then
+      error(string.format("%s: optimizer param_groups[%d] has no numeric lr", fn, i), 2)
+    end
+  end
 end
 
 local function deepcopy(v)
@@ -125,22 +136,27 @@ local function deepcopy(v)
   for k, x in pairs(v) do t[k] = deepcopy(x) end
   return t
 end
+B.deepcopy = deepcopy
+
+-- the arguments every PyTorch LRScheduler ends with
+B.last_epoch = {"last_epoch", -1, check = args.int(-1)}
+B.verbose = {"verbose", false, only = false,
+  why = "PyTorch deprecates verbose; print(sched:get_last_lr()) after sched:step() instead"}
 
 ---------------------------------------------------------------------------
 -- the base class: PyTorch's LRScheduler
 
-local Base = {}
-Base.__index = Base
+local Base = class("LRScheduler", nil, {receiver = "sched"})
+Base._opt_order = {}
+B.Base = Base
 
-local function class(name, opt_order)
-  local c = {}
-  c.__index = c
-  c.__name = name
-  c._name = name
-  c._opt_order = opt_order
-  c.__tostring = Base.__tostring
-  -- StepLR(opt, opts) builds a scheduler, as StepLR.new(opt, opts) does
-  return setmetatable(c, {__index = Base, __call = function(_, opt, opts) return c.new(opt, opts) end})
+-- B.class(name, spec, print_order) -> a scheduler class; spec lists the arguments after the optimizer
+function B.class(name, spec, print_order)
+  local c = class(name, Base)
+  local full = {{"optimizer", args.REQUIRED}}
+  for _, e in ipairs(spec) do full[#full + 1] = e end
+  c._spec, c._opt_order = full, print_order
+  return c
 end
 
 function Base.__tostring(self)
@@ -156,45 +172,65 @@ function Base.__tostring(self)
     end
   end
   parts[#parts + 1] = "last_epoch=" .. fmtnum(self.last_epoch)
-  return self._name .. "(" .. table.concat(parts, ", ") .. ")"
+  return self.__name .. "(" .. table.concat(parts, ", ") .. ")"
 end
 
--- sets initial_lr (if absent), base_lrs, does the initial step
-function Base._init(self, opt)
+-- Scheduler(optimizer, ...) or (optimizer, {name = value, ...}): parse, check, set up, first step
+function Base:init(...)
+  local a = args.parse(self.__name, self._spec, ...)
+  check_optimizer(self.__name, a.optimizer)
+  self:_setup(a, a.optimizer)
+  self:_start(a.optimizer, a.last_epoch)
+end
+
+function Base:_setup() end
+
+-- base_lrs from initial_lr (set from lr when starting, required when resuming
+-- at last_epoch >= 0, as in PyTorch), then the initial step to last_epoch + 1
+function Base:_start(opt, last_epoch)
   self.optimizer = opt
   self.base_lrs = {}
   for i, g in ipairs(opt.param_groups) do
-    if g.initial_lr == nil then g.initial_lr = g.lr end
+    if last_epoch == -1 then
+      if g.initial_lr == nil then g.initial_lr = g.lr end
+    elseif g.initial_lr == nil then
+      error(string.format("%s: last_epoch = %d resumes a schedule, but param_groups[%d] has no initial_lr "
+        .. "(the optimizer of a scheduler with last_epoch = -1 has one); to resume, build the scheduler "
+        .. "without last_epoch and call sched:load_state_dict(sd)", self.__name, last_epoch, i), 2)
+    end
     self.base_lrs[i] = g.initial_lr
   end
-  self.last_epoch = -1
+  self.last_epoch = last_epoch
   self:_initial_step()
-  return self
 end
 
-function Base._initial_step(self)
+function Base:_initial_step()
   self._opt_step0 = self.optimizer._step_count    -- PyTorch resets the optimizer's count here
   self._step_count = 0
   self:step()
 end
 
-function Base._check_order(self)
+function Base:_check_order()
   if self._step_count == 1 then
     local n = self.optimizer._step_count
     if type(n) == "number" and n <= (self._opt_step0 or 0) then
-      M._warn(self._name .. ": lr_scheduler step() called before optimizer step(); "
+      M._warn(self.__name .. ": lr_scheduler step() called before optimizer step(); "
         .. "call opt:step() first, or the first value of the schedule is skipped")
     end
   end
 end
 
-function Base._lrs(self)
+function Base:_lrs()
   local t = {}
   for i, g in ipairs(self.optimizer.param_groups) do t[i] = g.lr end
   return t
 end
 
-function Base.step(self, epoch)
+function Base:get_lr()
+  error(self.__name .. ": get_lr is not defined", 2)
+end
+
+function Base:step(epoch)
   self:_check_order()
   self._step_count = self._step_count + 1
   local values
@@ -202,7 +238,7 @@ function Base.step(self, epoch)
     self.last_epoch = self.last_epoch + 1
     values = self:get_lr()
   else
-    check_number(self._name .. ":step", "epoch", epoch)
+    B.number(epoch, self.__name .. ":step", "epoch")
     self.last_epoch = epoch
     values = self._closed_form and self:_closed_form() or self:get_lr()
   end
@@ -210,7 +246,7 @@ function Base.step(self, epoch)
   self._last_lr = self:_lrs()
 end
 
-function Base.get_last_lr(self)
+function Base:get_last_lr()
   local t = {}
   for i, v in ipairs(self._last_lr) do t[i] = v end
   return t
@@ -218,7 +254,7 @@ end
 
 local SKIP = {optimizer = true, _schedulers = true}
 
-function Base.state_dict(self)
+function Base:state_dict()
   local sd = {}
   for k, v in pairs(self) do
     if not SKIP[k] and type(v) ~= "function" then sd[k] = deepcopy(v) end
@@ -226,47 +262,29 @@ function Base.state_dict(self)
   return sd
 end
 
-function Base.load_state_dict(self, sd)
+function Base:load_state_dict(sd)
   if type(sd) ~= "table" then
-    error(self._name .. ":load_state_dict: argument must be a table, got " .. type(sd), 2)
+    error(self.__name .. ":load_state_dict: argument must be a table, got " .. type(sd), 2)
   end
   for k, v in pairs(sd) do
     if not SKIP[k] then self[k] = deepcopy(v) end
   end
 end
 
--- lr of every group times f(group, i)
-local function map_groups(self, f)
+-- f(group, i) for every param group, as an array
+function Base:_each_group(f)
   local t = {}
   for i, g in ipairs(self.optimizer.param_groups) do t[i] = f(g, i) end
   return t
 end
 
-local function map_base(self, f)
+-- f(base_lr, i) for every param group, as an array
+function Base:_each_base(f)
   local t = {}
   for i, b in ipairs(self.base_lrs) do t[i] = f(b, i) end
   return t
 end
 
-local function same_lrs(self) return map_groups(self, function(g) return g.lr end) end
+function Base:_same_lrs() return self:_each_group(function(g) return g.lr end) end
 
-return {
-  module = M,
-  REQUIRED = REQUIRED,
-  options = options,
-  bad = bad,
-  is_int = is_int,
-  check_number = check_number,
-  check_posint = check_posint,
-  check_optimizer = check_optimizer,
-  check_increasing = check_increasing,
-  per_group = per_group,
-  deepcopy = deepcopy,
-  fmtnum = fmtnum,
-  describe = describe,
-  Base = Base,
-  class = class,
-  map_groups = map_groups,
-  map_base = map_base,
-  same_lrs = same_lrs,
-}
+return B
