@@ -19,21 +19,6 @@ C.set_stdlib((source:gsub("nnlua[/\\]errors%.lua$", "")))
 errors.handler = C.handler
 errors.message = C.message
 
--- msg without a leading stdlib/ location, and the level to raise it at
--- (kept until every caller of rethrow is gone)
-function errors.where_from(msg)
-  if type(msg) ~= "string" then return msg, 0 end
-  local stripped, n = msg:gsub("^[^\n]-/stdlib/[^:\n]*:%d+: ", "", 1)
-  if n > 0 or not stripped:find("^[^\n]-:%d+: ") then return stripped, 2 end
-  return msg, 0                     -- already points at the user's own code
-end
-
-function errors.rethrow(ok, ...)
-  if ok then return ... end
-  local msg, level = errors.where_from((...))
-  error(msg, level)
-end
-
 -- checks that the option table t (may be nil) has only the given keys
 function errors.check_opts(fn, t, keys, level)
   if t == nil then return {} end
