@@ -9,6 +9,7 @@
 --   status_kb(field)               a field of /proc/self/status in kB ("VmRSS", "VmPeak")
 --   read_file(path), write_file(path, s)   whole files as strings
 --   tmpdir()                       a new empty folder; the test removes it
+--   copy_param_groups(from, to)    an optimizer's group numbers into another's
 -- Prints "lua: N passed, N failed" at the end; exits 1 on any failure.
 local passed, failed = 0, 0
 local filter
@@ -87,6 +88,17 @@ function write_file(p, s)
   local f = assert(io.open(p, "wb"))
   f:write(s)
   f:close()
+end
+
+-- copies the numbers (and betas) of from's param groups into to's: an
+-- optimizer put in the state of another run, as a checkpoint would
+function copy_param_groups(from, to)
+  for i, g in ipairs(from.param_groups) do
+    for k, v in pairs(g) do
+      if type(v) == "number" then to.param_groups[i][k] = v
+      elseif k == "betas" then to.param_groups[i][k] = {table.unpack(v)} end
+    end
+  end
 end
 
 function tmpdir()

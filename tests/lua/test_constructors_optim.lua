@@ -401,14 +401,7 @@ end)
 -- groups' initial_lr and steps once, to epoch k + 1. So on an optimizer in
 -- the state of a run after k steps it continues that run: after construction
 -- it is where the run is after k + 1 steps.
-local function copy_groups(from, to)
-  for i, g in ipairs(from.param_groups) do
-    for k, v in pairs(g) do
-      if type(v) == "number" then to.param_groups[i][k] = v
-      elseif k == "betas" then to.param_groups[i][k] = {table.unpack(v)} end
-    end
-  end
-end
+local copy_groups = copy_param_groups
 
 for _, c in ipairs(SCHEDULERS) do
   local name = c[1]

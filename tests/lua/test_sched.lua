@@ -128,14 +128,7 @@ local function check_plain(t, path)
   end
 end
 
-local function copy_groups(from, to)
-  for i, g in ipairs(from.param_groups) do
-    for k, v in pairs(g) do
-      if type(v) == "number" then to.param_groups[i][k] = v
-      elseif k == "betas" then to.param_groups[i][k] = {table.unpack(v)} end
-    end
-  end
-end
+local copy_groups = copy_param_groups
 
 local resume_specs = {
   {"StepLR", {step_size = 7, gamma = 0.5}},
