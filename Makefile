@@ -9,7 +9,7 @@ FUZZ_DEBS  = clang-14 libclang-rt-14-dev libomp-14-dev
 OPT    ?= -O3 -march=native
 SAN    ?=
 CFLAGS ?= -g $(OPT)
-CFLAGS += $(SAN) -std=c11 -D_DEFAULT_SOURCE -fopenmp -Wall -Wextra -Wshadow -Wmissing-prototypes \
+CFLAGS += $(SAN) -std=c11 -D_DEFAULT_SOURCE -fno-math-errno -fopenmp -Wall -Wextra -Wshadow -Wmissing-prototypes \
           -MMD -MP -I. $(shell pkg-config --cflags $(PKGS))
 LDLIBS += $(SAN) $(shell pkg-config --libs $(PKGS)) -ldnnl -fopenmp -lm
 

@@ -75,6 +75,31 @@ int nn_optim_sgd(nn_ctx *ctx, nn_tensor *p, const nn_tensor *g, nn_tensor *buf,
   return 0;
 }
 
+/* The constants of one Adam step, and its loop over n elements. The loop is
+ * instantiated for each combination of the options that change its body
+ * (flags known at compile time), so each copy vectorises without masks; the
+ * pointers do not overlap (restrict: separate tensors of one shape). */
+typedef struct {
+  float nstep, bc2s, eps, w1, b2, c2, wd, decay;
+} adam_k;
+
+static inline __attribute__((always_inline)) void
+adam_loop(int64_t n, float *restrict w, float *restrict ma, float *restrict va, float *restrict vm,
+          const float *restrict gr, adam_k k, int dec, int l2, int ams) {
+  for (int64_t i = 0; i < n; i++) {
+    float gi = gr[i], wi = w[i];
+    if (dec) wi = wi * k.decay;
+    if (l2) gi = fmaf(k.wd, wi, gi);
+    float mi = lerpf(ma[i], gi, k.w1);
+    float vi = va[i] * k.b2;
+    vi = fmaf(k.c2 * gi, gi, vi);
+    ma[i] = mi; va[i] = vi;
+    if (ams) { if (vm[i] > vi) vi = vm[i]; vm[i] = vi; }
+    float denom = sqrtf(vi) / k.bc2s + k.eps;
+    w[i] = wi + k.nstep * mi / denom;
+  }
+}
+
 int nn_optim_adam(nn_ctx *ctx, nn_tensor *p, const nn_tensor *g, nn_tensor *m, nn_tensor *v,
                   nn_tensor *vmax, int64_t step, const nn_adam_opts *o) {
   static const char *const names[] = {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"};
@@ -86,28 +111,58 @@ int nn_optim_adam(nn_ctx *ctx, nn_tensor *p, const nn_tensor *g, nn_tensor *m, n
   if (step < 1) return nn_seterr(ctx, NN_EARG, "%s: step must be >= 1, got %lld", fn, (long long)step);
   double bc1 = 1, bc2 = 1;
   if (o->bias_correction) { bc1 = 1 - pow(o->beta1, (double)step); bc2 = 1 - pow(o->beta2, (double)step); }
-  const float nstep = (float)(-(o->lr / bc1)), bc2s = (float)sqrt(bc2), eps = (float)o->eps;
-  const float w1 = (float)(1 - o->beta1), b2 = (float)o->beta2, c2 = (float)(1 - o->beta2);
-  const float wd = (float)o->weight_decay, decay = (float)(1 - o->lr * o->weight_decay);
+  adam_k k = {
+    .nstep = (float)(-(o->lr / bc1)), .bc2s = (float)sqrt(bc2), .eps = (float)o->eps,
+    .w1 = (float)(1 - o->beta1), .b2 = (float)o->beta2, .c2 = (float)(1 - o->beta2),
+    .wd = (float)o->weight_decay, .decay = (float)(1 - o->lr * o->weight_decay),
+  };
   const int l2 = !o->decoupled && o->weight_decay != 0, dec = o->decoupled && o->weight_decay != 0;
   float *w = nn_tensor_data(p), *ma = nn_tensor_data(m), *va = nn_tensor_data(v);
   float *vm = o->amsgrad ? nn_tensor_data(vmax) : NULL;
   const float *gr = nn_tensor_data(g);
   int64_t n = nn_tensor_numel(p);
-  for (int64_t i = 0; i < n; i++) {
-    float gi = gr[i], wi = w[i];
-    if (dec) wi = wi * decay;
-    if (l2) gi = fmaf(wd, wi, gi);
-    float mi = lerpf(ma[i], gi, w1);
-    float vi = va[i] * b2;
-    vi = fmaf(c2 * gi, gi, vi);
-    ma[i] = mi; va[i] = vi;
-    if (vm) { if (vm[i] > vi) vi = vm[i]; vm[i] = vi; }
-    float denom = sqrtf(vi) / bc2s + eps;
-    w[i] = wi + nstep * mi / denom;
+  if (o->amsgrad) {
+    if (dec) adam_loop(n, w, ma, va, vm, gr, k, 1, 0, 1);
+    else if (l2) adam_loop(n, w, ma, va, vm, gr, k, 0, 1, 1);
+    else adam_loop(n, w, ma, va, vm, gr, k, 0, 0, 1);
+  } else {
+    if (dec) adam_loop(n, w, ma, va, NULL, gr, k, 1, 0, 0);
+    else if (l2) adam_loop(n, w, ma, va, NULL, gr, k, 0, 1, 0);
+    else adam_loop(n, w, ma, va, NULL, gr, k, 0, 0, 0);
   }
   touch(p); touch(m); touch(v); if (vm) touch(vmax);
   return 0;
+}
+
+typedef struct { float a, c, eps, wd, mu, nlr; } rmsprop_k;
+
+static inline __attribute__((always_inline)) void
+rmsprop_loop(int64_t n, float *restrict w, float *restrict s, float *restrict gav, float *restrict b,
+             const float *restrict gr, rmsprop_k k, int l2, int centered, int mom) {
+  for (int64_t i = 0; i < n; i++) {
+    float gi = gr[i];
+    if (l2) gi = fmaf(k.wd, w[i], gi);
+    float si = s[i] * k.a;
+    si = fmaf(k.c * gi, gi, si);
+    s[i] = si;
+    float avg;
+    if (centered) {
+      float gi_avg = lerpf(gav[i], gi, k.c);
+      gav[i] = gi_avg;
+      avg = sqrtf(fmaf(-1.0f * gi_avg, gi_avg, si));
+    } else {
+      avg = sqrtf(si);
+    }
+    avg = avg + k.eps;
+    if (mom) {
+      float bi = b[i] * k.mu;
+      bi = bi + gi / avg;
+      b[i] = bi;
+      w[i] = fmaf(k.nlr, bi, w[i]);
+    } else {
+      w[i] = w[i] + k.nlr * gi / avg;
+    }
+  }
 }
 
 int nn_optim_rmsprop(nn_ctx *ctx, nn_tensor *p, const nn_tensor *g, nn_tensor *sq,
@@ -119,35 +174,22 @@ int nn_optim_rmsprop(nn_ctx *ctx, nn_tensor *p, const nn_tensor *g, nn_tensor *s
   int mom = o->momentum > 0;
   if (!sq || (o->centered && !ga) || (mom && !buf))
     return nn_seterr(ctx, NN_EARG, "rmsprop: missing state tensor");
-  const float a = (float)o->alpha, c = (float)(1 - o->alpha), eps = (float)o->eps;
-  const float wd = (float)o->weight_decay, mu = (float)o->momentum, nlr = (float)(-o->lr);
+  rmsprop_k k = {.a = (float)o->alpha, .c = (float)(1 - o->alpha), .eps = (float)o->eps,
+                 .wd = (float)o->weight_decay, .mu = (float)o->momentum, .nlr = (float)(-o->lr)};
   float *w = nn_tensor_data(p), *s = nn_tensor_data(sq);
   float *gav = o->centered ? nn_tensor_data(ga) : NULL, *b = mom ? nn_tensor_data(buf) : NULL;
   const float *gr = nn_tensor_data(g);
   int64_t n = nn_tensor_numel(p);
-  for (int64_t i = 0; i < n; i++) {
-    float gi = gr[i];
-    if (o->weight_decay != 0) gi = fmaf(wd, w[i], gi);
-    float si = s[i] * a;
-    si = fmaf(c * gi, gi, si);
-    s[i] = si;
-    float avg;
-    if (gav) {
-      float gi_avg = lerpf(gav[i], gi, c);
-      gav[i] = gi_avg;
-      avg = sqrtf(fmaf(-1.0f * gi_avg, gi_avg, si));
-    } else {
-      avg = sqrtf(si);
-    }
-    avg = avg + eps;
-    if (b) {
-      float bi = b[i] * mu;
-      bi = bi + gi / avg;
-      b[i] = bi;
-      w[i] = fmaf(nlr, bi, w[i]);
-    } else {
-      w[i] = w[i] + nlr * gi / avg;
-    }
+  int l2 = o->weight_decay != 0, c = o->centered != 0;
+  switch (l2 << 2 | c << 1 | mom) {          /* one specialised copy of the loop per case */
+  case 0: rmsprop_loop(n, w, s, gav, b, gr, k, 0, 0, 0); break;
+  case 1: rmsprop_loop(n, w, s, gav, b, gr, k, 0, 0, 1); break;
+  case 2: rmsprop_loop(n, w, s, gav, b, gr, k, 0, 1, 0); break;
+  case 3: rmsprop_loop(n, w, s, gav, b, gr, k, 0, 1, 1); break;
+  case 4: rmsprop_loop(n, w, s, gav, b, gr, k, 1, 0, 0); break;
+  case 5: rmsprop_loop(n, w, s, gav, b, gr, k, 1, 0, 1); break;
+  case 6: rmsprop_loop(n, w, s, gav, b, gr, k, 1, 1, 0); break;
+  default: rmsprop_loop(n, w, s, gav, b, gr, k, 1, 1, 1); break;
   }
   touch(p); touch(sq); if (gav) touch(ga); if (b) touch(buf);
   return 0;
