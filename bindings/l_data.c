@@ -18,22 +18,21 @@
 #include "nn/png.h"
 #include "bindings.h"
 
-#define IMAGESET_MT "nn.ImageSet"
+static const char imageset_mt[] = "nn.ImageSet";
+#define IMAGESET_MT imageset_mt
 #define STACK_IDX 256                 /* batch indices kept on the stack up to this many */
 
-typedef struct LImageSet { nn_imageset s; int live; } LImageSet;
+/* live 0: not built yet, or closed; held: closed but not yet released (lnn.h) */
+typedef struct LImageSet { const char *tname; nn_imageset s; int live, held; } LImageSet;
 
 static LImageSet *checkset(lua_State *L, int arg) {
-  LImageSet *u = luaL_checkudata(L, arg, IMAGESET_MT);
+  LImageSet *u = lnn_checkudata(L, arg, IMAGESET_MT);
   if (!u->live) luaL_argerror(L, arg, "image set has been freed");
   return u;
 }
 
 static LImageSet *newset(lua_State *L) {
-  LImageSet *u = lua_newuserdatauv(L, sizeof *u, 0);
-  memset(u, 0, sizeof *u);
-  luaL_setmetatable(L, IMAGESET_MT);
-  return u;
+  return lnn_newudata(L, sizeof(LImageSet), IMAGESET_MT);
 }
 
 /* Tells the collector about the set's bytes, as tensors do. */
@@ -60,12 +59,15 @@ static int d_imageset_png(lua_State *L) {
   lua_Integer n = luaL_len(L, 1);
   luaL_argcheck(L, n >= 1, 1, "no image files");
   luaL_argcheck(L, luaL_len(L, 2) == n, 2, "one label per file expected");
+  luaL_argcheck(L, n <= INT32_MAX, 1, "too many image files");
   const char **paths = lua_newuserdatauv(L, (size_t)n * sizeof *paths, 0);   /* freed by the GC */
   int32_t *labels = lua_newuserdatauv(L, (size_t)n * sizeof *labels, 0);
+  lua_createtable(L, (int)n, 0);      /* keeps the paths: the list may be a proxy (lnn.h) */
+  int keep = lua_gettop(L);
   for (lua_Integer i = 0; i < n; i++) {
     if (lua_geti(L, 1, i + 1) != LUA_TSTRING) luaL_argerror(L, 1, "paths must be strings");
-    paths[i] = lua_tostring(L, -1);   /* the table keeps the string alive */
-    lua_pop(L, 1);
+    paths[i] = lua_tostring(L, -1);
+    lua_rawseti(L, keep, i + 1);
     lua_geti(L, 2, i + 1);
     int isint;
     lua_Integer lab = lua_tointegerx(L, -1, &isint);
@@ -162,7 +164,9 @@ static void floats(lua_State *L, int t, const char *k, float *out, int *n) {
   *n = (int)len;
 }
 
-/* Reads the step table at index t into *st. */
+/* Reads the step table at index t into *st. Leaves one value on the stack,
+ * the step's generator (or nil), which st->rng points into: keep it there
+ * while st is used (the table need not keep it; lnn.h). */
 static void checkstep(lua_State *L, int t, nn_tf_step *st) {
   static const char *const kinds[] = {"totensor", "normalize", "flatten", "hflip", "crop", NULL};
   static const char *const modes[] = {"constant", "edge", "reflect", "symmetric", NULL};
@@ -196,8 +200,7 @@ static void checkstep(lua_State *L, int t, nn_tf_step *st) {
     st->fill = fieldnum(L, t, "fill", 0.0f);
   }
   if (lua_getfield(L, t, "generator") != LUA_TNIL)
-    st->rng = &((LGenerator *)luaL_checkudata(L, -1, GENERATOR_MT))->rng;
-  lua_pop(L, 1);          /* the step table keeps the generator alive */
+    st->rng = &((LGenerator *)lnn_checkudata(L, lua_gettop(L), GENERATOR_MT))->rng;
   if (nn_tf_check(getctx(L), st) != 0) lnn_error(L);
 }
 
@@ -224,10 +227,11 @@ static int s_batch(lua_State *L) {
   nn_tf_step steps[NN_TF_MAXSTEPS];
   int nsteps = (int)luaL_len(L, 5);
   luaL_argcheck(L, nsteps <= NN_TF_MAXSTEPS, 5, "too many transforms");
+  luaL_checkstack(L, nsteps + 8, "too many transforms");
   for (int k = 0; k < nsteps; k++) {
     lua_geti(L, 5, k + 1);
     checkstep(L, -1, &steps[k]);
-    lua_pop(L, 1);
+    lua_remove(L, -2);                /* the step; its generator stays (checkstep) */
   }
   int64_t stackidx[STACK_IDX], *idx = stackidx;
   if (count > STACK_IDX) idx = lua_newuserdatauv(L, (size_t)count * sizeof *idx, 0);
@@ -248,15 +252,21 @@ static int s_batch(lua_State *L) {
   return 2;
 }
 
+/* __gc and __close: closes the set; frees it when no C function can be using
+ * it, else at finalization (lnn.h, "Userdata lifetimes") */
 static int s_gc(lua_State *L) {
-  LImageSet *u = luaL_checkudata(L, 1, IMAGESET_MT);
-  nn_imageset_free(&u->s);
+  LImageSet *u = lnn_checkudata(L, 1, IMAGESET_MT);
   u->live = 0;
+  u->held = 1;
+  if (lnn_releasable(L)) {
+    u->held = 0;
+    nn_imageset_free(&u->s);       /* safe on a set never built (zeroed) and twice */
+  }
   return 0;
 }
 
 static int s_tostring(lua_State *L) {
-  LImageSet *u = luaL_checkudata(L, 1, IMAGESET_MT);
+  LImageSet *u = lnn_checkudata(L, 1, IMAGESET_MT);
   if (!u->live) lua_pushliteral(L, "ImageSet (freed)");
   else lua_pushfstring(L, "ImageSet (%I images, %d channels)", (lua_Integer)u->s.n, u->s.c);
   return 1;

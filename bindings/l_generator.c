@@ -16,8 +16,7 @@ static uint64_t checkseed(lua_State *L, int arg) {
 
 int lnn_generator_new(lua_State *L) {
   uint64_t seed = lua_isnoneornil(L, 1) ? 0 : checkseed(L, 1);
-  LGenerator *g = lua_newuserdatauv(L, sizeof *g, 0);
-  luaL_setmetatable(L, GENERATOR_MT);
+  LGenerator *g = lnn_newudata(L, sizeof *g, GENERATOR_MT);
   nn_rng_seed(&g->rng, seed);
   return 1;
 }
@@ -35,26 +34,37 @@ static int g_initial_seed(lua_State *L) {
 }
 
 /* The 32-byte state as a string (little-endian words), to save and restore a stream exactly. */
-static int g_get_state(lua_State *L) {
-  LGenerator *g = checkgen(L);
-  char buf[32];
-  for (int i = 0; i < 32; i++) buf[i] = (char)(g->rng.s[i / 8] >> (8 * (i % 8)));
-  lua_pushlstring(L, buf, sizeof buf);
+static int pushstate(lua_State *L, const nn_rng *r) {
+  unsigned char buf[32];
+  nn_rng_get_state(r, buf);
+  lua_pushlstring(L, (const char *)buf, sizeof buf);
   return 1;
 }
 
-static int g_set_state(lua_State *L) {
-  LGenerator *g = checkgen(L);
+/* Sets r from the state string at arg; refuses what no stream can be in. */
+static void setstate(lua_State *L, nn_rng *r, int arg) {
   size_t len;
-  const char *s = luaL_checklstring(L, 2, &len);
-  if (len != sizeof g->rng.s) luaL_argerror(L, 2, "not a generator state (expected 32 bytes)");
-  for (int i = 0; i < 4; i++) {
-    uint64_t w = 0;
-    for (int b = 7; b >= 0; b--) w = (w << 8) | (unsigned char)s[i * 8 + b];
-    g->rng.s[i] = w;
-  }
+  const char *s = luaL_checklstring(L, arg, &len);
+  if (len != sizeof r->s) luaL_argerror(L, arg, "not a generator state (expected 32 bytes)");
+  if (nn_rng_set_state(r, (const unsigned char *)s) != 0)
+    luaL_argerror(L, arg, "not a generator state (all 32 bytes are zero, a state the "
+                  "generator never leaves: it would give the same number forever)");
+}
+
+static int g_get_state(lua_State *L) { return pushstate(L, &checkgen(L)->rng); }
+
+static int g_set_state(lua_State *L) {
+  setstate(L, &checkgen(L)->rng, 2);
   lua_settop(L, 1);
   return 1;
+}
+
+/* tensor.get_rng_state() and tensor.set_rng_state(s): the default generator's */
+int lnn_get_rng_state(lua_State *L) { return pushstate(L, &getctx(L)->rng); }
+
+int lnn_set_rng_state(lua_State *L) {
+  setstate(L, &getctx(L)->rng, 1);
+  return 0;
 }
 
 static int g_tostring(lua_State *L) {

@@ -12,17 +12,20 @@
 #include "nn/png.h"
 #include "bindings.h"
 
-#define FIGURE_MT "nn.Figure"
+static const char figure_mt[] = "nn.Figure";
+#define FIGURE_MT figure_mt
 #define MAX_POINTS 2000000      /* in all the series of a line chart */
 #define MAX_CELLS 512           /* rows or columns of a heatmap */
 
 typedef struct LFigure {
+  const char *tname;    /* FIGURE_MT (lnn.h, "Userdata lifetimes") */
   nn_canvas *cv;        /* NULL once closed */
+  nn_canvas *held;      /* a closed figure's canvas, until it can be released */
   const char *kind;     /* "lines", "image_grid", "heatmap" (static) */
 } LFigure;
 
 static LFigure *checkfig(lua_State *L, int arg) {
-  LFigure *f = luaL_checkudata(L, arg, FIGURE_MT);
+  LFigure *f = lnn_checkudata(L, arg, FIGURE_MT);
   if (!f->cv) luaL_error(L, "the figure is closed");
   return f;
 }
@@ -30,10 +33,14 @@ static LFigure *checkfig(lua_State *L, int arg) {
 /* pushes a figure for cv (which it then owns), telling the collector its size */
 static int pushfig(lua_State *L, nn_canvas *cv, const char *kind) {
   if (!cv) return lnn_error(L);
-  LFigure *f = lua_newuserdatauv(L, sizeof *f, 0);
+  if (!lua_checkstack(L, 2) || luaL_getmetatable(L, FIGURE_MT) != LUA_TTABLE) {
+    nn_canvas_free(cv);                 /* lnn_newudata would raise with cv owned by nobody */
+    return luaL_error(L, "nnlua: the registry's metatable '%s' was replaced", FIGURE_MT);
+  }
+  lua_pop(L, 1);
+  LFigure *f = lnn_newudata(L, sizeof *f, FIGURE_MT);   /* raises only for memory: cv leaks then */
   f->cv = cv;
   f->kind = kind;
-  luaL_setmetatable(L, FIGURE_MT);
   nn_ctx *ctx = getctx(L);
   ctx->alloc_pending += nn_canvas_bytes(cv);
   lnn_gcaccount(L, ctx);
@@ -56,12 +63,11 @@ static int opt_bool(lua_State *L, int t, const char *k) {
   return v;
 }
 
-/* a string field, or NULL; the table keeps it alive */
+/* a string field, or NULL; the string stays on the stack (one slot, also
+ * for nil) so that it lives as long as the call: the table need not keep it */
 static const char *opt_str(lua_State *L, int t, const char *k) {
   int ty = lua_getfield(L, t, k);
-  const char *s = ty == LUA_TNIL ? NULL : luaL_checkstring(L, -1);
-  lua_pop(L, 1);
-  return s;
+  return ty == LUA_TNIL ? NULL : luaL_checkstring(L, -1);
 }
 
 static int too_many_points(lua_State *L) {
@@ -115,18 +121,21 @@ static void opt_range(lua_State *L, int t, const char *k, double *r) {
   lua_pop(L, 1);
 }
 
-/* an array of n strings at field k (or NULL when absent), in a scratch userdata */
+/* an array of n strings at field k (or NULL when absent), in a scratch
+ * userdata. The strings are kept by a table of this call's own (left on the
+ * stack under the scratch): the script's table may change while we draw. */
 static const char **opt_strings(lua_State *L, int t, const char *k, int64_t n) {
   if (lua_getfield(L, t, k) == LUA_TNIL) { lua_pop(L, 1); return NULL; }
   int arr = lua_gettop(L);
   luaL_checktype(L, arr, LUA_TTABLE);
+  lua_newtable(L);                                         /* arr + 1: ours */
   const char **s = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *s, 0);
   for (int64_t i = 0; i < n; i++) {
     lua_rawgeti(L, arr, i + 1);
-    s[i] = lua_tostring(L, -1);      /* strings already (init.lua); kept by the table */
-    lua_pop(L, 1);
+    s[i] = lua_tostring(L, -1);      /* strings already (init.lua); NULL for nil */
+    lua_rawseti(L, arr + 1, i + 1);  /* kept by our table */
   }
-  lua_replace(L, arr);               /* the scratch replaces the table, which the spec holds */
+  lua_remove(L, arr);                /* leaves our table and the scratch */
   return s;
 }
 
@@ -166,7 +175,7 @@ static int p_lines(lua_State *L) {
   p.series = ser;
   for (int i = 0; i < p.nseries; i++) {
     nn_plot_series *s = &ser[i];
-    luaL_checkstack(L, 8, "plot.lines: too many series");   /* each keeps ~3 slots */
+    luaL_checkstack(L, 8, "plot.lines: too many series");   /* each keeps ~4 slots */
     lua_rawgeti(L, st, i + 1);
     int e = lua_gettop(L);
     luaL_checktype(L, e, LUA_TTABLE);
@@ -311,10 +320,19 @@ static int f_size(lua_State *L) {
   return 3;
 }
 
+/* __gc, __close and close(fig): closes the figure; frees its canvas when no
+ * C function can be using it, else at finalization (lnn.h) */
 static int f_gc(lua_State *L) {
-  LFigure *f = luaL_checkudata(L, 1, FIGURE_MT);
-  nn_canvas_free(f->cv);
-  f->cv = NULL;
+  LFigure *f = lnn_checkudata(L, 1, FIGURE_MT);
+  if (f->cv) {                  /* held is NULL while cv is set */
+    f->held = f->cv;
+    f->cv = NULL;
+  }
+  if (f->held && lnn_releasable(L)) {
+    nn_canvas *cv = f->held;
+    f->held = NULL;
+    nn_canvas_free(cv);
+  }
   return 0;
 }
 
@@ -372,7 +390,7 @@ static const luaL_Reg metameth[] = {
 };
 
 int luaopen_plot__C(lua_State *L) {
-  luaL_newmetatable(L, FIGURE_MT);
+  luaL_newmetatable(L, FIGURE_MT);    /* the state is new: a table */
   lnn_setfuncs(L, metameth);
   lua_pop(L, 1);
   luaL_newlibtable(L, funcs);

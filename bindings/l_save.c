@@ -33,8 +33,9 @@
 #include "l_save.h"
 #include "nn/safetensors.h"
 
-#define SAVER_MT "nn.SaveState"
-#define LOADER_MT "nn.LoadState"
+static const char saver_mt[] = "nn.SaveState", loader_mt[] = "nn.LoadState";
+#define SAVER_MT saver_mt
+#define LOADER_MT loader_mt
 #define MAXDEPTH 200
 
 /* ---- a growable string inside the box ---- */
@@ -103,6 +104,7 @@ static const char *checkpath(lua_State *L, int arg) {
 /* ================= save ================= */
 
 typedef struct Saver {
+  const char *tname;      /* SAVER_MT (lnn.h, "Userdata lifetimes") */
   buf json;               /* the "nnlua" tree */
   buf name;               /* escaped dotted name of the current key path */
   buf path;               /* the same path as shown in errors */
@@ -113,12 +115,20 @@ typedef struct Saver {
 
 typedef struct { int isint; lua_Integer i; const char *s; size_t len; } key;
 
-static int saver_gc(lua_State *L) {
-  Saver *S = luaL_checkudata(L, 1, SAVER_MT);
+/* Frees what S holds; safe twice. Called by tensor.save itself when done. */
+static void saver_free(Saver *S) {
   for (int i = 0; i < S->n; i++) { free(S->names[i]); nn_tensor_free(S->ts[i]); }
   free(S->names); free(S->ts);
   free(S->json.p); free(S->name.p); free(S->path.p);
-  memset(S, 0, sizeof *S);
+  memset((char *)S + sizeof S->tname, 0, sizeof *S - sizeof S->tname);
+}
+
+/* __gc: an internal box, freed by its owner or by the collector only; a
+ * script that finds it (debug.getregistry() holds the metatable) and calls
+ * this by hand changes nothing. */
+static int saver_gc(lua_State *L) {
+  Saver *S = lnn_checkudata(L, 1, SAVER_MT);
+  if (lnn_finalizing(L)) saver_free(S);
   return 0;
 }
 
@@ -199,15 +209,23 @@ static int cmpkey(const void *a, const void *b) {
   return c ? c : (x->len > y->len) - (x->len < y->len);
 }
 
-/* The table's keys, checked and sorted, in a userdata pushed on the stack. */
+/* The table's keys, checked and sorted, in a userdata pushed on the stack
+ * over a table of our own that keeps the key strings alive (the script's
+ * table may change while we walk it: a finalizer can run at any allocation). */
 static key *collect_keys(lua_State *L, Saver *S, int t, size_t *nk) {
   size_t n = 0, cap = 0;
   lua_pushnil(L);
   while (lua_next(L, t)) { lua_pop(L, 1); cap++; }
+  lua_createtable(L, 0, 0);
+  int anchor = lua_gettop(L);
   key *ks = lua_newuserdatauv(L, (cap ? cap : 1) * sizeof *ks, 0);
   lua_pushnil(L);
   while (lua_next(L, t)) {
     lua_pop(L, 1);
+    if (n == cap) luaL_error(L, "tensor.save: the table at key '%s' changed while it was saved", where(S));
+    lua_pushvalue(L, -1);
+    lua_pushboolean(L, 1);
+    lua_rawset(L, anchor);
     key *k = &ks[n++];
     k->isint = lua_isinteger(L, -1);
     if (k->isint) k->i = lua_tointeger(L, -1);
@@ -279,21 +297,24 @@ static void walk(lua_State *L, Saver *S, int used, int visiting, int depth) {
     b_cut(&S->path, np);
   }
   b_cat(L, &S->json, "]}");
-  lua_pop(L, 1);                     /* the keys */
+  lua_pop(L, 2);                     /* the keys and their anchor */
   lua_pushvalue(L, t);
   lua_pushnil(L);
   lua_rawset(L, visiting);
 }
 
-static Saver *newsaver(lua_State *L) {
-  Saver *S = lua_newuserdatauv(L, sizeof *S, 0);
-  memset(S, 0, sizeof *S);
-  if (luaL_newmetatable(L, SAVER_MT)) {
-    lua_pushcfunction(L, saver_gc);
+/* the metatable of an internal box, made on first use */
+static void boxmeta(lua_State *L, const char *tname, lua_CFunction gc) {
+  if (luaL_newmetatable(L, tname)) {
+    lua_pushcfunction(L, gc);
     lua_setfield(L, -2, "__gc");
   }
-  lua_setmetatable(L, -2);
-  return S;
+  lua_pop(L, 1);
+}
+
+static Saver *newsaver(lua_State *L) {
+  boxmeta(L, SAVER_MT, saver_gc);
+  return lnn_newudata(L, sizeof(Saver), SAVER_MT);
 }
 
 int lnn_tensor_save(lua_State *L) {
@@ -312,23 +333,27 @@ int lnn_tensor_save(lua_State *L) {
   b_cat(L, &S->json, "}");
   const char *mkeys[2] = {"format", "nnlua"}, *mvals[2] = {"pt", S->json.p};
   int rc = nn_st_save(ctx, path, S->n, (const char *const *)S->names, S->ts, 2, mkeys, mvals);
-  lua_pushcfunction(L, saver_gc);    /* free now rather than at the next collection */
-  lua_pushvalue(L, 3);
-  lua_call(L, 1, 0);
+  saver_free(S);                     /* now rather than at the next collection */
   if (rc) return luaL_error(L, "tensor.save: %s", ctx->err);
   return 0;
 }
 
 /* ================= load ================= */
 
-typedef struct Loader { nn_st *st; cJSON *root; } Loader;
+typedef struct Loader { const char *tname; nn_st *st; cJSON *root; } Loader;
 
-static int loader_gc(lua_State *L) {
-  Loader *D = luaL_checkudata(L, 1, LOADER_MT);
+/* Frees what D holds; safe twice. Called by tensor.load itself when done. */
+static void loader_free(Loader *D) {
   nn_st_free(D->st);
   cJSON_Delete(D->root);
   D->st = NULL;
   D->root = NULL;
+}
+
+/* __gc: an internal box, as saver_gc */
+static int loader_gc(lua_State *L) {
+  Loader *D = lnn_checkudata(L, 1, LOADER_MT);
+  if (lnn_finalizing(L)) loader_free(D);
   return 0;
 }
 
@@ -410,14 +435,8 @@ int lnn_tensor_load(lua_State *L) {
   nn_ctx *ctx = getctx(L);
   const char *path = checkpath(L, 1);
   lua_settop(L, 1);
-  Loader *D = lua_newuserdatauv(L, sizeof *D, 0);   /* 2 */
-  D->st = NULL;
-  D->root = NULL;
-  if (luaL_newmetatable(L, LOADER_MT)) {
-    lua_pushcfunction(L, loader_gc);
-    lua_setfield(L, -2, "__gc");
-  }
-  lua_setmetatable(L, -2);
+  boxmeta(L, LOADER_MT, loader_gc);
+  Loader *D = lnn_newudata(L, sizeof(Loader), LOADER_MT);   /* 2 */
   D->st = nn_st_load(ctx, path);
   if (!D->st) return luaL_error(L, "tensor.load: %s", ctx->err);
   nn_st *st = D->st;
@@ -438,8 +457,6 @@ int lnn_tensor_load(lua_State *L) {
     return luaL_error(L, "tensor.load: '%s': nnlua metadata version %d is newer than this "
                       "nnlua reads (1)", path, (int)ver->valuedouble);
   build(L, path, cJSON_GetObjectItemCaseSensitive(D->root, "root"), 3);
-  lua_pushcfunction(L, loader_gc);
-  lua_pushvalue(L, 2);
-  lua_call(L, 1, 0);
+  loader_free(D);
   return 1;
 }

@@ -95,7 +95,7 @@ static int t_equal(lua_State *L) {
 }
 
 static int t_tostring(lua_State *L) {
-  LTensor *u = luaL_checkudata(L, 1, TENSOR_MT);
+  LTensor *u = lnn_checkudata(L, 1, TENSOR_MT);
   if (!u->t) {
     lua_pushliteral(L, "tensor(<freed>)");
     return 1;
@@ -337,10 +337,19 @@ static int t_len(lua_State *L) {
   return 1;
 }
 
+/* __gc and __close: closes the handle; frees now when no C function can be
+ * using the tensor, else at finalization (lnn.h, "Userdata lifetimes") */
 static int t_gc(lua_State *L) {
-  LTensor *u = luaL_checkudata(L, 1, TENSOR_MT);
-  nn_tensor_free(u->t);
-  u->t = NULL;
+  LTensor *u = lnn_checkudata(L, 1, TENSOR_MT);
+  if (u->t) {                     /* held is NULL while t is set */
+    u->held = u->t;
+    u->t = NULL;
+  }
+  if (u->held && lnn_releasable(L)) {
+    nn_tensor *t = u->held;
+    u->held = NULL;
+    nn_tensor_free(t);
+  }
   return 0;
 }
 

@@ -189,12 +189,13 @@ static int catlike(lua_State *L, int stack) {
   int n = (int)luaL_len(L, 1);
   if (n < 1) return luaL_argerror(L, 1, "expected a non-empty list of tensors");
   nn_tensor **ts = lua_newuserdatauv(L, (size_t)n * sizeof *ts, 0);   /* freed by the GC */
+  lua_createtable(L, n, 0);          /* keeps the tensors: the list may be a proxy (lnn.h) */
   for (int i = 0; i < n; i++) {
     lua_geti(L, 1, i + 1);
     if (!(ts[i] = lnn_totensor(L, -1)))
       return luaL_error(L, "%s: element %d of the list is a %s, expected a tensor",
                         stack ? "stack" : "cat", i + 1, luaL_typename(L, -1));
-    lua_pop(L, 1);
+    lua_rawseti(L, -2, i + 1);
   }
   int nd = ts[0]->ndim + (stack ? 1 : 0);
   int dim = lua_isnoneornil(L, 2) ? 0 : lnn_checkdim(L, 2, nd);
@@ -251,6 +252,7 @@ static const luaL_Reg funcs[] = {
   {"eye", l_eye}, {"arange", l_arange}, {"linspace", l_linspace},
   {"rand", l_rand}, {"randn", l_randn}, {"randperm", l_randperm},
   {"manual_seed", l_manual_seed}, {"Generator", lnn_generator_new},
+  {"get_rng_state", lnn_get_rng_state}, {"set_rng_state", lnn_set_rng_state},
   {"cat", l_cat}, {"stack", l_stack}, {"no_grad", l_no_grad},
   {"allclose", l_allclose}, {"is_tensor", l_is_tensor},
   {"set_num_threads", l_set_num_threads}, {"get_num_threads", l_get_num_threads},

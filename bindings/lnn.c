@@ -4,7 +4,6 @@
 #include <string.h>
 #include "lnn.h"
 
-#define CTX_MT "nn.Context"       /* the metatable */
 #define CTX_KEY "nnlua.context"  /* the registry slot of the one context userdata */
 #define METHODS_KEY "nnlua.methods"  /* registry: method (a C closure) -> "receiver:name" */
 /* Storage allocated since the last step that makes the collector take one.
@@ -14,23 +13,88 @@
  * batches of 64 FashionMNIST images; the garbage waiting stays ~4 MB. */
 #define GC_STEP_BYTES (4 * 1024 * 1024)
 
+const char lnn_tensor_mt[] = "nn.Tensor", lnn_generator_mt[] = "nn.Generator";
+static const char ctx_mt[] = "nn.Context";
+
+/* ---- userdata lifetimes (lnn.h) ---- */
+
+void *lnn_newudata(lua_State *L, size_t size, const char *tname) {
+  void *p = lua_newuserdatauv(L, size, 0);
+  memset(p, 0, size);
+  *(const char **)p = tname;
+  if (luaL_getmetatable(L, tname) != LUA_TTABLE)
+    luaL_error(L, "nnlua: the registry's metatable '%s' was replaced by a %s", tname,
+               luaL_typename(L, -1));
+  lua_setmetatable(L, -2);
+  return p;
+}
+
+void *lnn_testudata(lua_State *L, int arg, const char *tname) {
+  void *p = luaL_testudata(L, arg, tname);
+  if (p == NULL || lua_rawlen(L, arg) < sizeof(const char *) || *(const char **)p != tname)
+    return NULL;
+  return p;
+}
+
+void *lnn_checkudata(lua_State *L, int arg, const char *tname) {
+  void *p = lnn_testudata(L, arg, tname);
+  if (!p) luaL_typeerror(L, arg, tname);
+  return p;
+}
+
+int lnn_finalizing(lua_State *L) {
+  lua_Debug ar;
+  return lua_getstack(L, 0, &ar) && lua_getinfo(L, "n", &ar) && ar.namewhat != NULL &&
+         strcmp(ar.namewhat, "metamethod") == 0 && ar.name != NULL && strcmp(ar.name, "__gc") == 0;
+}
+
+/* Whether a C function's frame on this thread's stack (other than the
+ * running one) holds the value at idx in one of its slots. */
+static int held_by_c(lua_State *L, int idx) {
+  lua_Debug ar;
+  for (int level = 1; lua_getstack(L, level, &ar); level++) {
+    if (!lua_getinfo(L, "S", &ar) || ar.what[0] != 'C') continue;
+    const char *name;
+    for (int n = 1; lua_checkstack(L, 1) && (name = lua_getlocal(L, &ar, n)) != NULL; n++) {
+      int same = lua_rawequal(L, -1, idx);
+      lua_pop(L, 1);
+      if (same) return 1;
+    }
+  }
+  return 0;
+}
+
+int lnn_releasable(lua_State *L) {
+  if (lnn_finalizing(L)) return 1;
+  /* a coroutine cannot see the frames of the threads that resumed it */
+  int main = lua_pushthread(L);
+  lua_pop(L, 1);
+  return main && !held_by_c(L, 1);
+}
+
+/* ---- the context ---- */
+
+/* __gc: the context lives as long as the state; only the collector frees it */
 static int ctx_gc(lua_State *L) {
-  nn_ctx **p = luaL_checkudata(L, 1, CTX_MT);
-  nn_ctx_free(*p);
-  *p = NULL;
+  LContext *p = lnn_checkudata(L, 1, ctx_mt);
+  if (!lnn_finalizing(L)) return luaL_error(L, "nnlua: the context is freed only when the state closes");
+  nn_ctx_free(p->ctx);
+  p->ctx = NULL;
   return 0;
 }
 
 void lnn_pushctx(lua_State *L) {
-  if (lua_getfield(L, LUA_REGISTRYINDEX, CTX_KEY) == LUA_TUSERDATA) return;
+  int t = lua_getfield(L, LUA_REGISTRYINDEX, CTX_KEY);
+  if (lnn_testudata(L, -1, ctx_mt) && ((LContext *)lua_touserdata(L, -1))->ctx) return;
+  if (t != LUA_TNIL) luaL_error(L, "nnlua: the registry's '%s' was replaced by a %s", CTX_KEY, luaL_typename(L, -1));
   lua_pop(L, 1);
-  nn_ctx **p = lua_newuserdatauv(L, sizeof *p, 0);
-  *p = NULL;
-  luaL_newmetatable(L, CTX_MT);
-  lua_pushcfunction(L, ctx_gc);
-  lua_setfield(L, -2, "__gc");
-  lua_setmetatable(L, -2);
-  if (!(*p = nn_ctx_new())) luaL_error(L, "nnlua: out of memory creating the context");
+  if (luaL_newmetatable(L, ctx_mt)) {
+    lua_pushcfunction(L, ctx_gc);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_pop(L, 1);
+  LContext *p = lnn_newudata(L, sizeof *p, ctx_mt);
+  if (!(p->ctx = nn_ctx_new())) luaL_error(L, "nnlua: out of memory creating the context");
   lua_pushvalue(L, -1);
   lua_setfield(L, LUA_REGISTRYINDEX, CTX_KEY);
 }
@@ -68,13 +132,15 @@ static int badarg(lua_State *L, int arg, const char *tname) {
   int top = lua_gettop(L);                  /* arguments past it are none: push nothing before */
   const char *got = typename_at(L, arg);    /* a __name is kept alive by its metatable */
   const char *self = lua_isnoneornil(L, 1) ? "nothing"
-                     : luaL_testudata(L, 1, TENSOR_MT) ? "a tensor"
+                     : lnn_testudata(L, 1, TENSOR_MT) ? "a tensor"
                      : lua_pushfstring(L, "a %s", luaL_typename(L, 1));
   if (lua_getstack(L, 0, &ar)) {
     lua_getfield(L, LUA_REGISTRYINDEX, METHODS_KEY);
     lua_getinfo(L, "nf", &ar);                                   /* the running function */
-    if (lua_istable(L, -2) && lua_rawget(L, -2) == LUA_TSTRING) {
-      const char *rn = lua_tostring(L, -1), *name = strchr(rn, ':') + 1;
+    const char *rn, *colon;
+    if (lua_istable(L, -2) && lua_rawget(L, -2) == LUA_TSTRING &&      /* the registry entry */
+        (colon = strchr(rn = lua_tostring(L, -1), ':')) != NULL) {     /* may have been changed */
+      const char *name = colon + 1;
       const char *r = lua_pushlstring(L, rn, (size_t)(name - 1 - rn));
       if (arg == 1)
         return luaL_error(L, "%s: call it as %s(...) with a colon; %s.%s(...) passes %s as self, "
@@ -90,28 +156,29 @@ static int badarg(lua_State *L, int arg, const char *tname) {
 }
 
 void *lnn_checkself(lua_State *L, const char *tname) {
-  void *p = luaL_testudata(L, 1, tname);
+  void *p = lnn_testudata(L, 1, tname);
   if (!p) badarg(L, 1, tname);
   return p;
 }
 
+LTensor *lnn_testtensor(lua_State *L, int arg) {
+  return lnn_testudata(L, arg, TENSOR_MT);
+}
+
 nn_tensor *lnn_totensor(lua_State *L, int arg) {
-  LTensor *u = luaL_testudata(L, arg, TENSOR_MT);
+  LTensor *u = lnn_testudata(L, arg, TENSOR_MT);
   return u ? u->t : NULL;
 }
 
 nn_tensor *lnn_checktensor(lua_State *L, int arg) {
-  LTensor *u = luaL_testudata(L, arg, TENSOR_MT);
+  LTensor *u = lnn_testudata(L, arg, TENSOR_MT);
   if (!u) badarg(L, arg, TENSOR_MT);
   if (!u->t) luaL_argerror(L, arg, "tensor has been freed");
   return u->t;
 }
 
 LTensor *lnn_newtensor(lua_State *L) {
-  LTensor *u = lua_newuserdatauv(L, sizeof *u, 0);
-  u->t = NULL;
-  luaL_setmetatable(L, TENSOR_MT);
-  return u;
+  return lnn_newudata(L, sizeof(LTensor), TENSOR_MT);
 }
 
 int lnn_error(lua_State *L) {
@@ -189,7 +256,7 @@ float lnn_checkfloat(lua_State *L, int arg) {
 
 nn_rng *lnn_optgenerator(lua_State *L, int arg) {
   if (lua_isnoneornil(L, arg)) return &getctx(L)->rng;
-  return &((LGenerator *)luaL_checkudata(L, arg, GENERATOR_MT))->rng;
+  return &((LGenerator *)lnn_checkudata(L, arg, GENERATOR_MT))->rng;
 }
 
 void lnn_checkopts(lua_State *L, int arg, const char *fn, const char *const *keys) {

@@ -7,14 +7,60 @@
 #include <lauxlib.h>
 #include "nn/tensor.h"
 
-#define TENSOR_MT "nn.Tensor"
-#define GENERATOR_MT "nn.Generator"
+/* Metatable names. Each is one array, so that its address is the type's
+ * tag (see LTensor below); a file with a type of its own defines its array. */
+extern const char lnn_tensor_mt[], lnn_generator_mt[];
+#define TENSOR_MT lnn_tensor_mt           /* "nn.Tensor" */
+#define GENERATOR_MT lnn_generator_mt     /* "nn.Generator" */
 
-typedef struct LTensor { nn_tensor *t; } LTensor;     /* t NULL: not built yet, or freed */
-typedef struct LGenerator { nn_rng rng; } LGenerator;
+/* Userdata lifetimes. Every nnlua userdata type is a struct whose first
+ * member is `const char *tname`, its metatable's name, set by lnn_newudata;
+ * lnn_testudata accepts a userdata only when its metatable is the registry's,
+ * its size is the type's and its tname matches, so a metatable swapped in the
+ * registry (debug.getregistry()["nn.Tensor"] = ...) or given to a foreign
+ * userdata never makes one type pass for another.
+ *
+ * Resources are released in one of two ways:
+ *  - by the finalizer: a __gc that the collector itself runs (lua_getinfo
+ *    reports it as metamethod "__gc") meets an object nothing refers to, so
+ *    no running C function can hold it; it frees.
+ *  - by a close (a <close> variable, coroutine.close, fig:close(), or __gc /
+ *    __close called as a plain function): the handle is closed at once (its
+ *    pointer field becomes NULL, and every check says "freed" or "closed"),
+ *    but the memory moves to the userdata's `held` field and is released now
+ *    only when lnn_releasable says no C function can be using it; otherwise
+ *    it is released by the finalizer.
+ * The rule that makes this airtight, for every C function of nnlua: a
+ * pointer taken from a userdata (or a string, or anything the collector
+ * owns) is used only while that value sits in the function's own stack
+ * slots, never after popping it or while only a table holds it. The host
+ * (vm/guard.c) keeps scripts from changing C stack slots and C upvalues. */
+typedef struct LTensor {
+  const char *tname;
+  nn_tensor *t;         /* NULL: not built yet, or freed/closed */
+  nn_tensor *held;      /* a closed tensor's reference, until it can be released */
+} LTensor;
+typedef struct LGenerator { const char *tname; nn_rng rng; } LGenerator;
+typedef struct LContext { const char *tname; nn_ctx *ctx; } LContext;
 
 /* The nn_ctx of this Lua state: upvalue 1 of every binding. */
-#define getctx(L) (*(nn_ctx **)lua_touserdata(L, lua_upvalueindex(1)))
+#define getctx(L) (((LContext *)lua_touserdata(L, lua_upvalueindex(1)))->ctx)
+
+/* Pushes a new zeroed userdata of size bytes (a struct starting with
+ * const char *tname) with tname set and the registry's metatable tname
+ * (raises if that registry entry is not a table). tname is the type's array. */
+void *lnn_newudata(lua_State *L, size_t size, const char *tname);
+/* The userdata at arg if it is a genuine tname, else NULL. */
+void *lnn_testudata(lua_State *L, int arg, const char *tname);
+/* lnn_testudata or a "bad argument" error naming tname. */
+void *lnn_checkudata(lua_State *L, int arg, const char *tname);
+/* For a __gc/__close function (the userdata at 1): 1 if the resources of
+ * the userdata may be released now, 0 if they must wait for its finalizer
+ * (see above). */
+int lnn_releasable(lua_State *L);
+/* Whether the running C function was called by the collector as a finalizer
+ * (lua_getinfo names it metamethod "__gc"; no call a script makes does). */
+int lnn_finalizing(lua_State *L);
 
 void lnn_pushctx(lua_State *L);            /* pushes the state's context userdata, creating it once */
 void lnn_setfuncs(lua_State *L, const luaL_Reg *l);   /* luaL_setfuncs with the context as upvalue */
@@ -32,6 +78,7 @@ void *lnn_checkself(lua_State *L, const char *tname);
 nn_tensor *lnn_checktensor(lua_State *L, int arg);
 nn_tensor *lnn_totensor(lua_State *L, int arg);        /* NULL if not a tensor */
 LTensor *lnn_newtensor(lua_State *L);                   /* pushes an empty tensor userdata */
+LTensor *lnn_testtensor(lua_State *L, int arg);         /* a tensor userdata (maybe freed), or NULL */
 /* Stores t in u (the userdata on top) and returns 1; if t is NULL raises ctx->err.
  * Tells the garbage collector about storage allocated since the last call. */
 int lnn_finish(lua_State *L, LTensor *u, nn_tensor *t);

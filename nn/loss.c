@@ -79,14 +79,21 @@ static double wt(const float *w, int64_t k) { return w ? w[k] : 1.0; }
 
 /* ---- cross entropy (fused log-softmax + NLL) ---- */
 
-/* log sum exp of row z[0..c), max subtracted */
-static double row_lse(const float *z, int64_t c) {
+/* log sum exp of row z[0..c) as m + ls, m the row's max: lse - z_k is then
+ * (m - z_k) + ls, exact for huge logits, where m + ls would round ls away
+ * (1e20 + log 2 == 1e20 in double). ls is inf/nan for infinite maxima. */
+typedef struct { double m, ls; } lse_t;
+
+static lse_t row_lse(const float *z, int64_t c) {
   double m = -INFINITY, s = 0;
   for (int64_t k = 0; k < c; k++) if (z[k] > m) m = z[k];
-  if (m == -INFINITY || m == INFINITY) return m;
+  if (m == -INFINITY || m == INFINITY) return (lse_t){m, 0};
   for (int64_t k = 0; k < c; k++) s += exp(z[k] - m);
-  return m + log(s);
+  return (lse_t){m, log(s)};
 }
+
+/* lse - z (= -log softmax of z) */
+static double lse_minus(lse_t l, double z) { return (l.m - z) + l.ls; }
 
 /* coefficient a_k of (lse - z_k) in the loss of a row: see loss.h */
 static double ce_coef(const float *w, const float *t, int64_t row, int64_t k, int64_t c, int probs,
@@ -112,10 +119,11 @@ static int ce_backward(nn_ctx *ctx, nn_tensor *const *in, nn_tensor *const *save
     for (int64_t i = 0; !rc && i < n; i++) {
       const float *z = xd + i * c;
       float *dz = nn_tensor_data(gin[0]) + i * c;
-      double lse = row_lse(z, c), s = scale_of(gd, params, i), a_sum = 0;
+      lse_t lse = row_lse(z, c);
+      double s = scale_of(gd, params, i), a_sum = 0;
       for (int64_t k = 0; k < c; k++) a_sum += ce_coef(w, td, i, k, c, probs, e);
       for (int64_t k = 0; k < c; k++)
-        dz[k] = (float)(s * (a_sum * exp(z[k] - lse) - ce_coef(w, td, i, k, c, probs, e)));
+        dz[k] = (float)(s * (a_sum * exp(-lse_minus(lse, z[k])) - ce_coef(w, td, i, k, c, probs, e)));
     }
   }
   if (!rc && probs && in[1]->requires_grad) {     /* dl/dy_k = -(1-e) w_k log softmax_k */
@@ -123,9 +131,10 @@ static int ce_backward(nn_ctx *ctx, nn_tensor *const *in, nn_tensor *const *save
     if (!gin[1]) rc = NN_ENOMEM;
     for (int64_t i = 0; !rc && i < n; i++) {
       const float *z = xd + i * c;
-      double lse = row_lse(z, c), s = scale_of(gd, params, i);
+      lse_t lse = row_lse(z, c);
+      double s = scale_of(gd, params, i);
       for (int64_t k = 0; k < c; k++)
-        nn_tensor_data(gin[1])[i * c + k] = (float)(-s * (1 - e) * wt(w, k) * (z[k] - lse));
+        nn_tensor_data(gin[1])[i * c + k] = (float)(s * (1 - e) * wt(w, k) * lse_minus(lse, z[k]));
     }
   }
   nn_tensor_free(gc);
@@ -153,10 +162,11 @@ nn_tensor *nn_cross_entropy(nn_ctx *ctx, nn_tensor *logits, nn_tensor *target, n
   double e = label_smoothing, total = 0, denom = 0;
   for (int64_t i = 0; i < n; i++) {
     const float *z = xd + i * c;
-    double lse = row_lse(z, c), l = 0;
+    lse_t lse = row_lse(z, c);
+    double l = 0;
     for (int64_t k = 0; k < c; k++) {
       double a = ce_coef(w, td, i, k, c, probs, e);
-      if (a != 0) l += a * (lse - z[k]);
+      if (a != 0) l += a * lse_minus(lse, z[k]);
     }
     if (red == NN_RED_NONE) nn_tensor_data(out)[i] = (float)l;
     total += l;

@@ -14,10 +14,27 @@ static uint64_t splitmix64(uint64_t *x) {
 
 static inline uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
+/* splitmix64 is a bijection of its counter, so at most one of the four
+ * words can be 0: no seed gives the all-zero state. */
 void nn_rng_seed(nn_rng *r, uint64_t seed) {
   uint64_t x = seed;
   for (int i = 0; i < 4; i++) r->s[i] = splitmix64(&x);
   r->seed = seed;
+}
+
+int nn_rng_set_state(nn_rng *r, const unsigned char *b) {
+  uint64_t s[4];
+  for (int i = 0; i < 4; i++) {
+    s[i] = 0;
+    for (int k = 7; k >= 0; k--) s[i] = (s[i] << 8) | b[i * 8 + k];
+  }
+  if ((s[0] | s[1] | s[2] | s[3]) == 0) return -1;   /* xoshiro's one fixed point */
+  for (int i = 0; i < 4; i++) r->s[i] = s[i];
+  return 0;
+}
+
+void nn_rng_get_state(const nn_rng *r, unsigned char *b) {
+  for (int i = 0; i < 32; i++) b[i] = (unsigned char)(r->s[i / 8] >> (8 * (i % 8)));
 }
 
 uint64_t nn_rng_next(nn_rng *r) {

@@ -7,6 +7,10 @@
 #include "ctx.h"
 
 void nn_rng_seed(nn_rng *r, uint64_t seed);          /* resets the stream */
+/* The 32-byte state, little-endian words. set_state refuses (returns -1,
+ * r unchanged) the all-zero state, which xoshiro256** never leaves. */
+int nn_rng_set_state(nn_rng *r, const unsigned char *b);
+void nn_rng_get_state(const nn_rng *r, unsigned char *b);
 uint64_t nn_rng_next(nn_rng *r);                     /* 64 random bits */
 double nn_rng_uniform(nn_rng *r);                    /* [0, 1), 53 bits */
 float nn_rng_uniformf(nn_rng *r);                    /* [0, 1), 24 bits */

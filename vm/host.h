@@ -31,6 +31,11 @@ void vm_setpath(lua_State *L, const char *script);
  * modules in package.loaded): nnlua's own wins. Call after nnlua_openlibs. */
 void vm_warnshadowed(lua_State *L, const char *script);
 
+/* Replaces debug.getlocal, setlocal, setupvalue and setmetatable (in
+ * package.loaded.debug, which is the global debug) with versions that keep
+ * scripts out of C frames, C upvalues and userdata metatables (guard.c). */
+void vm_guard(lua_State *L);
+
 /* Pushes the one-line version string:
  * "nnlua 0.1.0 (Lua 5.4.4, oneDNN 2.6.3, libpng 1.6.39)". */
 const char *vm_pushversion(lua_State *L);

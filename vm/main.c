@@ -148,6 +148,7 @@ static int runscript(lua_State *L, char **argv) {
  * honoured by luaL_openlibs; LUA_INIT is deliberately not run. */
 static int openlibs(lua_State *L, const char *script) {
   luaL_openlibs(L);
+  vm_guard(L);
   vm_setpath(L, script);
   lua_pushcfunction(L, nnlua_openlibs);
   int status = vm_report(L, vm_docall(L, 0, 0), VM_PROGNAME);

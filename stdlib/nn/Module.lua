@@ -38,8 +38,56 @@ local function forget(self, k)
   self._params[k], self._modules[k], self._buffers[k] = nil, nil, nil
 end
 
+-- Cycles. A module that contains itself (m.me = m, s:add(s), a.b = b then
+-- b.a = a) would make every walk over the tree (print, parameters,
+-- state_dict, save, train, modules, apply) recurse until memory runs out.
+-- Assigning a module is refused when it would close a cycle, and the walks
+-- check first, for cycles made behind __newindex (rawset on _modules).
+
+local function cycle_error(path, again, level)
+  error(string.format("%s is %s itself: a module cannot contain itself", path, again), level + 1)
+end
+
+-- the dotted path of names from m down to target through submodules, or nil
+local function path_to(m, target, seen)
+  if seen[m] then return nil end
+  seen[m] = true
+  local mods = rawget(m, "_modules")
+  for _, k in ipairs(rawget(m, "_order")) do
+    local c = mods[k]
+    if c == target then return tostring(k) end
+    if c ~= nil and is_module(c) then
+      local p = path_to(c, target, seen)
+      if p then return tostring(k) .. "." .. p end
+    end
+  end
+  return nil
+end
+
+-- raises naming the first cycle below m (path: m's name so far)
+local function find_cycle(m, path, onpath, level)
+  onpath[m] = path
+  local mods = rawget(m, "_modules")
+  for _, k in ipairs(rawget(m, "_order")) do
+    local c = mods[k]
+    if c ~= nil and is_module(c) then
+      local here = path .. "." .. tostring(k)
+      if onpath[c] then cycle_error(here, onpath[c], level + 1) end
+      find_cycle(c, here, onpath, level + 1)
+    end
+  end
+  onpath[m] = nil
+end
+
+local function check_acyclic(self, level)
+  find_cycle(self, self.__name, {}, (level or 1) + 1)
+end
+
 local function newindex(self, k, v)
   if is_module(v) then
+    if v == self then cycle_error(self.__name .. "." .. tostring(k), self.__name, 2) end
+    local p = path_to(v, self, {})
+    if p then cycle_error(self.__name .. "." .. tostring(k) .. "." .. p, self.__name, 2) end
     forget(self, k)
     self._modules[k] = v
     remember(self._order, k)
@@ -117,6 +165,7 @@ local function walk(self, prefix, want, out, seen)
 end
 
 function Module:named_parameters()
+  check_acyclic(self, 2)
   return walk(self, "", {param = true}, {}, {})
 end
 
@@ -127,6 +176,7 @@ function Module:parameters()
 end
 
 function Module:named_buffers()
+  check_acyclic(self, 2)
   return walk(self, "", {buffer = true}, {}, {})
 end
 
@@ -146,17 +196,25 @@ function Module:named_children()
   return out
 end
 
-function Module:modules()
-  local out = {self}
-  for _, c in ipairs(self:children()) do
-    for _, m in ipairs(c:modules()) do out[#out + 1] = m end
-  end
+local function collect(m, out)
+  out[#out + 1] = m
+  for _, c in ipairs(m:children()) do collect(c, out) end
   return out
 end
 
+function Module:modules()
+  check_acyclic(self, 2)
+  return collect(self, {})
+end
+
+local function apply(m, fn)
+  for _, c in ipairs(m:children()) do apply(c, fn) end
+  fn(m)
+end
+
 function Module:apply(fn)
-  for _, c in ipairs(self:children()) do c:apply(fn) end
-  fn(self)
+  check_acyclic(self, 2)
+  apply(self, fn)
   return self
 end
 
@@ -179,6 +237,7 @@ function Module:num_parameters()
 end
 
 function Module:state_dict()
+  check_acyclic(self, 2)
   local sd = {}
   for _, p in ipairs(walk(self, "", {param = true, buffer = true}, {}, {})) do sd[p[1]] = p[2] end
   return sd
@@ -235,6 +294,7 @@ local function group_digits(n)
 end
 
 function Module:repr(indent)
+  if indent == nil then check_acyclic(self, 2) end
   indent = indent or ""
   local kids = self:named_children()
   local head = self.__name .. "(" .. self:extra_repr()

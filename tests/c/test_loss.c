@@ -219,6 +219,103 @@ TEST(loss_large_logits) {
   nn_ctx_free(ctx);
 }
 
+/* loss of x against y with reduction red, and x's gradient in g[0..n) (NULL: none) */
+static double loss_and_grad(nn_ctx *ctx, enum which w, int ndim, const int64_t *shape,
+                            const float *xv, nn_tensor *y, const struct opts *o, float *g) {
+  nn_tensor *x = mk(ctx, ndim, shape, xv, 1);
+  nn_tensor *out = x ? run(ctx, w, x, y, o) : NULL;
+  double v = out ? value_of(out) : NAN;
+  if (out && nn_backward(ctx, out, NULL, 0) == 0 && x->grad && g)
+    memcpy(g, nn_tensor_data(x->grad), (size_t)nn_tensor_numel(x) * sizeof *g);
+  else if (g) g[0] = NAN;
+  nn_tensor_free(out);
+  nn_tensor_free(x);
+  return v;
+}
+
+/* Logits so large that m + log(sum) rounds the log away (issue 13): the
+ * fused kernel keeps lse - z_k = (m - z_k) + log(sum). */
+TEST(loss_huge_logits_exact) {
+  nn_ctx *ctx = nn_ctx_new();
+  int64_t s12[] = {1, 2}, s14[] = {1, 4}, s13[] = {1, 3}, s1[] = {1};
+  nn_tensor *t1 = mk(ctx, 1, s1, (float[]){1}, 0), *t2 = mk(ctx, 1, s1, (float[]){2}, 0);
+  struct opts o = {NULL, 0, 1, NN_RED_MEAN};
+  float g[4];
+  CHECK_NEAR(loss_and_grad(ctx, W_CE, 2, s12, (float[]){1e20f, 1e20f}, t1, &o, g), log(2.0), 1e-6);
+  CHECK_NEAR(g[0], -0.5, 1e-6);
+  CHECK_NEAR(g[1], 0.5, 1e-6);
+  CHECK_NEAR(loss_and_grad(ctx, W_CE, 2, s14, (float[]){1e16f, 1e16f, 1e16f, 1e16f}, t2, &o, g),
+             log(4.0), 1e-6);
+  CHECK_NEAR(g[1], -0.75, 1e-6);
+  CHECK_NEAR(g[3], 0.25, 1e-6);
+  CHECK_NEAR(loss_and_grad(ctx, W_CE, 2, s12, (float[]){-1e20f, -1e20f}, t1, &o, g), log(2.0), 1e-6);
+  /* label smoothing 0.2: coefficients 0.9 and 0.1, loss (0.9 + 0.1) log 2 */
+  o.smooth = 0.2f;
+  CHECK_NEAR(loss_and_grad(ctx, W_CE, 2, s12, (float[]){1e20f, 1e20f}, t1, &o, g), log(2.0), 1e-6);
+  CHECK_NEAR(g[0], -0.4, 1e-6);
+  CHECK_NEAR(g[1], 0.4, 1e-6);
+  o.smooth = 0;
+  /* probabilities as targets: grad softmax - p; and the target's grad -log softmax */
+  nn_tensor *p = mk(ctx, 2, s12, (float[]){0.3f, 0.7f}, 1);
+  nn_tensor *x = mk(ctx, 2, s12, (float[]){1e20f, 1e20f}, 1);
+  nn_tensor *out = nn_cross_entropy(ctx, x, p, NULL, 0, NN_RED_SUM);
+  CHECK_NEAR(value_of(out), log(2.0), 1e-6);
+  CHECK(out && nn_backward(ctx, out, NULL, 0) == 0 && x->grad && p->grad);
+  if (x->grad && p->grad) {
+    CHECK_NEAR(nn_tensor_data(x->grad)[0], 0.2, 1e-6);
+    CHECK_NEAR(nn_tensor_data(p->grad)[1], log(2.0), 1e-6);
+  }
+  nn_tensor_free(out); nn_tensor_free(x); nn_tensor_free(p);
+  /* class weights: the weighted mean divides by the target's weight */
+  o.weight = mk(ctx, 1, (int64_t[]){3}, (float[]){2, 1, 5}, 0);
+  CHECK_NEAR(loss_and_grad(ctx, W_CE, 2, s13, (float[]){1e20f, 1e20f, -1e20f}, t1, &o, g), log(2.0), 1e-6);
+  CHECK_NEAR(g[0], -0.5, 1e-6);
+  CHECK_NEAR(g[2], 0, 1e-12);
+  nn_tensor_free(o.weight);
+  o.weight = NULL;
+  /* the composite: nll_loss(log_softmax) agrees */
+  nn_tensor *z = mk(ctx, 2, s14, (float[]){1e16f, 1e16f, 1e16f, 1e16f}, 0);
+  nn_tensor *lz = nn_ag_softmax(ctx, z, 1, 1);
+  out = lz ? nn_nll_loss(ctx, lz, t2, NULL, NN_RED_MEAN) : NULL;
+  CHECK_NEAR(value_of(out), log(4.0), 1e-6);
+  nn_tensor_free(out); nn_tensor_free(lz); nn_tensor_free(z);
+  /* BCE with logits of +-1e20: 0 when right, 1e20 when wrong, 5e19 for y = 0.5 */
+  nn_tensor *y = mk(ctx, 1, (int64_t[]){4}, (float[]){1, 0, 0.5f, 0}, 0);
+  o.red = NN_RED_NONE;
+  x = mk(ctx, 1, (int64_t[]){4}, (float[]){1e20f, -1e20f, 1e20f, 1e20f}, 1);
+  out = nn_bce_with_logits_loss(ctx, x, y, NN_RED_NONE);
+  CHECK(out != NULL);
+  if (out) {
+    CHECK_NEAR(nn_tensor_data(out)[0], 0, 1e-6);
+    CHECK_NEAR(nn_tensor_data(out)[1], 0, 1e-6);
+    CHECK_NEAR(nn_tensor_data(out)[2] / 5e19, 1, 1e-6);
+    CHECK_NEAR(nn_tensor_data(out)[3] / 1e20, 1, 1e-6);
+  }
+  nn_tensor_free(out);
+  out = nn_bce_with_logits_loss(ctx, x, y, NN_RED_SUM);
+  CHECK(out && nn_backward(ctx, out, NULL, 0) == 0 && x->grad);
+  if (x->grad) {               /* sigmoid(x) - y */
+    CHECK_NEAR(nn_tensor_data(x->grad)[0], 0, 1e-6);
+    CHECK_NEAR(nn_tensor_data(x->grad)[1], 0, 1e-6);
+    CHECK_NEAR(nn_tensor_data(x->grad)[2], 0.5, 1e-6);
+    CHECK_NEAR(nn_tensor_data(x->grad)[3], 1, 1e-6);
+  }
+  nn_tensor_free(out); nn_tensor_free(x);
+  /* Huber and MSE of huge differences: exact where float can hold them */
+  nn_tensor *y0 = mk(ctx, 1, s1, (float[]){0}, 0);
+  o.red = NN_RED_SUM;
+  o.delta = 1;
+  CHECK_NEAR(loss_and_grad(ctx, W_HUBER, 1, s1, (float[]){1e20f}, y0, &o, g) / 1e20, 1, 1e-6);
+  CHECK_NEAR(g[0], 1, 1e-12);
+  CHECK_NEAR(loss_and_grad(ctx, W_MSE, 1, s1, (float[]){1e18f}, y0, &o, g) / 1e36, 1, 1e-6);
+  CHECK_NEAR(g[0] / 2e18, 1, 1e-6);
+  CHECK(isinf(loss_and_grad(ctx, W_MSE, 1, s1, (float[]){1e20f}, y0, &o, g)));   /* 1e40 > FLT_MAX */
+  CHECK_NEAR(loss_and_grad(ctx, W_L1, 1, s1, (float[]){-3e38f}, y0, &o, g) / 3e38, 1, 1e-6);
+  CHECK_NEAR(g[0], -1, 1e-12);
+  nn_tensor_free(y0); nn_tensor_free(y); nn_tensor_free(t1); nn_tensor_free(t2);
+  nn_ctx_free(ctx);
+}
+
 TEST(loss_autograd_names) {
   nn_ctx *ctx = nn_ctx_new();
   int64_t s22[] = {2, 2}, s2[] = {2};

@@ -266,3 +266,44 @@ test("save and load a model through safetensors", function()
   os.remove(path)
   expect_error(function() b:load(path) end, path)
 end)
+
+-- issue 13: a module that contains itself would make every walk recurse until
+-- memory runs out; it is refused when made, and walks name a cycle made behind
+-- __newindex
+test("a module cannot contain itself: s:add(s), self.me = self, a.b.a = a", function()
+  local s = nn.Sequential(nn.Linear(2, 2))
+  expect_error(function() s:add(s) end, "Sequential.2 is Sequential itself: a module cannot contain itself")
+  check_eq(#s, 1)
+  local MLP = nn.Module:extend("MLP")
+  function MLP:init() self.fc = nn.Linear(2, 2); self.me = self end
+  expect_error(function() MLP() end, "MLP.me is MLP itself")
+  local A, B = nn.Module:extend("A"), nn.Module:extend("B")
+  local a, b = A(), B()
+  a.b = b
+  expect_error(function() b.a = a end, "B.a.b is B itself")
+  local shared = nn.Linear(2, 2)                      -- sharing is not a cycle
+  local twice = nn.Sequential(shared, nn.Sequential(shared))
+  check_eq(#twice:parameters(), 2)
+  check_eq(#twice:modules(), 4)
+end)
+
+test("a cycle made behind __newindex is named by every walk", function()
+  local A, B = nn.Module:extend("A"), nn.Module:extend("B")
+  local a, b = A(), B()
+  a.b = b
+  b.w = tensor.ones(2):requires_grad_()
+  rawget(b, "_modules").a = a
+  table.insert(rawget(b, "_order"), "a")
+  for _, f in ipairs{"parameters", "named_parameters", "named_buffers", "state_dict", "train",
+                     "eval", "modules", "zero_grad", "num_parameters"} do
+    expect_error(function() return a[f](a) end, "A.b.a is A itself")
+  end
+  expect_error(function() a:apply(function() end) end, "A.b.a is A itself")
+  expect_error(function() return tostring(a) end, "A.b.a is A itself")
+  expect_error(function() a:save(os.tmpname()) end, "A.b.a is A itself")
+  expect_error(function() return tostring(b) end, "B.a.b is B itself")
+  local C = nn.Module:extend("C")
+  local c = C()
+  c.a = a                                              -- a cycle below the root
+  expect_error(function() return c:parameters() end, "C.a.b.a is C.a itself")
+end)
