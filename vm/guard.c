@@ -1,4 +1,5 @@
-/* guard.c -- the debug library without the four doors into C's memory.
+/* guard.c -- the debug library without the four doors into C's memory, and
+ * Lua source only (no binary chunks).
  *
  * nnlua's promise is that no script can crash it. Lua's debug library can
  * change what C code relies on without any check, in stock Lua as well:
@@ -20,6 +21,7 @@
  * Lua's own otherwise. The rest of the debug library is left as it is: what
  * it reaches (the registry, metatables, C upvalues to read) the bindings
  * validate (bindings/lnn.h, "Userdata lifetimes"). */
+#include <string.h>
 #include <lauxlib.h>
 #include <lualib.h>
 #include "host.h"
@@ -114,6 +116,87 @@ static int g_setmetatable(lua_State *L) {
   return 1;
 }
 
+/* ---- text chunks only ----
+ * A binary chunk (luac's output) is trusted by Lua's VM as it is: a crafted
+ * one reads and writes memory at will. The host loads Lua source only: load,
+ * loadfile, dofile and require's Lua searcher refuse binary chunks, and so do
+ * the script, -e and the REPL (main.c, repl.c). */
+
+/* Calls the original (upvalue 1) of load or loadfile with the arguments
+ * given, the mode (argument `mode`) made "t"; an env argument stays absent
+ * when it was not given (an explicit nil env is not the same thing). */
+static int call_text_only(lua_State *L, const char *fn, int mode) {
+  int n = lua_gettop(L) > mode ? lua_gettop(L) : mode;
+  lua_settop(L, n);
+  const char *m = luaL_optstring(L, mode, "bt");
+  if (strchr(m, 't') == NULL)
+    return luaL_error(L, "%s: nnlua loads Lua source only (mode \"%s\" asks for binary chunks)", fn, m);
+  lua_pushliteral(L, "t");
+  lua_replace(L, mode);
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, n, LUA_MULTRET);
+  return lua_gettop(L);
+}
+
+/* load(chunk [, chunkname [, mode [, env]]]) and loadfile([filename [, mode [, env]]]) */
+static int g_load(lua_State *L) { return call_text_only(L, "load", 3); }
+static int g_loadfile(lua_State *L) { return call_text_only(L, "loadfile", 2); }
+
+static int dofile_cont(lua_State *L, int status, lua_KContext ctx) {
+  (void)status; (void)ctx;
+  return lua_gettop(L) - 1;
+}
+
+/* dofile([filename]) */
+static int g_dofile(lua_State *L) {
+  const char *fname = luaL_optstring(L, 1, NULL);
+  lua_settop(L, 1);
+  if (luaL_loadfilex(L, fname, "t") != LUA_OK) return lua_error(L);
+  lua_callk(L, 0, LUA_MULTRET, 0, dofile_cont);
+  return dofile_cont(L, 0, 0);
+}
+
+/* require's searcher of Lua files (package.searchers[2]), text only */
+static int g_searcher_Lua(lua_State *L) {
+  const char *name = luaL_checkstring(L, 1);
+  lua_getglobal(L, LUA_LOADLIBNAME);
+  if (!lua_istable(L, -1)) return luaL_error(L, "'package' must be a table");
+  lua_getfield(L, -1, "searchpath");
+  lua_pushstring(L, name);
+  lua_getfield(L, -3, "path");
+  if (!lua_isstring(L, -1)) return luaL_error(L, "'package.path' must be a string");
+  lua_call(L, 2, 2);                            /* filename | nil, message */
+  if (lua_isnil(L, -2)) return 1;               /* the message of where it looked */
+  lua_pop(L, 1);
+  const char *filename = lua_tostring(L, -1);
+  if (luaL_loadfilex(L, filename, "t") != LUA_OK)
+    return luaL_error(L, "error loading module '%s' from file '%s':\n\t%s", name, filename,
+                      lua_tostring(L, -1));
+  lua_pushvalue(L, -2);                         /* the filename, the loader's second argument */
+  return 2;
+}
+
+static void wrap_global(lua_State *L, const char *name, lua_CFunction f) {
+  lua_getglobal(L, name);
+  lua_pushcclosure(L, f, 1);
+  lua_setglobal(L, name);
+}
+
+static void text_only(lua_State *L) {
+  wrap_global(L, "load", g_load);
+  wrap_global(L, "loadfile", g_loadfile);
+  lua_pushcfunction(L, g_dofile);
+  lua_setglobal(L, "dofile");
+  int top = lua_gettop(L);
+  lua_getglobal(L, LUA_LOADLIBNAME);
+  if (lua_istable(L, -1) && lua_getfield(L, -1, "searchers") == LUA_TTABLE) {
+    lua_pushcfunction(L, g_searcher_Lua);
+    lua_rawseti(L, -2, 2);
+  }
+  lua_settop(L, top);
+}
+
 void vm_guard(lua_State *L) {
   static const luaL_Reg funcs[] = {
     {"getlocal", g_getlocal}, {"setlocal", g_setlocal},
@@ -123,4 +206,5 @@ void vm_guard(lua_State *L) {
   luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
   if (lua_getfield(L, -1, LUA_DBLIBNAME) == LUA_TTABLE) luaL_setfuncs(L, funcs, 0);
   lua_pop(L, 2);
+  text_only(L);
 }

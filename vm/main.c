@@ -101,7 +101,7 @@ static int dochunk(lua_State *L, int status) {
 }
 
 static int dostring(lua_State *L, const char *s, const char *name) {
-  return dochunk(L, luaL_loadbuffer(L, s, strlen(s), name));
+  return dochunk(L, luaL_loadbufferx(L, s, strlen(s), name, "t"));
 }
 
 /* -l mod: mod = require "mod" */
@@ -131,7 +131,7 @@ static int runargs(lua_State *L, char **argv, int script) {
 static int runscript(lua_State *L, char **argv) {
   const char *fname = argv[0];
   if (strcmp(fname, "-") == 0 && strcmp(argv[-1], "--") != 0) fname = NULL;
-  int status = luaL_loadfile(L, fname);
+  int status = luaL_loadfilex(L, fname, "t");     /* source only: guard.c */
   if (status == LUA_OK) {
     int n = 0;
     while (argv[n + 1] != NULL) n++;
@@ -189,7 +189,7 @@ static int pmain(lua_State *L) {
     vm_repl(L);
   } else if (script == argc && !(flags & (HAS_E | HAS_V))) {
     if (isatty(STDIN_FILENO)) vm_repl(L);
-    else if (dochunk(L, luaL_loadfile(L, NULL)) != LUA_OK) return 0;
+    else if (dochunk(L, luaL_loadfilex(L, NULL, "t")) != LUA_OK) return 0;
   }
   lua_pushboolean(L, 1);
   return 1;

@@ -156,7 +156,7 @@ static int pushline(lua_State *L, Repl *r, int first) {
 static int addreturn(lua_State *L) {
   const char *line = lua_tostring(L, -1);
   const char *code = lua_pushfstring(L, "return (function(...) return ... end)(%s);", line);
-  int status = luaL_loadbuffer(L, code, strlen(code), CHUNKNAME);
+  int status = luaL_loadbufferx(L, code, strlen(code), CHUNKNAME, "t");
   lua_remove(L, -2);                   /* the "return" text */
   if (status != LUA_OK) lua_pop(L, 1);
   return status;
@@ -177,7 +177,7 @@ static int multiline(lua_State *L, Repl *r) {
   for (;;) {
     size_t n;
     const char *code = lua_tolstring(L, -1, &n);
-    int status = luaL_loadbuffer(L, code, n, CHUNKNAME);
+    int status = luaL_loadbufferx(L, code, n, CHUNKNAME, "t");
     if (!incomplete(L, status)) return status;
     int got = pushline(L, r, 0);
     if (got == 0) return status;       /* end of input: report the error */

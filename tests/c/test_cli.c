@@ -233,6 +233,18 @@ TEST(cli_error_points_at_the_script) {
   cleanup();
 }
 
+/* A binary chunk is refused as the script itself, as it is by load (vm/guard.c). */
+TEST(cli_binary_script_refused) {
+  const char *gen = script("gen.lua", "local f = io.open(arg[1], 'wb') f:write(string.dump(function() print('ran') end)) f:close()\n");
+  char out[PATH_MAX];
+  snprintf(out, sizeof out, "%s.luac", gen);
+  CHECK(run(ARGS(gen, out), NULL, NULL) == 0);
+  CHECK(run(ARGS(out), NULL, NULL) == 1);
+  CHECK(has(R.err, "attempt to load a binary chunk") && !has(R.out, "ran"));
+  unlink(out);
+  cleanup();
+}
+
 /* The REPL uses the same handler: the error is at stdin's line, and it goes on. */
 TEST(cli_repl_error_points_at_the_input) {
   CHECK(run(ARGS("-i"), "nn.Linear(2, 2)(tensor.zeros(1, 3))\nprint('still here')\n", NULL) == 0);
