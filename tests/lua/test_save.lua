@@ -162,11 +162,14 @@ test("values that cannot be saved name their key", function()
 end)
 
 test("unwritable path, missing file", function()
-  expect_error(function() tensor.save({a = tensor.ones(1)}, "/nonexistent-dir/x.safetensors") end,
-               "cannot write '/nonexistent-dir/x.safetensors': No such file or directory")
-  expect_error(function() tensor.load("/nonexistent-dir/x.safetensors") end,
-               "cannot open '/nonexistent-dir/x.safetensors': No such file or directory")
+  local d = tmpdir()
+  write_file(d .. "/file", "")
+  expect_error(function() tensor.save({a = tensor.ones(1)}, d .. "/file/x.safetensors") end,
+               "cannot write '" .. d .. "/file/x.safetensors': '" .. d .. "/file' is not a folder")
+  expect_error(function() tensor.load(d .. "/missing/x.safetensors") end,
+               "cannot open '" .. d .. "/missing/x.safetensors': No such file or directory")
   expect_error(function() tensor.load(here) end, "not a regular file")
+  os.execute("rm -rf '" .. d .. "'")
 end)
 
 test("truncated and corrupt files give errors, never crash", function()
