@@ -424,12 +424,24 @@ static int read_tensors(nn_ctx *ctx, const char *path, FILE *f, uint64_t base,
   return 0;
 }
 
-nn_st *nn_st_load(nn_ctx *ctx, const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (!f) {
-    nn_seterr(ctx, NN_EIO, "cannot open '%s': %s", path, strerror(errno));
-    return NULL;
+/* Opens path for reading without blocking on a FIFO or device: only a regular
+ * file is read (read_header checks). */
+static FILE *open_input(nn_ctx *ctx, const char *path) {
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  FILE *f = NULL;
+  if (fd >= 0) {
+    int fl = fcntl(fd, F_GETFL);
+    if (fl != -1) fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+    f = fdopen(fd, "rb");
+    if (!f) close(fd);
   }
+  if (!f) nn_seterr(ctx, NN_EIO, "cannot open '%s': %s", path, strerror(errno));
+  return f;
+}
+
+nn_st *nn_st_load(nn_ctx *ctx, const char *path) {
+  FILE *f = open_input(ctx, path);
+  if (!f) return NULL;
   uint64_t hlen = 0, datalen = 0;
   cJSON *root = NULL;
   entry *es = NULL;
