@@ -288,14 +288,18 @@ static int parse_entry(nn_ctx *ctx, const char *path, const cJSON *j, uint64_t d
     return nn_seterr(ctx, NN_EIO, "%s: tensor '%s': %d dimensions (at most %d)", path, nm,
                      nd, NN_MAXDIM);
   e->ndim = nd;
-  uint64_t numel = 1, v;
+  /* span: the product of the sizes with 0 counted as 1, so that the strides
+   * of an empty tensor ([0, 2^40, 2^40]) cannot overflow either */
+  uint64_t numel = 1, span = 1, v;
   for (int d = 0; d < nd; d++) {
     if (getuint(cJSON_GetArrayItem(sh, d), &v))
       return nn_seterr(ctx, NN_EIO, "%s: tensor '%s': shape entry %d is not a whole number >= 0",
                        path, nm, d + 1);
     e->shape[d] = (int64_t)v;
-    if (numel && v > UINT64_MAX / 16 / numel)
-      return nn_seterr(ctx, NN_EIO, "%s: tensor '%s': shape too large", path, nm);
+    if (v > 1 && span > ((uint64_t)1 << 60) / v)
+      return nn_seterr(ctx, NN_EIO, "%s: tensor '%s': shape too large (more than 2^60 "
+                       "elements, counting empty dimensions as 1)", path, nm);
+    span *= v > 1 ? v : 1;
     numel *= v;
   }
   if (cJSON_GetArraySize(of) != 2 || getuint(cJSON_GetArrayItem(of, 0), &e->begin) ||

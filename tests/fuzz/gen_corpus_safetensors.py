@@ -60,6 +60,7 @@ def main():
                                                           ["i:3", {"b": True}]]}]]},
                             "v": 2}, separators=(",", ":"))}),
         "empty.st": st([]),
+        "zero_dim.st": st([("z", "F32", [0, 3, 2], b""), ("one", "U8", [1, 1, 1], b"\x07")]),
     }
     for name, data in seeds.items():
         with open(os.path.join(OUT, name), "wb") as f:
