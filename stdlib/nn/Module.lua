@@ -260,7 +260,8 @@ local function load_state(self, sd, opts, fresh)
 end
 
 function Module:load_state_dict(sd, opts)
-  return load_state(self, sd, opts, false)
+  local missing, unexpected = load_state(self, sd, opts, false)   -- not a tail call: error levels
+  return missing, unexpected
 end
 
 -- the state dict through tensor.save / tensor.load (safetensors)
@@ -270,7 +271,8 @@ end
 
 -- a file that does not load, or does not fit, changes nothing
 function Module:load(path, opts)
-  return load_state(self, tensor.load(path), opts, true)
+  local missing, unexpected = load_state(self, tensor.load(path), opts, true)
+  return missing, unexpected
 end
 
 function Module:extra_repr() return "" end
