@@ -107,6 +107,28 @@ fuzz: fuzz-build
 	    $(FUZZ_OUT)/$$f.log; done; \
 	echo "fuzz_png exit $$rp, fuzz_idx exit $$ri"; [ $$rp = 0 ] && [ $$ri = 0 ]
 
+# The safetensors reader's harness needs the tensor core (and data.c needs png.c):
+# every nn/*.c but plotting. `make fuzz` runs it after the PNG and IDX ones.
+FUZZ_ST_CORE  = $(filter-out nn/canvas.c nn/plot.c nn/plot_image.c,$(wildcard nn/*.c))
+
+$(FUZZ_OUT)/fuzz_safetensors: tests/fuzz/fuzz_safetensors.c $(FUZZ_ST_CORE) $(wildcard nn/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fopenmp -o $@ $< $(FUZZ_ST_CORE) $(FUZZ_LIBS) -lcjson
+
+fuzz-build: $(FUZZ_OUT)/fuzz_safetensors
+fuzz: fuzz-safetensors
+
+fuzz-safetensors: $(FUZZ_OUT)/fuzz_safetensors
+	@mkdir -p $(FUZZ_OUT)/corpus/safetensors $(FUZZ_OUT)/crashes
+	@echo "fuzzing safetensors for $(FUZZ_SECONDS) s; log in $(FUZZ_OUT)/safetensors.log"
+	@$(FUZZ_ENV) $(FUZZ_OUT)/fuzz_safetensors $(FUZZ_RUN) -dict=tests/fuzz/safetensors.dict \
+	  -artifact_prefix=$(FUZZ_OUT)/crashes/safetensors- $(FUZZ_OUT)/corpus/safetensors \
+	  tests/fuzz/corpus/safetensors >$(FUZZ_OUT)/safetensors.log 2>&1; r=$$?; \
+	grep -E '^(Done|#[0-9]+.*DONE|stat::number_of_executed_units)|ERROR|SUMMARY' \
+	  $(FUZZ_OUT)/safetensors.log; echo "fuzz_safetensors exit $$r"; [ $$r = 0 ]
+
+.PHONY: fuzz-safetensors
+
 # Installs clang and libFuzzer for make fuzz.
 deps-fuzz:
 	@$(MAKE) --no-print-directory deps DEBS="$(FUZZ_DEBS)"

@@ -8,8 +8,10 @@
  * The names are only for other readers: the exact Lua structure is kept in
  * metadata entry "nnlua" (besides "format": "pt"), a JSON text
  *
- *   {"v": 1, "root": NODE}
+ *   {"root": NODE, "v": 1}           ("v": 2 when an "N" node is used)
  *   NODE = {"T": "name"}             a tensor, stored under that name
+ *        | {"N": "name"}             an array of NN_ST_MINARRAY or more numbers (keys 1..n),
+ *                                     all integers (stored as I64) or all floats (F64)
  *        | {"i": "-42"}              an integer (decimal, exact)
  *        | {"f": "0x1.8p+1"}         a float (C99 %a: exact; "inf", "-inf", "nan")
  *        | {"b": true}               a boolean
@@ -24,7 +26,9 @@
  * box with __gc, so a Lua error at any point frees everything.
  */
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +40,6 @@
 static const char saver_mt[] = "nn.SaveState", loader_mt[] = "nn.LoadState";
 #define SAVER_MT saver_mt
 #define LOADER_MT loader_mt
-#define MAXDEPTH 200
 
 /* ---- a growable string inside the box ---- */
 
@@ -93,11 +96,24 @@ static void b_json(lua_State *L, buf *b, const char *s, size_t len) {
   }
 }
 
-/* A path: a non-empty string (not a number, so that a stray number never names a file). */
+/* A path: a non-empty string (not a number, so that a stray number never
+ * names a file) without NUL bytes (C would see a shorter name). */
 static const char *checkpath(lua_State *L, int arg) {
+  size_t len;
   luaL_checktype(L, arg, LUA_TSTRING);
-  const char *p = lua_tostring(L, arg);
-  if (p[0] == '\0') luaL_argerror(L, arg, "empty path");
+  const char *p = lua_tolstring(L, arg, &len);
+  if (p[0] == '\0' && len == 0) luaL_argerror(L, arg, "empty path");
+  if (strlen(p) != len) {                         /* shown with the NULs as \0 */
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    luaL_addstring(&b, "path '");
+    for (size_t i = 0; i < len; i++)
+      if (p[i]) luaL_addchar(&b, p[i]); else luaL_addstring(&b, "\\0");
+    lua_pushfstring(L, "' holds a NUL byte at byte %d (C would see '%s')", (int)strlen(p) + 1, p);
+    luaL_addvalue(&b);
+    luaL_pushresult(&b);
+    luaL_argerror(L, arg, lua_tostring(L, -1));
+  }
   return p;
 }
 
@@ -111,6 +127,8 @@ typedef struct Saver {
   int n, cap;
   char **names;           /* owned */
   nn_tensor **ts;         /* owned references */
+  int na, acap;
+  nn_st_array *as;        /* number arrays; names and data owned */
 } Saver;
 
 typedef struct { int isint; lua_Integer i; const char *s; size_t len; } key;
@@ -118,7 +136,8 @@ typedef struct { int isint; lua_Integer i; const char *s; size_t len; } key;
 /* Frees what S holds; safe twice. Called by tensor.save itself when done. */
 static void saver_free(Saver *S) {
   for (int i = 0; i < S->n; i++) { free(S->names[i]); nn_tensor_free(S->ts[i]); }
-  free(S->names); free(S->ts);
+  for (int i = 0; i < S->na; i++) { free((char *)S->as[i].name); free((void *)S->as[i].data); }
+  free(S->names); free(S->ts); free(S->as);
   free(S->json.p); free(S->name.p); free(S->path.p);
   memset((char *)S + sizeof S->tname, 0, sizeof *S - sizeof S->tname);
 }
@@ -134,8 +153,8 @@ static int saver_gc(lua_State *L) {
 
 static const char *where(Saver *S) { return S->path.n ? S->path.p : "(top level)"; }
 
-/* Adds tensor t under the current name made unique (table at index `used`). */
-static void add_tensor(lua_State *L, Saver *S, nn_tensor *t, int used) {
+/* The current name made unique (table at index `used`), malloc'd. */
+static char *unique_name(lua_State *L, Saver *S, int used) {
   const char *base = S->name.n ? S->name.p : "tensor";
   lua_pushstring(L, base);
   for (int k = 2; ; k++) {
@@ -150,6 +169,22 @@ static void add_tensor(lua_State *L, Saver *S, nn_tensor *t, int used) {
   lua_pushvalue(L, -1);
   lua_pushboolean(L, 1);
   lua_rawset(L, used);
+  char *copy = strdup(lua_tostring(L, -1));
+  lua_pop(L, 1);
+  if (!copy) luaL_error(L, "tensor.save: out of memory");
+  return copy;
+}
+
+static void add_node(lua_State *L, Saver *S, const char *tag, const char *name) {
+  b_cat(L, &S->json, "{\"");
+  b_cat(L, &S->json, tag);
+  b_cat(L, &S->json, "\":\"");
+  b_json(L, &S->json, name, strlen(name));
+  b_cat(L, &S->json, "\"}");
+}
+
+/* Adds tensor t under the current name made unique (table at index `used`). */
+static void add_tensor(lua_State *L, Saver *S, nn_tensor *t, int used) {
   if (S->n == S->cap) {
     int cap = S->cap ? 2 * S->cap : 16;
     char **nn = realloc(S->names, (size_t)cap * sizeof *nn);
@@ -159,14 +194,56 @@ static void add_tensor(lua_State *L, Saver *S, nn_tensor *t, int used) {
     S->ts = nt;
     S->cap = cap;
   }
-  char *copy = strdup(lua_tostring(L, -1));
-  if (!copy) luaL_error(L, "tensor.save: out of memory");
+  char *copy = unique_name(L, S, used);
   S->names[S->n] = copy;
   S->ts[S->n++] = nn_tensor_retain(t);
-  b_cat(L, &S->json, "{\"T\":\"");
-  b_json(L, &S->json, copy, strlen(copy));
-  b_cat(L, &S->json, "\"}");
+  add_node(L, S, "T", copy);
+}
+
+/* 1 if the table at t has keys exactly 1..n, n >= NN_ST_MINARRAY, and values
+ * all integers (*isint = 1) or all floats; then *np = n. */
+static int is_number_array(lua_State *L, int t, lua_Integer *np, int *isint) {
+  lua_Unsigned n = lua_rawlen(L, t), count = 0;
+  if (n < NN_ST_MINARRAY || n > (lua_Unsigned)(SIZE_MAX / 16)) return 0;
+  lua_pushnil(L);
+  while (lua_next(L, t)) { lua_pop(L, 1); count++; }
+  if (count != n) return 0;                        /* other keys besides 1..n */
+  lua_rawgeti(L, t, 1);
+  *isint = lua_isinteger(L, -1);
   lua_pop(L, 1);
+  for (lua_Integer i = 1; i <= (lua_Integer)n; i++) {
+    int ok = lua_rawgeti(L, t, i) == LUA_TNUMBER && lua_isinteger(L, -1) == *isint;
+    lua_pop(L, 1);
+    if (!ok) return 0;
+  }
+  *np = (lua_Integer)n;
+  return 1;
+}
+
+/* Adds the number array at t (is_number_array) as an I64 or F64 entry. */
+static void add_array(lua_State *L, Saver *S, int t, lua_Integer n, int isint, int used) {
+  if (S->na == S->acap) {
+    int cap = S->acap ? 2 * S->acap : 4;
+    nn_st_array *as = realloc(S->as, (size_t)cap * sizeof *as);
+    if (!as) luaL_error(L, "tensor.save: out of memory");
+    S->as = as;
+    S->acap = cap;
+  }
+  void *data = malloc((size_t)n * 8);
+  if (!data) luaL_error(L, "tensor.save: out of memory for an array of %I numbers", n);
+  for (lua_Integer i = 1; i <= n; i++) {
+    lua_rawgeti(L, t, i);
+    if (isint) ((int64_t *)data)[i - 1] = (int64_t)lua_tointeger(L, -1);
+    else ((double *)data)[i - 1] = (double)lua_tonumber(L, -1);
+    lua_pop(L, 1);
+  }
+  nn_st_array *a = &S->as[S->na++];
+  a->data = data;
+  a->n = (int64_t)n;
+  a->isint = isint;
+  a->name = NULL;
+  a->name = unique_name(L, S, used);
+  add_node(L, S, "N", a->name);
 }
 
 static void add_leaf(lua_State *L, Saver *S, int used) {
@@ -272,8 +349,12 @@ static void add_key(lua_State *L, Saver *S, const key *k) {
 static void walk(lua_State *L, Saver *S, int used, int visiting, int depth) {
   if (lua_type(L, -1) != LUA_TTABLE) { add_leaf(L, S, used); return; }
   int t = lua_gettop(L);
-  if (depth > MAXDEPTH || !lua_checkstack(L, 10))
-    luaL_error(L, "tensor.save: tables nested too deeply at key '%s'", where(S));
+  if (depth > NN_ST_MAXDEPTH || !lua_checkstack(L, 10))
+    luaL_error(L, "tensor.save: tables nested more than %d deep at key '%s' (NN_ST_MAXDEPTH)",
+               NN_ST_MAXDEPTH, where(S));
+  lua_Integer n;
+  int isint;
+  if (is_number_array(L, t, &n, &isint)) { add_array(L, S, t, n, isint, used); return; }
   lua_pushvalue(L, t);
   if (lua_rawget(L, visiting) != LUA_TNIL)
     luaL_error(L, "tensor.save: the table at key '%s' contains itself", where(S));
@@ -325,14 +406,15 @@ int lnn_tensor_save(lua_State *L) {
   Saver *S = newsaver(L);            /* 3 */
   lua_newtable(L);                   /* 4: names used */
   lua_newtable(L);                   /* 5: tables on the current path */
-  b_cat(L, &S->json, "{\"v\":1,\"root\":");
+  b_cat(L, &S->json, "{\"root\":");
   lua_pushvalue(L, 1);
   if (lua_type(L, -1) != LUA_TTABLE && !lnn_totensor(L, -1))
     return luaL_error(L, "tensor.save: expected a tensor or a table, got %s", luaL_typename(L, 1));
   walk(L, S, 4, 5, 0);
-  b_cat(L, &S->json, "}");
+  b_cat(L, &S->json, S->na ? ",\"v\":2}" : ",\"v\":1}");
   const char *mkeys[2] = {"format", "nnlua"}, *mvals[2] = {"pt", S->json.p};
-  int rc = nn_st_save(ctx, path, S->n, (const char *const *)S->names, S->ts, 2, mkeys, mvals);
+  int rc = nn_st_save_arrays(ctx, path, S->n, (const char *const *)S->names, S->ts, S->na,
+                             S->as, 2, mkeys, mvals);
   saver_free(S);                     /* now rather than at the next collection */
   if (rc) return luaL_error(L, "tensor.save: %s", ctx->err);
   return 0;
@@ -401,8 +483,32 @@ static void pushkey(lua_State *L, const char *path, const cJSON *k) {
   }
 }
 
-/* Pushes the value described by node; tensors come from the table at byname. */
-static void build(lua_State *L, const char *path, const cJSON *node, int byname) {
+/* Pushes the number array stored as entry `name`: its index in st is in the
+ * table at rawidx, its (float32) tensor in the table at byname. */
+static void push_array(lua_State *L, const char *path, const nn_st *st, const char *name,
+                       int byname, int rawidx) {
+  int i = lua_getfield(L, rawidx, name) == LUA_TNUMBER ? (int)lua_tointeger(L, -1) : -1;
+  lua_getfield(L, byname, name);
+  const nn_tensor *t = lnn_totensor(L, -1);
+  lua_pop(L, 2);
+  if (i < 0 || i >= st->n || !st->raw[i] || !t)
+    luaL_error(L, "tensor.load: '%s': array '%s' named in the metadata is missing or not "
+               "F64/I64", path, name);
+  if (t->ndim != 1) badmeta(L, path, "an array is not 1-d");
+  int64_t n = t->shape[0];
+  luaL_checkstack(L, 4, "tensor.load: out of stack");
+  lua_createtable(L, n > INT_MAX ? INT_MAX : (int)n, 0);
+  for (int64_t k = 0; k < n; k++) {
+    if (st->rawint[i]) lua_pushinteger(L, (lua_Integer)((const int64_t *)st->raw[i])[k]);
+    else lua_pushnumber(L, (lua_Number)((const double *)st->raw[i])[k]);
+    lua_rawseti(L, -2, (lua_Integer)k + 1);
+  }
+}
+
+/* Pushes the value described by node; tensors come from the table at byname,
+ * number arrays from st through the table at rawidx. */
+static void build(lua_State *L, const char *path, const cJSON *node, int byname,
+                  const nn_st *st, int rawidx) {
   luaL_checkstack(L, 6, "tensor.load: tables nested too deeply");
   const cJSON *v = node ? node->child : NULL;
   if (!cJSON_IsObject(node) || !v || v->next) badmeta(L, path, "a node is not {tag: value}");
@@ -413,10 +519,11 @@ static void build(lua_State *L, const char *path, const cJSON *node, int byname)
     cJSON_ArrayForEach(e, v) {
       if (!cJSON_IsArray(e) || cJSON_GetArraySize(e) != 2) badmeta(L, path, "bad table entry");
       pushkey(L, path, e->child);
-      build(L, path, e->child->next, byname);
+      build(L, path, e->child->next, byname, st, rawidx);
       lua_rawset(L, -3);
     }
   } else if (strcmp(tag, "b") == 0 && cJSON_IsBool(v)) lua_pushboolean(L, cJSON_IsTrue(v));
+  else if (s && strcmp(tag, "N") == 0) push_array(L, path, st, s, byname, rawidx);
   else if (s && strcmp(tag, "T") == 0) {
     if (lua_getfield(L, byname, s) == LUA_TNIL)
       luaL_error(L, "tensor.load: '%s': tensor '%s' named in the metadata is missing", path, s);
@@ -441,22 +548,27 @@ int lnn_tensor_load(lua_State *L) {
   if (!D->st) return luaL_error(L, "tensor.load: %s", ctx->err);
   nn_st *st = D->st;
   lua_createtable(L, 0, st->n);                     /* 3: name -> tensor */
+  lua_newtable(L);                                  /* 4: name -> index of F64/I64 bytes */
   for (int i = 0; i < st->n; i++) {
     LTensor *u = lnn_newtensor(L);
     u->t = st->ts[i];
     st->ts[i] = NULL;
     lua_setfield(L, 3, st->names[i]);
+    if (st->raw[i]) {
+      lua_pushinteger(L, i);
+      lua_setfield(L, 4, st->names[i]);
+    }
   }
   lnn_gcaccount(L, ctx);
   const char *meta = nn_st_meta(st, "nnlua");
-  if (!meta) return 1;                              /* another program's file: flat */
+  if (!meta) { lua_settop(L, 3); return 1; }        /* another program's file: flat */
   D->root = cJSON_Parse(meta);
   const cJSON *ver = cJSON_GetObjectItemCaseSensitive(D->root, "v");
   if (!D->root || !cJSON_IsNumber(ver)) badmeta(L, path, "not JSON");
-  if (ver->valuedouble != 1)
-    return luaL_error(L, "tensor.load: '%s': nnlua metadata version %d is newer than this "
-                      "nnlua reads (1)", path, (int)ver->valuedouble);
-  build(L, path, cJSON_GetObjectItemCaseSensitive(D->root, "root"), 3);
+  if (ver->valuedouble != 1 && ver->valuedouble != 2)
+    return luaL_error(L, "tensor.load: '%s': nnlua metadata version %g is not one this "
+                      "nnlua reads (1 or 2)", path, ver->valuedouble);
+  build(L, path, cJSON_GetObjectItemCaseSensitive(D->root, "root"), 3, st, 4);
   loader_free(D);
   return 1;
 }

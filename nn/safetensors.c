@@ -3,6 +3,7 @@
  * included here alone. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,11 +70,12 @@ static int cmpstr(const void *a, const void *b) {
   return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* Names must be non-empty, distinct and not "__metadata__"; tensors non-NULL. */
+/* Names must be non-empty, distinct and not "__metadata__"; tensors (the
+ * first nt) non-NULL. */
 static int check_names(nn_ctx *ctx, const char *path, int n, const char *const *names,
-                       nn_tensor *const *ts) {
+                       int nt, nn_tensor *const *ts) {
   for (int i = 0; i < n; i++) {
-    if (!names[i] || !names[i][0] || strcmp(names[i], "__metadata__") == 0 || !ts[i])
+    if (!names[i] || !names[i][0] || strcmp(names[i], "__metadata__") == 0 || (i < nt && !ts[i]))
       return nn_seterr(ctx, NN_EARG, "%s: tensor %d has an empty or reserved name '%s'",
                        path, i + 1, names[i] ? names[i] : "(null)");
   }
@@ -92,8 +94,8 @@ static int check_names(nn_ctx *ctx, const char *path, int n, const char *const *
 
 /* The JSON header, padded with spaces so that 8 + its length is a multiple of 8. */
 static int build_header(nn_ctx *ctx, const char *path, sbuf *h, int n, const char *const *names,
-                        nn_tensor *const *ts, int nmeta, const char *const *mkeys,
-                        const char *const *mvals) {
+                        nn_tensor *const *ts, int na, const nn_st_array *as, int nmeta,
+                        const char *const *mkeys, const char *const *mvals) {
   uint64_t off = 0;
   sb_add(h, "{", 1);
   if (nmeta > 0) {
@@ -117,9 +119,25 @@ static int build_header(nn_ctx *ctx, const char *path, sbuf *h, int n, const cha
               (unsigned long long)(off + bytes));
     off += bytes;
   }
+  for (int i = 0; i < na; i++) {
+    uint64_t bytes = (uint64_t)as[i].n * 8;
+    if (nmeta > 0 || n || i) sb_add(h, ",", 1);
+    sb_json(h, as[i].name);
+    sb_printf(h, ":{\"dtype\":\"%s\",\"shape\":[%lld],", as[i].isint ? "I64" : "F64",
+              (long long)as[i].n);
+    sb_printf(h, "\"data_offsets\":[%llu,%llu]}", (unsigned long long)off,
+              (unsigned long long)(off + bytes));
+    off += bytes;
+  }
   sb_add(h, "}", 1);
   while (!h->oom && h->n % 8) sb_add(h, " ", 1);
   if (h->oom) return nn_seterr(ctx, NN_ENOMEM, "%s: out of memory for the header", path);
+  if (h->n > NN_ST_MAXHEADER)
+    return nn_seterr(ctx, NN_EARG, "%s: the header would be %zu bytes, over the %d that "
+                     "safetensors readers accept (NN_ST_MAXHEADER): too many keys or too long "
+                     "ones (a table of numbers saves compactly when its keys are 1..n and its "
+                     "values all integers or all floats); the file was not touched",
+                     path, h->n, NN_ST_MAXHEADER);
   return 0;
 }
 
@@ -137,7 +155,7 @@ static int write_all(int fd, const void *p, size_t len) {
 
 /* Writes header and data to fd; on failure ctx->err is set. */
 static int write_body(nn_ctx *ctx, const char *path, int fd, const sbuf *h, int n,
-                      nn_tensor *const *ts) {
+                      nn_tensor *const *ts, int na, const nn_st_array *as) {
   unsigned char len8[8];
   uint64_t hl = h->n;
   for (int i = 0; i < 8; i++) len8[i] = (unsigned char)(hl >> (8 * i));
@@ -150,22 +168,41 @@ static int write_body(nn_ctx *ctx, const char *path, int fd, const sbuf *h, int 
     nn_tensor_free(c);
     if (bad) return nn_seterr(ctx, NN_EIO, "cannot write '%s': %s", path, strerror(errno));
   }
+  for (int i = 0; i < na; i++)
+    if (write_all(fd, as[i].data, (size_t)as[i].n * 8))
+      return nn_seterr(ctx, NN_EIO, "cannot write '%s': %s", path, strerror(errno));
   return 0;
+}
+
+int nn_st_save_arrays(nn_ctx *ctx, const char *path, int n, const char *const *names,
+                      nn_tensor *const *ts, int na, const nn_st_array *as, int nmeta,
+                      const char *const *mkeys, const char *const *mvals) {
+  if (n < 0 || na < 0 || n > INT_MAX - na || (na && !as))
+    return nn_seterr(ctx, NN_EARG, "%s: bad tensor or array count", path);
+  const char **all = malloc(((size_t)n + (size_t)na + 1) * sizeof *all);
+  if (!all) return nn_seterr(ctx, NN_ENOMEM, "%s: out of memory", path);
+  for (int i = 0; i < n; i++) all[i] = names[i];
+  for (int i = 0; i < na; i++) all[n + i] = as[i].name;
+  int rc = check_names(ctx, path, n + na, all, n, ts);
+  free(all);
+  for (int i = 0; i < na && !rc; i++)
+    if (as[i].n < 0 || (uint64_t)as[i].n > UINT64_MAX / 16 || (as[i].n && !as[i].data))
+      rc = nn_seterr(ctx, NN_EARG, "%s: array '%s' has a bad length", path, as[i].name);
+  if (rc) return rc;
+  sbuf h = {0};
+  rc = build_header(ctx, path, &h, n, names, ts, na, as, nmeta, mkeys, mvals);
+  if (rc) { free(h.p); return rc; }
+  nn_atomic a;
+  if ((rc = nn_atomic_open(ctx, path, &a)) != 0) { free(h.p); return rc; }
+  rc = nn_atomic_commit(ctx, &a, write_body(ctx, path, a.fd, &h, n, ts, na, as));
+  free(h.p);
+  return rc;
 }
 
 int nn_st_save(nn_ctx *ctx, const char *path, int n, const char *const *names,
                nn_tensor *const *ts, int nmeta, const char *const *mkeys,
                const char *const *mvals) {
-  int rc = check_names(ctx, path, n, names, ts);
-  if (rc) return rc;
-  sbuf h = {0};
-  rc = build_header(ctx, path, &h, n, names, ts, nmeta, mkeys, mvals);
-  if (rc) { free(h.p); return rc; }
-  nn_atomic a;
-  if ((rc = nn_atomic_open(ctx, path, &a)) != 0) { free(h.p); return rc; }
-  rc = nn_atomic_commit(ctx, &a, write_body(ctx, path, a.fd, &h, n, ts));
-  free(h.p);
-  return rc;
+  return nn_st_save_arrays(ctx, path, n, names, ts, 0, NULL, nmeta, mkeys, mvals);
 }
 
 /* ---- reading ---- */
@@ -251,14 +288,18 @@ static int parse_entry(nn_ctx *ctx, const char *path, const cJSON *j, uint64_t d
     return nn_seterr(ctx, NN_EIO, "%s: tensor '%s': %d dimensions (at most %d)", path, nm,
                      nd, NN_MAXDIM);
   e->ndim = nd;
-  uint64_t numel = 1, v;
+  /* span: the product of the sizes with 0 counted as 1, so that the strides
+   * of an empty tensor ([0, 2^40, 2^40]) cannot overflow either */
+  uint64_t numel = 1, span = 1, v;
   for (int d = 0; d < nd; d++) {
     if (getuint(cJSON_GetArrayItem(sh, d), &v))
       return nn_seterr(ctx, NN_EIO, "%s: tensor '%s': shape entry %d is not a whole number >= 0",
                        path, nm, d + 1);
     e->shape[d] = (int64_t)v;
-    if (numel && v > UINT64_MAX / 16 / numel)
-      return nn_seterr(ctx, NN_EIO, "%s: tensor '%s': shape too large", path, nm);
+    if (v > 1 && span > ((uint64_t)1 << 60) / v)
+      return nn_seterr(ctx, NN_EIO, "%s: tensor '%s': shape too large (more than 2^60 "
+                       "elements, counting empty dimensions as 1)", path, nm);
+    span *= v > 1 ? v : 1;
     numel *= v;
   }
   if (cJSON_GetArraySize(of) != 2 || getuint(cJSON_GetArrayItem(of, 0), &e->begin) ||
@@ -330,7 +371,12 @@ static char *read_header(nn_ctx *ctx, const char *path, FILE *f, uint64_t *hlen,
     return NULL;
   }
   for (int i = 7; i >= 0; i--) n = n << 8 | len8[i];
-  if (n > size - 8 || n > NN_ST_MAXHEADER || n < 2) {
+  if (n > NN_ST_MAXHEADER && n <= size - 8) {
+    nn_seterr(ctx, NN_EIO, "%s: the header is %llu bytes, over the %d that safetensors readers "
+              "accept (NN_ST_MAXHEADER)", path, (unsigned long long)n, NN_ST_MAXHEADER);
+    return NULL;
+  }
+  if (n > size - 8 || n < 2) {
     nn_seterr(ctx, NN_EIO, "%s: not a safetensors file (header length %llu, file size %llu)",
               path, (unsigned long long)n, (unsigned long long)size);
     return NULL;
@@ -401,7 +447,10 @@ static int read_tensors(nn_ctx *ctx, const char *path, FILE *f, uint64_t base,
                         const entry *es, nn_st *st) {
   st->names = calloc((size_t)st->n + 1, sizeof *st->names);
   st->ts = calloc((size_t)st->n + 1, sizeof *st->ts);
-  if (!st->names || !st->ts) return nn_seterr(ctx, NN_ENOMEM, "%s: out of memory", path);
+  st->raw = calloc((size_t)st->n + 1, sizeof *st->raw);
+  st->rawint = calloc((size_t)st->n + 1, sizeof *st->rawint);
+  if (!st->names || !st->ts || !st->raw || !st->rawint)
+    return nn_seterr(ctx, NN_ENOMEM, "%s: out of memory", path);
   for (int i = 0; i < st->n; i++) {
     const entry *e = &es[i];
     st->names[i] = strdup(e->name);
@@ -416,7 +465,10 @@ static int read_tensors(nn_ctx *ctx, const char *path, FILE *f, uint64_t base,
     if (!buf) return nn_seterr(ctx, NN_ENOMEM, "%s: out of memory", path);
     int bad = fseeko(f, (off_t)(base + e->begin), SEEK_SET) != 0 || fread(buf, 1, bytes, f) != bytes;
     if (!bad && !same) convert(nn_tensor_data(t), buf, nn_tensor_numel(t), e->dtype);
-    if (!same) free(buf);
+    if (!bad && (e->dtype == DT_F64 || e->dtype == DT_I64)) {   /* kept exact (nn_st.raw) */
+      st->raw[i] = buf;
+      st->rawint[i] = e->dtype == DT_I64;
+    } else if (!same) free(buf);
     if (bad)
       return nn_seterr(ctx, NN_EIO, "cannot read '%s': %s", path,
                        ferror(f) ? strerror(errno) : "truncated");
@@ -424,12 +476,24 @@ static int read_tensors(nn_ctx *ctx, const char *path, FILE *f, uint64_t base,
   return 0;
 }
 
-nn_st *nn_st_load(nn_ctx *ctx, const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (!f) {
-    nn_seterr(ctx, NN_EIO, "cannot open '%s': %s", path, strerror(errno));
-    return NULL;
+/* Opens path for reading without blocking on a FIFO or device: only a regular
+ * file is read (read_header checks). */
+static FILE *open_input(nn_ctx *ctx, const char *path) {
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  FILE *f = NULL;
+  if (fd >= 0) {
+    int fl = fcntl(fd, F_GETFL);
+    if (fl != -1) fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+    f = fdopen(fd, "rb");
+    if (!f) close(fd);
   }
+  if (!f) nn_seterr(ctx, NN_EIO, "cannot open '%s': %s", path, strerror(errno));
+  return f;
+}
+
+nn_st *nn_st_load(nn_ctx *ctx, const char *path) {
+  FILE *f = open_input(ctx, path);
+  if (!f) return NULL;
   uint64_t hlen = 0, datalen = 0;
   cJSON *root = NULL;
   entry *es = NULL;
@@ -455,6 +519,9 @@ void nn_st_free(nn_st *st) {
   if (!st) return;
   for (int i = 0; st->names && i < st->n; i++) free(st->names[i]);
   for (int i = 0; st->ts && i < st->n; i++) nn_tensor_free(st->ts[i]);
+  for (int i = 0; st->raw && i < st->n; i++) free(st->raw[i]);
+  free(st->raw);
+  free(st->rawint);
   for (int i = 0; i < st->nmeta; i++) { free(st->mkeys[i]); free(st->mvals[i]); }
   free(st->names);
   free(st->ts);

@@ -245,35 +245,81 @@ end
 
 local function shape_str(t) return "[" .. table.concat(t.shape, ", ") .. "]" end
 
-function Module:load_state_dict(sd, opts)
-  assert(type(sd) == "table", "load_state_dict: expected a table of tensors")
+-- state_dict's entries {name, tensor}, in its (the parameters') order
+local function state_entries(self)
+  return walk(self, "", {param = true, buffer = true}, {}, {})
+end
+
+local function show_key(k)
+  return type(k) == "string" and k or tostring(k) .. " (a " .. (math.type(k) or type(k)) .. ")"
+end
+
+-- unexpected keys in an order that does not depend on the hash seed
+local function key_before(a, b)
+  local ta, tb = type(a), type(b)
+  if ta ~= tb then return ta < tb end
+  if ta == "number" or ta == "string" then return a < b end
+  return tostring(a) < tostring(b)
+end
+
+-- Checks every entry first and copies only when all fit: a bad state dict
+-- changes nothing. The message lists every problem, in state_dict order.
+-- fresh: the tensors of sd are the caller's own copies (m:load), so they
+-- cannot alias the model's and need no clone before copying.
+local function load_state(self, sd, opts, fresh)
+  if type(sd) ~= "table" then
+    error("load_state_dict: expected a table of tensors (a state dict), got " .. type(sd), 3)
+  end
   local strict = true
   if opts ~= nil then
-    for k in pairs(opts) do
-      if k ~= "strict" then error("load_state_dict: unknown option '" .. tostring(k) .. "'", 2) end
+    if type(opts) ~= "table" then error("load_state_dict: options must be a table, got " .. type(opts), 3) end
+    for k in next, opts do
+      if k ~= "strict" then error("load_state_dict: unknown option '" .. tostring(k) .. "' (valid: strict)", 3) end
     end
-    if opts.strict ~= nil then strict = opts.strict end
+    if rawget(opts, "strict") ~= nil then strict = rawget(opts, "strict") and true or false end
   end
-  local own = self:state_dict()
-  local missing, unexpected = {}, {}
-  for k in pairs(own) do if sd[k] == nil then missing[#missing + 1] = k end end
-  for k in pairs(sd) do if own[k] == nil then unexpected[#unexpected + 1] = k end end
-  table.sort(missing); table.sort(unexpected)
-  if strict and (#missing > 0 or #unexpected > 0) then
-    error(string.format("load_state_dict: missing keys: {%s}; unexpected keys: {%s}",
-                        table.concat(missing, ", "), table.concat(unexpected, ", ")), 2)
-  end
-  for k, t in pairs(own) do
-    local v = sd[k]
-    if v ~= nil then
-      if not tensor.is_tensor(v) then error("load_state_dict: '" .. k .. "' is not a tensor", 2) end
-      if shape_str(v) ~= shape_str(t) then
-        error(string.format("load_state_dict: '%s' has shape %s in the state dict but %s in the model",
-                            k, shape_str(v), shape_str(t)), 2)
-      end
-      tensor.no_grad(function() t:copy_(v) end)
+  local known, missing, unexpected, wrong, pairs_ = {}, {}, {}, {}, {}
+  for _, e in ipairs(state_entries(self)) do
+    local k, t = e[1], e[2]
+    known[k] = true
+    local v = rawget(sd, k)
+    if v == nil then
+      missing[#missing + 1] = k
+    elseif not tensor.is_tensor(v) then
+      wrong[#wrong + 1] = string.format("'%s' is a %s in the state dict, not a tensor", k, type(v))
+    elseif shape_str(v) ~= shape_str(t) then
+      wrong[#wrong + 1] = string.format("'%s' has shape %s in the state dict but %s in the model",
+                                        k, shape_str(v), shape_str(t))
+    elseif v ~= t then
+      pairs_[#pairs_ + 1] = {t, v}
     end
   end
+  for k in next, sd do if not known[k] then unexpected[#unexpected + 1] = k end end
+  table.sort(unexpected, key_before)
+  local problems = {}
+  if strict and #missing + #unexpected > 0 then
+    local shown = {}
+    for i, k in ipairs(unexpected) do shown[i] = show_key(k) end
+    problems[1] = "missing keys: {" .. table.concat(missing, ", ") .. "}; unexpected keys: {"
+                  .. table.concat(shown, ", ") .. "}"
+  end
+  for _, w in ipairs(wrong) do problems[#problems + 1] = w end
+  if #problems > 0 then
+    error("load_state_dict: " .. table.concat(problems, "; ") .. " (nothing was loaded)", 3)
+  end
+  tensor.no_grad(function()
+    -- sources first copied when they may share memory with the model (a
+    -- state dict of the model itself, reordered): every copy reads old values
+    if not fresh then
+      for _, p in ipairs(pairs_) do p[2] = p[2]:clone() end
+    end
+    for _, p in ipairs(pairs_) do p[1]:copy_(p[2]) end
+  end)
+  return missing, unexpected
+end
+
+function Module:load_state_dict(sd, opts)
+  local missing, unexpected = load_state(self, sd, opts, false)   -- not a tail call: error levels
   return missing, unexpected
 end
 
@@ -282,8 +328,10 @@ function Module:save(path)
   tensor.save(self:state_dict(), path)
 end
 
+-- a file that does not load, or does not fit, changes nothing
 function Module:load(path, opts)
-  return self:load_state_dict(tensor.load(path), opts)
+  local missing, unexpected = load_state(self, tensor.load(path), opts, true)
+  return missing, unexpected
 end
 
 function Module:extra_repr() return "" end

@@ -254,9 +254,9 @@ TEST(plot_save_png_svg_atomic) {
   n = check_read_file(path, buf, sizeof buf - 1);
   buf[n] = 0;
   CHECK(n > 100 && strstr(buf, "<svg") != NULL);
-  snprintf(path, sizeof path, "%s/missing/f.png", dir);
+  snprintf(path, sizeof path, "%s/f.png/f.png", dir);     /* a folder that is a file */
   CHECK(nn_canvas_save(c, cv, path, NULL, 0) == NN_EIO && check_has(c->err, "cannot write"));
-  snprintf(path, sizeof path, "%s/missing/f.svg", dir);
+  snprintf(path, sizeof path, "%s/f.png/f.svg", dir);
   CHECK(nn_canvas_save(c, cv, path, NULL, 0) == NN_EIO && check_has(c->err, "cannot write"));
   nn_canvas_free(cv);
   /* save_image: values clamped and rounded like torchvision */

@@ -407,9 +407,11 @@ TEST(png_write_errors) {
   uint8_t *d = make_image(64, 64, 3);
   char p[sizeof pathbuf];
   snprintf(p, sizeof p, "%s", tpath("x.png"));
-  expect_write_fail(ctx, "/nonexistent/x.png", d, 2, 2, 3, NULL, 0, NN_EIO, strerror(ENOENT));
+  /* a missing folder is made (API.md, "Files"); one that cannot be made is an error */
+  char longdir[512];
+  snprintf(longdir, sizeof longdir, "%s/%0300d/x.png", tmpdir, 0);
+  expect_write_fail(ctx, longdir, d, 2, 2, 3, NULL, 0, NN_EIO, strerror(ENAMETOOLONG));
   CHECK(check_has(ctx->err, "cannot write"));
-  expect_write_fail(ctx, tpath("no/x.png"), d, 2, 2, 3, NULL, 0, NN_EIO, strerror(ENOENT));
   expect_write_fail(ctx, p, d, 2, 2, 5, NULL, 0, NN_EARG, "5 channels");
   expect_write_fail(ctx, p, d, 2, 2, 0, NULL, 0, NN_EARG, "0 channels");
   expect_write_fail(ctx, p, d, 0, 2, 3, NULL, 0, NN_EARG, "0x2");

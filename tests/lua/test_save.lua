@@ -162,11 +162,14 @@ test("values that cannot be saved name their key", function()
 end)
 
 test("unwritable path, missing file", function()
-  expect_error(function() tensor.save({a = tensor.ones(1)}, "/nonexistent-dir/x.safetensors") end,
-               "cannot write '/nonexistent-dir/x.safetensors': No such file or directory")
-  expect_error(function() tensor.load("/nonexistent-dir/x.safetensors") end,
-               "cannot open '/nonexistent-dir/x.safetensors': No such file or directory")
+  local d = tmpdir()
+  write_file(d .. "/file", "")
+  expect_error(function() tensor.save({a = tensor.ones(1)}, d .. "/file/x.safetensors") end,
+               "cannot write '" .. d .. "/file/x.safetensors': '" .. d .. "/file' is not a folder")
+  expect_error(function() tensor.load(d .. "/missing/x.safetensors") end,
+               "cannot open '" .. d .. "/missing/x.safetensors': No such file or directory")
   expect_error(function() tensor.load(here) end, "not a regular file")
+  os.execute("rm -rf '" .. d .. "'")
 end)
 
 test("truncated and corrupt files give errors, never crash", function()
@@ -199,4 +202,170 @@ test("truncated and corrupt files give errors, never crash", function()
   write_file(q, file('{"__metadata__":{"nnlua":"{\\"v\\":1,\\"root\\":{\\"q\\":1}}"}}'))
   expect_error(function() tensor.load(q) end, "bad nnlua metadata")
   os.remove(q)
+end)
+
+------------------------------------------------------------- limits and relatives
+
+test("a history of a million numbers saves and loads exactly (F64/I64 data, not JSON)", function()
+  local p = tmppath()
+  local floats, ints = {}, {}
+  for i = 1, 1000000 do floats[i] = i / 3; ints[i] = i * 7 - 3 end
+  floats[5], floats[6], floats[7], floats[8] = 0 / 0, 1 / 0, -1 / 0, -0.0
+  ints[9] = math.mininteger
+  tensor.save({log = floats, steps = ints, model = {w = tensor.ones(2)}}, p)
+  local size = #read_file(p)
+  assert(size < 17000000, "8 bytes a number, got " .. size .. " bytes")
+  local w = tensor.load(p)
+  os.remove(p)
+  check_eq(#w.log, 1000000)
+  check_eq(#w.steps, 1000000)
+  check_eq(math.type(w.log[1]), "float")
+  check_eq(math.type(w.steps[1]), "integer")
+  check_eq(w.log[999999], 999999 / 3)
+  check_eq(w.steps[1000000], 7000000 - 3)
+  assert(w.log[5] ~= w.log[5] and w.log[6] == 1 / 0 and w.log[7] == -1 / 0)
+  check_eq(1 / w.log[8], -1 / 0, "-0.0 keeps its sign")
+  check_eq(w.steps[9], math.mininteger)
+  check_eq(w.model.w:sum():item(), 2)
+end)
+
+test("tables that are not number arrays still round-trip", function()
+  local mixed, holes, extra, strs = {}, {}, {}, {}
+  for i = 1, 100 do
+    mixed[i] = i % 2 == 0 and i or i + 0.5          -- integers and floats: JSON
+    extra[i] = i * 1.0
+    strs[i] = "s" .. i
+  end
+  for i = 1, 100, 2 do holes[i] = i end
+  extra.name = "x"
+  local short = {1.5, 2.5}                           -- below NN_ST_MINARRAY: JSON
+  roundtrip({mixed = mixed, holes = holes, extra = extra, strs = strs, short = short,
+             nested = {{1, 2}, {3.5}}, ["a.b"] = {["c.d"] = extra}, ["nul\0key"] = strs})
+end)
+
+test("over a limit: refused before the old file is touched, naming the limit", function()
+  local p = tmppath()
+  tensor.save({keep = tensor.ones(3)}, p)
+  local before = read_file(p)
+  local e = expect_error(function() tensor.save({[("k"):rep(100000001)] = 1}, p) end, "NN_ST_MAXHEADER")
+  assert(e:find("100000000", 1, true) and e:find(p, 1, true), e)
+  check_eq(read_file(p) == before, true, "the old file is untouched")
+  -- nesting: 200 levels save and load, 201 are refused
+  local deep, cur = {}, nil
+  cur = deep
+  for _ = 1, 200 do cur.x = {}; cur = cur.x end
+  cur.v = tensor.ones(1)
+  tensor.save(deep, p)
+  local back = tensor.load(p)
+  for _ = 1, 200 do back = back.x end
+  check_eq(back.v:item(), 1)
+  cur.x = {{}}
+  expect_error(function() tensor.save(deep, p) end, "nested more than 200 deep")
+  expect_error(function() tensor.save(deep, p) end, "NN_ST_MAXDEPTH")
+  check_eq(tensor.load(p).x ~= nil, true, "the file of the last good save")
+  os.remove(p)
+end)
+
+test("a file over the header limit is refused naming it; a newer version is named", function()
+  local p = tmppath()
+  write_file(p, string.pack("<I8", 100000008) .. ("{"):rep(16))
+  expect_error(function() tensor.load(p) end, "header length")
+  local f = assert(io.open(p, "wb"))
+  f:write(string.pack("<I8", 100000008))
+  f:seek("set", 8 + 100000008 - 1)
+  f:write(" ")
+  f:close()
+  expect_error(function() tensor.load(p) end, "over the 100000000 that safetensors readers accept")
+  local h = '{"__metadata__":{"nnlua":"{\\"v\\":3,\\"root\\":{\\"b\\":true}}"}}'
+  write_file(p, string.pack("<I8", #h) .. h)
+  expect_error(function() tensor.load(p) end, "version 3")
+  h = '{"__metadata__":{"nnlua":"{\\"v\\":2,\\"root\\":{\\"N\\":\\"a\\"}}"},' ..
+      '"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}'
+  write_file(p, string.pack("<I8", #h) .. h .. ("\0"):rep(4))
+  expect_error(function() tensor.load(p) end, "array 'a' named in the metadata is missing or not F64/I64")
+  os.remove(p)
+end)
+
+------------------------------------------------------------- load_state_dict: all or nothing
+
+local function snapshot(m)
+  local s = {}
+  for k, t in pairs(m:state_dict()) do s[k] = t:clone() end
+  return s
+end
+
+local function unchanged(m, s)
+  for k, t in pairs(m:state_dict()) do check_eq(t:equal(s[k]), true, k .. " unchanged") end
+end
+
+test("load_state_dict: one bad entry changes nothing; the error lists every problem in order", function()
+  local m = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3), nn.Linear(3, 2))
+  local before = snapshot(m)
+  local sd = {}
+  for k, t in pairs(m:state_dict()) do sd[k] = tensor.full(t.shape, 7) end
+  sd["3.weight"] = tensor.zeros(5, 5)                -- wrong shape, last in the order
+  sd["1.bias"] = "nope"                              -- not a tensor
+  sd["2.running_var"] = nil                          -- missing
+  sd["9.extra"], sd[4] = tensor.ones(1), tensor.ones(1)   -- unexpected
+  local e = expect_error(function() m:load_state_dict(sd) end, "nothing was loaded")
+  unchanged(m, before)
+  local want = "load_state_dict: missing keys: {2.running_var}; unexpected keys: {4 (a integer), 9.extra}; " ..
+               "'1.bias' is a string in the state dict, not a tensor; " ..
+               "'3.weight' has shape [5, 5] in the state dict but [2, 3] in the model (nothing was loaded)"
+  assert(e:find(want, 1, true), e)
+  -- not strict: missing and unexpected are returned, a wrong shape still changes nothing
+  e = expect_error(function() m:load_state_dict(sd, {strict = false}) end, "'3.weight' has shape [5, 5]")
+  assert(not e:find("missing keys", 1, true), e)
+  unchanged(m, before)
+  sd["3.weight"], sd["1.bias"] = tensor.full({2, 3}, 7), tensor.full({3}, 7)
+  local missing, unexpected = m:load_state_dict(sd, {strict = false})
+  check_eq(table.concat(missing, ","), "2.running_var")
+  check_eq(#unexpected, 2)
+  check_eq(m[1].weight:sum():item(), 42)
+  expect_error(function() m:load_state_dict(5) end, "expected a table")
+  expect_error(function() m:load_state_dict({}, {strict = false, x = 1}) end, "unknown option 'x'")
+end)
+
+test("load_state_dict: the same mistake gives the same message in every process", function()
+  local exe = os.getenv("NNLUA") or arg[-1]
+  local script = os.tmpname()
+  write_file(script, [[
+    local m = nn.Sequential(nn.Linear(4, 4), nn.Linear(4, 4), nn.Linear(4, 4), nn.Linear(4, 4))
+    local sd = {}
+    for k, t in pairs(m:state_dict()) do sd[k] = tensor.zeros(9) end
+    for i = 1, 20 do sd["x" .. i] = 1 end
+    local ok, e = pcall(m.load_state_dict, m, sd)
+    print(e)
+  ]])
+  local seen = {}
+  for _ = 1, 6 do
+    local f = assert(io.popen("'" .. exe .. "' " .. script))
+    seen[f:read("a")] = true
+    f:close()
+  end
+  os.remove(script)
+  local n = 0
+  for _ in pairs(seen) do n = n + 1 end
+  check_eq(n, 1, "different messages")
+end)
+
+test("load_state_dict of the model's own tensors, swapped, reads the old values", function()
+  local m = nn.Sequential(nn.Linear(2, 2), nn.Linear(2, 2))
+  local a, b = m[1].weight:clone(), m[2].weight:clone()
+  local sd = m:state_dict()
+  sd["1.weight"], sd["2.weight"] = sd["2.weight"], sd["1.weight"]
+  m:load_state_dict(sd)
+  check_close(m[1].weight, b, 0)
+  check_close(m[2].weight, a, 0)
+end)
+
+test("m:load of a file that does not fit changes nothing", function()
+  local p = tmppath()
+  local small = nn.Sequential(nn.Linear(2, 3), nn.Linear(3, 1))
+  small:save(p)
+  local other = nn.Sequential(nn.Linear(2, 3), nn.Linear(3, 2))
+  local before = snapshot(other)
+  expect_error(function() other:load(p) end, "'2.weight' has shape [1, 3] in the state dict but [2, 3]")
+  unchanged(other, before)
+  os.remove(p)
 end)
