@@ -566,7 +566,7 @@ int lnn_tensor_load(lua_State *L) {
   const cJSON *ver = cJSON_GetObjectItemCaseSensitive(D->root, "v");
   if (!D->root || !cJSON_IsNumber(ver)) badmeta(L, path, "not JSON");
   if (ver->valuedouble != 1 && ver->valuedouble != 2)
-    return luaL_error(L, "tensor.load: '%s': nnlua metadata version %g is not one this "
+    return luaL_error(L, "tensor.load: '%s': nnlua metadata version %f is not one this "
                       "nnlua reads (1 or 2)", path, ver->valuedouble);
   build(L, path, cJSON_GetObjectItemCaseSensitive(D->root, "root"), 3, st, 4);
   loader_free(D);

@@ -290,6 +290,19 @@ function Optimizer:state_dict()
   return {optimizer = self.__name, state = state, param_groups = groups}
 end
 
+-- the keys of t, sorted (numbers first, then by their text)
+local function sorted_keys(t)
+  local keys = {}
+  for k in pairs(t) do keys[#keys + 1] = k end
+  table.sort(keys, function(a, b)
+    local na, nb = type(a) == "number", type(b) == "number"
+    if na ~= nb then return na end
+    if na then return a < b end
+    return tostring(a) < tostring(b)
+  end)
+  return keys
+end
+
 function Optimizer:load_state_dict(sd)
   local fn = "optim." .. self.__name .. ":load_state_dict"
   if type(sd) ~= "table" or type(sd.param_groups) ~= "table" or type(sd.state or {}) ~= "table" then
@@ -321,11 +334,14 @@ function Optimizer:load_state_dict(sd)
     for i, idx in ipairs(g.params) do n = n + 1; byindex[idx] = mine.params[i] end
   end
   local newstate = {}
-  for idx, s in pairs(sd.state or {}) do
+  for _, idx in ipairs(sorted_keys(sd.state or {})) do    -- in order: the same mistake, the same message
+    local s = sd.state[idx]
     local p = byindex[idx]
     if p == nil then raise(string.format("%s: state for parameter %s, which no group lists", fn, tostring(idx))) end
+    if type(s) ~= "table" then raise(string.format("%s: state of parameter %s is a %s, not a table", fn, tostring(idx), type(s))) end
     local st = {}
-    for k, v in pairs(s) do
+    for _, k in ipairs(sorted_keys(s)) do
+      local v = s[k]
       if not self.state_keys[k] then
         raise(string.format("%s: state '%s' of parameter %s is not state of optim.%s (a state dict of another optimizer?)",
           fn, tostring(k), tostring(idx), self.__name))

@@ -435,3 +435,18 @@ test("memory stays flat over many steps", function()
   local grown = status_kb("VmRSS") - before
   if grown > 2048 then error("VmRSS grew by " .. grown .. " kB") end
 end)
+
+test("load_state_dict: the same wrong state gives the same message every time (parameter order)", function()
+  local ps = {}
+  for i = 1, 6 do ps[i] = tensor.zeros(i):requires_grad_(); ps[i].grad = tensor.ones(i) end
+  local opt = optim.Adam(ps)
+  opt:step()
+  local sd = opt:state_dict()
+  for i = 2, 6 do sd.state[i].exp_avg = tensor.zeros(9) end      -- five wrong shapes
+  local first
+  for _ = 1, 5 do
+    local err = expect_error(function() opt:load_state_dict(sd) end, "state 'exp_avg' of parameter 2 has shape [9]")
+    first = first or err
+    check_eq(err, first)
+  end
+end)

@@ -327,3 +327,43 @@ test("errors", function()
   expect_error(function() LR.SequentialLR(o, {schedulers = {}, milestones = {}}) end, "SequentialLR: schedulers must be a non-empty array")
   expect_error(function() LR.StepLR(make_opt(), {step_size = 1}):load_state_dict(3) end, "StepLR:load_state_dict: argument must be a table")
 end)
+
+test("load_state_dict: a state of another scheduler changes nothing and names every problem", function()
+  local p = tensor.zeros(2):requires_grad_()
+  local opt = optim.SGD({p}, 0.1)
+  local step = optim.lr_scheduler.StepLR(opt, 2)
+  local cos = optim.lr_scheduler.CosineAnnealingLR(opt, 10)
+  local before = step:state_dict()
+  local err = expect_error(function() step:load_state_dict(cos:state_dict()) end,
+                           "StepLR:load_state_dict: 'T_max' is not state of StepLR; 'eta_min' is not state of StepLR; "
+                           .. "'gamma' is missing; 'step_size' is missing")
+  assert(err:find("nothing was loaded", 1, true) and err:find("test_sched.lua:%d+:"), err)
+  for k, v in pairs(before) do
+    if type(v) ~= "table" then check_eq(step[k], v, k) end
+  end
+  local bad = step:state_dict()
+  bad.gamma = "0.1"
+  expect_error(function() step:load_state_dict(bad) end, "'gamma' is a string, not a number")
+end)
+
+test("SequentialLR:load_state_dict checks every child before loading any", function()
+  local p = tensor.zeros(2):requires_grad_()
+  local opt = optim.SGD({p}, 0.1)
+  local L = optim.lr_scheduler
+  local seq = L.SequentialLR(opt, {schedulers = {L.StepLR(opt, 2), L.ExponentialLR(opt, 0.9)}, milestones = {3}})
+  local sd = seq:state_dict()
+  sd.last_epoch = 7
+  sd._schedulers[1].last_epoch = 7
+  sd._schedulers[2].gamma = "x"
+  expect_error(function() seq:load_state_dict(sd) end,
+               "SequentialLR:load_state_dict: scheduler 2 (ExponentialLR): 'gamma' is a string, not a number (nothing was loaded)")
+  check_eq(seq.last_epoch, 0)
+  check_eq(seq._schedulers[1].last_epoch, 0, "the first child was not loaded either")
+  sd = seq:state_dict()
+  sd._schedulers[3] = sd._schedulers[2]
+  expect_error(function() seq:load_state_dict(sd) end, "'_schedulers' holds 3 schedulers, this one has 2")
+  sd._schedulers[3] = nil
+  sd.last_epoch = 2
+  seq:load_state_dict(sd)
+  check_eq(seq.last_epoch, 2)
+end)

@@ -59,10 +59,24 @@ function SequentialLR:state_dict()
   for i, s in ipairs(self._schedulers) do sd._schedulers[i] = s:state_dict() end
   return sd
 end
+-- all or nothing: its own state and every child's are checked before any is loaded
 function SequentialLR:load_state_dict(sd)
-  B.Base.load_state_dict(self, sd)
-  if type(sd._schedulers) == "table" then
-    for i, s in ipairs(sd._schedulers) do self._schedulers[i]:load_state_dict(s) end
+  local problems = self:_state_problems(sd)
+  if #problems == 0 then
+    if #sd._schedulers ~= #self._schedulers then
+      problems[1] = string.format("'_schedulers' holds %d schedulers, this one has %d",
+                                  #sd._schedulers, #self._schedulers)
+    end
+    for i, s in ipairs(self._schedulers) do
+      for _, p in ipairs(#problems == 0 and s:_state_problems(sd._schedulers[i]) or {}) do
+        problems[#problems + 1] = string.format("scheduler %d (%s): %s", i, s.__name, p)
+      end
+    end
   end
+  if #problems > 0 then
+    error(string.format("SequentialLR:load_state_dict: %s (nothing was loaded)", table.concat(problems, "; ")), 2)
+  end
+  B.Base.load_state_dict(self, sd)
+  for i, s in ipairs(sd._schedulers) do self._schedulers[i]:load_state_dict(s) end
 end
 return SequentialLR

@@ -262,10 +262,45 @@ function Base:state_dict()
   return sd
 end
 
-function Base:load_state_dict(sd)
-  if type(sd) ~= "table" then
-    error(self.__name .. ":load_state_dict: argument must be a table, got " .. type(sd), 2)
+-- The problems of sd as a state of this scheduler (an array of strings, empty
+-- when it fits): the same keys as its own state_dict, with values of the same
+-- types. PyTorch takes any table here; nnlua checks first, so that a state of
+-- another scheduler, or a damaged one, changes nothing.
+function Base:_state_problems(sd)
+  if type(sd) ~= "table" then return {"expected a table (from sched:state_dict()), got " .. type(sd)} end
+  local own, problems = self:state_dict(), {}
+  local keys = {}
+  for k in pairs(own) do keys[#keys + 1] = k end
+  for k in pairs(sd) do if own[k] == nil and not SKIP[k] then keys[#keys + 1] = k end end
+  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+  for _, k in ipairs(keys) do
+    local mine, theirs = own[k], sd[k]
+    if theirs == nil then
+      problems[#problems + 1] = string.format("'%s' is missing", tostring(k))
+    elseif mine == nil then
+      problems[#problems + 1] = string.format("'%s' is not state of %s", tostring(k), self.__name)
+    elseif type(mine) ~= type(theirs) then
+      problems[#problems + 1] = string.format("'%s' is a %s, not a %s", tostring(k), type(theirs), type(mine))
+    end
   end
+  return problems
+end
+
+local function check_state(self, sd)
+  if type(sd) ~= "table" then
+    error(string.format("%s:load_state_dict: argument must be a table (from sched:state_dict()), got %s",
+                        self.__name, type(sd)), 3)
+  end
+  local problems = self:_state_problems(sd)
+  if #problems > 0 then
+    error(string.format("%s:load_state_dict: %s (a state of another scheduler? nothing was loaded)",
+                        self.__name, table.concat(problems, "; ")), 3)
+  end
+end
+B.check_state = check_state
+
+function Base:load_state_dict(sd)
+  check_state(self, sd)
   for k, v in pairs(sd) do
     if not SKIP[k] then self[k] = deepcopy(v) end
   end
