@@ -177,7 +177,7 @@ static int s_info(lua_State *L) {
 static float tofloat(lua_State *L, const char *k, int idx) {
   lua_Number v = lua_tonumber(L, idx);
   if (isfinite(v) && (v > FLT_MAX || v < -FLT_MAX))
-    luaL_error(L, "transform step: '%s' = %g is outside float32's range", k, (double)v);
+    luaL_error(L, "transform step: '%s' = %f is outside float32's range", k, v);
   return (float)v;
 }
 
@@ -307,12 +307,12 @@ static int64_t ix_at(const LIndices *ix, int64_t k) {     /* k 0-based, in range
   return ix->start > 0 ? ix->start + k : ix->v[k];
 }
 
-/* The count at arg: a whole number in 0..2^62 (more samples than any machine holds). */
+/* The count at arg: a whole number >= 0. */
 static int64_t checkcount(lua_State *L, int arg, const char *what) {
   int isint;
   lua_Integer n = lua_tointegerx(L, arg, &isint);
-  if (!isint || n < 0 || n > ((lua_Integer)1 << 62))
-    luaL_argerror(L, arg, lua_pushfstring(L, "%s must be a whole number in 0..2^62", what));
+  if (!isint || n < 0)
+    luaL_argerror(L, arg, lua_pushfstring(L, "%s must be a whole number >= 0", what));
   return n;
 }
 

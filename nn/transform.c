@@ -72,7 +72,8 @@ static int check_pads(nn_ctx *ctx, const nn_tf_step *st, int64_t n, const padsta
   static const char *const mode_name[] = {"'constant'", "'edge'", "'reflect'", "'symmetric'"};
   for (int k = 0; k < 2; k++) {
     int64_t most = ps[k].before > ps[k].after ? ps[k].before : ps[k].after;
-    if (st->pad_mode != NN_PAD_CONSTANT && n == 0 && most > 0)
+    if (most == 0) continue;                  /* no padding at this stage: nothing to check */
+    if (st->pad_mode != NN_PAD_CONSTANT && n == 0)
       return nn_seterr(ctx, NN_EARG, "RandomCrop: cannot pad an image %s of 0 in %s mode "
                        "(it has no pixels to repeat); use padding_mode = 'constant'", axis,
                        mode_name[st->pad_mode]);
