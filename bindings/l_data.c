@@ -38,6 +38,9 @@
 
 typedef struct LImageSet { nn_imageset s; int live; } LImageSet;
 
+/* The live image set at arg. Any allocation through Lua may run finalizers,
+ * and a script's finalizer can call the set's __gc as a plain function: so a
+ * binding checks the set after its last Lua allocation, then runs C only. */
 static LImageSet *checkset(lua_State *L, int arg) {
   LImageSet *u = luaL_checkudata(L, arg, IMAGESET_MT);
   if (!u->live) luaL_argerror(L, arg, "image set has been freed");
@@ -134,9 +137,9 @@ static int s_len(lua_State *L) {
 
 /* set:raw(i) -> float tensor [H, W] or [H, W, C] of 0..255 */
 static int s_raw(lua_State *L) {
+  LTensor *t = lnn_newtensor(L);      /* first: an allocation may run finalizers (see checkset) */
   LImageSet *u = checkset(L, 1);
   int64_t i = checkindex(L, 2, &u->s);
-  LTensor *t = lnn_newtensor(L);
   return lnn_finish(L, t, nn_imageset_raw(getctx(L), &u->s, i));
 }
 
@@ -150,9 +153,10 @@ static int s_label(lua_State *L) {
 
 /* set:labels() -> float tensor [N] of labels 1..C */
 static int s_labels(lua_State *L) {
-  LImageSet *u = checkset(L, 1);
-  int64_t n = u->s.n;
+  checkset(L, 1);
   LTensor *t = lnn_newtensor(L);
+  LImageSet *u = checkset(L, 1);      /* again: still live after the allocation */
+  int64_t n = u->s.n;
   nn_tensor *x = nn_tensor_empty(getctx(L), 1, &n);
   if (x) for (int64_t i = 0; i < n; i++) x->s->data[x->off + i] = (float)u->s.labels[i] + 1;
   return lnn_finish(L, t, x);
@@ -274,8 +278,8 @@ static void checkstep(lua_State *L, int t, nn_tf_step *st) {
 static int d_apply(lua_State *L) {
   nn_tf_step st;
   checkstep(L, 1, &st);                 /* its generator stays on the stack */
+  LTensor *t = lnn_newtensor(L);        /* before x is fetched: no allocation in between */
   nn_tensor *x = lnn_checktensor(L, 2);
-  LTensor *t = lnn_newtensor(L);
   nn_ctx *ctx = getctx(L);
   return lnn_finish(L, t, nn_tf_apply(ctx, &st, &ctx->rng, x));
 }
@@ -475,6 +479,13 @@ static int s_batch(lua_State *L) {
   }
   int64_t stackidx[STACK_IDX], *idx = stackidx;
   if (count > STACK_IDX) idx = lua_newuserdatauv(L, (size_t)count * sizeof *idx, 0);
+  LTensor *tx = lnn_newtensor(L), *ty = lnn_newtensor(L);
+  /* the last Lua allocation is done: the set and the index tensor again, from here on C only */
+  u = checkset(L, 1);
+  if (it) {
+    it = lnn_checktensor(L, 2);
+    checkrange(L, 3, it->shape[0], &first, &count);
+  }
   for (int64_t k = 0; k < count; k++) {
     int64_t v;
     if (ix) v = ix_at(ix, first + k);
@@ -490,7 +501,6 @@ static int s_batch(lua_State *L) {
     idx[k] = v - 1;
   }
   nn_ctx *ctx = getctx(L);
-  LTensor *tx = lnn_newtensor(L), *ty = lnn_newtensor(L);
   nn_tensor *x, *y;
   if (nn_imageset_batch(ctx, &u->s, idx, count, steps, (int)nsteps, &ctx->rng, &x, &y) != 0)
     return lnn_error(L);

@@ -366,3 +366,31 @@ test("plot: numeric options out of range or not finite are errors naming them", 
   local fig = plot.lines{series = S, width = 640.0, height = 480}
   check_eq(fig.width, 640)
 end)
+
+test("an image set freed by a finalizer during a call is an error, never a use after free", function()
+  local dir = tmpdir()
+  C.write_png(dir .. "/a.png", tensor.full({4, 4}, 7))
+  local errors, calls = 0, 0
+  for round = 1, 20 do
+    local set = C.imageset_png({dir .. "/a.png", dir .. "/a.png"}, {1, 2})
+    local free = getmetatable(set).__gc
+    for k = 1, 200 do
+      -- garbage whose finalizer frees the set: it runs at some allocation inside a call
+      setmetatable({}, {__gc = function() if k % 7 == round % 7 then free(set) end end})
+      local ok, err = pcall(function()
+        calls = calls + 1
+        local x = set:raw(1)
+        set:labels()
+        set:batch(C.indices(2), 1, 2, {{kind = "totensor"}, {kind = "flatten"}})
+        return x
+      end)
+      if not ok then
+        errors = errors + 1
+        assert(tostring(err):find("freed", 1, true), err)
+      end
+    end
+    collectgarbage()
+  end
+  assert(calls == 4000)
+  sh("rm -rf '" .. dir .. "'")
+end)
