@@ -1,9 +1,11 @@
 /* data.c -- in-memory 8-bit image sets: from IDX files or decoded PNG files. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "data.h"
 #include "idx.h"
 #include "png.h"
+#include "rng.h"
 
 void nn_imageset_free(nn_imageset *s) {
   if (!s) return;
@@ -13,6 +15,9 @@ void nn_imageset_free(nn_imageset *s) {
   free(s->labels);
   memset(s, 0, sizeof *s);
 }
+
+/* Bytes of the per-image arrays of an image set: offset, size and label. */
+#define PER_IMAGE (sizeof(int64_t) + 2 * sizeof(int32_t) + sizeof(int32_t))
 
 /* Allocates the per-image arrays of an n-image set. */
 static int alloc_index(nn_ctx *ctx, nn_imageset *s, int64_t n) {
@@ -33,11 +38,29 @@ static void set_nclasses(nn_imageset *s) {
     if (s->labels[i] + 1 > s->nclasses) s->nclasses = s->labels[i] + 1;
 }
 
-int nn_imageset_from_idx(nn_ctx *ctx, const char *images, const char *labels, nn_imageset *out) {
+/* The end of every max_bytes message: how to read more. */
+static const char *raise_hint(char *buf, size_t len, size_t max) {
+  snprintf(buf, len, "the dataset's limit is max_bytes = %zu (%.3g GiB); pass a larger "
+           "max_bytes (in bytes) to the dataset to read it", max, (double)max / (1 << 30));
+  return buf;
+}
+
+int nn_imageset_from_idx(nn_ctx *ctx, const char *images, const char *labels, size_t max_bytes,
+                         nn_imageset *out) {
   nn_idx im = {0}, lb = {0};
+  char hint[200];
   memset(out, 0, sizeof *out);
-  int rc = nn_idx_read(ctx, images, &im);
-  if (rc == 0) rc = nn_idx_read(ctx, labels, &lb);
+  raise_hint(hint, sizeof hint, max_bytes);
+  int rc = nn_idx_read_max(ctx, images, max_bytes, hint, &im);
+  if (rc == 0) {
+    /* the index costs PER_IMAGE bytes an image: counted before the labels are read */
+    size_t n = (size_t)im.dims[0], used = im.n;
+    if (n + 1 > (max_bytes - used) / PER_IMAGE)
+      rc = nn_seterr(ctx, NN_EIO, "%s: %zu images of %zu bytes each, with %zu bytes of index "
+                     "per image, take more than max_bytes; %s", images, n, im.n / n,
+                     (size_t)PER_IMAGE, hint);
+    else rc = nn_idx_read_max(ctx, labels, max_bytes - used - (n + 1) * PER_IMAGE, hint, &lb);
+  }
   if (rc == 0) rc = nn_idx_check_pair(ctx, &im, &lb);
   if (rc == 0) rc = alloc_index(ctx, out, im.dims[0]);
   if (rc != 0) {
@@ -70,47 +93,73 @@ static void put_image(uint8_t *dst, const nn_image *im, int c) {
   for (size_t p = 0; p < px; p++) dst[3 * p] = dst[3 * p + 1] = dst[3 * p + 2] = im->data[p];
 }
 
+/* Two passes: the headers first (sizes, channels, the total checked against
+ * max_bytes before any image is decoded), then each image decoded and copied
+ * into place, so memory peaks at the set plus one image. */
 int nn_imageset_from_pngs(nn_ctx *ctx, const char *const *paths, const int32_t *labels,
-                          int64_t n, nn_imageset *out) {
+                          int64_t n, size_t max_bytes, nn_imageset *out) {
   memset(out, 0, sizeof *out);
   if (n < 1) return nn_seterr(ctx, NN_EARG, "no images");
-  nn_image *ims = calloc((size_t)n, sizeof *ims);
-  if (!ims) return nn_seterr(ctx, NN_ENOMEM, "out of memory for %lld images", (long long)n);
-  int rc = 0, c = 1;
+  if (!paths || !labels) return nn_seterr(ctx, NN_EARG, "nn_imageset_from_pngs: NULL argument");
+  char hint[200];
+  raise_hint(hint, sizeof hint, max_bytes);
+  if ((uint64_t)n + 1 > max_bytes / PER_IMAGE)
+    return nn_seterr(ctx, NN_EIO, "%lld image files, with %zu bytes of index per image, take "
+                     "more than max_bytes; %s", (long long)n, (size_t)PER_IMAGE, hint);
+  int rc = alloc_index(ctx, out, n), c = 1;
   int64_t i;
+  /* pass 1: headers; the pixel bytes each image takes as grey (c = 1), then as RGB */
+  size_t grey = 0, rgb = 0, index = (size_t)(n + 1) * PER_IMAGE;
   for (i = 0; i < n && rc == 0; i++) {
-    rc = nn_png_read(ctx, paths[i], &ims[i]);
-    if (rc == 0 && labels[i] < 0)
+    nn_image info;
+    if (labels[i] < 0) {
       rc = nn_seterr(ctx, NN_EARG, "%s: negative label %d", paths[i], (int)labels[i]);
-    if (rc == 0 && ims[i].c == 3) c = 3;
+      break;
+    }
+    rc = nn_png_info(ctx, paths[i], &info);
+    if (rc != 0) break;
+    if (info.c == 3) c = 3;
+    size_t px = (size_t)info.h * (size_t)info.w;      /* each at most NN_PNG_MAXBYTES */
+    grey += px;
+    rgb += 3 * px;
+    if ((c == 1 ? grey : rgb) > max_bytes - index)
+      rc = nn_seterr(ctx, NN_EIO, "%s: the images up to this one (%lld of %lld files) decode to "
+                     "%zu bytes, with the index more than max_bytes; %s", paths[i],
+                     (long long)i + 1, (long long)n, (c == 1 ? grey : rgb) + index, hint);
+    out->size[2 * i] = info.h;
+    out->size[2 * i + 1] = info.w;
+    out->labels[i] = labels[i];
   }
-  if (rc == 0) rc = alloc_index(ctx, out, n);
-  size_t bytes = 0;
+  size_t bytes = c == 1 ? grey : rgb;
   if (rc == 0) {
     out->c = c;
-    out->h = ims[0].h;
-    out->w = ims[0].w;
+    out->h = out->size[0];
+    out->w = out->size[1];
+    size_t at = 0;
     for (i = 0; i < n; i++) {
-      out->offset[i] = (int64_t)bytes;
-      out->size[2 * i] = ims[i].h;
-      out->size[2 * i + 1] = ims[i].w;
-      out->labels[i] = labels[i];
-      bytes += (size_t)ims[i].h * (size_t)ims[i].w * (size_t)c;
-      if (ims[i].h != out->h || ims[i].w != out->w) out->h = out->w = 0;
+      out->offset[i] = (int64_t)at;
+      at += (size_t)out->size[2 * i] * (size_t)out->size[2 * i + 1] * (size_t)c;
+      if (out->size[2 * i] != out->h || out->size[2 * i + 1] != out->w) out->h = out->w = 0;
     }
-    out->offset[n] = (int64_t)bytes;
-    out->pixels = malloc(bytes);
-    if (!out->pixels) {
-      nn_imageset_free(out);
+    out->offset[n] = (int64_t)at;
+    out->pixels = malloc(bytes ? bytes : 1);
+    if (!out->pixels)
       rc = nn_seterr(ctx, NN_ENOMEM, "out of memory for %zu bytes of images", bytes);
-    }
   }
-  for (i = 0; i < n; i++) {
-    if (rc == 0) put_image(out->pixels + out->offset[i], &ims[i], c);
-    nn_image_free(&ims[i]);
+  /* pass 2: decode each into place; a file that changed in between is an error */
+  for (i = 0; i < n && rc == 0; i++) {
+    nn_image im;
+    rc = nn_png_read(ctx, paths[i], &im);
+    if (rc == 0 && (im.h != out->size[2 * i] || im.w != out->size[2 * i + 1] ||
+                    (c == 1 && im.c != 1)))
+      rc = nn_seterr(ctx, NN_EIO, "%s: the file changed while the dataset was read (%dx%d "
+                     "with %d channels, then %dx%d with %d)", paths[i], (int)out->size[2 * i + 1],
+                     (int)out->size[2 * i], c, im.w, im.h, im.c);
+    if (rc == 0) put_image(out->pixels + out->offset[i], &im, c);
+    nn_image_free(&im);
   }
-  free(ims);
-  if (rc == 0) set_nclasses(out);
+  if (rc != 0) nn_imageset_free(out);
+  else set_nclasses(out);
   return rc;
 }
 
@@ -127,4 +176,12 @@ nn_tensor *nn_imageset_raw(nn_ctx *ctx, const nn_imageset *s, int64_t i) {
   size_t len = (size_t)(s->offset[i + 1] - s->offset[i]);
   for (size_t k = 0; k < len; k++) d[k] = src[k];
   return t;
+}
+
+void nn_index_randperm(nn_rng *r, int64_t *x, int64_t n) {
+  for (int64_t i = 0; i < n; i++) x[i] = i + 1;
+  for (int64_t i = n; i > 1; i--) {              /* the draws of nn_rng_randperm, in order */
+    int64_t j = (int64_t)nn_rng_below(r, (uint64_t)i);
+    int64_t t = x[i - 1]; x[i - 1] = x[j]; x[j] = t;
+  }
 }

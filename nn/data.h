@@ -19,6 +19,7 @@
 
 #define NN_TF_MAXC 16      /* Normalize: at most this many channels */
 #define NN_TF_MAXSTEPS 32  /* steps in one pipeline */
+#define NN_DATA_MAXBYTES ((size_t)1 << 30)   /* default limit of one image set's memory */
 
 typedef struct nn_imageset {
   int64_t n;           /* images */
@@ -31,21 +32,34 @@ typedef struct nn_imageset {
   int32_t nclasses;    /* largest label + 1 */
 } nn_imageset;
 
+/* Limits. A set may take at most max_bytes of memory in all: its pixels plus
+ * 20 bytes of index per image (NN_DATA_MAXBYTES is the datasets' default).
+ * The readers check it before allocating (IDX: from the headers; PNG: from
+ * every file's header, before decoding any), so a small file that decodes
+ * to gigabytes costs nothing. The message names the file at which the limit
+ * was crossed and says to pass a larger max_bytes. Each file also has the
+ * readers' fixed limits (idx.h, png.h). */
+
 /* Reads an IDX image file [N, H, W] and an IDX label file [N] (plain or gzip)
  * into *out, which the caller then owns (release with nn_imageset_free).
  * Returns 0 or an NN_E* code with ctx->err naming the file; *out zeroed then. */
-int nn_imageset_from_idx(nn_ctx *ctx, const char *images, const char *labels, nn_imageset *out);
+int nn_imageset_from_idx(nn_ctx *ctx, const char *images, const char *labels, size_t max_bytes,
+                         nn_imageset *out);
 
 /* Decodes n PNG files (paths[i] with 0-based label labels[i]) into *out. Greyscale
  * images stay one channel when all are greyscale; otherwise every image becomes
  * RGB. Alpha is dropped. Returns 0 or an NN_E* code naming the bad file. */
 int nn_imageset_from_pngs(nn_ctx *ctx, const char *const *paths, const int32_t *labels,
-                          int64_t n, nn_imageset *out);
+                          int64_t n, size_t max_bytes, nn_imageset *out);
 
 void nn_imageset_free(nn_imageset *s);    /* frees the arrays and zeroes *s; safe twice */
 
 /* Raw image i (0-based) as a new float tensor [H, W] or [H, W, C] of 0..255. */
 nn_tensor *nn_imageset_raw(nn_ctx *ctx, const nn_imageset *s, int64_t i);
+
+/* x[0..n) = 1..n shuffled: the same permutation as nn_rng_randperm (and so
+ * tensor.randperm) draws from the same generator state, as exact integers. */
+void nn_index_randperm(nn_rng *r, int64_t *x, int64_t n);
 
 /* ---- transforms ---- */
 

@@ -1,9 +1,11 @@
 /* idx.c -- the IDX reader (MNIST/FashionMNIST files), plain or gzip via zlib. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 #include "idx.h"
+#include "infile.h"
 
 #define IDX_UINT8 0x08
 #define IDX_CHUNK (1u << 30)          /* gzread takes an unsigned and returns an int */
@@ -67,9 +69,12 @@ static int parse_magic(nn_ctx *ctx, const char *path, const uint8_t *h) {
   return h[3];
 }
 
-/* Decodes ndim big-endian sizes into x->dims and x->n. */
-static int parse_dims(nn_ctx *ctx, const char *path, const uint8_t *h, int ndim, nn_idx *x) {
+/* Decodes ndim big-endian sizes into x->dims and x->n, refusing more than max
+ * bytes of data (hint, if not NULL, says how to allow more). */
+static int parse_dims(nn_ctx *ctx, const char *path, const uint8_t *h, int ndim, size_t max,
+                      const char *hint, nn_idx *x) {
   uint64_t total = 1;
+  size_t limit = max < NN_IDX_MAXBYTES ? max : NN_IDX_MAXBYTES;
   for (int i = 0; i < ndim; i++) {
     const uint8_t *p = h + 4 * i;
     uint32_t d = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
@@ -77,10 +82,20 @@ static int parse_dims(nn_ctx *ctx, const char *path, const uint8_t *h, int ndim,
       return nn_seterr(ctx, NN_EIO, "%s: IDX dimension %d has size 0", path, i + 1);
     x->dims[i] = d;
     total *= d;                       /* no overflow: checked against 2^33 each step */
-    if (total > NN_IDX_MAXBYTES)
-      return nn_seterr(ctx, NN_EIO, "%s: IDX data too large (more than %llu bytes at "
-                       "dimension %d of size %u)", path,
-                       (unsigned long long)NN_IDX_MAXBYTES, i + 1, (unsigned)d);
+    if (total > limit) {
+      char dims[64];
+      size_t used = 0;
+      for (int k = 0; k <= i && used < sizeof dims; k++)
+        used += (size_t)snprintf(dims + used, sizeof dims - used, k ? ", %u" : "%u",
+                                 (unsigned)x->dims[k]);
+      if (limit == NN_IDX_MAXBYTES)
+        return nn_seterr(ctx, NN_EIO, "%s: IDX data too large: sizes [%s%s] make more than "
+                         "%llu bytes, nnlua's fixed limit for one IDX file", path, dims,
+                         i + 1 < ndim ? ", ..." : "", (unsigned long long)NN_IDX_MAXBYTES);
+      return nn_seterr(ctx, NN_EIO, "%s: IDX data too large: sizes [%s%s] make more than the "
+                       "%zu bytes allowed%s%s", path, dims, i + 1 < ndim ? ", ..." : "", limit,
+                       hint ? "; " : "", hint ? hint : "");
+    }
   }
   x->ndim = ndim;
   x->n = (size_t)total;
@@ -113,7 +128,8 @@ static int readdata(nn_ctx *ctx, gzFile gz, const char *path, nn_idx *x, size_t 
 }
 
 /* The body of nn_idx_read once gz is open; fills *x or returns an error. */
-static int readidx(nn_ctx *ctx, gzFile gz, const char *path, nn_idx *x) {
+static int readidx(nn_ctx *ctx, gzFile gz, const char *path, size_t max, const char *hint,
+                   nn_idx *x) {
   uint8_t h[4 * NN_IDX_MAXDIM], extra;
   size_t got;
   int rc, ndim;
@@ -126,7 +142,7 @@ static int readidx(nn_ctx *ctx, gzFile gz, const char *path, nn_idx *x) {
   if (got < 4 * (size_t)ndim)
     return nn_seterr(ctx, NN_EIO, "%s: truncated IDX header: expected %d bytes, got %zu",
                      path, 4 + 4 * ndim, 4 + got);
-  if ((rc = parse_dims(ctx, path, h, ndim, x))) return rc;
+  if ((rc = parse_dims(ctx, path, h, ndim, max, hint, x))) return rc;
   if ((rc = readdata(ctx, gz, path, x, &got))) return rc;
   if (got < x->n)
     return nn_seterr(ctx, NN_EIO, "%s: truncated IDX data: expected %zu bytes, got %zu",
@@ -142,19 +158,27 @@ static int readidx(nn_ctx *ctx, gzFile gz, const char *path, nn_idx *x) {
   return 0;
 }
 
-int nn_idx_read(nn_ctx *ctx, const char *path, nn_idx *out) {
+int nn_idx_read_max(nn_ctx *ctx, const char *path, size_t max, const char *hint,
+                    nn_idx *out) {
   if (!out) return nn_seterr(ctx, NN_EARG, "nn_idx_read: out is NULL");
   memset(out, 0, sizeof *out);
   if (!path) return nn_seterr(ctx, NN_EARG, "nn_idx_read: path is NULL");
+  int fd, rc = nn_open_input(ctx, path, &fd);
+  if (rc) return rc;
   errno = 0;
-  gzFile gz = gzopen(path, "rb");
-  if (!gz)
-    return nn_seterr(ctx, NN_EIO, "cannot open '%s': %s", path,
-                     errno ? strerror(errno) : "out of memory");
-  int rc = readidx(ctx, gz, path, out);
+  gzFile gz = gzdopen(fd, "rb");      /* owns fd from here on */
+  if (!gz) {
+    close(fd);
+    return nn_seterr(ctx, NN_ENOMEM, "cannot open '%s': out of memory", path);
+  }
+  rc = readidx(ctx, gz, path, max, hint, out);
   gzclose_r(gz);
   if (rc) nn_idx_free(out);
   return rc;
+}
+
+int nn_idx_read(nn_ctx *ctx, const char *path, nn_idx *out) {
+  return nn_idx_read_max(ctx, path, NN_IDX_MAXBYTES, NULL, out);
 }
 
 void nn_idx_free(nn_idx *x) {

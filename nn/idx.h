@@ -13,7 +13,8 @@
  * (missing, wrong magic, other element type, bad dimensions, more than
  * NN_IDX_MAXBYTES of data, truncated, trailing bytes, corrupted gzip) gives an
  * error whose message names the path and shows the values; *out is then left
- * empty (all zero), never half-filled.
+ * empty (all zero), never half-filled. Only regular files are read: a FIFO,
+ * device or folder is refused by name without being waited on (infile.h).
  */
 #ifndef NN_IDX_H
 #define NN_IDX_H
@@ -34,6 +35,12 @@ typedef struct nn_idx {
  * owns: release with nn_idx_free. Returns 0, or NN_EIO (unreadable or bad
  * file), NN_EARG (NULL argument) or NN_ENOMEM with ctx->err set and *out zeroed. */
 int nn_idx_read(nn_ctx *ctx, const char *path, nn_idx *out);
+
+/* The same, refusing files of more than max bytes of data (as well as more
+ * than NN_IDX_MAXBYTES) when the header says so, before reading the data; the
+ * message then ends with "; " hint when hint is not NULL (how to allow more). */
+int nn_idx_read_max(nn_ctx *ctx, const char *path, size_t max, const char *hint,
+                    nn_idx *out);
 
 /* Frees x->data and zeroes *x; safe to call twice; NULL is fine. */
 void nn_idx_free(nn_idx *x);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <png.h>
 #include "atomic.h"
+#include "infile.h"
 #include "png.h"
 
 const char *nn_png_version(void) { return png_get_libpng_ver(NULL); }
@@ -34,6 +35,7 @@ typedef struct pngio {
   uint8_t *data;             /* the decoded image (malloc'd until handed over) */
   png_bytep *rows;           /* row pointers into data */
   int toolarge;              /* refused by size; msg holds the details */
+  int header_only;           /* stop after the header: size and channels only */
 } pngio;
 
 static void on_error(png_structp png, png_const_charp msg) {
@@ -102,11 +104,18 @@ static int decode(png_structp png, png_infop info, pngio *io, nn_image *im) {
   png_uint_32 w = png_get_image_width(png, info), h = png_get_image_height(png, info);
   int ct = png_get_color_type(png, info), c = (ct & PNG_COLOR_MASK_COLOR) ? 3 : 1;
   if (w > NN_PNG_MAXSIDE || h > NN_PNG_MAXSIDE || (size_t)w * h * c > NN_PNG_MAXBYTES) {
-    snprintf(io->msg, sizeof io->msg, "image too large: %lux%lu with %d channel%s (at most "
-             "%d per side and %zu bytes)", (unsigned long)w, (unsigned long)h, c,
-             c > 1 ? "s" : "", NN_PNG_MAXSIDE, NN_PNG_MAXBYTES);
+    snprintf(io->msg, sizeof io->msg, "image too large: %lux%lu with %d channel%s (nnlua "
+             "reads PNG images of at most %d pixels per side and %zu bytes decoded, a fixed "
+             "limit)", (unsigned long)w, (unsigned long)h, c, c > 1 ? "s" : "", NN_PNG_MAXSIDE,
+             NN_PNG_MAXBYTES);
     io->toolarge = 1;
     return 1;
+  }
+  if (io->header_only) {
+    im->h = (int)h;
+    im->w = (int)w;
+    im->c = c;
+    return 0;
   }
   if (ct == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
   if (ct == PNG_COLOR_TYPE_GRAY) png_set_expand_gray_1_2_4_to_8(png);
@@ -191,22 +200,37 @@ int nn_png_read_mem(nn_ctx *ctx, const void *buf, size_t n, const char *name,
   return rc ? rc : read_png(ctx, &io, out);
 }
 
-int nn_png_read(nn_ctx *ctx, const char *path, nn_image *out) {
-  if (!out) return nn_seterr(ctx, NN_EARG, "nn_png_read: out is NULL");
+/* The body of nn_png_read and nn_png_info. */
+static int read_file(nn_ctx *ctx, const char *path, nn_image *out, int header_only,
+                     const char *fn) {
+  if (!out) return nn_seterr(ctx, NN_EARG, "%s: out is NULL", fn);
   memset(out, 0, sizeof *out);
-  if (!path) return nn_seterr(ctx, NN_EARG, "nn_png_read: path is NULL");
+  if (!path) return nn_seterr(ctx, NN_EARG, "%s: path is NULL", fn);
   pngio io = {0};
   io.name = path;
-  if (!(io.fp = fopen(path, "rb")))
+  io.header_only = header_only;
+  int fd, rc = nn_open_input(ctx, path, &fd);
+  if (rc) return rc;
+  if (!(io.fp = fdopen(fd, "rb"))) {
+    close(fd);
     return nn_seterr(ctx, NN_EIO, "cannot open '%s': %s", path, strerror(errno));
+  }
   uint8_t sig[8];
   errno = 0;
   io.pos = fread(sig, 1, 8, io.fp);
-  if (io.pos < 8 && ferror(io.fp)) io.ioerr = errno ? errno : EIO;   /* e.g. a folder */
-  int rc = check_sig(ctx, &io, sig, io.pos);
+  if (io.pos < 8 && ferror(io.fp)) io.ioerr = errno ? errno : EIO;
+  rc = check_sig(ctx, &io, sig, io.pos);
   if (rc == 0) rc = read_png(ctx, &io, out);
   fclose(io.fp);
   return rc;
+}
+
+int nn_png_read(nn_ctx *ctx, const char *path, nn_image *out) {
+  return read_file(ctx, path, out, 0, "nn_png_read");
+}
+
+int nn_png_info(nn_ctx *ctx, const char *path, nn_image *out) {
+  return read_file(ctx, path, out, 1, "nn_png_info");
 }
 
 void nn_image_free(nn_image *im) {

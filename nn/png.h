@@ -9,6 +9,8 @@
  * ...) are skipped unread. Images wider or taller than NN_PNG_MAXSIDE, or of
  * more than NN_PNG_MAXBYTES decoded bytes, are refused ("image too large")
  * before anything is allocated for them.
+ * Only regular files are read: a FIFO, device or folder is refused by name
+ * without being waited on (nn/infile.h).
  * A bad file (missing, not a PNG, truncated, bad CRC, bad zlib data, bad
  * header) gives NN_EIO with a message naming the file; *out is then left
  * empty (all zero), never half-filled. libpng prints nothing.
@@ -40,6 +42,11 @@ const char *nn_png_version(void);    /* libpng's version string, e.g. "1.6.39" *
  * with nn_image_free. Returns 0, or NN_EIO (missing, unreadable or bad file),
  * NN_EARG (NULL argument) or NN_ENOMEM with ctx->err set and *out zeroed. */
 int nn_png_read(nn_ctx *ctx, const char *path, nn_image *out);
+
+/* Reads only the header of the PNG file at path: out->h, w and c as
+ * nn_png_read would give them (the same size limits apply), out->data NULL.
+ * The rest of the file is not checked. Returns 0 or an NN_E* code as nn_png_read. */
+int nn_png_info(nn_ctx *ctx, const char *path, nn_image *out);
 
 /* The same from the n bytes at buf (borrowed); name stands for the file in
  * messages (NULL: "<memory>"). */

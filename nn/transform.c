@@ -3,6 +3,7 @@
  * image set in one call. Both paths run the same kernels: each step first
  * works out its output shape (tf_shape, no randomness), then draws its random
  * numbers (tf_draw), then fills the output (tf_run, pure). */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,8 +69,14 @@ static int64_t pad_stages(const nn_tf_step *st, int axis, int64_t n, padstage *p
 
 static int check_pads(nn_ctx *ctx, const nn_tf_step *st, int64_t n, const padstage *ps,
                       const char *axis) {
+  static const char *const mode_name[] = {"'constant'", "'edge'", "'reflect'", "'symmetric'"};
   for (int k = 0; k < 2; k++) {
     int64_t most = ps[k].before > ps[k].after ? ps[k].before : ps[k].after;
+    if (most == 0) continue;                  /* no padding at this stage: nothing to check */
+    if (st->pad_mode != NN_PAD_CONSTANT && n == 0)
+      return nn_seterr(ctx, NN_EARG, "RandomCrop: cannot pad an image %s of 0 in %s mode "
+                       "(it has no pixels to repeat); use padding_mode = 'constant'", axis,
+                       mode_name[st->pad_mode]);
     if ((st->pad_mode == NN_PAD_REFLECT && most >= n) ||
         (st->pad_mode == NN_PAD_SYMMETRIC && most > n))
       return nn_seterr(ctx, NN_EARG, "RandomCrop: padding %lld is too large for %s mode on an "
@@ -212,6 +219,7 @@ static void tf_run(const nn_tf_step *st, const draw *dr, const shp *in, const fl
   int64_t n = numel(in);
   switch (st->kind) {
     case NN_TF_TOTENSOR:
+      if (n == 0) return;                                  /* some size is 0: nothing to move */
       if (in->nd == 2 || in->d[2] == 1) {
         for (int64_t k = 0; k < n; k++) y[k] = totensor1(x[k]);
       } else {
@@ -221,6 +229,7 @@ static void tf_run(const nn_tf_step *st, const draw *dr, const shp *in, const fl
       }
       return;
     case NN_TF_NORMALIZE: {
+      if (n == 0) return;                                  /* zero channels, height or width */
       int64_t c = in->nd == 2 ? 1 : in->d[0], hw = n / c;
       for (int64_t k = 0; k < c; k++) {
         float m = st->mean[st->nmean == 1 ? 0 : k], s = st->std[st->nmean == 1 ? 0 : k];
@@ -249,9 +258,10 @@ int nn_tf_check(nn_ctx *ctx, const nn_tf_step *st) {
         return nn_seterr(ctx, NN_EARG, "Normalize: %d channels given; expected 1 to %d",
                          st->nmean, NN_TF_MAXC);
       for (int k = 0; k < st->nmean; k++)
-        if (!(st->std[k] != 0) || st->std[k] != st->std[k] || st->mean[k] != st->mean[k])
+        if (!(st->std[k] != 0) || !isfinite(st->std[k]) || !isfinite(st->mean[k]))
           return nn_seterr(ctx, NN_EARG, "Normalize: std[%d] = %g, mean[%d] = %g: std must be "
-                           "non-zero and both numbers", k + 1, st->std[k], k + 1, st->mean[k]);
+                           "non-zero and both finite float32 numbers", k + 1, st->std[k], k + 1,
+                           st->mean[k]);
       return 0;
     case NN_TF_HFLIP:
       if (!(st->p >= 0 && st->p <= 1))

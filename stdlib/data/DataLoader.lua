@@ -66,10 +66,12 @@ function DataLoader:init(...)
   self.drop_last, self.generator, self.progress = a.drop_last, a.generator, a.progress
 end
 
+-- batches per epoch, without overflow for any size of dataset or batch
 function DataLoader.__len(self)
   local n = #self.dataset
   if self.drop_last then return n // self.batch_size end
-  return (n + self.batch_size - 1) // self.batch_size
+  if n == 0 then return 0 end
+  return (n - 1) // self.batch_size + 1
 end
 
 function DataLoader.__tostring(self)
@@ -78,19 +80,24 @@ function DataLoader.__tostring(self)
                        tostring(self.drop_last), #self)
 end
 
+-- TensorDataset batches go through index_select, whose float32 index tensor
+-- holds whole numbers exactly only up to 2^24; larger ones go sample by sample
+local FLOAT_EXACT = 1 << 24
+
 -- How to make batches of ds: {set, steps, index} for built-in image datasets,
--- {tensors, index} for TensorDataset, nil for per-sample. index (a 1-d tensor of
--- 1-based indices into the base dataset, or nil for 1..n) composes Subsets.
+-- {tensors, index} for TensorDataset, nil for per-sample. index (an nn.Indices
+-- of 1-based indices into the base dataset, or nil for 1..n) composes Subsets.
 local function plan(ds)
   local data = require "data"
   local mt = getmetatable(ds)
   if mt == data.Subset then
     local p = plan(ds.dataset)
     if not p then return nil end
-    local idx = ds.indices
-    if p.index then idx = idx:numel() > 0 and p.index:index_select(1, idx) or idx end
+    local idx = rawget(ds, "_idx")
+    if p.index then idx = p.index:take(idx) end
     return {set = p.set, steps = p.steps, tensors = p.tensors, index = idx}
   elseif mt == data.TensorDataset then
+    if #ds > FLOAT_EXACT then return nil end
     return {tensors = ds.tensors}
   elseif type(ds) == "table" and rawget(ds, "_set") and ds.target_transform == nil then
     local steps = ds:_steps()
@@ -99,40 +106,79 @@ local function plan(ds)
   return nil
 end
 
-local function collate(values, what)
-  local first = values[1]
-  if tensor.is_tensor(first) then
-    return tensor.stack(values, 1)
-  elseif type(first) == "number" then
-    return tensor.new(values)
-  elseif first == nil then
-    return nil
-  end
-  error(string.format("DataLoader: cannot batch %ss of type %s (expected tensors or numbers)",
-                      what, type(first)))
+local function shape_string(t)
+  return "[" .. table.concat(t.shape, ", ") .. "]"
 end
 
-local function per_sample(ds, order, first, count)
-  local xs, ys, extra = {}, {}, nil
-  for k = 1, count do
-    local r = table.pack(ds:get(math.tointeger(order[first + k - 1])))
-    xs[k], ys[k] = r[1], r[2]
-    if r.n > 2 then
-      extra = extra or {}
-      for j = 3, r.n do extra[j] = extra[j] or {}; extra[j][k] = r[j] end
+local function what(j)
+  return j == 1 and "input" or j == 2 and "target" or ("value " .. j)
+end
+
+-- Checks value j of the sample of index i against the batch's first sample
+-- (index i1, value v1) and raises an error naming both when they cannot be
+-- batched together.
+local function check_value(v, j, i, v1, i1)
+  local tv = tensor.is_tensor(v) and "tensor" or type(v)
+  if tv ~= "tensor" and tv ~= "number" then
+    error(string.format("DataLoader: ds:get(%d) returned %s as its %s (value %d); a batch is "
+                        .. "made of tensors or numbers: return input, target from ds:get(i)",
+                        i, v == nil and "nil" or "a " .. tv, what(j), j))
+  end
+  if v1 == nil then return end
+  local t1 = tensor.is_tensor(v1) and "tensor" or type(v1)
+  if tv ~= t1 then
+    error(string.format("DataLoader: ds:get(%d) returned a %s as its %s but ds:get(%d) a %s; "
+                        .. "every sample must give the same kinds of values", i, tv, what(j), i1, t1))
+  end
+  if tv == "tensor" then
+    local a, b = v.shape, v1.shape
+    local same = #a == #b
+    for d = 1, #a do same = same and a[d] == b[d] end
+    if not same then
+      error(string.format("DataLoader: ds:get(%d) returned an %s of shape %s but ds:get(%d) one of "
+                          .. "shape %s; the samples of a batch must have one shape (crop or "
+                          .. "resize them)", i, what(j), shape_string(v), i1, shape_string(v1)))
     end
   end
-  local out = {collate(xs, "input"), collate(ys, "target")}
-  if extra then for j = 3, #extra do out[j] = collate(extra[j], "value") end end
-  return table.unpack(out, 1, extra and #extra or 2)
 end
 
--- the batch of positions first .. first+count-1 of the epoch's order
+-- the batch of the samples at positions first .. first+count-1 of order, from
+-- ds:get one by one: every sample must return the same number of values (at
+-- least the input), each a tensor of one shape or a number
+local function per_sample(ds, order, first, count)
+  local cols, nvals, i1
+  for k = 1, count do
+    local i = order:get(first + k - 1)
+    local r = table.pack(ds:get(i))
+    if nvals == nil then
+      nvals, i1 = r.n, i
+      if nvals == 0 then
+        error(string.format("DataLoader: ds:get(%d) returned nothing; it must return input, target", i))
+      end
+      cols = {}
+      for j = 1, nvals do cols[j] = {} end
+    elseif r.n ~= nvals then
+      error(string.format("DataLoader: ds:get(%d) returned %d values but ds:get(%d) returned %d; "
+                          .. "every sample must return the same number", i, r.n, i1, nvals))
+    end
+    for j = 1, nvals do
+      check_value(r[j], j, i, cols[j][1], i1)
+      cols[j][k] = r[j]
+    end
+  end
+  local out = {}
+  for j = 1, nvals do
+    out[j] = tensor.is_tensor(cols[j][1]) and tensor.stack(cols[j], 1) or tensor.new(cols[j])
+  end
+  return table.unpack(out, 1, nvals)
+end
+
+-- the batch of positions first .. first+count-1 of the epoch's order (an nn.Indices)
 local function make_batch(p, ds, order, first, count)
   if p and p.set then
     return p.set:batch(order, first, count, p.steps)
   elseif p then
-    local idx = order:narrow(1, first, count)
+    local idx = order:tensor(first, count)
     local out = {}
     for k, t in ipairs(p.tensors) do out[k] = t:index_select(1, idx) end
     return table.unpack(out)
@@ -143,14 +189,13 @@ end
 -- one epoch of self: a function returning the next batch (nothing at the end),
 -- and its progress bar or nil
 local function epoch(self)
+  local C = require "data._C"
   local ds, bs = self.dataset, self.batch_size
   local n = #ds
   local nb = #self
   local p = plan(ds)
-  local order
-  if self.shuffle then order = tensor.randperm(n, self.generator)
-  else order = n > 0 and tensor.arange(n) or tensor.empty(0) end
-  if p and p.index then order = n > 0 and p.index:index_select(1, order) or order end
+  local order = self.shuffle and C.randperm(n, self.generator) or C.indices(n)
+  if p and p.index then order = p.index:take(order) end
   local bar = Progress.enabled(self.progress) and nb > 0 and Progress.new(nb) or nil
   local b = 0
   local function finish(count, ...)

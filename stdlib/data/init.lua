@@ -30,8 +30,8 @@ end
 data._length = length
 
 local function check_index(fn, i, n)
+  if math.type(i) == "float" and math.tointeger(i) then i = math.tointeger(i) end
   if math.type(i) ~= "integer" then
-    if math.type(i) == "float" and i == math.floor(i) then return math.tointeger(i) end
     error(string.format("%s: index must be an integer, got %s", fn, tostring(i)), 3)
   end
   if i < 1 or i > n then
@@ -123,28 +123,15 @@ end
 local Subset = class("Subset", nil, {receiver = "ds"})
 data.Subset = Subset
 
--- indices as a 1-d float tensor of whole numbers in 1..n
-local function index_tensor(fn, indices, n)
-  local t
-  if tensor.is_tensor(indices) then
-    if indices:dim() ~= 1 then
-      error(string.format("%s: indices must be a 1-d tensor, got %d-d", fn, indices:dim()), 4)
-    end
-    t = indices:contiguous()
-  elseif type(indices) == "table" then
-    for k, v in ipairs(indices) do
-      if type(v) ~= "number" then
-        error(string.format("%s: indices[%d] is a %s, not a number", fn, k, type(v)), 4)
-      end
-    end
-    if #indices == 0 then return tensor.empty(0) end
-    t = tensor.new(indices)
-  else
+-- indices (a Lua array of integers or a 1-d tensor) as an nn.Indices of exact
+-- integers in 1..n
+local function index_list(fn, indices, n)
+  if not tensor.is_tensor(indices) and type(indices) ~= "table" then
     error(string.format("%s: indices must be a Lua array or a 1-d tensor, got %s", fn, type(indices)), 4)
   end
-  local ok, err = pcall(C.check_indices, t, n)
-  if not ok then error(string.format("%s: indices %s", fn, err), 4) end
-  return t
+  local ok, r = pcall(C.indices_of, indices, n)
+  if not ok then error(string.format("%s: %s", fn, r), 4) end
+  return r
 end
 
 local SUBSET = {
@@ -152,27 +139,40 @@ local SUBSET = {
   {"indices", args.REQUIRED, table = true},
 }
 
--- Subset(dataset, indices): indices a Lua array or a 1-d tensor, 1-based
+-- Subset(dataset, indices): indices a Lua array or a 1-d tensor, 1-based. They
+-- are kept as exact integers (an nn.Indices in _idx); sub.indices gives them as
+-- a float tensor while every one fits float32 exactly (up to 2^24).
 function Subset:init(...)
   local a = args.parse("Subset", SUBSET, ...)
   local n = length("Subset", a.dataset, 3)
-  self.dataset, self.indices = a.dataset, index_tensor("Subset", a.indices, n)
+  self.dataset, self._idx = a.dataset, index_list("Subset", a.indices, n)
 end
 
 function Subset.__index(self, k)
   if k == "classes" then return rawget(self, "dataset").classes end   -- train.classes[y] reads well
+  if k == "indices" then
+    local ok, t = pcall(rawget(self, "_idx").tensor, rawget(self, "_idx"))
+    if not ok then error("Subset.indices: " .. t .. "; use ds:index(i) for the i-th") end
+    return t
+  end
   return data._dataset_index(self, k)
 end
 
-function Subset.__len(self) return self.indices:numel() end
+function Subset.__len(self) return #self._idx end
+
+-- ds:index(i) -> the index into ds.dataset of sample i, an integer
+function Subset:index(i)
+  i = check_index("Subset:index", i, #self._idx)
+  return self._idx:get(i)
+end
 
 function Subset:get(i)
-  i = check_index("Subset:get", i, self.indices:numel())
-  return self.dataset:get(math.tointeger(self.indices[i]))
+  i = check_index("Subset:get", i, #self._idx)
+  return self.dataset:get(self._idx:get(i))
 end
 
 function Subset.__tostring(self)
-  return string.format("Subset(%d of %d samples)", self.indices:numel(), #self.dataset)
+  return string.format("Subset(%d of %d samples)", #self._idx, #self.dataset)
 end
 
 ------------------------------------------------------------------ random_split
@@ -221,11 +221,10 @@ function data.random_split(...)
       error(string.format("random_split: lengths sum to %d but the dataset has %d samples", math.tointeger(sum) or sum, n), 2)
     end
   end
-  local perm = tensor.randperm(n, generator)
+  local perm = C.randperm(n, generator)    -- exact integers; the draws of tensor.randperm
   local out, first = {}, 1
   for k, size in ipairs(sizes) do
-    local idx = size > 0 and perm:narrow(1, first, size):clone() or tensor.empty(0)
-    out[k] = setmetatable({dataset = ds, indices = idx}, Subset)
+    out[k] = setmetatable({dataset = ds, _idx = perm:sub(first, size)}, Subset)
     first = first + size
   end
   return table.unpack(out)

@@ -6,7 +6,9 @@
 --   datasets.ImageFolder(root, transform, target_transform, loader, is_valid_file)
 --
 -- Arguments in this order or by name in one trailing table (nnlua.args), as
--- datasets.FashionMNIST{train = false, transform = tf}. root may be left out:
+-- datasets.FashionMNIST{train = false, transform = tf}. Each also takes
+-- max_bytes (by name only, nnlua's): the most memory its images may take,
+-- checked from the files' headers before anything is decoded (default 1 GiB). root may be left out:
 -- $NNLUA_DATA, else the Debian package's copy. Nothing is ever downloaded.
 -- Each keeps its images as bytes in memory (nn.ImageSet, bindings/l_data.c);
 -- ds:get(i) gives the transformed image and the label as an integer 1..C, so
@@ -81,15 +83,55 @@ local function check_path(v, fn, name)
   if type(v) ~= "string" then
     error(string.format("%s: %s must be a path (a string), got %s", fn, name, args.describe(v)), 4)
   end
+  if v:find("\0", 1, true) then
+    error(string.format("%s: %s = %q has a NUL byte inside", fn, name, v), 4)
+  end
   return v
+end
+
+-- max_bytes (nnlua's, by name only, in the trailing option table): the most
+-- memory the dataset's images may take, pixels plus 20 bytes of index per
+-- image; default 1 GiB. Taken out of the arguments before args.parse reads
+-- the rest (the arguments it lists are PyTorch's). Returns max_bytes (or nil)
+-- and the arguments without it.
+local max_bytes_check = args.int(1)
+local function take_max_bytes(fn, ...)
+  local n = select("#", ...)
+  local last = n > 0 and select(n, ...) or nil
+  if not (args.is_options(last) and last.max_bytes ~= nil) then return nil, ... end
+  local rest = {}
+  for k, v in pairs(last) do
+    if k ~= "max_bytes" then rest[k] = v end
+  end
+  local argv = table.pack(...)
+  argv[n] = rest
+  if next(rest) == nil then n = n - 1 end
+  return max_bytes_check(last.max_bytes, fn, "max_bytes"), table.unpack(argv, 1, n)
+end
+
+-- args.parse of the arguments without max_bytes, which a.max_bytes then holds
+local function parse(fn, spec, ...)
+  local function go(max_bytes, ...)
+    local a = args.parse(fn, spec, ...)
+    a.max_bytes = max_bytes
+    return a
+  end
+  return go(take_max_bytes(fn, ...))
+end
+
+-- calls C.f(...), raising its error with fn in front
+local function call(fn, f, ...)
+  local r = table.pack(pcall(f, ...))
+  if not r[1] then error(fn .. ": " .. tostring(r[2]), 4) end
+  return table.unpack(r, 2, r.n)
 end
 
 -------------------------------------------------------------------- IDX files
 
+-- whether path names something (a file, or something the reader will refuse
+-- by name: a folder, a FIFO); never opened here, so a FIFO cannot block
 local function readable(path)
-  local f = io.open(path, "rb")
-  if f then f:close() return true end
-  return false
+  return (C.filekind(path)) ~= "missing"
 end
 
 -- the first of name, name.gz in each folder that exists
@@ -163,7 +205,7 @@ local function mnist_like(fn)
   local src = SOURCES[fn]
   local cls = class(fn, ImageDataset)
   function cls:init(...)
-    local a = args.parse(fn, MNIST_SPEC, ...)
+    local a = parse(fn, MNIST_SPEC, ...)
     local root, train = a.root, a.train
     local env = os.getenv("NNLUA_DATA")
     local default = DEFAULT_DATA .. "/" .. src.folder
@@ -190,7 +232,7 @@ local function mnist_like(fn)
                           fn, prefix, images and "labels" or "images", images and "1" or "3",
                           table.concat(folders, ", "), how), 3)
     end
-    local set = C.imageset_idx(images, labels)
+    local set = call(fn, C.imageset_idx, images, labels, a.max_bytes)
     local _, _, h, w, nclasses = set:info()
     if nclasses > #src.classes then
       error(string.format("%s: %s has label %d; expected 0..%d", fn, labels, nclasses - 1,
@@ -219,8 +261,8 @@ local IDX_SPEC = {
 -- datasets.IDX(images, labels, transform, target_transform, classes): any
 -- pair of IDX files (paths); classes names the labels 0..C-1 on disk
 function IDX:init(...)
-  local a = args.parse("IDX", IDX_SPEC, ...)
-  local set = C.imageset_idx(a.images, a.labels)
+  local a = parse("IDX", IDX_SPEC, ...)
+  local set = call("IDX", C.imageset_idx, a.images, a.labels, a.max_bytes)
   local _, _, h, w, nclasses = set:info()
   local classes = a.classes
   if classes == nil then
@@ -235,19 +277,29 @@ end
 ----------------------------------------------------------------- ImageFolder
 
 -- the files under dir (any depth) in torchvision's order: a folder's own files
--- sorted by name, then its subfolders in order. A file is taken when
--- valid(path) says so; counts the others, skipped.
-local function image_files(dir, valid, out, skipped)
-  local names, isdir = C.listdir(dir)
+-- sorted by name, then its subfolders in order. Symbolic links are followed,
+-- but each folder is walked once and each file taken once (the first name it
+-- is reached by), both known by device and inode in seen: a link back up the
+-- tree cannot loop. A file is taken when valid(path) says so; the others are
+-- counted in skipped[1]. Entries that are not regular files (a FIFO, a broken
+-- link) are taken when valid: the reader then refuses them by name.
+local function image_files(dir, valid, out, seen, skipped)
+  local names, kinds, ids = C.listdir(dir)
   for k, name in ipairs(names) do
-    if not isdir[k] then
+    if kinds[k] ~= "dir" then
       local file = dir .. "/" .. name
-      if valid(file) then out[#out + 1] = file
-      else skipped[1] = skipped[1] + 1 end
+      if not valid(file) then skipped[1] = skipped[1] + 1
+      elseif kinds[k] ~= "file" or not seen[ids[k]] then
+        if kinds[k] == "file" then seen[ids[k]] = true end
+        out[#out + 1] = file
+      end
     end
   end
   for k, name in ipairs(names) do
-    if isdir[k] then image_files(dir .. "/" .. name, valid, out, skipped) end
+    if kinds[k] == "dir" and not seen[ids[k]] then
+      seen[ids[k]] = true
+      image_files(dir .. "/" .. name, valid, out, seen, skipped)
+    end
   end
 end
 
@@ -269,15 +321,17 @@ local FOLDER_SPEC = {
 -- root/<class>/<...>.png, classes sorted by name. is_valid_file(path) -> boolean
 -- picks the files instead of the .png ending (they must still be PNG files).
 function ImageFolder:init(...)
-  local a = args.parse("ImageFolder", FOLDER_SPEC, ...)
+  local a = parse("ImageFolder", FOLDER_SPEC, ...)
   local root, valid = a.root, a.is_valid_file
-  local names, isdir = C.listdir(root)
+  local names, kinds, ids = call("ImageFolder", C.listdir, root)
+  local _, root_id = C.filekind(root)
   local classes, paths, labels, samples = {}, {}, {}, {}
   for k, name in ipairs(names) do
-    if isdir[k] then
+    if kinds[k] == "dir" then
       classes[#classes + 1] = name
       local files, skipped = {}, {0}
-      image_files(root .. "/" .. name, valid or is_png, files, skipped)
+      local seen = {[root_id] = true, [ids[k]] = true}    -- walked once per class
+      image_files(root .. "/" .. name, valid or is_png, files, seen, skipped)
       if #files == 0 then
         local why = ""
         if valid then why = string.format(" (is_valid_file took none of its %d files)", skipped[1])
@@ -294,7 +348,7 @@ function ImageFolder:init(...)
   if #classes == 0 then error("ImageFolder: no class folders in " .. root, 3) end
   local class_to_idx = {}
   for k, name in ipairs(classes) do class_to_idx[name] = k end
-  local set = C.imageset_png(paths, labels)
+  local set = call("ImageFolder", C.imageset_png, paths, labels, a.max_bytes)
   self:_setup(set, a, {root = root, classes = classes, class_to_idx = class_to_idx, samples = samples})
 end
 

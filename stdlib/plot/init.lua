@@ -46,13 +46,28 @@ local function opt_string(fn, opts, key)
   return v ~= nil and label_string(v) or nil
 end
 
+-- the figure sizes nn/plot.c draws (NN_PLOT_MINSIDE, NN_PLOT_MAXSIDE)
+local MINSIDE, MAXSIDE = 100, 8192
+
+-- a whole number in lo..hi (a float holding one is converted), or an error naming key
+local function whole_in(fn, key, v, lo, hi, what)
+  local i = math.type(v) == "float" and math.tointeger(v) or v
+  if math.type(i) ~= "integer" or i < lo or i > hi then
+    fail(fn, "%s must be a whole number%s in %d..%d, got %s", key, what, lo, hi, tostring(v))
+  end
+  return i
+end
+
+-- width or height: whole numbers in C's int range here (C checks MINSIDE..MAXSIDE
+-- and says so for both)
 local function opt_size(fn, opts, key)
   local v = opts[key]
   if v == nil then return key == "width" and 800 or 600 end
-  if math.type(v) ~= "integer" and not (type(v) == "number" and v == math.floor(v)) then
-    fail(fn, "%s must be a whole number of pixels, got %s", key, tostring(v))
+  local i = math.type(v) == "float" and math.tointeger(v) or v
+  if math.type(i) ~= "integer" or i < -MAXSIDE or i > 1 << 30 then
+    fail(fn, "%s must be a whole number of pixels in %d..%d, got %s", key, MINSIDE, MAXSIDE, tostring(v))
   end
-  return math.tointeger(v)
+  return i
 end
 
 local function opt_bool(fn, opts, key)
@@ -71,6 +86,9 @@ local function opt_pair(fn, opts, key)
     fail(fn, "%s must be {lo, hi}, two numbers", key)
   end
   if not (v[1] < v[2]) then fail(fn, "%s must be {lo, hi} with lo < hi, got {%g, %g}", key, v[1], v[2]) end
+  if v[1] == -math.huge or v[2] == math.huge or v[2] - v[1] == math.huge then
+    fail(fn, "%s must be {lo, hi}, two finite numbers not too far apart, got {%g, %g}", key, v[1], v[2])
+  end
   return {v[1], v[2]}
 end
 
@@ -109,6 +127,9 @@ local function figure(kind, title, ud) return Figure(kind, title, ud) end
 function Figure:save(path)
   if type(path) ~= "string" then
     error(string.format("Figure:save: path must be a string, got %s", type(path)), 2)
+  end
+  if path:find("\0", 1, true) then
+    error(string.format("Figure:save: path %q has a NUL byte inside", path), 2)
   end
   local ext = path:lower():match("%.(%w+)$")
   if ext ~= "png" and ext ~= "svg" then
@@ -159,7 +180,7 @@ local function parse_color(where, c)
   if type(c) == "table" and #c == 3 then
     local v = 0
     for k = 1, 3 do
-      if type(c[k]) ~= "number" or c[k] < 0 or c[k] > 1 then v = nil break end
+      if type(c[k]) ~= "number" or not (c[k] >= 0 and c[k] <= 1) then v = nil break end
       v = v * 256 + math.floor(c[k] * 255 + 0.5)
     end
     if v then return v end
@@ -308,10 +329,7 @@ local grid_keys = {images = true, labels = true, rows = true, cols = true, mean 
 local function count(fn, opts, key)
   local v = opts[key]
   if v == nil then return nil end
-  if math.type(v) ~= "integer" and not (type(v) == "number" and v == math.floor(v)) or v < 1 then
-    fail(fn, "%s must be a whole number >= 1, got %s", key, tostring(v))
-  end
-  return math.tointeger(v)
+  return whole_in(fn, key, v, 1, MAXSIDE, "")
 end
 
 local function channel_values(key, v, c)
@@ -322,7 +340,10 @@ local function channel_values(key, v, c)
   local out = {}
   for k = 1, c do
     local x = v[#v == 1 and 1 or k]
-    if type(x) ~= "number" or x ~= x then fail("image_grid", "%s[%d] must be a number", key, k) end
+    if type(x) ~= "number" or x ~= x or x == math.huge or x == -math.huge or math.abs(x) > 3.4e38 then
+      fail("image_grid", "%s[%d] must be a finite number, got %s", key, k, tostring(x))
+    end
+    if key == "std" and x == 0 then fail("image_grid", "std[%d] must not be 0", k) end
     out[k] = x
   end
   return out
@@ -398,6 +419,7 @@ end
 function plot.save_image(t, path)
   if not tensor.is_tensor(t) then fail("save_image", "expected a tensor, got %s", type(t)) end
   if type(path) ~= "string" then fail("save_image", "path must be a string, got %s", type(path)) end
+  if path:find("\0", 1, true) then fail("save_image", "path %q has a NUL byte inside", path) end
   if not path:lower():match("%.png$") then fail("save_image", "'%s' must end in .png", path) end
   if t:dim() == 2 then t = t:unsqueeze(1) end
   if t:dim() ~= 3 or (t:size(1) ~= 1 and t:size(1) ~= 3) then
@@ -411,6 +433,9 @@ end
 function plot.read_image(path)
   if type(path) ~= "string" then
     error(string.format("plot.read_image: path must be a string, got %s", type(path)), 2)
+  end
+  if path:find("\0", 1, true) then
+    error(string.format("plot.read_image: path %q has a NUL byte inside", path), 2)
   end
   return C.read_image(path)
 end

@@ -21,6 +21,8 @@ local C = require "data._C"
 
 local transforms = {}
 
+local FLOAT_MAX = 3.4028234663852886e38   -- the largest finite float32: kernels compute in float32
+
 -- The base of the built-in transforms: an instance has _step, the table that
 -- describes it to C, and _args, its arguments as printed.
 local Transform = class("Transform", nil, {receiver = "transform"})
@@ -66,6 +68,9 @@ local function numbers(v, fn, name)
   for k, x in ipairs(v) do
     if type(x) ~= "number" or x ~= x then
       error(string.format("%s: %s[%d] must be a number, got %s", fn, name, k, tostring(x)), 4)
+    end
+    if math.abs(x) > FLOAT_MAX then
+      error(string.format("%s: %s[%d] = %s is not a finite float32 number", fn, name, k, tostring(x)), 4)
     end
     out[k] = x
   end
@@ -174,8 +179,9 @@ local function crop_padding(p, fn)
 end
 
 local function fill_number(v, fn)
-  if type(v) ~= "number" then
-    error(string.format("%s: fill must be a number (one value for every channel), got %s", fn, type(v)), 4)
+  if type(v) ~= "number" or v ~= v or math.abs(v) > FLOAT_MAX then
+    error(string.format("%s: fill must be a finite float32 number (one value for every channel), got %s",
+                        fn, args.describe(v)), 4)
   end
   return v
 end

@@ -26,7 +26,7 @@ static int same(nn_tensor *a, nn_tensor *b) {
 TEST(imageset_idx_fashion_test_set) {
   nn_ctx *ctx = nn_ctx_new();
   nn_imageset s;
-  CHECK(nn_imageset_from_idx(ctx, FM_IMAGES, FM_LABELS, &s) == 0);
+  CHECK(nn_imageset_from_idx(ctx, FM_IMAGES, FM_LABELS, NN_DATA_MAXBYTES, &s) == 0);
   CHECK(s.n == 10000 && s.c == 1 && s.h == 28 && s.w == 28 && s.nclasses == 10);
   CHECK(s.labels[0] == 9);                   /* an ankle boot */
   nn_tensor *raw = nn_imageset_raw(ctx, &s, 0);
@@ -36,10 +36,10 @@ TEST(imageset_idx_fashion_test_set) {
   CHECK(nn_imageset_raw(ctx, &s, 10000) == NULL && strstr(ctx->err, "image 10001 out of range 1..10000"));
   nn_imageset_free(&s);
   nn_imageset_free(&s);                      /* safe twice */
-  CHECK(nn_imageset_from_idx(ctx, FM_IMAGES, "/nonexistent/labels", &s) != 0);
+  CHECK(nn_imageset_from_idx(ctx, FM_IMAGES, "/nonexistent/labels", NN_DATA_MAXBYTES, &s) != 0);
   CHECK(strstr(ctx->err, "/nonexistent/labels") != NULL);
   CHECK(s.pixels == NULL && s.n == 0);
-  CHECK(nn_imageset_from_idx(ctx, FM_LABELS, FM_IMAGES, &s) != 0);   /* swapped: shapes disagree */
+  CHECK(nn_imageset_from_idx(ctx, FM_LABELS, FM_IMAGES, NN_DATA_MAXBYTES, &s) != 0);   /* swapped: shapes disagree */
   nn_ctx_free(ctx);
 }
 
@@ -47,7 +47,7 @@ TEST(imageset_idx_fashion_test_set) {
 TEST(batch_paths_equal_per_sample) {
   nn_ctx *ctx = nn_ctx_new();
   nn_imageset s;
-  CHECK(nn_imageset_from_idx(ctx, FM_IMAGES, FM_LABELS, &s) == 0);
+  CHECK(nn_imageset_from_idx(ctx, FM_IMAGES, FM_LABELS, NN_DATA_MAXBYTES, &s) == 0);
   nn_tf_step tt = {.kind = NN_TF_TOTENSOR};
   nn_tf_step norm = {.kind = NN_TF_NORMALIZE, .nmean = 1, .mean = {0.286f}, .std = {0.353f}};
   nn_tf_step flat = {.kind = NN_TF_FLATTEN};
@@ -146,7 +146,7 @@ TEST(transform_errors) {
 TEST(batch_errors) {
   nn_ctx *ctx = nn_ctx_new();
   nn_imageset s;
-  CHECK(nn_imageset_from_idx(ctx, FM_IMAGES, FM_LABELS, &s) == 0);
+  CHECK(nn_imageset_from_idx(ctx, FM_IMAGES, FM_LABELS, NN_DATA_MAXBYTES, &s) == 0);
   nn_rng r;
   nn_rng_seed(&r, 1);
   nn_tensor *x = (nn_tensor *)1, *y = (nn_tensor *)1;
@@ -178,7 +178,7 @@ TEST(imageset_pngs) {
   const char *paths[3] = {a, b, c};
   int32_t labels[3] = {0, 1, 1};
   nn_imageset s;
-  CHECK(nn_imageset_from_pngs(ctx, paths, labels, 2, &s) == 0);
+  CHECK(nn_imageset_from_pngs(ctx, paths, labels, 2, NN_DATA_MAXBYTES, &s) == 0);
   CHECK(s.n == 2 && s.c == 3 && s.h == 0 && s.nclasses == 2);   /* sizes differ; grey became RGB */
   CHECK(s.pixels[s.offset[0] + 3] == 50 && s.pixels[s.offset[0] + 4] == 50);
   CHECK(s.pixels[s.offset[1] + 11] == 12);
@@ -187,7 +187,7 @@ TEST(imageset_pngs) {
   CHECK(nn_imageset_batch(ctx, &s, both, 2, NULL, 0, &ctx->rng, &x, &y) != 0);
   CHECK(strstr(ctx->err, "cannot batch samples of different shapes") != NULL);
   nn_imageset_free(&s);
-  CHECK(nn_imageset_from_pngs(ctx, paths, labels, 3, &s) != 0 && strstr(ctx->err, c));
+  CHECK(nn_imageset_from_pngs(ctx, paths, labels, 3, NN_DATA_MAXBYTES, &s) != 0 && strstr(ctx->err, c));
   CHECK(s.pixels == NULL);
   unlink(a);
   unlink(b);

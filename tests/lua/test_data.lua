@@ -193,11 +193,12 @@ test("DataLoader: bad options and bad datasets are clear errors at the script li
   expect_error(function() data.DataLoader(42) end, "DataLoader: expected a dataset")
   local bad = setmetatable({}, {__len = function() return 2 end, __index = {get = function() return "s", 1 end}})
   local err = expect_error(function() for _ in data.DataLoader(bad):iter() do end end,
-                           "DataLoader: cannot batch inputs of type string")
+                           "DataLoader: ds:get(1) returned a string as its input (value 1)")
   assert(err:find("test_data.lua:%d+:"), err)
   local mixed = setmetatable({}, {__len = function() return 2 end, __index = {
     get = function(_, i) return tensor.zeros(i), 1 end}})
-  expect_error(function() for _ in data.DataLoader(mixed, {batch_size = 2}):iter() do end end, "stack")
+  expect_error(function() for _ in data.DataLoader(mixed, {batch_size = 2}):iter() do end end,
+               "DataLoader: ds:get(2) returned an input of shape [2] but ds:get(1) one of shape [1]")
   local failing = setmetatable({}, {__len = function() return 2 end, __index = {
     get = function() error("my dataset broke") end}})
   expect_error(function() for _ in data.DataLoader(failing):iter() do end end, "my dataset broke")

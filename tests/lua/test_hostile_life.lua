@@ -109,34 +109,34 @@ local function tiny_set()
   return set
 end
 
-test("imageset_png over a proxy of fresh path strings collected on the way", function()
+test("imageset_png reads its lists raw: a proxy's metamethods never run inside the call", function()
   local dir = tmpdir()
   dataC.write_png(dir .. "/a.png", tensor.full({2, 2}, 7))
-  local paths = setmetatable({}, {__len = function() return 3 end, __index = function()
-    collectgarbage(); return dir .. "/" .. "a" .. ".png"
+  local ran = false
+  local paths = setmetatable({}, {__len = function() ran = true; return 3 end, __index = function()
+    ran = true; collectgarbage(); return dir .. "/" .. "a" .. ".png"
   end})
-  local set = dataC.imageset_png(paths, {1, 1, 1})
-  check_eq(#set, 3)
+  expect_error(function() dataC.imageset_png(paths, {1, 1, 1}) end, "no image files")
+  check_eq(ran, false)
+  local set = dataC.imageset_png({dir .. "/a.png", dir .. "/a.png"}, {1, 2})
+  check_eq(#set, 2)
   os.execute("rm -rf '" .. dir .. "'")
 end)
 
-test("the DataLoader's batch call: steps close the set, the indices, a generator", function()
+test("the DataLoader's batch call: steps read raw; a closed set, index tensor and generator", function()
   local set = tiny_set()
   local ix = tensor.arange(4)
   local gc = debug.getmetatable(set).__gc
-  local step = setmetatable({}, {__index = function(_, k)
-    if k == "kind" then
-      gc(set); tensor_gc(ix)(ix); collectgarbage()
-      return "totensor"
-    end
-    if k == "generator" then collectgarbage(); return tensor.Generator(3) end
-  end})
-  local steps = setmetatable({}, {__len = function() return 2 end,
-                                  __index = function() collectgarbage(); return step end})
-  local x, y = set:batch(ix, 1, 4, steps)       -- both were in use: valid until it returns
+  local ran = false
+  local step = setmetatable({}, {__index = function() ran = true; gc(set); return "totensor" end})
+  expect_error(function() set:batch(ix, 1, 4, {step}) end, "transform step")
+  check_eq(ran, false, "the step's __index did not run")
+  local x, y = set:batch(ix, 1, 4, {{kind = "totensor", generator = tensor.Generator(3)}})
   check_eq(x.shape[1], 4)
   check_eq(y:numel(), 4)
+  gc(set)                                         -- by hand: closed, freed when nothing holds it
   expect_error(function() set:batch(tensor.arange(4), 1, 4, {}) end, "freed")
+  tensor_gc(ix)(ix)
   expect_error(function() return ix:sum() end, "tensor has been freed")
   local again = tiny_set()
   gc(again); gc(again)
