@@ -193,7 +193,9 @@ TEST(host_warns_about_shadowed_files) {
   CHECK(check_has(P.err, "/stdlib/plot/init.lua), not proj/plot.lua; rename proj/plot.lua (to my_plot.lua, say)"));
   CHECK(check_has(P.err, "/stdlib/nn/init.lua), not proj/nn/init.lua; rename the folder proj/nn (to my_nn, say)"));
   CHECK(check_has(P.err, "nnlua's own tensor (built in), not tensor.lua; rename tensor.lua"));
-  CHECK(strstr(P.err, "data") == NULL && strstr(P.err, "my_plot.lua (") == NULL);
+  /* no word of the data folder (the checkout's own path may hold "data": look for the names) */
+  CHECK(strstr(P.err, "proj/data") == NULL && strstr(P.err, "\"data\"") == NULL &&
+        strstr(P.err, "my_plot.lua (") == NULL);
   /* the same file seen as the script's folder and as . is named once */
   char proj[PATH_MAX];
   snprintf(proj, sizeof proj, "%s/proj", dir);
