@@ -44,15 +44,22 @@ local g1, g2 = run(memcpy_bin):match("memcpy (%S+) (%S+)")
 local gbps = math.max(tonumber(g1), tonumber(g2))
 local bound_s = bytes / (gbps * 1e9)
 
--- PyTorch
-local torch_out = run("/usr/bin/python3 bench/bench_data.py 1")
-local torch_rate = tonumber(torch_out:match("torch (%S+)"))
+-- PyTorch, if installed
+local torch_rate
+if os.execute("/usr/bin/python3 -c 'import torch, torchvision' 2>/dev/null") then
+  local torch_out = run("/usr/bin/python3 bench/bench_data.py 1")
+  torch_rate = tonumber(torch_out:match("torch (%S+)"))
+end
 
 print(string.format("FashionMNIST training set loaded in %.0f ms", load_s * 1e3))
 print(string.format("%-34s %12s %10s", "one epoch, batches of 64", "samples/s", "epoch ms"))
 print(string.format("%-34s %12.0f %10.1f", "nnlua DataLoader (C batches)", nn_rate, epoch_s * 1e3))
-print(string.format("%-34s %12.0f %10.1f", "PyTorch DataLoader + torchvision", torch_rate, 60000 / torch_rate * 1e3))
+if torch_rate then
+  print(string.format("%-34s %12.0f %10.1f", "PyTorch DataLoader + torchvision", torch_rate, 60000 / torch_rate * 1e3))
+else
+  print(string.format("%-34s %s", "PyTorch DataLoader + torchvision", "PyTorch not installed (make deps-bench)"))
+end
 print(string.format("%-34s %12.0f %10.1f", string.format("memcpy bound (%.0f MB at %.1f GB/s)",
       bytes / 1e6, gbps), 60000 / bound_s, bound_s * 1e3))
-print(string.format("nnlua / PyTorch: %.0fx (goal >= 50x)", nn_rate / torch_rate))
+if torch_rate then print(string.format("nnlua / PyTorch: %.0fx (goal >= 50x)", nn_rate / torch_rate)) end
 print(string.format("nnlua epoch / memcpy bound: %.2fx (goal <= 3x)", epoch_s / bound_s))

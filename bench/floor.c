@@ -14,7 +14,8 @@
  * (50,000 = 781 * 64 + 16). The ReLUs, the loss, the bias gradients and the
  * optimizer are left out: the floor is what the products alone cost.
  *
- * Commands on standard input, one a line (bench/bench.lua sends them):
+ * Once set up it prints "ready"; then commands come on standard input, one a
+ * line (bench/bench.lua sends them):
  *   direct [limit]   one epoch of the 8 products on oneDNN's matmul
  *                    primitives, created once and executed in a loop
  *   nn_gemm [limit]  the same products through nn_gemm (nnlua's entry point,
@@ -243,6 +244,7 @@ int main(int argc, char **argv) {
   make_step(&full, BATCH);
   make_step(&last, LAST_BATCH);
   setvbuf(stdout, NULL, _IOLBF, 0);
+  printf("ready\n");
   char line[128], cmd[16];
   while (fgets(line, sizeof line, stdin)) {
     line[strcspn(line, "\n")] = 0;

@@ -52,6 +52,7 @@ local function peak_rss_kb()
 end
 
 io.stdout:setvbuf("line")
+print("ready")
 for line in io.lines() do
   local limit = line:match("^epoch ?(%S*)$")
   if limit then

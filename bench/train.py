@@ -18,7 +18,8 @@ textbook   torchvision.datasets.FashionMNIST with transforms.ToTensor() and
 threads    torch.set_num_threads(n) before anything runs; "default" keeps
            PyTorch's own choice.
 
-Commands come on standard input, one a line (bench/bench.lua sends them):
+Once set up it prints "ready"; then commands come on standard input, one a
+line (bench/bench.lua sends them):
   epoch [limit]  one epoch; with a limit in seconds, stops early once the
                  epoch has run that long; answers
                  "epoch <seconds> <mean loss> <steps done>"
@@ -111,6 +112,7 @@ def main():
     else:
         opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
 
+    print("ready", flush=True)
     for line in sys.stdin:
         cmd = line.split()
         if cmd and cmd[0] == "epoch":
