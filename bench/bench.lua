@@ -8,13 +8,14 @@
 -- (bench_data.lua), the optimizers' updates against memcpy (optim_bw).
 -- Settings from the environment: BENCH_ROUNDS (timed epochs per row, 5),
 -- BENCH_EPOCH_LIMIT (seconds after which an epoch is cut and its time
--- extrapolated from the steps done, 6; the textbook epoch's is 25),
+-- extrapolated from the steps done, 6), BENCH_TEXTBOOK_LIMIT (the same for
+-- the textbook epoch, 25),
 -- BENCH_TRAIN_BUDGET (seconds after which no further round of epochs starts,
 -- 150), BENCH_STARTUP_RUNS (20).
 local BUILD = arg[1] or "build"
 local ROUNDS = tonumber(os.getenv("BENCH_ROUNDS")) or 5
 local LIMIT = tonumber(os.getenv("BENCH_EPOCH_LIMIT")) or 6
-local TEXTBOOK_LIMIT = 25
+local TEXTBOOK_LIMIT = tonumber(os.getenv("BENCH_TEXTBOOK_LIMIT")) or 25
 local BUDGET = tonumber(os.getenv("BENCH_TRAIN_BUDGET")) or 150
 local STARTUP_RUNS = tonumber(os.getenv("BENCH_STARTUP_RUNS")) or 20
 local PY = "/usr/bin/python3"
@@ -170,6 +171,22 @@ for fk, w in pairs(floors) do
 end
 table.sort(checks, function(a, b) return a.fk < b.fk end)
 
+-- the products nnlua's own step runs, caught with gdb on nn_gemm (one step of
+-- bench/train.lua), against the floor's list; skipped without gdb
+local floor_shapes = (ask(floors["1"], "shapes") or ""):match("^shapes (.*)$")
+local nnlua_shapes
+if select(2, sh("command -v gdb >/dev/null 2>&1")) then
+  local script = assert(io.open(tmp .. "/gemm.gdb", "w"))
+  script:write("set pagination off\nbreak nn_gemm\ncommands\nsilent\n",
+               'printf "gemm %ldx%ldx%ld%s\\n", M, N, K, bias ? "+b" : ""\n', "continue\nend\nrun\n")
+  script:close()
+  local out = sh("printf 'epoch 0\\nquit\\n' | gdb -q -batch -x " .. q(tmp .. "/gemm.gdb") .. " --args "
+                 .. nnlua .. " bench/train.lua adam 1 2>/dev/null")
+  local list = {}
+  for shape in out:gmatch("gemm (%S+)") do list[#list + 1] = shape end
+  nnlua_shapes = table.concat(list, " ")
+end
+
 -- rounds: round 0 warms every entry up; rounds 1..ROUNDS are timed. Entries
 -- take turns, the starting one rotating, so drift hits all rows alike.
 local t_train = os.monotime()
@@ -221,6 +238,19 @@ for _, w in ipairs(workers) do
   w.out:close()
 end
 raw:close()
+
+-- nnlua's promise of the same bits at any thread count, on 100 steps of fresh
+-- runs (passive waiting: the bits do not depend on it, and it is fast on a busy machine)
+local bits = {}
+for _, o in ipairs(opts) do
+  local loss = {}
+  for t = 1, 2 do
+    local out = sh("printf 'steps 100\\nquit\\n' | " .. passive .. nnlua .. " bench/train.lua " .. o .. " " .. t)
+    loss[t] = out:match("epoch %S+ (%S+) 100")
+  end
+  bits[o] = loss[1] and loss[1] == loss[2] and "yes (" .. loss[1] .. ")"
+            or string.format("NO (%s at 1 thread, %s at 2)", tostring(loss[1]), tostring(loss[2]))
+end
 
 -- ---------------------------------------------------------------- the training table
 
@@ -343,9 +373,17 @@ for _, c in ipairs(checks) do
     :gsub("p$", ", OMP passive")), c.n or -1, c.err or -1,
     c.same and "yes" or "no"))
 end
+if nnlua_shapes then
+  print(string.format("  products of one nnlua step (gdb on nn_gemm) %s the floor's: %s",
+                      nnlua_shapes == floor_shapes and "equal" or "DIFFER from", nnlua_shapes))
+  if nnlua_shapes ~= floor_shapes then print("  the floor's: " .. tostring(floor_shapes)) end
+else
+  print("  products of one nnlua step: not compared (no gdb); the floor's: " .. tostring(floor_shapes))
+end
 for _, o in ipairs(opts) do
-  print(string.format("  nnlua %s: mean loss of every uncut epoch the same at 1 and 2 threads: %s (passive: %s)", o,
-                      same_losses("nn1", "nn2", o), same_losses("nn1", "nn2p", o)))
+  print(string.format("  nnlua %s, mean loss of the first 100 steps at 1 and 2 threads the same: %s", o, bits[o]))
+  print(string.format("  nnlua %s, mean loss of every timed uncut epoch the same at 1 and 2 threads: %s"
+    .. " (passive: %s)", o, same_losses("nn1", "nn2", o), same_losses("nn1", "nn2p", o)))
 end
 local any_cut = false
 for _, c in ipairs(configs) do

@@ -7,9 +7,9 @@
  * [out, in] as nn.Linear stores them) runs 8 products, laid out as
  * nn/layer.c lays them out:
  *   forward, per layer     Y (M, out) = X (M, in) . Wᵀ + b    (Wᵀ as strides, bias fused)
- *   backward, per layer    dW (out, in) = dYᵀ (out, M) . X (M, in)   (dYᵀ as strides)
- *                          dX (M, in) = dY (M, out) . W (out, in)    except layer 1:
+ *   backward, per layer    dX (M, in) = dY (M, out) . W (out, in)    except layer 1:
  *                          the input needs no gradient
+ *                          dW (out, in) = dYᵀ (out, M) . X (M, in)   (dYᵀ as strides)
  * 3 forward + 3 dW + 2 dX = 8. An epoch is 781 steps of 64 rows and one of 16
  * (50,000 = 781 * 64 + 16). The ReLUs, the loss, the bias gradients and the
  * optimizer are left out: the floor is what the products alone cost.
@@ -23,6 +23,8 @@
  *                    calling thread)
  *             both answer "epoch <seconds> 0 <steps done>"; with a limit in
  *             seconds, the epoch stops early once it has run that long
+ *   shapes    answers "shapes" and each product of a 64-row step in order as
+ *             MxNxK, with "+b" when the bias is fused
  *   check     runs one step both ways and compares every product with a
  *             double-precision reference; answers
  *             "check <products> <max relative error> <same bits direct vs nn_gemm: 1|0>"
@@ -138,15 +140,15 @@ static void make_step(step *s, int M) {
     s->p[n++] = (prod){"forward", M, out, in, act[l], in, 1, w[l], 1, in, act[l + 1], bias[l],
                        NULL, {NULL}};
   }
-  for (int l = NLAYER - 1; l >= 0; l--) {
+  for (int l = NLAYER - 1; l >= 0; l--) {     /* in nn/layer.c's order: dX, then dW */
     int64_t in = dims[l], out = dims[l + 1];
-    /* dw[l] (out, in) = dact[l+1]ᵀ (out, M) . act[l] (M, in) */
-    s->p[n++] = (prod){"dW", out, in, M, dact[l + 1], 1, out, act[l], in, 1, dw[l], NULL,
-                       NULL, {NULL}};
     /* dact[l] (M, in) = dact[l+1] (M, out) . w[l] (out, in) */
     if (l > 0)
       s->p[n++] = (prod){"dX", M, in, out, dact[l + 1], out, 1, w[l], in, 1, dact[l], NULL,
                          NULL, {NULL}};
+    /* dw[l] (out, in) = dact[l+1]ᵀ (out, M) . act[l] (M, in) */
+    s->p[n++] = (prod){"dW", out, in, M, dact[l + 1], 1, out, act[l], in, 1, dw[l], NULL,
+                       NULL, {NULL}};
   }
   if (n != NPROD) die("counting the products of a step", n);
   s->n = n;
@@ -253,9 +255,15 @@ int main(int argc, char **argv) {
     if (n >= 1 && (strcmp(cmd, "direct") == 0 || strcmp(cmd, "nn_gemm") == 0)) {
       int steps = epoch(&full, &last, cmd[0] == 'd', limit, &sec);
       printf("epoch %.6f 0 %d\n", sec, steps);
-    } else if (strcmp(line, "check") == 0)
+    } else if (strcmp(line, "check") == 0) {
       check(&full);
-    else if (strcmp(line, "quit") == 0) {
+    } else if (strcmp(line, "shapes") == 0) {
+      printf("shapes");
+      for (int i = 0; i < full.n; i++)
+        printf(" %ldx%ldx%ld%s", (long)full.p[i].M, (long)full.p[i].N, (long)full.p[i].K,
+               full.p[i].bias ? "+b" : "");
+      printf("\n");
+    } else if (strcmp(line, "quit") == 0) {
       printf("rss %ld %d\n", peak_rss_kb(), nn_get_num_threads());
       break;
     } else {

@@ -10,6 +10,8 @@
 --                  zero_grad, backward, step, loss:item()); with a limit in
 --                  seconds, stops early once the epoch has run that long;
 --                  answers "epoch <seconds> <mean loss> <steps done>"
+--   steps <n>      the first n steps of an epoch, answered the same way (a
+--                  check: bench.lua compares the loss at 1 and 2 threads)
 --   quit           answers "rss <peak resident kB> <threads>" and exits
 -- Any other line is an error. Seconds are wall-clock (os.monotime). The
 -- PyTorch side (bench/train.py) speaks the same protocol.
@@ -31,7 +33,7 @@ local opt
 if which == "adam" then opt = optim.Adam(model:parameters(), {lr = 1e-3})
 else opt = optim.SGD(model:parameters(), {lr = 0.1, momentum = 0.9}) end
 
-local function epoch(t0, limit)
+local function epoch(t0, limit, max_steps)
   local total, steps = 0, 0
   for x, y in loader:iter() do
     local loss = loss_fn(model(x), y)
@@ -39,7 +41,7 @@ local function epoch(t0, limit)
     loss:backward()
     opt:step()
     total, steps = total + loss:item(), steps + 1
-    if os.monotime() - t0 > limit then break end
+    if os.monotime() - t0 > limit or steps == max_steps then break end
   end
   return total / steps, steps
 end
@@ -55,7 +57,12 @@ io.stdout:setvbuf("line")
 print("ready")
 for line in io.lines() do
   local limit = line:match("^epoch ?(%S*)$")
-  if limit then
+  local nsteps = tonumber(line:match("^steps (%d+)$"))
+  if nsteps then
+    local t0 = os.monotime()
+    local mean, steps = epoch(t0, math.huge, nsteps)
+    print(string.format("epoch %.6f %.9g %d", os.monotime() - t0, mean, steps))
+  elseif limit then
     local t0 = os.monotime()
     local mean, steps = epoch(t0, tonumber(limit) or math.huge)
     local elapsed = os.monotime() - t0
