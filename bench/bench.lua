@@ -11,14 +11,15 @@
 -- extrapolated from the steps done, 6), BENCH_TEXTBOOK_LIMIT (the same for
 -- the textbook epoch, 25),
 -- BENCH_TRAIN_BUDGET (seconds after which no further round of epochs starts,
--- 150), BENCH_STARTUP_RUNS (20).
+-- 150), BENCH_STARTUP_RUNS (20), BENCH_PYTHON (/usr/bin/python3; a python
+-- without torch shows what the report looks like without PyTorch).
 local BUILD = arg[1] or "build"
 local ROUNDS = tonumber(os.getenv("BENCH_ROUNDS")) or 5
 local LIMIT = tonumber(os.getenv("BENCH_EPOCH_LIMIT")) or 6
 local TEXTBOOK_LIMIT = tonumber(os.getenv("BENCH_TEXTBOOK_LIMIT")) or 25
 local BUDGET = tonumber(os.getenv("BENCH_TRAIN_BUDGET")) or 150
 local STARTUP_RUNS = tonumber(os.getenv("BENCH_STARTUP_RUNS")) or 20
-local PY = "/usr/bin/python3"
+local PY = os.getenv("BENCH_PYTHON") or "/usr/bin/python3"   -- Debian's, which has torch
 local STEPS = 782
 local started = os.monotime()
 

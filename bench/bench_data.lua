@@ -56,8 +56,9 @@ local bound_s = bytes / (gbps * 1e9)
 
 -- PyTorch, if installed
 local torch_rate
-if os.execute("/usr/bin/python3 -c 'import torch, torchvision' 2>/dev/null") then
-  local torch_out = run("/usr/bin/python3 bench/bench_data.py 1")
+local py = os.getenv("BENCH_PYTHON") or "/usr/bin/python3"
+if os.execute(py .. " -c 'import torch, torchvision' 2>/dev/null") then
+  local torch_out = run(py .. " bench/bench_data.py 1")
   torch_rate = tonumber(torch_out:match("torch (%S+)"))
 end
 
