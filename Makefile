@@ -3,7 +3,7 @@ PKGS    = lua5.4 libpng libedit libcjson zlib cairo freetype2
 DEBS    = liblua5.4-dev libpng-dev zlib1g-dev libdnnl-dev libedit-dev libcjson-dev \
           libopenblas-dev libcairo2-dev fonts-dejavu-core pkg-config make gcc \
           dataset-fashion-mnist tmux
-BENCH_DEBS = python3-torch python3-torchvision
+BENCH_DEBS = python3-torch python3-torchvision lua5.4 gdb
 FUZZ_DEBS  = clang-14 libclang-rt-14-dev libomp-14-dev
 
 OPT    ?= -O3 -march=native
@@ -70,7 +70,11 @@ bench-tensor: $(BUILD)/bench/bench_tensor
 bench-data: nnlua $(BUILD)/bench/bench_memcpy
 	./nnlua bench/bench_data.lua $(BUILD)/bench/bench_memcpy
 
-bench: bench-tensor bench-data
+# The one report: nnlua side by side with PyTorch, the GEMM floor, start-up, data and
+# optimizers (bench/README.md; about 3-5 minutes; PyTorch rows need make deps-bench).
+BENCH_BINS = $(addprefix $(BUILD)/bench/,floor startup optim_bw bench_memcpy)
+bench: nnlua $(BENCH_BINS)
+	./nnlua bench/bench.lua $(BUILD)
 
 # libFuzzer harnesses of the PNG and IDX readers (tests/fuzz/README.md), built with clang
 # from the sources they need (ctx.c pulls in rng.c and gemm.c, hence oneDNN), not libnn.a.

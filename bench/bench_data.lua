@@ -4,7 +4,9 @@
 --
 --   nnlua bench/bench_data.lua <bench_memcpy binary> [epochs]
 --
--- Prints samples/s for each and the ratios (see bench/README.md).
+-- Prints samples/s for each and the ratios (see bench/README.md). nnlua runs
+-- at its default thread count and at 1 thread, epochs taking turns; the
+-- ratios are those of the default.
 local C = require "data._C"
 local memcpy_bin = assert(arg[1], "usage: nnlua bench/bench_data.lua <bench_memcpy> [epochs]")
 local EPOCHS = tonumber(arg[2]) or 7
@@ -27,15 +29,23 @@ local t0 = C.clock()
 local ds = datasets.FashionMNIST{train = true, transform = tf}
 local load_s = C.clock() - t0
 local loader = data.DataLoader(ds, {batch_size = 64, shuffle = true, progress = false})
+-- at nnlua's default thread count and at 1 thread, epochs taking turns
+local default = tensor.get_num_threads()
+local counts = default > 1 and {default, 1} or {default}
 local times = {}
+for _, th in ipairs(counts) do times[th] = {} end
 for e = 0, EPOCHS do
-  local t = C.clock()
-  local n = 0
-  for x in loader:iter() do n = n + x:size(1) end
-  assert(n == 60000)
-  if e > 0 then times[#times + 1] = C.clock() - t end      -- epoch 0 warms up
+  for _, th in ipairs(counts) do
+    tensor.set_num_threads(th)
+    local t = C.clock()
+    local n = 0
+    for x in loader:iter() do n = n + x:size(1) end
+    assert(n == 60000)
+    if e > 0 then table.insert(times[th], C.clock() - t) end      -- epoch 0 warms up
+  end
 end
-local epoch_s = median(times)
+tensor.set_num_threads(default)
+local epoch_s = median(times[default])
 local nn_rate = 60000 / epoch_s
 
 -- memcpy: the bytes one epoch reads (uint8 images) and writes (float32 batches and labels)
@@ -44,15 +54,28 @@ local g1, g2 = run(memcpy_bin):match("memcpy (%S+) (%S+)")
 local gbps = math.max(tonumber(g1), tonumber(g2))
 local bound_s = bytes / (gbps * 1e9)
 
--- PyTorch
-local torch_out = run("/usr/bin/python3 bench/bench_data.py 1")
-local torch_rate = tonumber(torch_out:match("torch (%S+)"))
+-- PyTorch, if installed
+local torch_rate
+local py = os.getenv("BENCH_PYTHON") or "/usr/bin/python3"
+if os.execute(py .. " -c 'import torch, torchvision' 2>/dev/null") then
+  local torch_out = run(py .. " bench/bench_data.py 1")
+  torch_rate = tonumber(torch_out:match("torch (%S+)"))
+end
 
 print(string.format("FashionMNIST training set loaded in %.0f ms", load_s * 1e3))
-print(string.format("%-34s %12s %10s", "one epoch, batches of 64", "samples/s", "epoch ms"))
-print(string.format("%-34s %12.0f %10.1f", "nnlua DataLoader (C batches)", nn_rate, epoch_s * 1e3))
-print(string.format("%-34s %12.0f %10.1f", "PyTorch DataLoader + torchvision", torch_rate, 60000 / torch_rate * 1e3))
-print(string.format("%-34s %12.0f %10.1f", string.format("memcpy bound (%.0f MB at %.1f GB/s)",
+print(string.format("%-38s %12s %10s", "one epoch, batches of 64", "samples/s", "epoch ms"))
+print(string.format("%-38s %12.0f %10.1f", string.format("nnlua DataLoader, %d thread%s (default)", default,
+      default > 1 and "s" or ""), nn_rate, epoch_s * 1e3))
+if default > 1 then
+  local one = median(times[1])
+  print(string.format("%-38s %12.0f %10.1f", "nnlua DataLoader, 1 thread", 60000 / one, one * 1e3))
+end
+if torch_rate then
+  print(string.format("%-38s %12.0f %10.1f", "PyTorch DataLoader + torchvision", torch_rate, 60000 / torch_rate * 1e3))
+else
+  print(string.format("%-38s %s", "PyTorch DataLoader + torchvision", "PyTorch not installed (make deps-bench)"))
+end
+print(string.format("%-38s %12.0f %10.1f", string.format("memcpy bound (%.0f MB at %.1f GB/s)",
       bytes / 1e6, gbps), 60000 / bound_s, bound_s * 1e3))
-print(string.format("nnlua / PyTorch: %.0fx (goal >= 50x)", nn_rate / torch_rate))
+if torch_rate then print(string.format("nnlua / PyTorch: %.0fx (goal >= 50x)", nn_rate / torch_rate)) end
 print(string.format("nnlua epoch / memcpy bound: %.2fx (goal <= 3x)", epoch_s / bound_s))

@@ -24,6 +24,8 @@
 #define NSAMPLES 5
 #define SAMPLE_S 0.2
 #define WARMUP_S 0.05
+#include "timing.h"
+
 #define MIN_RATIO 0.90
 #define ADD_N (16 * 1024 * 1024)
 
@@ -41,47 +43,6 @@ static const shape shapes[] = {
   {"bwd dW  dY^T[256,64] . X[64,784]", 256, 784, 64, 1},
 };
 #define NSHAPES ((int)(sizeof shapes / sizeof shapes[0]))
-
-/* ---- timing ---- */
-
-typedef void (*call_fn)(void *arg);
-
-static double now(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
-/* calls of f(arg) that take about SAMPLE_S seconds, after WARMUP_S of warm-up */
-static long calibrate(call_fn f, void *arg) {
-  int calls = 0;
-  double t0 = now(), t;
-  do { f(arg); calls++; } while ((t = now() - t0) < WARMUP_S || calls < 3);
-  return (long)(SAMPLE_S / (t / calls)) + 1;
-}
-
-/* median seconds per call of each f[i](arg[i]); the samples of the n
- * functions are interleaved so that drift in the machine's speed hits all alike */
-static void time_calls(int n, const call_fn *f, void *const *arg, double *sec) {
-  long reps[4];
-  double s[4][NSAMPLES];
-  for (int i = 0; i < n; i++) reps[i] = calibrate(f[i], arg[i]);
-  for (int k = 0; k < NSAMPLES; k++)
-    for (int i = 0; i < n; i++) {
-      double t0 = now();
-      for (long j = 0; j < reps[i]; j++) f[i](arg[i]);
-      s[i][k] = (now() - t0) / (double)reps[i];
-    }
-  for (int i = 0; i < n; i++) {
-    qsort(s[i], NSAMPLES, sizeof s[i][0], cmp_double);
-    sec[i] = s[i][NSAMPLES / 2];
-  }
-}
 
 static void die(const char *what, int status) {
   fprintf(stderr, "bench_tensor: %s failed (status %d)\n", what, status);
