@@ -76,6 +76,7 @@ static nn_tensor *alloc_out(nn_ctx *ctx, const nn_tensor *a, const nn_tensor *b,
     nn_seterr(ctx, NN_EARG, "matmul: result would have more than %d dims", NN_MAXDIM);
     return NULL;
   }
+  if (nn_shape_check(ctx, "matmul", nd, shape, NULL, NULL)) return NULL;
   return nn_tensor_zeros(ctx, nd, shape);
 }
 
