@@ -77,7 +77,9 @@ static nn_tensor *reduced_out(nn_ctx *ctx, const nn_tensor *a, int dim, int keep
 /* out[o, j] = sum over l of x[o, l, j] (or the mean / variance) */
 static void reduce_oli(enum nn_redop op, const float *x, float *out, int64_t outer, int64_t len,
                        int64_t inner, int correction) {
-  double denom = op == NN_MEAN ? (double)len : op == NN_VAR ? (double)(len - correction) : 1.0;
+  /* var divides by max(0, len - correction), as PyTorch (0 gives inf or nan) */
+  double denom = op == NN_MEAN ? (double)len
+                 : op == NN_VAR ? (len > correction ? (double)len - correction : 0.0) : 1.0;
   int par = outer * len * inner >= NN_PAR_MIN;
   if (inner == 1) {
 #pragma omp parallel for schedule(static) if (par && outer > 1)
