@@ -272,6 +272,7 @@ nn_tensor *nn_tensor_linspace(nn_ctx *ctx, double start, double stop, int64_t n)
     nn_seterr(ctx, NN_EARG, "linspace: number of steps must be non-negative, got %lld", (long long)n);
     return NULL;
   }
+  if (nn_shape_check(ctx, "linspace", 1, &n, NULL, NULL)) return NULL;
   nn_tensor *t = nn_tensor_empty(ctx, 1, &n);
   if (!t) return NULL;
   float *d = nn_tensor_data(t);
