@@ -236,3 +236,17 @@ test("uniform_ and normal_ refuse non-finite bounds and ranges that overflow flo
   x:normal_(0, 1e36)
   for i = 1, 4 do assert(x[i] == x[i] and math.abs(x[i]) < math.huge, "normal_ stays finite") end
 end)
+
+test("matmul of an expanded 1-d tensor reads only its storage (found by fuzz_shape)", function()
+  -- a 1-d operand with stride 0 was taken as contiguous: read past its one element
+  local a = tensor.ones(1):expand(64)
+  check_eq(a:matmul(a):item(), 64)
+  check_close(tensor.ones(1):expand(3):matmul(tensor.ones(3, 2)), {3, 3})
+  check_close(tensor.ones(3, 2):matmul(tensor.ones(1):expand(2)), {2, 2, 2})
+  check_close(tensor.arange(3):matmul(tensor.new{2}:expand(3)), 12)
+  check_close(tensor.ones(1, 1):expand(2, 3):matmul(tensor.arange(3)), {6, 6})
+  local x = tensor.ones(1):expand(4):requires_grad_()
+  local y = tensor.arange(4):requires_grad_()
+  x:matmul(y):backward()
+  check_close(y.grad, {1, 1, 1, 1})
+end)
