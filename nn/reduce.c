@@ -30,6 +30,7 @@ static double sum_block(const float *x, int64_t n) {
 
 /* Sum of a contiguous row in fixed blocks, combined in order. */
 static double sum_row(const float *x, int64_t n, int parallel) {
+  (void)parallel;                             /* used by OpenMP only */
   int64_t nb = (n + BLOCK - 1) / BLOCK;
   if (nb <= 1) return sum_block(x, n);
   double stackbuf[64], *part = nb <= 64 ? stackbuf : malloc((size_t)nb * sizeof(double));
@@ -81,6 +82,7 @@ static void reduce_oli(enum nn_redop op, const float *x, float *out, int64_t out
   double denom = op == NN_MEAN ? (double)len
                  : op == NN_VAR ? (len > correction ? (double)len - correction : 0.0) : 1.0;
   int par = outer * len * inner >= NN_PAR_MIN;
+  (void)par;                                  /* used by OpenMP only */
   if (inner == 1) {
 #pragma omp parallel for schedule(static) if (par && outer > 1)
     for (int64_t o = 0; o < outer; o++) {

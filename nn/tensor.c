@@ -109,7 +109,7 @@ static int check_layout(nn_ctx *ctx, const char *fn, const nn_storage *s, int nd
   int bad = off > (size_t)NN_MAXNUMEL;
   for (int i = 0; !bad && i < ndim; i++) {
     bad = stride[i] < 0 || stride[i] > NN_MAXNUMEL;
-    if (!bad && shape[i] > 0)
+    if (!bad && numel > 0)             /* an empty view addresses nothing */
       bad = nn_size_mul(shape[i] - 1, stride[i], &step) || nn_size_add(last, step, &last);
   }
   if (!bad && numel > 0 && (uint64_t)last >= s->n) bad = 1;

@@ -1,9 +1,17 @@
 /* test_tensor.c -- the tensor core from C alone: lifetime, views, broadcasting,
  * reductions, random numbers and error reporting through nn_ctx. */
+#include <dirent.h>
+#include <setjmp.h>
+#include <stdlib.h>
 #include <string.h>
 #include "check.h"
 #include "nn/ops.h"
 #include "nn/rng.h"
+
+/* the shape fuzzer's one input (tests/fuzz/shape_one.h); a broken check jumps back here */
+static jmp_buf shape_jmp;
+#define SHAPE_FAIL() longjmp(shape_jmp, __LINE__)
+#include "tests/fuzz/shape_one.h"
 
 static nn_tensor *from(nn_ctx *ctx, int ndim, const int64_t *shape, const float *v) {
   nn_tensor *t = nn_tensor_empty(ctx, ndim, shape);
@@ -319,4 +327,32 @@ TEST(var_correction_divisor) {
   CHECK(vm && fabsf(nn_tensor_data(vm)[0] - 0.5f) < 1e-6);
   nn_tensor_free(a); nn_tensor_free(v5); nn_tensor_free(v0); nn_tensor_free(vm);
   nn_ctx_free(ctx);
+}
+
+/* The committed seeds of the shape fuzzer, through the fuzzer's own checks. */
+TEST(shape_fuzz_corpus_replays) {
+  const char *dir = "tests/fuzz/corpus/shape";
+  DIR *dp = opendir(dir);
+  CHECK(dp != NULL);
+  if (!dp) return;
+  struct dirent *e;
+  int files = 0;
+  while ((e = readdir(dp))) {
+    if (e->d_name[0] == '.') continue;
+    char path[512];
+    static uint8_t buf[1 << 16];
+    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+    size_t n = check_read_file(path, buf, sizeof buf);
+    CHECK(n > 0);
+    nn_ctx *ctx = nn_ctx_new();
+    int (*volatile run)(nn_ctx *, const uint8_t *, size_t) = shape_one;  /* not inlined past setjmp */
+    volatile int line = setjmp(shape_jmp);
+    if (line == 0) run(ctx, buf, n);
+    else fprintf(stderr, "  %s: check at shape_one.h:%d broken\n", path, line);
+    CHECK(line == 0);
+    nn_ctx_free(ctx);
+    files++;
+  }
+  closedir(dp);
+  CHECK(files >= 9);
 }
