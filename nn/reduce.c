@@ -144,7 +144,9 @@ nn_tensor *nn_reduce(nn_ctx *ctx, enum nn_redop op, const nn_tensor *a, int dim,
   int64_t outer, len, inner;
   nn_tensor *c = as_oli(ctx, a, dim, &outer, &len, &inner);
   nn_tensor *out = c ? (flat ? nn_tensor_empty(ctx, 0, NULL) : reduced_out(ctx, a, dim, keepdim)) : NULL;
-  if (out) reduce_oli(op, nn_tensor_data(c), nn_tensor_data(out), outer, len, inner, correction);
+  /* an empty result has nothing to compute: outer alone may be 2^38 when inner is 0 */
+  if (out && nn_tensor_numel(out) > 0)
+    reduce_oli(op, nn_tensor_data(c), nn_tensor_data(out), outer, len, inner, correction);
   nn_tensor_free(c);
   nn_tensor_free(flat);
   return out;
@@ -250,9 +252,9 @@ nn_tensor *nn_softmax(nn_ctx *ctx, const nn_tensor *a, int dim, int take_log) {
   int64_t outer, len, inner;
   nn_tensor *c = as_oli(ctx, a, dim, &outer, &len, &inner);
   nn_tensor *out = c ? nn_tensor_empty(ctx, a->ndim, a->shape) : NULL;
-  if (!out) {
+  if (!out || nn_tensor_numel(out) == 0) {     /* empty: outer * inner may still be 2^38 */
     nn_tensor_free(c);
-    return NULL;
+    return out;
   }
   const float *x = nn_tensor_data(c);
   float *y = nn_tensor_data(out);

@@ -113,6 +113,9 @@ SHAPE_SEEDS = {
                                     + op("matmul", 2, 0, bytes([0]))
                                     + op("expand", 3, 1, sizes([3])) + op("view", 1, 2, sizes([3, 2]))
                                     + op("matmul", 0, 3, bytes([1])) + op("matmul", 0, 1, bytes([3])),
+    "found_reduce_empty_loop": base([]) + op("empty", 1, 0, sizes([1 << 17, 1 << 17, 3, 0]))
+                               + op("sum", 2, 1, dim(2)) + op("sum", 2, 1, dim(3))
+                               + op("sum", 2, 1, dim(0)) + op("contiguous", 3, 1),
     "views": base([2, 3, 4]) + op("permute", 1, 0, dim(2), dim(0), dim(1))
              + op("transpose", 2, 1, dim(0), dim(2)) + op("contiguous", 3, 2)
              + op("view", 3, 3, sizes([4, -1])) + op("reshape", 2, 2, sizes([-1]))

@@ -250,3 +250,21 @@ test("matmul of an expanded 1-d tensor reads only its storage (found by fuzz_sha
   x:matmul(y):backward()
   check_close(y.grad, {1, 1, 1, 1})
 end)
+
+test("reducing an empty tensor does not walk its huge other dims (found by fuzz_shape)", function()
+  -- [2^17, 2^17, 3, 0]:sum(3) looped 2^34 times over nothing; softmax likewise
+  local t0 = os.clock()
+  local f = tensor.zeros(1 << 17, 1 << 17, 3, 0)
+  check_eq(f:sum(3):numel(), 0)
+  check_eq(f:mean(3, true):numel(), 0)
+  check_eq(f:std(3):numel(), 0)
+  check_eq(f:softmax(3):numel(), 0)
+  check_eq(f:log_softmax(1):numel(), 0)
+  check_eq(nn.functional.log_softmax(f, 2):numel(), 0)
+  local e = tensor.zeros(1 << 19, 0, 1 << 19)
+  check_eq(e:sum(1):numel(), 0)
+  check_eq(e:sum():item(), 0)
+  expect_error(function() return e:max(2) end, "max: cannot reduce an empty tensor")
+  assert(os.clock() - t0 < 5, "took " .. (os.clock() - t0) .. " s")
+  check_close(tensor.zeros(2, 0, 3):sum(2), {{0, 0, 0}, {0, 0, 0}})   -- over the empty dim: zeros
+end)
