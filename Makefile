@@ -76,17 +76,22 @@ BENCH_BINS = $(addprefix $(BUILD)/bench/,floor startup optim_bw bench_memcpy)
 bench: nnlua $(BENCH_BINS)
 	./nnlua bench/bench.lua $(BUILD)
 
-# libFuzzer harnesses of the PNG and IDX readers (tests/fuzz/README.md), built with clang
-# from the sources they need (ctx.c pulls in rng.c and gemm.c, hence oneDNN), not libnn.a.
-# `make fuzz FUZZ_SECONDS=300` runs both at once; new inputs and crashes go to build/fuzz.
+# libFuzzer harnesses (tests/fuzz/README.md), built with clang: the PNG and IDX readers
+# from the sources they need (ctx.c pulls in rng.c and gemm.c, hence oneDNN), the shape
+# arithmetic and the safetensors reader from all of nn/ (tensor.c reaches autograd and every
+# kernel), never from gcc's libnn.a. `make fuzz FUZZ_SECONDS=300` runs the FUZZERS at once,
+# then a summary; new inputs and crashes go to build/fuzz.
 FUZZ_CC      ?= clang-14
 FUZZ_SECONDS ?= 60
+FUZZERS      ?= png idx shape safetensors
 FUZZ_OUT      = $(BUILD)/fuzz
+FUZZ_PKGS     = libpng zlib libcjson cairo freetype2
 FUZZ_CFLAGS   = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-                -fno-omit-frame-pointer -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -I. \
-                $(shell pkg-config --cflags libpng zlib)
-FUZZ_LIBS     = $(shell pkg-config --libs libpng zlib) -ldnnl -lgomp -lm
+                -fno-omit-frame-pointer -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra \
+                -Wno-source-uses-openmp -I. $(shell pkg-config --cflags $(FUZZ_PKGS))
+FUZZ_LIBS     = $(shell pkg-config --libs $(FUZZ_PKGS)) -ldnnl -lgomp -lm
 FUZZ_CORE     = nn/png.c nn/atomic.c nn/idx.c nn/ctx.c nn/rng.c nn/gemm.c
+FUZZ_ALL      = $(wildcard nn/*.c)
 FUZZ_ENV      = UBSAN_OPTIONS=print_stacktrace=1 ASAN_OPTIONS=max_allocation_size_mb=300
 FUZZ_RUN      = -max_total_time=$(FUZZ_SECONDS) -timeout=10 -print_final_stats=1
 
@@ -94,44 +99,27 @@ $(FUZZ_OUT)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_CORE) $(wildcard nn/*.h)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_CORE) $(FUZZ_LIBS)
 
-fuzz-build: $(FUZZ_OUT)/fuzz_png $(FUZZ_OUT)/fuzz_idx
+$(FUZZ_OUT)/fuzz_shape $(FUZZ_OUT)/fuzz_safetensors: $(FUZZ_OUT)/fuzz_%: tests/fuzz/fuzz_%.c \
+    tests/fuzz/shape_one.h $(FUZZ_ALL) $(wildcard nn/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_ALL) $(FUZZ_LIBS)
+
+fuzz-build: $(addprefix $(FUZZ_OUT)/fuzz_,$(FUZZERS))
 
 fuzz: fuzz-build
-	@mkdir -p $(FUZZ_OUT)/corpus/png $(FUZZ_OUT)/corpus/idx $(FUZZ_OUT)/crashes
-	@echo "fuzzing PNG and IDX for $(FUZZ_SECONDS) s each, at once; logs in $(FUZZ_OUT)/*.log"
-	@$(FUZZ_ENV) $(FUZZ_OUT)/fuzz_png $(FUZZ_RUN) -dict=tests/fuzz/png.dict \
-	  -artifact_prefix=$(FUZZ_OUT)/crashes/png- $(FUZZ_OUT)/corpus/png tests/fuzz/corpus/png \
-	  >$(FUZZ_OUT)/png.log 2>&1 & p=$$!; \
-	$(FUZZ_ENV) $(FUZZ_OUT)/fuzz_idx $(FUZZ_RUN) \
-	  -artifact_prefix=$(FUZZ_OUT)/crashes/idx- $(FUZZ_OUT)/corpus/idx tests/fuzz/corpus/idx \
-	  >$(FUZZ_OUT)/idx.log 2>&1 & i=$$!; \
-	wait $$p; rp=$$?; wait $$i; ri=$$?; \
-	for f in png idx; do echo "== $$f"; \
+	@mkdir -p $(FUZZ_OUT)/crashes $(addprefix $(FUZZ_OUT)/corpus/,$(FUZZERS))
+	@echo "fuzzing $(FUZZERS) for $(FUZZ_SECONDS) s each, at once; logs in $(FUZZ_OUT)/*.log"
+	@pids=; for f in $(FUZZERS); do \
+	  dict=; [ -f tests/fuzz/$$f.dict ] && dict=-dict=tests/fuzz/$$f.dict; \
+	  $(FUZZ_ENV) $(FUZZ_OUT)/fuzz_$$f $(FUZZ_RUN) $$dict -artifact_prefix=$(FUZZ_OUT)/crashes/$$f- \
+	    $(FUZZ_OUT)/corpus/$$f tests/fuzz/corpus/$$f >$(FUZZ_OUT)/$$f.log 2>&1 & pids="$$pids $$!"; \
+	done; \
+	codes=; for p in $$pids; do wait $$p; codes="$$codes $$?"; done; \
+	for f in $(FUZZERS); do echo "== $$f"; \
 	  grep -E '^(Done|#[0-9]+.*DONE|stat::number_of_executed_units)|ERROR|SUMMARY' \
 	    $(FUZZ_OUT)/$$f.log; done; \
-	echo "fuzz_png exit $$rp, fuzz_idx exit $$ri"; [ $$rp = 0 ] && [ $$ri = 0 ]
-
-# The safetensors reader's harness needs the tensor core (and data.c needs png.c):
-# every nn/*.c but plotting. `make fuzz` runs it after the PNG and IDX ones.
-FUZZ_ST_CORE  = $(filter-out nn/canvas.c nn/plot.c nn/plot_image.c,$(wildcard nn/*.c))
-
-$(FUZZ_OUT)/fuzz_safetensors: tests/fuzz/fuzz_safetensors.c $(FUZZ_ST_CORE) $(wildcard nn/*.h)
-	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fopenmp -o $@ $< $(FUZZ_ST_CORE) $(FUZZ_LIBS) -lcjson
-
-fuzz-build: $(FUZZ_OUT)/fuzz_safetensors
-fuzz: fuzz-safetensors
-
-fuzz-safetensors: $(FUZZ_OUT)/fuzz_safetensors
-	@mkdir -p $(FUZZ_OUT)/corpus/safetensors $(FUZZ_OUT)/crashes
-	@echo "fuzzing safetensors for $(FUZZ_SECONDS) s; log in $(FUZZ_OUT)/safetensors.log"
-	@$(FUZZ_ENV) $(FUZZ_OUT)/fuzz_safetensors $(FUZZ_RUN) -dict=tests/fuzz/safetensors.dict \
-	  -artifact_prefix=$(FUZZ_OUT)/crashes/safetensors- $(FUZZ_OUT)/corpus/safetensors \
-	  tests/fuzz/corpus/safetensors >$(FUZZ_OUT)/safetensors.log 2>&1; r=$$?; \
-	grep -E '^(Done|#[0-9]+.*DONE|stat::number_of_executed_units)|ERROR|SUMMARY' \
-	  $(FUZZ_OUT)/safetensors.log; echo "fuzz_safetensors exit $$r"; [ $$r = 0 ]
-
-.PHONY: fuzz-safetensors
+	echo "exit codes ($(FUZZERS)):$$codes"; \
+	for c in $$codes; do [ $$c = 0 ] || exit 1; done
 
 # Installs clang and libFuzzer for make fuzz.
 deps-fuzz:

@@ -1,5 +1,7 @@
 /* l_tensor.c -- the nn.Tensor userdata: methods and metamethods.
  * Module-level functions (constructors and the like) are in l_tensorlib.c. */
+#include <float.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,8 +45,8 @@ static int t_item(lua_State *L) {
   nn_tensor *t = lnn_checktensor(L, 1);
   if (nn_tensor_numel(t) != 1) {
     char s[128];
-    return luaL_error(L, "item: tensor of shape %s has %d elements, expected 1",
-                      nn_shape_str(t, s, sizeof s), (int)nn_tensor_numel(t));
+    return luaL_error(L, "item: tensor of shape %s has %I elements, expected 1",
+                      nn_shape_str(t, s, sizeof s), (lua_Integer)nn_tensor_numel(t));
   }
   int64_t idx[NN_MAXDIM] = {0};
   lua_pushnumber(L, nn_tensor_get(t, idx));
@@ -57,7 +59,7 @@ static void totable(lua_State *L, const nn_tensor *t, int d, const float *p) {
     return;
   }
   luaL_checkstack(L, 4, "tensor too deep");
-  lua_createtable(L, (int)t->shape[d], 0);
+  lua_createtable(L, t->shape[d] < INT_MAX ? (int)t->shape[d] : 0, 0);   /* a size hint */
   for (int64_t i = 0; i < t->shape[d]; i++) {
     totable(L, t, d + 1, p + i * t->stride[d]);
     lua_rawseti(L, -2, i + 1);
@@ -153,18 +155,25 @@ static int t_transpose(lua_State *L) {
   return lnn_finish(L, u, nn_ag_permuted(getctx(L), nn_tensor_transpose(getctx(L), t, d1, d2), t, perm));
 }
 
+/* x:permute(d1, d2, ...) or x:permute{d1, d2, ...}; dims may count from the end */
 static int t_permute(lua_State *L) {
   nn_tensor *t = lnn_checktensor(L, 1);
-  int64_t dims[NN_MAXDIM];
   int perm[NN_MAXDIM];
-  int n = lnn_checkshape(L, 2, lua_gettop(L), dims, 0);
+  int table = lua_istable(L, 2), top = lua_gettop(L);
+  lua_Integer n = table ? luaL_len(L, 2) : top - 1;
+  if (table) lnn_checklist(L, 2, 2, n, "the table of dims");
   if (n != t->ndim) {
-    char s[128];
-    return luaL_error(L, "permute: got %d dims for a tensor of shape %s", n, nn_shape_str(t, s, sizeof s));
+    char s[NN_SHAPESTR];
+    return luaL_error(L, "permute: got %I dims for a tensor of shape %s", n, nn_shape_str(t, s, sizeof s));
   }
-  for (int i = 0; i < n; i++) {
-    if (dims[i] < 1 || dims[i] > n) return luaL_error(L, "permute: dim %d out of range for a %d-d tensor", (int)dims[i], n);
-    perm[i] = (int)dims[i] - 1;
+  for (int i = 0; i < (int)n; i++) {
+    int arg = 2 + i;
+    if (table) {
+      lua_geti(L, 2, i + 1);
+      arg = lua_gettop(L);
+    }
+    perm[i] = lnn_checkdim(L, arg, t->ndim);
+    if (table) lua_pop(L, 1);
   }
   LTensor *u = lnn_newtensor(L);
   return lnn_finish(L, u, nn_ag_permuted(getctx(L), nn_tensor_permute(getctx(L), t, perm), t, perm));
@@ -190,6 +199,9 @@ static int t_narrow(lua_State *L) {
   int d = lnn_checkdim(L, 2, t->ndim);
   lua_Integer start = luaL_checkinteger(L, 3), len = luaL_checkinteger(L, 4);
   if (t->ndim == 0) return luaL_error(L, "narrow: cannot narrow a 0-d tensor");
+  if (start < 0 && start + t->shape[d] < 0)         /* -1 is the last element */
+    return luaL_error(L, "narrow: start %I and length %I are out of range for dim %d of size %I",
+                      start, len, d + 1, (lua_Integer)t->shape[d]);
   if (start < 0) start += t->shape[d] + 1;
   LTensor *u = lnn_newtensor(L);
   return lnn_finish(L, u, nn_ag_narrowed(getctx(L), nn_tensor_narrow(getctx(L), t, d, start - 1, len), t, d, start - 1));
@@ -282,8 +294,8 @@ static int64_t checkindex(lua_State *L, const nn_tensor *t, int arg) {
   int64_t n = t->shape[0];
   if (i < 0) i += n + 1;
   if (i < 1 || i > n)
-    luaL_error(L, "index %d is out of range for dim 1 of size %d (indices are 1-based)",
-               (int)lua_tointeger(L, arg), (int)n);
+    luaL_error(L, "index %I is out of range for dim 1 of size %I (indices are 1-based)",
+               lua_tointeger(L, arg), (lua_Integer)n);
   return i - 1;
 }
 
@@ -484,7 +496,12 @@ static void reduce_args(lua_State *L, const nn_tensor *t, const char *fn, int *d
     if (lua_getfield(L, arg, "dim") != LUA_TNIL) *dim = lnn_checkdim(L, -1, t->ndim);
     if (lua_getfield(L, arg, "keepdim") != LUA_TNIL) *keepdim = lua_toboolean(L, -1);
     if (lua_getfield(L, arg, "unbiased") != LUA_TNIL) *correction = lua_toboolean(L, -1);
-    if (lua_getfield(L, arg, "correction") != LUA_TNIL) *correction = (int)luaL_checkinteger(L, -1);
+    if (lua_getfield(L, arg, "correction") != LUA_TNIL) {
+      lua_Integer c = luaL_checkinteger(L, -1);
+      if (c < INT_MIN || c > INT_MAX)
+        luaL_error(L, "%s: correction %I is out of range (%d..%d)", fn, c, INT_MIN, INT_MAX);
+      *correction = (int)c;
+    }
     lua_pop(L, 4);
     arg++;
   }
@@ -598,15 +615,24 @@ static int t_clamp_(lua_State *L) {
   return done_inplace(L, nn_clamp_(getctx(L), t, lo, hi));
 }
 
+/* argument arg (default def) as a finite float32 */
+static float optfinite(lua_State *L, int arg, double def, const char *name) {
+  lua_Number v = luaL_optnumber(L, arg, def);
+  if (!(fabs(v) <= FLT_MAX))
+    luaL_argerror(L, arg, lua_pushfstring(L, "%s must be a finite float32 number, got %f",
+                                          name, v));
+  return (float)v;
+}
+
 static int t_uniform_(lua_State *L) {
   nn_tensor *t = checkinplace(L, "uniform_");
-  float a = (float)luaL_optnumber(L, 2, 0), b = (float)luaL_optnumber(L, 3, 1);
+  float a = optfinite(L, 2, 0, "a"), b = optfinite(L, 3, 1, "b");
   return done_inplace(L, nn_uniform_(getctx(L), lnn_optgenerator(L, 4), t, a, b));
 }
 
 static int t_normal_(lua_State *L) {
   nn_tensor *t = checkinplace(L, "normal_");
-  float m = (float)luaL_optnumber(L, 2, 0), s = (float)luaL_optnumber(L, 3, 1);
+  float m = optfinite(L, 2, 0, "mean"), s = optfinite(L, 3, 1, "std");
   return done_inplace(L, nn_normal_(getctx(L), lnn_optgenerator(L, 4), t, m, s));
 }
 

@@ -1,5 +1,6 @@
 /* l_tensorlib.c -- the `tensor` module: constructors, random numbers,
  * cat/stack, no_grad, threads. Opened by luaopen_nn_tensor. */
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,13 +14,27 @@
 
 /* ---- tensor.new{...} from nested tables ---- */
 
+/* #t of a nested table, as a size: 0..INT_MAX (a __len may return anything;
+ * a Lua table holds fewer than 2^32 items, and one of more than INT_MAX
+ * numbers would take over 32 GB) */
+static int64_t nested_len(lua_State *L, const char *path) {
+  lua_Integer n = luaL_len(L, -1);
+  if (n < 0 || n > INT_MAX)
+    luaL_error(L, "tensor.new: the table at %s has length %I (expected 0..%d)",
+               path[0] ? path : "the top", n, INT_MAX);
+  return n;
+}
+
+/* The shape, from the lengths of the first table at each depth. */
 static int nested_shape(lua_State *L, int64_t *shape) {
   int nd = 0;
+  char path[8 * 4 + 1] = "";
   lua_pushvalue(L, 1);
   while (lua_istable(L, -1) && !lnn_totensor(L, -1)) {
     if (nd == NN_MAXDIM) luaL_argerror(L, 1, "nested more than 8 deep");
-    shape[nd++] = (int64_t)luaL_len(L, -1);
+    shape[nd++] = nested_len(L, path);
     if (shape[nd - 1] == 0) break;
+    strcat(path, "[1]");
     lua_geti(L, -1, 1);
     lua_remove(L, -2);
   }
@@ -27,6 +42,8 @@ static int nested_shape(lua_State *L, int64_t *shape) {
   return nd;
 }
 
+/* Copies the numbers of the table on top (at depth d, named path) to *p, checking
+ * that every table at depth d is a list (no holes, no other keys) of shape[d] items. */
 static void fill_nested(lua_State *L, int d, int nd, const int64_t *shape, float **p, char *path) {
   size_t plen = strlen(path);
   if (d == nd) {
@@ -38,9 +55,18 @@ static void fill_nested(lua_State *L, int d, int nd, const int64_t *shape, float
     *(*p)++ = (float)v;
     return;
   }
-  if (!lua_istable(L, -1) || luaL_len(L, -1) != shape[d])
-    luaL_error(L, "tensor.new: ragged nested table at %s: expected a table of %d elements",
-               plen ? path : "the top", (int)shape[d]);
+  const char *where = plen ? path : "the top";
+  if (!lua_istable(L, -1) || lnn_totensor(L, -1))
+    luaL_error(L, "tensor.new: ragged nested table at %s: expected a table of %I elements, "
+               "got a %s", where, (lua_Integer)shape[d], luaL_typename(L, -1));
+  int64_t n = nested_len(L, path);
+  if (n != shape[d])
+    luaL_error(L, "tensor.new: ragged nested table at %s: expected a table of %I elements, "
+               "got one of %I", where, (lua_Integer)shape[d], (lua_Integer)n);
+  lua_pushfstring(L, "the table at %s", where);
+  lnn_checklist(L, -2, 1, n, lua_tostring(L, -1));
+  lua_pop(L, 1);
+  luaL_checkstack(L, 4, "tensor.new: nested too deep");
   for (int64_t i = 0; i < shape[d]; i++) {
     lua_geti(L, -1, i + 1);
     if (plen < 200) snprintf(path + plen, 256 - plen, "[%lld]", (long long)i + 1);
@@ -64,6 +90,7 @@ static int l_new(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
   int64_t shape[NN_MAXDIM];
   int nd = nested_shape(L, shape);
+  if (nn_shape_check(ctx, "tensor.new", nd, shape, NULL, NULL)) return lnn_error(L);
   LTensor *u = lnn_newtensor(L);
   lnn_finish(L, u, nn_tensor_empty(ctx, nd, shape));
   float *p = nn_tensor_data(u->t);
@@ -81,19 +108,26 @@ static int lastsize(lua_State *L) {
   return top > 0 && luaL_testudata(L, top, GENERATOR_MT) ? top - 1 : top;
 }
 
-static int filled(lua_State *L, float v) {
+/* the shape at arg..last (or a table at arg), checked as a whole for fn */
+static int checkshape(lua_State *L, const char *fn, int arg, int last, int64_t *shape) {
+  int nd = lnn_checkshape(L, arg, last, shape, 0);
+  if (nn_shape_check(getctx(L), fn, nd, shape, NULL, NULL)) lnn_error(L);
+  return nd;
+}
+
+static int filled(lua_State *L, const char *fn, float v) {
   int64_t shape[NN_MAXDIM];
-  int nd = lnn_checkshape(L, 1, lua_gettop(L), shape, 0);
+  int nd = checkshape(L, fn, 1, lua_gettop(L), shape);
   LTensor *u = lnn_newtensor(L);
   return lnn_finish(L, u, nn_tensor_full(getctx(L), nd, shape, v));
 }
 
-static int l_zeros(lua_State *L) { return filled(L, 0.0f); }
-static int l_ones(lua_State *L) { return filled(L, 1.0f); }
+static int l_zeros(lua_State *L) { return filled(L, "zeros", 0.0f); }
+static int l_ones(lua_State *L) { return filled(L, "ones", 1.0f); }
 
 static int l_empty(lua_State *L) {
   int64_t shape[NN_MAXDIM];
-  int nd = lnn_checkshape(L, 1, lua_gettop(L), shape, 0);
+  int nd = checkshape(L, "empty", 1, lua_gettop(L), shape);
   LTensor *u = lnn_newtensor(L);
   return lnn_finish(L, u, nn_tensor_empty(getctx(L), nd, shape));
 }
@@ -101,7 +135,7 @@ static int l_empty(lua_State *L) {
 static int l_full(lua_State *L) {
   int64_t shape[NN_MAXDIM];
   luaL_checktype(L, 1, LUA_TTABLE);
-  int nd = lnn_checkshape(L, 1, 1, shape, 0);
+  int nd = checkshape(L, "full", 1, 1, shape);
   float v = lnn_checkfloat(L, 2);
   LTensor *u = lnn_newtensor(L);
   return lnn_finish(L, u, nn_tensor_full(getctx(L), nd, shape, v));
@@ -109,6 +143,7 @@ static int l_full(lua_State *L) {
 
 static int l_eye(lua_State *L) {
   int64_t n = lnn_checksize(L, 1), m = lua_isnoneornil(L, 2) ? n : lnn_checksize(L, 2);
+  if (nn_shape_check(getctx(L), "eye", 2, (int64_t[]){n, m}, NULL, NULL)) return lnn_error(L);
   LTensor *u = lnn_newtensor(L);
   return lnn_finish(L, u, nn_tensor_eye(getctx(L), n, m));
 }
@@ -136,7 +171,7 @@ static int l_linspace(lua_State *L) {
 static int random_tensor(lua_State *L, int normal) {
   int64_t shape[NN_MAXDIM];
   int last = lastsize(L);
-  int nd = lnn_checkshape(L, 1, last, shape, 0);
+  int nd = checkshape(L, normal ? "randn" : "rand", 1, last, shape);
   nn_rng *r = lnn_optgenerator(L, last + 1);
   LTensor *u = lnn_newtensor(L);
   nn_ctx *ctx = getctx(L);
@@ -183,11 +218,19 @@ static nn_tensor *stack_tensors(nn_ctx *ctx, nn_tensor **ts, int n, int dim) {
   return out;
 }
 
+/* The most tensors cat and stack take: their list is read into one block of pointers. */
+#define MAXLIST (1 << 24)
+
 static int catlike(lua_State *L, int stack) {
   lua_settop(L, 2);
   luaL_checktype(L, 1, LUA_TTABLE);
-  int n = (int)luaL_len(L, 1);
-  if (n < 1) return luaL_argerror(L, 1, "expected a non-empty list of tensors");
+  lua_Integer len = luaL_len(L, 1);             /* a __len may return anything */
+  if (len < 1) return luaL_argerror(L, 1, "expected a non-empty list of tensors");
+  if (len > MAXLIST)
+    return luaL_argerror(L, 1, lua_pushfstring(L, "a list of %I tensors (at most %d)",
+                                               len, MAXLIST));
+  int n = (int)len;
+  lnn_checklist(L, 1, 1, n, "the list of tensors");
   nn_tensor **ts = lua_newuserdatauv(L, (size_t)n * sizeof *ts, 0);   /* freed by the GC */
   lua_createtable(L, n, 0);          /* keeps the tensors: the list may be a proxy (lnn.h) */
   for (int i = 0; i < n; i++) {

@@ -205,13 +205,13 @@ int lnn_checkdim(lua_State *L, int arg, int ndim) {
   int n = ndim > 0 ? ndim : 1;
   if (d >= 1 && d <= n) return (int)d - 1;
   if (d < 0 && d >= -n) return n + (int)d;
-  return luaL_argerror(L, arg, lua_pushfstring(L, "dim %d out of range for a %d-d tensor "
-                                               "(dims are 1-based)", (int)d, ndim));
+  return luaL_argerror(L, arg, lua_pushfstring(L, "dim %I out of range for a "
+                                               "%d-d tensor (dims are 1-based)", d, ndim));
 }
 
 int64_t lnn_checksize(lua_State *L, int arg) {
   lua_Integer n = luaL_checkinteger(L, arg);
-  if (n < 0) luaL_argerror(L, arg, lua_pushfstring(L, "size must be >= 0, got %d", (int)n));
+  if (n < 0) luaL_argerror(L, arg, lua_pushfstring(L, "size must be >= 0, got %I", n));
   return n;
 }
 
@@ -225,11 +225,33 @@ static int64_t shape_entry(lua_State *L, int arg, int allow_neg1) {
   return n;
 }
 
+void lnn_checklist(lua_State *L, int idx, int arg, lua_Integer n, const char *what) {
+  idx = lua_absindex(L, idx);
+  luaL_checkstack(L, 3, NULL);
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    int isint;
+    lua_Integer k = lua_tointegerx(L, -2, &isint);
+    if (!isint || lua_type(L, -2) != LUA_TNUMBER || k < 1 || k > n) {
+      lua_pushvalue(L, -2);
+      const char *key = lua_type(L, -1) == LUA_TSTRING ? lua_pushfstring(L, "'%s'", lua_tostring(L, -1))
+                                                       : luaL_tolstring(L, -1, NULL);
+      luaL_argerror(L, arg, lua_pushfstring(L, "%s is not a list: it has key %s but length "
+                                            "%I (holes are not allowed)", what, key, n));
+    }
+    lua_pop(L, 1);
+  }
+}
+
 int lnn_checkshape(lua_State *L, int arg, int last, int64_t *shape, int allow_neg1) {
   int n;
   if (lua_istable(L, arg) && !luaL_testudata(L, arg, TENSOR_MT)) {
-    n = (int)luaL_len(L, arg);
-    if (n > NN_MAXDIM) luaL_argerror(L, arg, "more than 8 dims");
+    lua_Integer len = luaL_len(L, arg);       /* a __len may return anything */
+    if (len < 0 || len > NN_MAXDIM)
+      luaL_argerror(L, arg, lua_pushfstring(L, "%s: the shape table has length %I",
+                                            len < 0 ? "negative length" : "more than 8 dims", len));
+    n = (int)len;
+    lnn_checklist(L, arg, arg, n, "the shape table");
     for (int i = 0; i < n; i++) {
       lua_geti(L, arg, i + 1);
       shape[i] = shape_entry(L, arg, allow_neg1);
@@ -237,7 +259,8 @@ int lnn_checkshape(lua_State *L, int arg, int last, int64_t *shape, int allow_ne
     return n;
   }
   n = last - arg + 1;
-  if (n > NN_MAXDIM) luaL_argerror(L, arg, "more than 8 dims");
+  if (n > NN_MAXDIM)
+    luaL_argerror(L, arg, lua_pushfstring(L, "more than %d dims: got %d sizes", NN_MAXDIM, n));
   for (int i = 0; i < n; i++) {
     if (!lua_isnumber(L, arg + i)) luaL_typeerror(L, arg + i, "size (a number)");
     lua_pushvalue(L, arg + i);

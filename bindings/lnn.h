@@ -87,6 +87,11 @@ int lnn_error(lua_State *L);                            /* raises ctx->err */
 
 int lnn_checkdim(lua_State *L, int arg, int ndim);      /* 1-based (or negative from the end) -> 0-based */
 int64_t lnn_checksize(lua_State *L, int arg);           /* a whole number >= 0 */
+/* Checks that the table at idx (raw: a proxy's __index is not asked) has no
+ * key but the integers 1..n: a hole ({[1] = 1, [3] = 3}, whose # may be 1) or
+ * another key raises "bad argument #arg (what is not a list: it has key K but
+ * length n (holes are not allowed))". */
+void lnn_checklist(lua_State *L, int idx, int arg, lua_Integer n, const char *what);
 /* Sizes given as arguments arg..last (2, 3) or as one table {2, 3} at arg. Returns ndim. */
 int lnn_checkshape(lua_State *L, int arg, int last, int64_t *shape, int allow_neg1);
 float lnn_checkfloat(lua_State *L, int arg);

@@ -26,6 +26,7 @@ nn_tensor *nn_index_select(nn_ctx *ctx, const nn_tensor *a, int dim, const nn_te
   int64_t n = nn_tensor_numel(idx), shape[NN_MAXDIM];
   memcpy(shape, a->shape, sizeof shape);
   shape[dim] = n;
+  if (nn_shape_check(ctx, "index_select", a->ndim, shape, NULL, NULL)) return NULL;
   nn_tensor *out = nn_tensor_empty(ctx, a->ndim, shape);
   for (int64_t i = 0; out && i < n; i++) {
     float v = idx->ndim ? nn_tensor_data(idx)[i * idx->stride[0]] : nn_tensor_data(idx)[0];

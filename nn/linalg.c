@@ -10,7 +10,9 @@ typedef struct mat {        /* an operand seen as [batch..., rows, cols] */
   int64_t rows, cols, rs, cs;
 } mat;
 
-/* 1-d a is a row [1, K]; 1-d b is a column [K, 1] */
+/* 1-d a is a row [1, K]; 1-d b is a column [K, 1]. A size-1 dim with stride 0
+ * gets stride 1 (its stride addresses nothing); a longer dim keeps its stride,
+ * 0 included, so that needs_copy sees an expanded operand. */
 static void as_mat(const nn_tensor *t, int is_b, mat *m) {
   m->t = t;
   if (t->ndim == 1) {
@@ -18,21 +20,21 @@ static void as_mat(const nn_tensor *t, int is_b, mat *m) {
     int64_t n = t->shape[0], s = t->stride[0];
     m->rows = is_b ? n : 1;
     m->cols = is_b ? 1 : n;
-    m->rs = is_b ? s : s * n;
+    m->rs = is_b ? s : s * n;             /* at most twice the storage: no overflow */
     m->cs = is_b ? s * n : s;
-    if (m->rs == 0) m->rs = 1;
-    if (m->cs == 0) m->cs = 1;
-    return;
+  } else {
+    m->nb = t->ndim - 2;
+    for (int i = 0; i < m->nb; i++) {
+      m->bshape[i] = t->shape[i];
+      m->bstride[i] = t->stride[i];
+    }
+    m->rows = t->shape[t->ndim - 2];
+    m->cols = t->shape[t->ndim - 1];
+    m->rs = t->stride[t->ndim - 2];
+    m->cs = t->stride[t->ndim - 1];
   }
-  m->nb = t->ndim - 2;
-  for (int i = 0; i < m->nb; i++) {
-    m->bshape[i] = t->shape[i];
-    m->bstride[i] = t->stride[i];
-  }
-  m->rows = t->shape[t->ndim - 2];
-  m->cols = t->shape[t->ndim - 1];
-  m->rs = t->stride[t->ndim - 2];
-  m->cs = t->stride[t->ndim - 1];
+  if (m->rows <= 1 && m->rs == 0) m->rs = 1;
+  if (m->cols <= 1 && m->cs == 0) m->cs = 1;
 }
 
 /* oneDNN wants a unit stride in one of the two matrix dims and no zero strides */
@@ -65,18 +67,37 @@ static int batch_broadcast(nn_ctx *ctx, const mat *A, const mat *B, int *nb, int
   return 0;
 }
 
-static nn_tensor *alloc_out(nn_ctx *ctx, const nn_tensor *a, const nn_tensor *b, int nb,
-                            const int64_t *bshape, int64_t M, int64_t N) {
-  int64_t shape[NN_MAXDIM];
+/* The result's shape [batch..., M, N] (M or N left out for a 1-d operand). */
+static int out_shape(nn_ctx *ctx, const nn_tensor *a, const nn_tensor *b, int nb,
+                     const int64_t *bshape, int64_t M, int64_t N, int64_t *shape, int *ndim) {
   int nd = 0;
+  if (nb + (a->ndim > 1) + (b->ndim > 1) > NN_MAXDIM)
+    return nn_seterr(ctx, NN_EARG, "matmul: result would have more than %d dims", NN_MAXDIM);
   for (int i = 0; i < nb; i++) shape[nd++] = bshape[i];
   if (a->ndim > 1) shape[nd++] = M;
   if (b->ndim > 1) shape[nd++] = N;
-  if (nd > NN_MAXDIM) {
-    nn_seterr(ctx, NN_EARG, "matmul: result would have more than %d dims", NN_MAXDIM);
-    return NULL;
-  }
+  *ndim = nd;
+  return nn_shape_check(ctx, "matmul", nd, shape, NULL, NULL);
+}
+
+static nn_tensor *alloc_out(nn_ctx *ctx, const nn_tensor *a, const nn_tensor *b, int nb,
+                            const int64_t *bshape, int64_t M, int64_t N) {
+  int64_t shape[NN_MAXDIM];
+  int nd;
+  if (out_shape(ctx, a, b, nb, bshape, M, N, shape, &nd)) return NULL;
   return nn_tensor_zeros(ctx, nd, shape);
+}
+
+/* Checks that a and b can be multiplied and the result made, before any copy. */
+static int check_shapes(nn_ctx *ctx, const nn_tensor *a, const nn_tensor *b) {
+  mat A, B;
+  int nb, nd;
+  int64_t bshape[NN_MAXDIM], sa[NN_MAXDIM], sb[NN_MAXDIM], shape[NN_MAXDIM];
+  as_mat(a, 0, &A);
+  as_mat(b, 1, &B);
+  if (A.cols != B.rows) return shapes_error(ctx, a, b, "do not match", A.cols, B.rows);
+  if (batch_broadcast(ctx, &A, &B, &nb, bshape, sa, sb)) return NN_EARG;
+  return out_shape(ctx, a, b, nb, bshape, A.rows, B.cols, shape, &nd);
 }
 
 /* Runs the GEMMs over the batch: the batch dims are merged where strides allow,
@@ -148,6 +169,7 @@ nn_tensor *nn_matmul(nn_ctx *ctx, const nn_tensor *a, const nn_tensor *b) {
               nn_shape_str(a, s1, 128), nn_shape_str(b, s2, 128));
     return NULL;
   }
+  if (check_shapes(ctx, a, b)) return NULL;
   mat A, B;
   as_mat(a, 0, &A);
   as_mat(b, 1, &B);

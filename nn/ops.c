@@ -1,4 +1,5 @@
 /* ops.c -- elementwise ops with PyTorch broadcasting, fills and copies. */
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -23,7 +24,7 @@ int nn_broadcast_shape(nn_ctx *ctx, const char *fn, const nn_tensor *a, const nn
     shape[i] = sa == 1 ? sb : sa;
   }
   *ndim = nd;
-  return 0;
+  return nn_shape_check(ctx, fn, nd, shape, NULL, NULL);
 }
 
 /* ---- kernels over one row of n elements; st holds the row strides ---- */
@@ -366,6 +367,10 @@ int nn_copy_(nn_ctx *ctx, nn_tensor *dst, const nn_tensor *src) {
   return rc;
 }
 
+/* The farthest a normal sample gets from the mean, in stds: Box-Muller's
+ * radius sqrt(-2 ln u) with u >= 2^-53 is below 8.58. */
+#define NN_NORMAL_MAXDEV 8.6
+
 /* Random fills draw in row-major order of the tensor, whatever its strides. */
 static int random_fill(nn_ctx *ctx, nn_rng *r, nn_tensor *a, float x, float y, int normal) {
   nn_tensor *tmp = nn_tensor_empty(ctx, a->ndim, a->shape);
@@ -379,7 +384,12 @@ static int random_fill(nn_ctx *ctx, nn_rng *r, nn_tensor *a, float x, float y, i
 }
 
 int nn_uniform_(nn_ctx *ctx, nn_rng *r, nn_tensor *a, float lo, float hi) {
+  if (!isfinite(lo) || !isfinite(hi))
+    return nn_seterr(ctx, NN_EARG, "uniform_: a and b must be finite, got %g and %g", lo, hi);
   if (!(lo <= hi)) return nn_seterr(ctx, NN_EARG, "uniform_: expected a <= b, got %g and %g", lo, hi);
+  if (!isfinite(hi - lo))
+    return nn_seterr(ctx, NN_EARG, "uniform_: the range b - a = %g - (%g) overflows float32 "
+                     "(largest %g)", hi, lo, FLT_MAX);
   if (nn_tensor_is_contiguous(a)) {
     nn_rng_fill_uniform(r, nn_tensor_data(a), (size_t)nn_tensor_numel(a), lo, hi);
     a->s->version++;
@@ -389,7 +399,12 @@ int nn_uniform_(nn_ctx *ctx, nn_rng *r, nn_tensor *a, float lo, float hi) {
 }
 
 int nn_normal_(nn_ctx *ctx, nn_rng *r, nn_tensor *a, float mean, float std) {
+  if (!isfinite(mean) || !isfinite(std))
+    return nn_seterr(ctx, NN_EARG, "normal_: mean and std must be finite, got %g and %g", mean, std);
   if (!(std >= 0)) return nn_seterr(ctx, NN_EARG, "normal_: std must be >= 0, got %g", std);
+  if (fabs(mean) + NN_NORMAL_MAXDEV * (double)std > FLT_MAX)   /* a sample could be +-inf */
+    return nn_seterr(ctx, NN_EARG, "normal_: mean %g and std %g give samples beyond float32's "
+                     "largest number %g", mean, std, FLT_MAX);
   if (nn_tensor_is_contiguous(a)) {
     nn_rng_fill_normal(r, nn_tensor_data(a), (size_t)nn_tensor_numel(a), mean, std);
     a->s->version++;

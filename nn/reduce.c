@@ -30,6 +30,7 @@ static double sum_block(const float *x, int64_t n) {
 
 /* Sum of a contiguous row in fixed blocks, combined in order. */
 static double sum_row(const float *x, int64_t n, int parallel) {
+  (void)parallel;                             /* used by OpenMP only */
   int64_t nb = (n + BLOCK - 1) / BLOCK;
   if (nb <= 1) return sum_block(x, n);
   double stackbuf[64], *part = nb <= 64 ? stackbuf : malloc((size_t)nb * sizeof(double));
@@ -77,8 +78,11 @@ static nn_tensor *reduced_out(nn_ctx *ctx, const nn_tensor *a, int dim, int keep
 /* out[o, j] = sum over l of x[o, l, j] (or the mean / variance) */
 static void reduce_oli(enum nn_redop op, const float *x, float *out, int64_t outer, int64_t len,
                        int64_t inner, int correction) {
-  double denom = op == NN_MEAN ? (double)len : op == NN_VAR ? (double)(len - correction) : 1.0;
+  /* var divides by max(0, len - correction), as PyTorch (0 gives inf or nan) */
+  double denom = op == NN_MEAN ? (double)len
+                 : op == NN_VAR ? (len > correction ? (double)len - correction : 0.0) : 1.0;
   int par = outer * len * inner >= NN_PAR_MIN;
+  (void)par;                                  /* used by OpenMP only */
   if (inner == 1) {
 #pragma omp parallel for schedule(static) if (par && outer > 1)
     for (int64_t o = 0; o < outer; o++) {
@@ -140,7 +144,9 @@ nn_tensor *nn_reduce(nn_ctx *ctx, enum nn_redop op, const nn_tensor *a, int dim,
   int64_t outer, len, inner;
   nn_tensor *c = as_oli(ctx, a, dim, &outer, &len, &inner);
   nn_tensor *out = c ? (flat ? nn_tensor_empty(ctx, 0, NULL) : reduced_out(ctx, a, dim, keepdim)) : NULL;
-  if (out) reduce_oli(op, nn_tensor_data(c), nn_tensor_data(out), outer, len, inner, correction);
+  /* an empty result has nothing to compute: outer alone may be 2^38 when inner is 0 */
+  if (out && nn_tensor_numel(out) > 0)
+    reduce_oli(op, nn_tensor_data(c), nn_tensor_data(out), outer, len, inner, correction);
   nn_tensor_free(c);
   nn_tensor_free(flat);
   return out;
@@ -246,9 +252,9 @@ nn_tensor *nn_softmax(nn_ctx *ctx, const nn_tensor *a, int dim, int take_log) {
   int64_t outer, len, inner;
   nn_tensor *c = as_oli(ctx, a, dim, &outer, &len, &inner);
   nn_tensor *out = c ? nn_tensor_empty(ctx, a->ndim, a->shape) : NULL;
-  if (!out) {
+  if (!out || nn_tensor_numel(out) == 0) {     /* empty: outer * inner may still be 2^38 */
     nn_tensor_free(c);
-    return NULL;
+    return out;
   }
   const float *x = nn_tensor_data(c);
   float *y = nn_tensor_data(out);

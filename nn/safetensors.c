@@ -296,8 +296,8 @@ static int parse_entry(nn_ctx *ctx, const char *path, const cJSON *j, uint64_t d
       return nn_seterr(ctx, NN_EIO, "%s: tensor '%s': shape entry %d is not a whole number >= 0",
                        path, nm, d + 1);
     e->shape[d] = (int64_t)v;
-    if (v > 1 && span > ((uint64_t)1 << 60) / v)
-      return nn_seterr(ctx, NN_EIO, "%s: tensor '%s': shape too large (more than 2^60 "
+    if (v > 1 && span > (uint64_t)NN_MAXNUMEL / v)     /* the tensor core's limit (tensor.h) */
+      return nn_seterr(ctx, NN_EIO, "%s: tensor '%s': shape too large (more than 2^38 "
                        "elements, counting empty dimensions as 1)", path, nm);
     span *= v > 1 ? v : 1;
     numel *= v;

@@ -9,9 +9,6 @@
 #include "rng.h"
 #include "autograd.h"
 
-/* Largest storage we accept: 2^40 bytes keeps every size computation exact. */
-#define MAX_ELEMS ((int64_t)1 << 38)
-
 /* Large buffers are 2 MB aligned and ask for transparent huge pages: a fresh
  * 64 MB tensor then takes 32 page faults instead of 16384 (measured here:
  * 178 ms -> 33 ms to fault one in). Small ones are cache-line aligned. */
@@ -49,38 +46,86 @@ static void storage_release(nn_storage *s) {
   }
 }
 
-int64_t nn_tensor_numel(const nn_tensor *t) {
-  int64_t n = 1;
-  for (int i = 0; i < t->ndim; i++) n *= t->shape[i];
-  return n;
-}
+/* ---- size arithmetic: the one place where sizes are multiplied and added ---- */
 
-static int check_shape(nn_ctx *ctx, int ndim, const int64_t *shape, int64_t *numel) {
-  if (ndim < 0 || ndim > NN_MAXDIM)
-    return nn_seterr(ctx, NN_EARG, "tensors have at most %d dims, got %d", NN_MAXDIM, ndim);
-  int64_t n = 1;
-  for (int i = 0; i < ndim; i++) {
-    if (shape[i] < 0)
-      return nn_seterr(ctx, NN_EARG, "size %lld of dim %d is negative", (long long)shape[i], i + 1);
-    if (shape[i] > 0 && n > MAX_ELEMS / shape[i])
-      return nn_seterr(ctx, NN_EARG, "tensor of shape %s is too large",
-                       nn_dims_str(ndim, shape, (char[128]){0}, 128));
-    n *= shape[i];
-  }
-  *numel = n;
+int nn_size_mul(int64_t a, int64_t b, int64_t *r) {
+  int64_t p;
+  if (a < 0 || b < 0 || __builtin_mul_overflow(a, b, &p) || p > NN_MAXNUMEL) return -1;
+  *r = p;
   return 0;
 }
 
-static void contiguous_strides(int ndim, const int64_t *shape, int64_t *stride) {
-  int64_t st = 1;
-  for (int i = ndim - 1; i >= 0; i--) {
-    stride[i] = st;
-    st *= shape[i] > 0 ? shape[i] : 1;
-  }
+int nn_size_add(int64_t a, int64_t b, int64_t *r) {
+  int64_t p;
+  if (a < 0 || b < 0 || __builtin_add_overflow(a, b, &p) || p > NN_MAXNUMEL) return -1;
+  *r = p;
+  return 0;
 }
 
-static nn_tensor *tensor_on(nn_ctx *ctx, nn_storage *s, int ndim, const int64_t *shape,
-                            const int64_t *stride, size_t off) {
+static const char *prefix(const char *fn, char *buf, size_t len) {
+  if (!fn) return "";
+  snprintf(buf, len, "%s: ", fn);
+  return buf;
+}
+
+int nn_shape_check(nn_ctx *ctx, const char *fn, int ndim, const int64_t *shape,
+                   int64_t *numel, int64_t *stride) {
+  char pf[48], sb[NN_SHAPESTR];
+  if (ndim < 0 || ndim > NN_MAXDIM)
+    return nn_seterr(ctx, NN_EARG, "%stensors have at most %d dims, got %d", prefix(fn, pf, sizeof pf),
+                     NN_MAXDIM, ndim);
+  int64_t span = 1;
+  int zero = 0;
+  for (int i = 0; i < ndim; i++) zero |= shape[i] == 0;
+  for (int i = ndim - 1; i >= 0; i--) {
+    if (shape[i] < 0)
+      return nn_seterr(ctx, NN_EARG, "%ssize %lld of dim %d is negative (shape %s)",
+                       prefix(fn, pf, sizeof pf), (long long)shape[i], i + 1,
+                       nn_dims_str(ndim, shape, sb, sizeof sb));
+    if (stride) stride[i] = span;
+    if (nn_size_mul(span, shape[i] ? shape[i] : 1, &span))
+      return nn_seterr(ctx, NN_EARG, "%sshape %s is too large: a tensor holds at most %lld "
+                       "elements%s", prefix(fn, pf, sizeof pf),
+                       nn_dims_str(ndim, shape, sb, sizeof sb), (long long)NN_MAXNUMEL,
+                       zero ? " (its sizes other than 0 must multiply to at most that too)" : "");
+  }
+  if (numel) *numel = zero ? 0 : span;
+  return 0;
+}
+
+int64_t nn_tensor_numel(const nn_tensor *t) {
+  int64_t n = 1;
+  for (int i = 0; i < t->ndim; i++) n *= t->shape[i];   /* cannot overflow: see NN_MAXNUMEL */
+  return n;
+}
+
+/* What every tensor keeps to: a valid shape, strides in 0..NN_MAXNUMEL, an
+ * offset within the storage and, when it has elements, its last element
+ * inside the storage too. Views are made only through here. */
+static int check_layout(nn_ctx *ctx, const char *fn, const nn_storage *s, int ndim,
+                        const int64_t *shape, const int64_t *stride, size_t off) {
+  int64_t numel, last = (int64_t)off, step;
+  if (nn_shape_check(ctx, fn, ndim, shape, &numel, NULL)) return NN_EARG;
+  int bad = off > (size_t)NN_MAXNUMEL;
+  for (int i = 0; !bad && i < ndim; i++) {
+    bad = stride[i] < 0 || stride[i] > NN_MAXNUMEL;
+    if (!bad && numel > 0)             /* an empty view addresses nothing */
+      bad = nn_size_mul(shape[i] - 1, stride[i], &step) || nn_size_add(last, step, &last);
+  }
+  if (!bad && numel > 0 && (uint64_t)last >= s->n) bad = 1;
+  if (bad) {
+    char pf[48], sa[NN_SHAPESTR], sb[NN_SHAPESTR];
+    return nn_seterr(ctx, NN_EARG, "%sa view of shape %s with strides %s at offset %zu does not "
+                     "fit in its storage of %zu elements", prefix(fn, pf, sizeof pf),
+                     nn_dims_str(ndim, shape, sa, sizeof sa), nn_dims_str(ndim, stride, sb, sizeof sb),
+                     off, s->n);
+  }
+  return 0;
+}
+
+static nn_tensor *tensor_on(nn_ctx *ctx, const char *fn, nn_storage *s, int ndim,
+                            const int64_t *shape, const int64_t *stride, size_t off) {
+  if (check_layout(ctx, fn, s, ndim, shape, stride, off)) return NULL;
   nn_tensor *t = calloc(1, sizeof *t);
   if (!t) {
     nn_seterr(ctx, NN_ENOMEM, "out of memory");
@@ -88,7 +133,7 @@ static nn_tensor *tensor_on(nn_ctx *ctx, nn_storage *s, int ndim, const int64_t 
   }
   t->s = s;
   s->rc++;
-  t->off = off;
+  t->off = off <= s->n ? off : s->n;    /* an empty view past the end points at the end */
   t->ndim = ndim;
   for (int i = 0; i < ndim; i++) {
     t->shape[i] = shape[i];
@@ -100,11 +145,10 @@ static nn_tensor *tensor_on(nn_ctx *ctx, nn_storage *s, int ndim, const int64_t 
 
 nn_tensor *nn_tensor_empty(nn_ctx *ctx, int ndim, const int64_t *shape) {
   int64_t n = 0, stride[NN_MAXDIM];
-  if (check_shape(ctx, ndim, shape, &n)) return NULL;
+  if (nn_shape_check(ctx, NULL, ndim, shape, &n, stride)) return NULL;
   nn_storage *s = storage_new(ctx, n);
   if (!s) return NULL;
-  contiguous_strides(ndim, shape, stride);
-  nn_tensor *t = tensor_on(ctx, s, ndim, shape, stride, 0);
+  nn_tensor *t = tensor_on(ctx, NULL, s, ndim, shape, stride, 0);
   storage_release(s);
   return t;
 }
@@ -161,7 +205,7 @@ void nn_tensor_free(nn_tensor *t) {
 
 nn_tensor *nn_tensor_view_of(nn_ctx *ctx, const nn_tensor *t, int ndim, const int64_t *shape,
                              const int64_t *stride, size_t off) {
-  return tensor_on(ctx, t->s, ndim, shape, stride, off);
+  return tensor_on(ctx, "view", t->s, ndim, shape, stride, off);
 }
 
 int nn_tensor_is_contiguous(const nn_tensor *t) {
@@ -211,7 +255,7 @@ nn_tensor *nn_tensor_arange(nn_ctx *ctx, double start, double stop, double step)
   }
   double len = ceil((stop - start) / step);
   if ((stop - start) / step < 0) len = 0;
-  if (len > (double)MAX_ELEMS) {
+  if (len > (double)NN_MAXNUMEL) {
     nn_seterr(ctx, NN_EARG, "arange: %g elements is too many", len);
     return NULL;
   }
@@ -228,6 +272,7 @@ nn_tensor *nn_tensor_linspace(nn_ctx *ctx, double start, double stop, int64_t n)
     nn_seterr(ctx, NN_EARG, "linspace: number of steps must be non-negative, got %lld", (long long)n);
     return NULL;
   }
+  if (nn_shape_check(ctx, "linspace", 1, &n, NULL, NULL)) return NULL;
   nn_tensor *t = nn_tensor_empty(ctx, 1, &n);
   if (!t) return NULL;
   float *d = nn_tensor_data(t);
@@ -285,7 +330,13 @@ nn_tensor *nn_tensor_cat(nn_ctx *ctx, nn_tensor *const *ts, int n, int dim) {
   int64_t shape[NN_MAXDIM];
   memcpy(shape, ts[0]->shape, sizeof shape);
   shape[dim] = 0;
-  for (int k = 0; k < n; k++) shape[dim] += ts[k]->shape[dim];
+  for (int k = 0; k < n; k++)
+    if (nn_size_add(shape[dim], ts[k]->shape[dim], &shape[dim])) {
+      nn_seterr(ctx, NN_EARG, "cat: the %d tensors are too large together: more than %lld "
+                "elements along dim %d", n, (long long)NN_MAXNUMEL, dim + 1);
+      return NULL;
+    }
+  if (nn_shape_check(ctx, "cat", ts[0]->ndim, shape, NULL, NULL)) return NULL;
   nn_tensor *out = nn_tensor_empty(ctx, ts[0]->ndim, shape);
   int64_t at = 0;
   for (int k = 0; out && k < n; k++) {
@@ -340,22 +391,34 @@ static int check_dim(nn_ctx *ctx, const char *fn, int dim, int ndim) {
   return nn_seterr(ctx, NN_EARG, "%s: dim %d out of range for a %d-d tensor", fn, dim + 1, ndim);
 }
 
-/* Strides for viewing t as newshape without copying, or -1 if impossible
- * (PyTorch's rule: only dims that are contiguous with each other may be merged). */
-static int view_strides(const nn_tensor *t, int nd, const int64_t *ns, int64_t *nst) {
-  if (nn_tensor_numel(t) == 0 || t->ndim == 0) {
-    contiguous_strides(nd, ns, nst);
-    return 0;
-  }
+/* i + 1 for a message about a 0-based index, without overflowing at INT64_MAX */
+static long long one_based(int64_t i) {
+  return i < INT64_MAX ? (long long)i + 1 : (long long)i;
+}
+
+/* The stride PyTorch gives a size-1 dim: size * stride of the dim after it.
+ * When that would exceed NN_MAXNUMEL, 1: the stride of a size-1 dim never
+ * addresses an element. */
+static int64_t unit_stride(int64_t size, int64_t stride) {
+  int64_t r;
+  return nn_size_mul(size, stride, &r) ? 1 : r;
+}
+
+/* Strides for viewing t as the (valid) shape ns without copying, or -1 if
+ * impossible (PyTorch's rule: only dims that are contiguous with each other
+ * may be merged). */
+static int view_strides(nn_ctx *ctx, const nn_tensor *t, int nd, const int64_t *ns, int64_t *nst) {
+  if (nn_tensor_numel(t) == 0 || t->ndim == 0) return nn_shape_check(ctx, "view", nd, ns, NULL, nst);
   int vd = nd - 1;
-  int64_t chunk = 1, base = t->ndim ? t->stride[t->ndim - 1] : 1;
+  int64_t chunk = 1, base = t->stride[t->ndim - 1];
   for (int td = t->ndim - 1; td >= 0; td--) {
-    chunk *= t->shape[td];
+    chunk *= t->shape[td];                       /* a product of t's sizes: at most its numel */
     if (td == 0 || (t->shape[td - 1] != 1 && t->stride[td - 1] != chunk * base)) {
       int64_t view_chunk = 1;
       while (vd >= 0 && (view_chunk < chunk || ns[vd] == 1)) {
-        nst[vd] = view_chunk * base;
-        view_chunk *= ns[vd];
+        if (ns[vd] == 1) nst[vd] = unit_stride(view_chunk, base);
+        else if (nn_size_mul(view_chunk, base, &nst[vd])) return -1;
+        view_chunk *= ns[vd];                    /* a product of ns's sizes: at most numel */
         vd--;
       }
       if (view_chunk != chunk) return -1;
@@ -368,11 +431,13 @@ static int view_strides(const nn_tensor *t, int nd, const int64_t *ns, int64_t *
   return vd == -1 ? 0 : -1;
 }
 
+/* out = in with a -1 replaced by what makes its product t's numel; NN_EARG
+ * unless that is possible and out is a valid shape. */
 static int infer_shape(nn_ctx *ctx, const char *fn, const nn_tensor *t, int nd,
                        const int64_t *in, int64_t *out) {
   int64_t known = 1, n = nn_tensor_numel(t);
-  int infer = -1;
-  char sa[128], sb[128];
+  int infer = -1, zero = 0, over = 0;
+  char sa[NN_SHAPESTR], sb[NN_SHAPESTR];
   if (nd < 0 || nd > NN_MAXDIM)
     return nn_seterr(ctx, NN_EARG, "%s: at most %d dims, got %d", fn, NN_MAXDIM, nd);
   for (int i = 0; i < nd; i++) {
@@ -380,32 +445,38 @@ static int infer_shape(nn_ctx *ctx, const char *fn, const nn_tensor *t, int nd,
     if (in[i] == -1 && infer < 0) infer = i;
     else if (in[i] < 0)
       return nn_seterr(ctx, NN_EARG, "%s: invalid size %lld in shape %s", fn, (long long)in[i],
-                       nn_dims_str(nd, in, sb, 128));
-    else known *= in[i];
+                       nn_dims_str(nd, in, sb, sizeof sb));
+    else if (in[i] == 0) zero = 1;
+    else if (!over) over = nn_size_mul(known, in[i], &known) != 0;
   }
-  if (infer >= 0 && known > 0 && n % known == 0) out[infer] = n / known;
-  if ((infer >= 0 && (known == 0 || n % known)) || (infer < 0 && known != n))
+  if (zero) known = 0, over = 0;                /* the product is 0 whatever the others are */
+  int ok = over ? 0 : infer >= 0 ? known > 0 && n % known == 0 : known == n;
+  if (!ok)
     return nn_seterr(ctx, NN_EARG, "%s: shape %s is invalid for a tensor of shape %s (%lld elements)",
-                     fn, nn_dims_str(nd, in, sb, 128), nn_shape_str(t, sa, 128), (long long)n);
-  return 0;
+                     fn, nn_dims_str(nd, in, sb, sizeof sb), nn_shape_str(t, sa, sizeof sa),
+                     (long long)n);
+  if (infer >= 0) out[infer] = n / known;
+  return nn_shape_check(ctx, fn, nd, out, NULL, NULL);
 }
 
 nn_tensor *nn_tensor_view(nn_ctx *ctx, const nn_tensor *t, int ndim, const int64_t *shape) {
   int64_t ns[NN_MAXDIM], nst[NN_MAXDIM];
   if (infer_shape(ctx, "view", t, ndim, shape, ns)) return NULL;
-  if (view_strides(t, ndim, ns, nst)) {
-    char sa[128], sb[128];
+  if (view_strides(ctx, t, ndim, ns, nst)) {
+    char sa[NN_SHAPESTR], sb[NN_SHAPESTR];
     nn_seterr(ctx, NN_EARG, "view: a tensor of shape %s with these strides cannot be viewed as %s "
-              "without a copy; use reshape", nn_shape_str(t, sa, 128), nn_dims_str(ndim, ns, sb, 128));
+              "without a copy; use reshape", nn_shape_str(t, sa, sizeof sa),
+              nn_dims_str(ndim, ns, sb, sizeof sb));
     return NULL;
   }
-  return tensor_on(ctx, t->s, ndim, ns, nst, t->off);
+  return tensor_on(ctx, "view", t->s, ndim, ns, nst, t->off);
 }
 
 nn_tensor *nn_tensor_reshape(nn_ctx *ctx, const nn_tensor *t, int ndim, const int64_t *shape) {
   int64_t ns[NN_MAXDIM], nst[NN_MAXDIM];
   if (infer_shape(ctx, "reshape", t, ndim, shape, ns)) return NULL;
-  if (view_strides(t, ndim, ns, nst) == 0) return tensor_on(ctx, t->s, ndim, ns, nst, t->off);
+  if (view_strides(ctx, t, ndim, ns, nst) == 0)
+    return tensor_on(ctx, "reshape", t->s, ndim, ns, nst, t->off);
   nn_tensor *c = nn_tensor_clone(ctx, t);
   if (!c) return NULL;
   nn_tensor *v = nn_tensor_view(ctx, c, ndim, ns);
@@ -425,7 +496,7 @@ nn_tensor *nn_tensor_flatten(nn_ctx *ctx, const nn_tensor *t, int start, int end
   int nd = 0;
   for (int i = 0; i < start; i++) ns[nd++] = t->shape[i];
   ns[nd] = 1;
-  for (int i = start; i <= end; i++) ns[nd] *= t->shape[i];
+  for (int i = start; i <= end; i++) ns[nd] *= t->shape[i];   /* at most t's numel */
   nd++;
   for (int i = end + 1; i < t->ndim; i++) ns[nd++] = t->shape[i];
   return nn_tensor_reshape(ctx, t, nd, ns);
@@ -439,7 +510,7 @@ nn_tensor *nn_tensor_transpose(nn_ctx *ctx, const nn_tensor *t, int d1, int d2) 
   memcpy(nst, t->stride, sizeof nst);
   ns[d1] = t->shape[d2]; ns[d2] = t->shape[d1];
   nst[d1] = t->stride[d2]; nst[d2] = t->stride[d1];
-  return tensor_on(ctx, t->s, t->ndim, ns, nst, t->off);
+  return tensor_on(ctx, "transpose", t->s, t->ndim, ns, nst, t->off);
 }
 
 nn_tensor *nn_tensor_permute(nn_ctx *ctx, const nn_tensor *t, const int *perm) {
@@ -454,7 +525,7 @@ nn_tensor *nn_tensor_permute(nn_ctx *ctx, const nn_tensor *t, const int *perm) {
     ns[i] = t->shape[perm[i]];
     nst[i] = t->stride[perm[i]];
   }
-  return tensor_on(ctx, t->s, t->ndim, ns, nst, t->off);
+  return tensor_on(ctx, "permute", t->s, t->ndim, ns, nst, t->off);
 }
 
 nn_tensor *nn_tensor_squeeze(nn_ctx *ctx, const nn_tensor *t, int dim) {
@@ -466,7 +537,7 @@ nn_tensor *nn_tensor_squeeze(nn_ctx *ctx, const nn_tensor *t, int dim) {
     ns[nd] = t->shape[i];
     nst[nd++] = t->stride[i];
   }
-  return tensor_on(ctx, t->s, nd, ns, nst, t->off);
+  return tensor_on(ctx, "squeeze", t->s, nd, ns, nst, t->off);
 }
 
 nn_tensor *nn_tensor_unsqueeze(nn_ctx *ctx, const nn_tensor *t, int dim) {
@@ -479,50 +550,65 @@ nn_tensor *nn_tensor_unsqueeze(nn_ctx *ctx, const nn_tensor *t, int dim) {
   for (int i = 0, j = 0; i <= t->ndim; i++) {
     if (i == dim) {
       ns[i] = 1;
-      nst[i] = dim < t->ndim ? t->shape[dim] * t->stride[dim] : 1;
+      nst[i] = dim < t->ndim ? unit_stride(t->shape[dim], t->stride[dim]) : 1;
     } else {
       ns[i] = t->shape[j];
       nst[i] = t->stride[j++];
     }
   }
-  return tensor_on(ctx, t->s, t->ndim + 1, ns, nst, t->off);
+  return tensor_on(ctx, "unsqueeze", t->s, t->ndim + 1, ns, nst, t->off);
+}
+
+/* t->off + i * t->stride[dim], for i inside dim (or one past it) */
+static int offset_at(nn_ctx *ctx, const char *fn, const nn_tensor *t, int dim, int64_t i, size_t *off) {
+  int64_t o;
+  if (nn_size_mul(i, t->stride[dim], &o) || nn_size_add((int64_t)t->off, o, &o))
+    return nn_seterr(ctx, NN_EARG, "%s: offset of index %lld of dim %d is too large", fn,
+                     one_based(i), dim + 1);
+  *off = (size_t)o;
+  return 0;
 }
 
 nn_tensor *nn_tensor_narrow(nn_ctx *ctx, const nn_tensor *t, int dim, int64_t start, int64_t len) {
   if (check_dim(ctx, "narrow", dim, t->ndim)) return NULL;
-  if (start < 0 || len < 0 || start + len > t->shape[dim]) {
+  int64_t size = t->shape[dim];
+  if (start < 0 || len < 0 || start > size || len > size - start) {
     nn_seterr(ctx, NN_EARG, "narrow: start %lld and length %lld are out of range for dim %d of size %lld",
-              (long long)start + 1, (long long)len, dim + 1, (long long)t->shape[dim]);
+              one_based(start), (long long)len, dim + 1, (long long)size);
     return NULL;
   }
   int64_t ns[NN_MAXDIM];
+  size_t off = 0;
+  if (offset_at(ctx, "narrow", t, dim, start, &off)) return NULL;
   memcpy(ns, t->shape, sizeof ns);
   ns[dim] = len;
-  return tensor_on(ctx, t->s, t->ndim, ns, t->stride, t->off + (size_t)(start * t->stride[dim]));
+  return tensor_on(ctx, "narrow", t->s, t->ndim, ns, t->stride, off);
 }
 
 nn_tensor *nn_tensor_select(nn_ctx *ctx, const nn_tensor *t, int dim, int64_t i) {
   if (check_dim(ctx, "select", dim, t->ndim)) return NULL;
   if (i < 0 || i >= t->shape[dim]) {
     nn_seterr(ctx, NN_EARG, "index %lld is out of range for dim %d of size %lld",
-              (long long)i + 1, dim + 1, (long long)t->shape[dim]);
+              one_based(i), dim + 1, (long long)t->shape[dim]);
     return NULL;
   }
   int64_t ns[NN_MAXDIM], nst[NN_MAXDIM];
+  size_t off = 0;
   int nd = 0;
+  if (offset_at(ctx, "select", t, dim, i, &off)) return NULL;
   for (int k = 0; k < t->ndim; k++) {
     if (k == dim) continue;
     ns[nd] = t->shape[k];
     nst[nd++] = t->stride[k];
   }
-  return tensor_on(ctx, t->s, nd, ns, nst, t->off + (size_t)(i * t->stride[dim]));
+  return tensor_on(ctx, "select", t->s, nd, ns, nst, off);
 }
 
 nn_tensor *nn_tensor_expand(nn_ctx *ctx, const nn_tensor *t, int ndim, const int64_t *shape) {
-  char sa[128], sb[128];
+  char sa[NN_SHAPESTR], sb[NN_SHAPESTR];
   if (ndim < t->ndim || ndim > NN_MAXDIM) {
-    nn_seterr(ctx, NN_EARG, "expand: cannot expand shape %s to %s", nn_shape_str(t, sa, 128),
-              nn_dims_str(ndim, shape, sb, 128));
+    nn_seterr(ctx, NN_EARG, "expand: cannot expand shape %s to %s", nn_shape_str(t, sa, sizeof sa),
+              nn_dims_str(ndim < 0 ? 0 : ndim > NN_MAXDIM ? NN_MAXDIM : ndim, shape, sb, sizeof sb));
     return NULL;
   }
   int64_t ns[NN_MAXDIM], nst[NN_MAXDIM];
@@ -532,14 +618,15 @@ nn_tensor *nn_tensor_expand(nn_ctx *ctx, const nn_tensor *t, int ndim, const int
     int64_t want = shape[i] == -1 && i >= lead ? have : shape[i];
     if (want < 0 || (have != 1 && have != want)) {
       nn_seterr(ctx, NN_EARG, "expand: cannot expand shape %s to %s (dim %d: %lld vs %lld)",
-                nn_shape_str(t, sa, 128), nn_dims_str(ndim, shape, sb, 128), i + 1,
+                nn_shape_str(t, sa, sizeof sa), nn_dims_str(ndim, shape, sb, sizeof sb), i + 1,
                 (long long)have, (long long)shape[i]);
       return NULL;
     }
     ns[i] = want;
     nst[i] = i < lead || (have == 1 && want != 1) ? 0 : t->stride[i - lead];
   }
-  return tensor_on(ctx, t->s, ndim, ns, nst, t->off);
+  if (nn_shape_check(ctx, "expand", ndim, ns, NULL, NULL)) return NULL;
+  return tensor_on(ctx, "expand", t->s, ndim, ns, nst, t->off);
 }
 
 nn_tensor *nn_tensor_clone(nn_ctx *ctx, const nn_tensor *t) {

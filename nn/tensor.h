@@ -14,6 +14,12 @@
 
 #define NN_MAXDIM 8
 
+/* The largest tensor: 2^38 elements (1 TiB of float32). Every size, element
+ * count, stride and element offset of every tensor stays within it, so that
+ * sums and products of two of them never overflow int64_t or size_t. */
+#define NN_MAXNUMEL ((int64_t)1 << 38)
+#define NN_SHAPESTR 192   /* buffer for nn_dims_str: 8 dims of any int64 */
+
 typedef struct nn_storage {
   float *data;
   size_t n;         /* elements */
@@ -36,6 +42,22 @@ typedef struct nn_tensor {
   nn_node *node;                      /* op that produced it, or NULL for leaves (owned) */
 } nn_tensor;
 
+/* ---- size arithmetic ----
+ * Every product and sum of sizes, counts, strides and offsets computed from
+ * what a user gave goes through these three; products of the sizes of a
+ * tensor that exists need no check (see NN_MAXNUMEL). nn_size_mul and
+ * nn_size_add fail when an operand is negative or the result would exceed
+ * NN_MAXNUMEL (then *r is left alone). */
+int nn_size_mul(int64_t a, int64_t b, int64_t *r);   /* *r = a * b; 0 or -1 */
+int nn_size_add(int64_t a, int64_t b, int64_t *r);   /* *r = a + b; 0 or -1 */
+/* Checks a shape: 0..NN_MAXDIM dims, sizes >= 0, and the product of the sizes
+ * with each 0 counted as 1 (the span of its contiguous strides) at most
+ * NN_MAXNUMEL. Sets *numel (may be NULL) and, unless stride is NULL, the
+ * contiguous strides. Returns 0, or NN_EARG with ctx->err "fn: shape [..] ..."
+ * (fn may be NULL). */
+int nn_shape_check(nn_ctx *ctx, const char *fn, int ndim, const int64_t *shape,
+                   int64_t *numel, int64_t *stride);
+
 /* ---- lifetime ---- */
 nn_tensor *nn_tensor_empty(nn_ctx *ctx, int ndim, const int64_t *shape);   /* uninitialised, contiguous */
 nn_tensor *nn_tensor_zeros(nn_ctx *ctx, int ndim, const int64_t *shape);
@@ -44,11 +66,13 @@ nn_tensor *nn_tensor_retain(nn_tensor *t);        /* rc++; returns t */
 void nn_tensor_free(nn_tensor *t);                /* rc--; frees at 0; NULL is fine */
 nn_tensor *nn_tensor_view_of(nn_ctx *ctx, const nn_tensor *t, int ndim,
                              const int64_t *shape, const int64_t *stride, size_t off);
-                                                  /* new tensor on t's storage */
+                                                  /* new tensor on t's storage; NULL
+                                                   * (NN_EARG) unless the shape is valid and
+                                                   * every element inside the storage */
 
 /* ---- inspection ---- */
 static inline float *nn_tensor_data(const nn_tensor *t) { return t->s->data + t->off; }
-int64_t nn_tensor_numel(const nn_tensor *t);
+int64_t nn_tensor_numel(const nn_tensor *t);      /* at most NN_MAXNUMEL */
 int nn_tensor_is_contiguous(const nn_tensor *t);
 const char *nn_shape_str(const nn_tensor *t, char *buf, size_t len);   /* "[2, 3]" */
 const char *nn_dims_str(int ndim, const int64_t *shape, char *buf, size_t len);
