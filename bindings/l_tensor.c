@@ -66,8 +66,20 @@ static void totable(lua_State *L, const nn_tensor *t, int d, const float *p) {
   }
 }
 
+/* A Lua number in a table takes 16 bytes: past this many elements the table
+ * would take gigabytes before Lua ran out of memory (an expanded view of 2^38
+ * elements has no storage to speak of). */
+#define TOTABLE_MAX ((int64_t)1 << 26)
+
 static int t_totable(lua_State *L) {
   nn_tensor *t = lnn_checktensor(L, 1);
+  int64_t n = nn_tensor_numel(t);
+  if (n > TOTABLE_MAX) {
+    char s[128];
+    return luaL_error(L, "totable: a tensor of shape %s has %I elements; a Lua table of more than %I "
+                      "numbers would take gigabytes: take a part first (x:narrow, x[i])",
+                      nn_shape_str(t, s, sizeof s), (lua_Integer)n, (lua_Integer)TOTABLE_MAX);
+  }
   totable(L, t, 0, nn_tensor_data(t));
   return 1;
 }

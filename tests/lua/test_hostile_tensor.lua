@@ -269,3 +269,10 @@ test("reducing an empty tensor does not walk its huge other dims (found by fuzz_
   assert(os.clock() - t0 < 5, "took " .. (os.clock() - t0) .. " s")
   check_close(tensor.zeros(2, 0, 3):sum(2), {{0, 0, 0}, {0, 0, 0}})   -- over the empty dim: zeros
 end)
+
+test("totable of a huge (expanded) tensor is refused before Lua builds gigabytes of tables", function()
+  local t = tensor.ones(1):expand(2^19, 2^19)
+  local err = expect_error(function() return t:totable() end, "totable: a tensor of shape [524288, 524288] has 274877906944 elements")
+  assert(err:find("take a part first", 1, true), err)
+  check_eq(#tensor.ones(3):expand(4, 3):totable(), 4)
+end)
