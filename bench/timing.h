@@ -26,19 +26,19 @@
 
 typedef void (*call_fn)(void *arg);
 
-static double now(void) {
+static inline double now(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
   return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-static int cmp_double(const void *a, const void *b) {
+static inline int cmp_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
   return (x > y) - (x < y);
 }
 
 /* calls of f(arg) that take about SAMPLE_S seconds, after WARMUP_S of warm-up */
-static long calibrate(call_fn f, void *arg) {
+static inline long calibrate(call_fn f, void *arg) {
   int calls = 0;
   double t0 = now(), t;
   do { f(arg); calls++; } while ((t = now() - t0) < WARMUP_S || calls < 3);
@@ -46,7 +46,7 @@ static long calibrate(call_fn f, void *arg) {
 }
 
 /* median seconds per call of each f[i](arg[i]), i < n <= MAX_TIMED; samples interleaved */
-static void time_calls(int n, const call_fn *f, void *const *arg, double *sec) {
+static inline void time_calls(int n, const call_fn *f, void *const *arg, double *sec) {
   long reps[MAX_TIMED];
   double s[MAX_TIMED][NSAMPLES];
   for (int i = 0; i < n; i++) reps[i] = calibrate(f[i], arg[i]);
