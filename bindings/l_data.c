@@ -63,16 +63,6 @@ static int finishset(lua_State *L, LImageSet *u, int rc) {
   return 1;
 }
 
-/* The path at arg: a string without NUL bytes (C would cut it there). */
-static const char *checkpath(lua_State *L, int arg) {
-  size_t len;
-  const char *p = luaL_checklstring(L, arg, &len);
-  if (strlen(p) != len)
-    luaL_argerror(L, arg, lua_pushfstring(L, "path '%s' has a NUL byte inside (at byte %d)", p,
-                                          (int)strlen(p) + 1));
-  return p;
-}
-
 /* The byte limit at arg: absent (NN_DATA_MAXBYTES) or a whole number >= 1. */
 static size_t optmaxbytes(lua_State *L, int arg) {
   if (lua_isnoneornil(L, arg)) return NN_DATA_MAXBYTES;
@@ -85,7 +75,7 @@ static size_t optmaxbytes(lua_State *L, int arg) {
 
 /* imageset_idx(images_path, labels_path [, max_bytes]) */
 static int d_imageset_idx(lua_State *L) {
-  const char *images = checkpath(L, 1), *labels = checkpath(L, 2);
+  const char *images = lnn_checkpath(L, 1), *labels = lnn_checkpath(L, 2);
   size_t max = optmaxbytes(L, 3);
   LImageSet *u = newset(L);
   return finishset(L, u, nn_imageset_from_idx(getctx(L), images, labels, max, &u->s));
@@ -544,7 +534,7 @@ static int cmpname(const void *a, const void *b) {
  * is "device:inode" of what the name leads to ("" when missing), so a walk
  * can visit each folder and file once. Hidden entries (leading '.') are skipped. */
 static int d_listdir(lua_State *L) {
-  const char *path = checkpath(L, 1);
+  const char *path = lnn_checkpath(L, 1);
   struct stat st;
   if (stat(path, &st) != 0)
     return luaL_error(L, "cannot open folder '%s': %s", path, strerror(errno));
@@ -599,7 +589,7 @@ static int d_listdir(lua_State *L) {
 
 /* filekind(path) -> kind, id as one entry of listdir gives them */
 static int d_filekind(lua_State *L) {
-  const char *path = checkpath(L, 1);
+  const char *path = lnn_checkpath(L, 1);
   struct stat st;
   if (stat(path, &st) != 0) {
     lua_pushliteral(L, "missing");
@@ -614,7 +604,7 @@ static int d_filekind(lua_State *L) {
 /* write_png(path, x): x [H, W] or [H, W, C] (C 1..4) of 0..255, rounded and
  * clamped; for tests and tools */
 static int d_write_png(lua_State *L) {
-  const char *path = checkpath(L, 1);
+  const char *path = lnn_checkpath(L, 1);
   nn_tensor *x = lnn_checktensor(L, 2);
   int64_t c = x->ndim == 3 ? x->shape[2] : 1;
   luaL_argcheck(L, (x->ndim == 2 || x->ndim == 3) && c >= 1 && c <= 4, 2,

@@ -96,27 +96,6 @@ static void b_json(lua_State *L, buf *b, const char *s, size_t len) {
   }
 }
 
-/* A path: a non-empty string (not a number, so that a stray number never
- * names a file) without NUL bytes (C would see a shorter name). */
-static const char *checkpath(lua_State *L, int arg) {
-  size_t len;
-  luaL_checktype(L, arg, LUA_TSTRING);
-  const char *p = lua_tolstring(L, arg, &len);
-  if (p[0] == '\0' && len == 0) luaL_argerror(L, arg, "empty path");
-  if (strlen(p) != len) {                         /* shown with the NULs as \0 */
-    luaL_Buffer b;
-    luaL_buffinit(L, &b);
-    luaL_addstring(&b, "path '");
-    for (size_t i = 0; i < len; i++)
-      if (p[i]) luaL_addchar(&b, p[i]); else luaL_addstring(&b, "\\0");
-    lua_pushfstring(L, "' holds a NUL byte at byte %d (C would see '%s')", (int)strlen(p) + 1, p);
-    luaL_addvalue(&b);
-    luaL_pushresult(&b);
-    luaL_argerror(L, arg, lua_tostring(L, -1));
-  }
-  return p;
-}
-
 /* ================= save ================= */
 
 typedef struct Saver {
@@ -401,7 +380,7 @@ static Saver *newsaver(lua_State *L) {
 int lnn_tensor_save(lua_State *L) {
   nn_ctx *ctx = getctx(L);
   luaL_checkany(L, 1);
-  const char *path = checkpath(L, 2);
+  const char *path = lnn_checkpath(L, 2);
   lua_settop(L, 2);
   Saver *S = newsaver(L);            /* 3 */
   lua_newtable(L);                   /* 4: names used */
@@ -540,7 +519,7 @@ static void build(lua_State *L, const char *path, const cJSON *node, int byname,
 
 int lnn_tensor_load(lua_State *L) {
   nn_ctx *ctx = getctx(L);
-  const char *path = checkpath(L, 1);
+  const char *path = lnn_checkpath(L, 1);
   lua_settop(L, 1);
   boxmeta(L, LOADER_MT, loader_gc);
   Loader *D = lnn_newudata(L, sizeof(Loader), LOADER_MT);   /* 2 */

@@ -296,3 +296,24 @@ void lnn_checkopts(lua_State *L, int arg, const char *fn, const char *const *key
     lua_pop(L, 1);
   }
 }
+
+/* A path: a non-empty string (not a number, so that a stray number never
+ * names a file) without NUL bytes (C would see a shorter name). */
+const char *lnn_checkpath(lua_State *L, int arg) {
+  size_t len;
+  luaL_checktype(L, arg, LUA_TSTRING);
+  const char *p = lua_tolstring(L, arg, &len);
+  if (p[0] == '\0' && len == 0) luaL_argerror(L, arg, "empty path");
+  if (strlen(p) != len) {                         /* shown with the NULs as \0 */
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    luaL_addstring(&b, "path '");
+    for (size_t i = 0; i < len; i++)
+      if (p[i]) luaL_addchar(&b, p[i]); else luaL_addstring(&b, "\\0");
+    lua_pushfstring(L, "' holds a NUL byte at byte %d (C would see '%s')", (int)strlen(p) + 1, p);
+    luaL_addvalue(&b);
+    luaL_pushresult(&b);
+    luaL_argerror(L, arg, lua_tostring(L, -1));
+  }
+  return p;
+}

@@ -99,4 +99,8 @@ nn_rng *lnn_optgenerator(lua_State *L, int arg);        /* a Generator at arg, o
 /* Checks that the table at arg has only the given keys; raises "fn: unknown option 'k'". */
 void lnn_checkopts(lua_State *L, int arg, const char *fn, const char *const *keys);
 
+/* A file path at arg: a non-empty string (not a number) without NUL bytes
+ * (C would see a shorter name); the error shows the NULs as \0. */
+const char *lnn_checkpath(lua_State *L, int arg);
+
 #endif
