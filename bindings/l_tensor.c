@@ -219,6 +219,23 @@ static int t_narrow(lua_State *L) {
   return lnn_finish(L, u, nn_ag_narrowed(getctx(L), nn_tensor_narrow(getctx(L), t, d, start - 1, len), t, d, start - 1));
 }
 
+/* x:select(dim, i) -> the slice at index i of dim (1-based; negative counts
+ * from the end), dim dropped: a view that keeps the gradient, 0-d for a 1-d x
+ * (where x[i] gives a plain number) */
+static int t_select(lua_State *L) {
+  nn_tensor *t = lnn_checktensor(L, 1);
+  if (t->ndim == 0) return luaL_error(L, "select: cannot select from a 0-d tensor");
+  int d = lnn_checkdim(L, 2, t->ndim);
+  lua_Integer i = luaL_checkinteger(L, 3), n = (lua_Integer)t->shape[d];
+  lua_Integer k = i < 0 ? i + n + 1 : i;
+  if (k < 1 || k > n)
+    return luaL_error(L, "select: index %I is out of range for dim %d of size %I", i, d + 1, n);
+  LTensor *u = lnn_newtensor(L);
+  nn_ctx *ctx = getctx(L);
+  t = lnn_checktensor(L, 1);            /* after the last allocation (lnn.h, "Userdata lifetimes") */
+  return lnn_finish(L, u, nn_ag_selected(ctx, nn_tensor_select(ctx, t, d, k - 1), t, d, k - 1));
+}
+
 static int t_expand(lua_State *L) {
   nn_tensor *t = lnn_checktensor(L, 1);
   int64_t shape[NN_MAXDIM];
@@ -654,7 +671,7 @@ static const luaL_Reg methods[] = {
   {"equal", t_equal},
   {"view", t_view}, {"reshape", t_reshape}, {"flatten", t_flatten}, {"t", t_t},
   {"transpose", t_transpose}, {"permute", t_permute}, {"squeeze", t_squeeze},
-  {"unsqueeze", t_unsqueeze}, {"narrow", t_narrow}, {"expand", t_expand},
+  {"unsqueeze", t_unsqueeze}, {"narrow", t_narrow}, {"select", t_select}, {"expand", t_expand},
   {"index_select", t_index_select}, {"gather", t_gather}, {"masked_fill", t_masked_fill},
   {"add", m_add}, {"sub", m_sub}, {"mul", m_mul}, {"div", m_div}, {"pow", m_pow},
   {"matmul", t_matmul},
