@@ -404,6 +404,47 @@ static int t_index_select(lua_State *L) {
   return lnn_finish(L, u, nn_ag_index_select(getctx(L), t, d, idx));
 }
 
+/* x:masked_select(mask) -> a 1-d tensor of the elements of x where mask is
+ * nonzero, x and mask broadcast together, in row-major order; it keeps the
+ * gradient (an index_select of the flattened x, as PyTorch's backward is) */
+static int t_masked_select(lua_State *L) {
+  nn_tensor *x = lnn_checktensor(L, 1), *m = lnn_checktensor(L, 2);
+  nn_ctx *ctx = getctx(L);
+  int nd;
+  int64_t shape[NN_MAXDIM], n;
+  if (nn_broadcast_shape(ctx, "masked_select", x, m, &nd, shape) ||
+      nn_shape_check(ctx, "masked_select", nd, shape, &n, NULL))
+    return lnn_error(L);
+  if (n > ((int64_t)1 << 24))          /* the indices are float32 whole numbers */
+    return luaL_error(L, "masked_select: %I elements; at most 2^24", (lua_Integer)n);
+  LTensor *ux = lnn_newtensor(L), *ui = lnn_newtensor(L), *u = lnn_newtensor(L);
+  x = lnn_checktensor(L, 1);            /* after the last allocation (lnn.h, "Userdata lifetimes") */
+  m = lnn_checktensor(L, 2);
+  nn_tensor *me = nn_tensor_expand(ctx, m, nd, shape);
+  nn_tensor *mc = me ? nn_tensor_contiguous(ctx, me) : NULL;
+  nn_tensor_free(me);
+  if (!mc) return lnn_error(L);
+  const float *mv = nn_tensor_data(mc);
+  int64_t count = 0;
+  for (int64_t i = 0; i < n; i++) count += mv[i] != 0.0f;
+  nn_tensor *idx = nn_tensor_empty(ctx, 1, &count);
+  if (!idx) {
+    nn_tensor_free(mc);
+    return lnn_error(L);
+  }
+  float *iv = nn_tensor_data(idx);
+  for (int64_t i = 0, k = 0; i < n; i++)
+    if (mv[i] != 0.0f) iv[k++] = (float)(i + 1);
+  nn_tensor_free(mc);
+  ui->t = idx;                          /* owned by ui from here on */
+  nn_tensor *xe = nn_ag_expanded(ctx, nn_tensor_expand(ctx, x, nd, shape), x);
+  nn_tensor *xf = xe ? nn_ag_reshaped(ctx, nn_tensor_reshape(ctx, xe, 1, &n), xe) : NULL;
+  nn_tensor_free(xe);
+  if (!xf) return lnn_error(L);
+  ux->t = xf;
+  return lnn_finish(L, u, nn_ag_index_select(ctx, xf, 0, idx));
+}
+
 static int t_gather(lua_State *L) {
   nn_tensor *t = lnn_checktensor(L, 1);
   int d = lnn_checkdim(L, 2, t->ndim);
@@ -673,6 +714,7 @@ static const luaL_Reg methods[] = {
   {"transpose", t_transpose}, {"permute", t_permute}, {"squeeze", t_squeeze},
   {"unsqueeze", t_unsqueeze}, {"narrow", t_narrow}, {"select", t_select}, {"expand", t_expand},
   {"index_select", t_index_select}, {"gather", t_gather}, {"masked_fill", t_masked_fill},
+  {"masked_select", t_masked_select},
   {"add", m_add}, {"sub", m_sub}, {"mul", m_mul}, {"div", m_div}, {"pow", m_pow},
   {"matmul", t_matmul},
   {"exp", t_exp}, {"log", t_log}, {"sqrt", t_sqrt}, {"abs", t_abs}, {"neg", t_neg},

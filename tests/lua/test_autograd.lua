@@ -460,6 +460,19 @@ test("grad select: every dim, negative indices, 0-d from 1-d", function()
   expect_error(function() return tensor.new(3):select(1, 1) end, "select: cannot select from a 0-d tensor")
 end)
 
+test("masked_select: values in row-major order, broadcasting, gradient", function()
+  local x = tensor.new{{1, 2, 3}, {4, 5, 6}}
+  check_close(x:masked_select(x:gt(2)), {3, 4, 5, 6}, 0)
+  check_close(x:masked_select(tensor.new{1, 0, 1}), {1, 3, 4, 6}, 0, "mask broadcast over rows")
+  check_close(tensor.new{1, 2}:masked_select(tensor.new{{1, 0}, {0, 1}}), {1, 2}, 0, "x broadcast")
+  check_eq(x:masked_select(tensor.zeros(2, 3)):numel(), 0)
+  expect_error(function() return x:masked_select(tensor.zeros(4)) end, "masked_select: shapes [2, 3] and [4]")
+  local m = tensor.new{{1, 0, 1, 1}, {0, 1, 1, 0}, {1, 1, 0, 0}}
+  gradcheck(function(a) return a[1]:masked_select(m) end, {R(4, 3, 4)}, {what = "masked_select"})
+  gradcheck(function(a) return a[1]:masked_select(tensor.new{0, 1, 1, 0}) end, {R(5, 3, 4)},
+            {what = "masked_select broadcast mask"})
+end)
+
 test("grad narrow", function()
   gradcheck(function(a) return a[1]:narrow(1, 2, 2) end, {R(1, 3, 4)}, {what = "narrow(1, 2, 2)"})
   gradcheck(function(a) return a[1]:narrow(2, 2, 2) end, {R(1, 3, 4)}, {what = "narrow(2, 2, 2)"})
