@@ -236,6 +236,90 @@ static int t_select(lua_State *L) {
   return lnn_finish(L, u, nn_ag_selected(ctx, nn_tensor_select(ctx, t, d, k - 1), t, d, k - 1));
 }
 
+/* one dim of x:slice: the 1-based inclusive range {first, last [, step]}
+ * (negatives count from the end, {} is the whole dim) made 0-based: start,
+ * length and step; lengths below zero (first past last) are 0 */
+static void slice_range(lua_State *L, int spec, int k, int64_t size, int64_t *start, int64_t *len,
+                        int64_t *step) {
+  lua_Unsigned n = lua_rawlen(L, spec);
+  if (n != 0 && n != 2 && n != 3)
+    luaL_error(L, "slice: entry %d must be {} or {first, last [, step]}, got a table of %d values",
+               k, (int)(n > 99 ? 99 : n));
+  lua_Integer v[3] = {1, -1, 1};
+  for (lua_Unsigned i = 1; i <= n; i++) {
+    int isint;
+    lua_rawgeti(L, spec, (lua_Integer)i);
+    v[i - 1] = lua_tointegerx(L, -1, &isint);
+    if (!isint) luaL_error(L, "slice: entry %d: value %d must be a whole number", k, (int)i);
+    lua_pop(L, 1);
+  }
+  lua_Integer first = v[0] < 0 ? v[0] + size + 1 : v[0], last = v[1] < 0 ? v[1] + size + 1 : v[1];
+  if (v[2] < 1) luaL_error(L, "slice: entry %d: step %I must be >= 1", k, v[2]);
+  if (first < 1 || first > size + 1 || last < 0 || last > size)
+    luaL_error(L, "slice: entry %d: {%I, %I} is out of range for a dim of size %I", k, v[0], v[1],
+               (lua_Integer)size);
+  *start = first - 1;
+  *len = last >= first ? last - first + 1 : 0;
+  *step = v[2];
+}
+
+/* x:slice{e1, e2, ...}: per dim, {first, last [, step]} (1-based, inclusive,
+ * negatives from the end), {} for the whole dim, or a number that selects
+ * one index and drops the dim; dims past the list are whole. A view that
+ * keeps the gradient (narrow, step and select recorded in turn). Entry k is
+ * dim k of x, so every entry is checked before any tensor is made. */
+static int t_slice(lua_State *L) {
+  nn_tensor *t = lnn_checktensor(L, 1);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  lua_Unsigned n = lua_rawlen(L, 2);
+  if ((lua_Integer)n > t->ndim) {
+    char s[128];
+    return luaL_error(L, "slice: %d entries for a tensor of shape %s", (int)(n > 99 ? 99 : n),
+                      nn_shape_str(t, s, sizeof s));
+  }
+  int64_t start[NN_MAXDIM], len[NN_MAXDIM], step[NN_MAXDIM];
+  int pick[NN_MAXDIM];                          /* 1: select start[k] and drop the dim */
+  for (int k = 0; k < (int)n; k++) {
+    int64_t size = t->shape[k];
+    int ty = lua_rawgeti(L, 2, k + 1);
+    pick[k] = lua_isinteger(L, -1);
+    if (pick[k]) {
+      lua_Integer i = lua_tointeger(L, -1), j = i < 0 ? i + size + 1 : i;
+      if (j < 1 || j > size)
+        return luaL_error(L, "slice: entry %d: index %I is out of range for a dim of size %I",
+                          k + 1, i, (lua_Integer)size);
+      start[k] = j - 1;
+    } else if (ty == LUA_TTABLE) {
+      slice_range(L, lua_gettop(L), k + 1, size, &start[k], &len[k], &step[k]);
+    } else {
+      return luaL_error(L, "slice: entry %d must be a table or a whole number, got %s", k + 1,
+                        luaL_typename(L, -1));
+    }
+    lua_pop(L, 1);
+  }
+  LTensor *u = lnn_newtensor(L);
+  nn_ctx *ctx = getctx(L);
+  t = lnn_checktensor(L, 1);                    /* after the last allocation (lnn.h) */
+  nn_tensor *cur = nn_tensor_retain(t);
+  for (int k = 0, dim = 0; k < (int)n && cur; k++) {
+    nn_tensor *next;
+    if (pick[k]) {
+      next = nn_ag_selected(ctx, nn_tensor_select(ctx, cur, dim, start[k]), cur, dim, start[k]);
+    } else {
+      next = nn_ag_narrowed(ctx, nn_tensor_narrow(ctx, cur, dim, start[k], len[k]), cur, dim, start[k]);
+      if (next && step[k] > 1) {
+        nn_tensor *stepped = nn_ag_stepped(ctx, nn_tensor_step(ctx, next, dim, step[k]), next, dim, step[k]);
+        nn_tensor_free(next);
+        next = stepped;
+      }
+      dim++;
+    }
+    nn_tensor_free(cur);
+    cur = next;
+  }
+  return lnn_finish(L, u, cur);
+}
+
 static int t_expand(lua_State *L) {
   nn_tensor *t = lnn_checktensor(L, 1);
   int64_t shape[NN_MAXDIM];
@@ -712,7 +796,7 @@ static const luaL_Reg methods[] = {
   {"equal", t_equal},
   {"view", t_view}, {"reshape", t_reshape}, {"flatten", t_flatten}, {"t", t_t},
   {"transpose", t_transpose}, {"permute", t_permute}, {"squeeze", t_squeeze},
-  {"unsqueeze", t_unsqueeze}, {"narrow", t_narrow}, {"select", t_select}, {"expand", t_expand},
+  {"unsqueeze", t_unsqueeze}, {"narrow", t_narrow}, {"select", t_select}, {"slice", t_slice}, {"expand", t_expand},
   {"index_select", t_index_select}, {"gather", t_gather}, {"masked_fill", t_masked_fill},
   {"masked_select", t_masked_select},
   {"add", m_add}, {"sub", m_sub}, {"mul", m_mul}, {"div", m_div}, {"pow", m_pow},

@@ -271,6 +271,10 @@ nn_tensor *nn_ag_selected(nn_ctx *ctx, nn_tensor *out, nn_tensor *a, int dim, in
   return view_node(ctx, out, a, NN_OP_SELECT, dim, i);
 }
 
+nn_tensor *nn_ag_stepped(nn_ctx *ctx, nn_tensor *out, nn_tensor *a, int dim, int64_t step) {
+  return view_node(ctx, out, a, NN_OP_STEP, dim, step);
+}
+
 nn_tensor *nn_ag_copied(nn_ctx *ctx, nn_tensor *out, nn_tensor *a) {
   if (out == a) return out;                  /* contiguous() of a contiguous tensor */
   return view_node(ctx, out, a, NN_OP_COPY, 0, 0);

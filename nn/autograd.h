@@ -62,6 +62,7 @@ nn_tensor *nn_ag_permuted(nn_ctx *ctx, nn_tensor *out, nn_tensor *a, const int *
 nn_tensor *nn_ag_expanded(nn_ctx *ctx, nn_tensor *out, nn_tensor *a);
 nn_tensor *nn_ag_narrowed(nn_ctx *ctx, nn_tensor *out, nn_tensor *a, int dim, int64_t start);
 nn_tensor *nn_ag_selected(nn_ctx *ctx, nn_tensor *out, nn_tensor *a, int dim, int64_t i);
+nn_tensor *nn_ag_stepped(nn_ctx *ctx, nn_tensor *out, nn_tensor *a, int dim, int64_t step);
 nn_tensor *nn_ag_copied(nn_ctx *ctx, nn_tensor *out, nn_tensor *a);      /* clone, contiguous */
 
 #endif

@@ -334,10 +334,11 @@ static int back_view(nn_ctx *ctx, nn_node *n, nn_tensor *g, nn_tensor **gin) {
     gin[0] = nn_tensor_permute(ctx, g, inv);
     break;
   }
-  default: {                                        /* narrow, select: zeros with g in place */
+  default: {                                        /* narrow, select, step: zeros with g in place */
     nn_tensor *z = nn_tensor_zeros(ctx, a->ndim, a->shape), *part = NULL;
     if (z) part = n->op == NN_OP_NARROW ? nn_tensor_narrow(ctx, z, n->dim, n->start, g->shape[n->dim])
-                                        : nn_tensor_select(ctx, z, n->dim, n->start);
+                : n->op == NN_OP_STEP ? nn_tensor_step(ctx, z, n->dim, n->start)
+                                      : nn_tensor_select(ctx, z, n->dim, n->start);
     if (!part || nn_copy_(ctx, part, g)) {
       FREE(z, part);
       return NN_ENOMEM;
@@ -409,6 +410,7 @@ const char *nn_node_name(const nn_node *n) {
   case NN_OP_EXPAND: return "ExpandBackward0";
   case NN_OP_NARROW: return "NarrowBackward0";
   case NN_OP_SELECT: return "SelectBackward0";
+  case NN_OP_STEP: return "SliceBackward0";
   case NN_OP_COPY: return "CloneBackward0";
   case NN_OP_CUSTOM: return n->name;
   }

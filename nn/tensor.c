@@ -585,6 +585,23 @@ nn_tensor *nn_tensor_narrow(nn_ctx *ctx, const nn_tensor *t, int dim, int64_t st
   return tensor_on(ctx, "narrow", t->s, t->ndim, ns, t->stride, off);
 }
 
+nn_tensor *nn_tensor_step(nn_ctx *ctx, const nn_tensor *t, int dim, int64_t step) {
+  if (check_dim(ctx, "slice", dim, t->ndim)) return NULL;
+  int64_t ns[NN_MAXDIM], nst[NN_MAXDIM];
+  if (step < 1) {
+    nn_seterr(ctx, NN_EARG, "slice: step %lld must be >= 1", (long long)step);
+    return NULL;
+  }
+  memcpy(ns, t->shape, sizeof ns);
+  memcpy(nst, t->stride, sizeof nst);
+  ns[dim] = t->shape[dim] == 0 ? 0 : (t->shape[dim] - 1) / step + 1;
+  if (ns[dim] > 1 && nn_size_mul(t->stride[dim], step, &nst[dim])) {
+    nn_seterr(ctx, NN_EARG, "slice: step %lld is too large for dim %d", (long long)step, dim + 1);
+    return NULL;
+  }
+  return tensor_on(ctx, "slice", t->s, t->ndim, ns, nst, t->off);
+}
+
 nn_tensor *nn_tensor_select(nn_ctx *ctx, const nn_tensor *t, int dim, int64_t i) {
   if (check_dim(ctx, "select", dim, t->ndim)) return NULL;
   if (i < 0 || i >= t->shape[dim]) {

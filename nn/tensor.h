@@ -98,6 +98,8 @@ nn_tensor *nn_tensor_squeeze(nn_ctx *ctx, const nn_tensor *t, int dim);      /* 
 nn_tensor *nn_tensor_unsqueeze(nn_ctx *ctx, const nn_tensor *t, int dim);
 nn_tensor *nn_tensor_narrow(nn_ctx *ctx, const nn_tensor *t, int dim, int64_t start, int64_t len);
 nn_tensor *nn_tensor_select(nn_ctx *ctx, const nn_tensor *t, int dim, int64_t i);  /* drops dim */
+/* every step-th element of dim, from the first (a view; step >= 1) */
+nn_tensor *nn_tensor_step(nn_ctx *ctx, const nn_tensor *t, int dim, int64_t step);
 nn_tensor *nn_tensor_expand(nn_ctx *ctx, const nn_tensor *t, int ndim, const int64_t *shape); /* -1 keeps */
 nn_tensor *nn_tensor_contiguous(nn_ctx *ctx, nn_tensor *t);  /* t itself retained if contiguous */
 nn_tensor *nn_tensor_clone(nn_ctx *ctx, const nn_tensor *t);
