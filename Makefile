@@ -1,4 +1,8 @@
-# nnlua -- see README.md. Targets: all (./nnlua), deps, test, test-asan, bench, bench-tensor, bench-data, clean.
+# nnlua -- see README.md. Targets:
+#   all (./nnlua)  test  test-asan  clean
+#   deps (Debian packages)  deps-bench (PyTorch, for make bench)  deps-fuzz (clang, libFuzzer)
+#   bench (nnlua beside PyTorch)  bench-tensor  bench-data
+#   fuzz  fuzz-build (libFuzzer harnesses, tests/fuzz/README.md)
 PKGS    = lua5.4 libpng libedit libcjson zlib cairo freetype2
 DEBS    = liblua5.4-dev libpng-dev zlib1g-dev libdnnl-dev libedit-dev libcjson-dev \
           libopenblas-dev libcairo2-dev fonts-dejavu-core pkg-config make gcc \

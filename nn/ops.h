@@ -35,7 +35,7 @@ int nn_normal_(nn_ctx *ctx, nn_rng *r, nn_tensor *a, float mean, float std);
 
 /* reductions; dim < 0 reduces everything to a 0-d tensor. correction: var's divisor is n - correction. */
 nn_tensor *nn_reduce(nn_ctx *ctx, enum nn_redop op, const nn_tensor *a, int dim, int keepdim, int correction);
-/* max/min along dim: values and 0-based... no: 1-based indices (float), first occurrence */
+/* max/min along dim: values and 1-based indices (float), the first occurrence of a tie */
 int nn_reduce_arg(nn_ctx *ctx, enum nn_redop op, const nn_tensor *a, int dim, int keepdim,
                   nn_tensor **values, nn_tensor **indices);   /* dim < 0: over all, flat 1-based index */
 double nn_sum_all(nn_ctx *ctx, const nn_tensor *a);   /* deterministic blocked sum (same bits for any thread count); NAN if out of memory */

@@ -27,7 +27,7 @@ typedef struct nn_storage {
   uint64_t version; /* bumped by every in-place change; autograd checks it */
 } nn_storage;
 
-typedef struct nn_node nn_node;       /* autograd tape node (autograd.h, next issue) */
+typedef struct nn_node nn_node;       /* autograd tape node (node.h) */
 
 typedef struct nn_tensor {
   nn_storage *s;

@@ -37,7 +37,7 @@ void vm_warnshadowed(lua_State *L, const char *script);
 void vm_guard(lua_State *L);
 
 /* Pushes the one-line version string:
- * "nnlua 0.1.0 (Lua 5.4.4, oneDNN 2.6.3, libpng 1.6.39)". */
+ * "nnlua 0.1.0 (Lua 5.4.4, oneDNN 2.6.3, libpng 1.6.39, cairo 1.16.0)". */
 const char *vm_pushversion(lua_State *L);
 
 /* Reads, evaluates and prints until end of input on stdin; errors are printed
