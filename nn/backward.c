@@ -6,8 +6,6 @@
 #include <string.h>
 #include "node.h"
 
-#define FREE(...) do { nn_tensor *fr_[] = {__VA_ARGS__}; \
-  for (size_t k_ = 0; k_ < sizeof fr_ / sizeof *fr_; k_++) nn_tensor_free(fr_[k_]); } while (0)
 
 nn_tensor *nn_reduce_to(nn_ctx *ctx, nn_tensor *g, int ndim, const int64_t *shape) {
   nn_tensor *cur = nn_tensor_retain(g);
@@ -67,20 +65,20 @@ static int back_binary(nn_ctx *ctx, nn_node *n, nn_tensor *g, nn_tensor **gin) {
     if (!rc && need(n, 1)) {                       /* -a / b^2 */
       nn_tensor *b2 = bin(ctx, NN_MUL, b, b), *q = bin(ctx, NN_DIV, a, b2);
       rc = give(ctx, n, 1, g, bins(ctx, NN_MUL, q, -1.0f), 1, gin);
-      FREE(b2, q);
+      NN_FREE(b2, q);
     }
     return rc;
   case NN_POW:
     if (need(n, 0)) {                              /* b a^(b-1) */
       nn_tensor *bm1 = bins(ctx, NN_SUB, b, 1.0f), *p = bin(ctx, NN_POW, a, bm1);
       rc = give(ctx, n, 0, g, bin(ctx, NN_MUL, p, b), 1, gin);
-      FREE(bm1, p);
+      NN_FREE(bm1, p);
     }
     if (!rc && need(n, 1)) {                       /* a^b log a, 0 where a == 0 */
       nn_tensor *la = nn_unary(ctx, NN_LOG, a), *f = bin(ctx, NN_MUL, n->out, la);
       nn_tensor *z = bins(ctx, NN_EQ, a, 0.0f), *fm = f && z ? nn_masked_fill(ctx, f, z, 0.0f) : NULL;
       rc = give(ctx, n, 1, g, fm, 1, gin);
-      FREE(la, f, z);
+      NN_FREE(la, f, z);
     }
     return rc;
   case NN_MAXIMUM:
@@ -90,7 +88,7 @@ static int back_binary(nn_ctx *ctx, nn_node *n, nn_tensor *g, nn_tensor **gin) {
     nn_tensor *fa = bin(ctx, NN_ADD, w, h), *fb = fa ? nn_binary_scalar(ctx, NN_SUB, fa, 1.0f, 1) : NULL;
     if (need(n, 0)) rc = give(ctx, n, 0, g, nn_tensor_retain(fa), 1, gin);
     if (!rc && need(n, 1)) rc = give(ctx, n, 1, g, nn_tensor_retain(fb), 1, gin);
-    FREE(w, t, h, fa, fb);
+    NN_FREE(w, t, h, fa, fb);
     return rc;
   }
   default:
@@ -124,7 +122,7 @@ static nn_tensor *scalar_factor(nn_ctx *ctx, nn_node *n) {
   case NN_MINIMUM: {
     nn_tensor *w = bins(ctx, n->kind == NN_MAXIMUM ? NN_GT : NN_LT, a, s);
     nn_tensor *t = bins(ctx, NN_EQ, a, s), *h = bins(ctx, NN_MUL, t, 0.5f), *f = bin(ctx, NN_ADD, w, h);
-    FREE(w, t, h);
+    NN_FREE(w, t, h);
     return f;
   }
   default:
@@ -164,7 +162,7 @@ static nn_tensor *clamp_factor(nn_ctx *ctx, nn_node *n) {      /* 1 where lo <= 
   nn_tensor *hi = f && !isnan(n->hi) ? bins(ctx, NN_LE, a, n->hi) : NULL;
   if (lo) nn_binary_(ctx, NN_MUL, f, lo);
   if (hi) nn_binary_(ctx, NN_MUL, f, hi);
-  FREE(lo, hi);
+  NN_FREE(lo, hi);
   return f;
 }
 
@@ -173,7 +171,7 @@ static nn_tensor *spread(nn_ctx *ctx, nn_tensor *g, const nn_tensor *a, int dim,
   nn_tensor *u = dim >= 0 && !keepdim && a->ndim > 0 ? nn_tensor_unsqueeze(ctx, g, dim) : nn_tensor_retain(g);
   nn_tensor *e = u ? nn_tensor_expand(ctx, u, a->ndim, a->shape) : NULL;
   nn_tensor *c = e ? nn_tensor_clone(ctx, e) : NULL;
-  FREE(u, e);
+  NN_FREE(u, e);
   return c;
 }
 
@@ -188,7 +186,7 @@ static int back_reduce(nn_ctx *ctx, nn_node *n, nn_tensor *g, nn_tensor **gin) {
     nn_tensor *m = nn_reduce(ctx, NN_MEAN, a, n->dim, 1, 0);
     nn_tensor *d = bin(ctx, NN_SUB, a, m);                /* m broadcasts, 0-d included */
     f = bins(ctx, NN_MUL, d, 2.0f / (float)(len - n->correction));
-    FREE(m, d);
+    NN_FREE(m, d);
     break;
   }
   case NN_MAX:
@@ -201,7 +199,7 @@ static int back_reduce(nn_ctx *ctx, nn_node *n, nn_tensor *g, nn_tensor **gin) {
   }
   }
   gin[0] = bin(ctx, NN_MUL, gs, f);
-  FREE(gs, f);
+  NN_FREE(gs, f);
   return gin[0] ? 0 : NN_ENOMEM;
 }
 
@@ -221,7 +219,7 @@ static int back_reduce_arg(nn_ctx *ctx, nn_node *n, nn_tensor *g, nn_tensor **gi
   }
   nn_tensor *hit = bin(ctx, NN_EQ, pos, ix);
   gin[0] = bin(ctx, NN_MUL, gi, hit);
-  FREE(gi, ix, pos, hit);
+  NN_FREE(gi, ix, pos, hit);
   return gin[0] ? 0 : NN_ENOMEM;
 }
 
@@ -245,17 +243,17 @@ static int back_matmul(nn_ctx *ctx, nn_node *n, nn_tensor *g, nn_tensor **gin) {
   if (!rc && need(n, 0)) {                          /* dA = G B^T */
     nn_tensor *bt = mT(ctx, B), *ga = bt ? nn_matmul(ctx, G, bt) : NULL;
     gin[0] = ga ? nn_reduce_to(ctx, ga, a->ndim, a->shape) : NULL;
-    FREE(bt, ga);
+    NN_FREE(bt, ga);
     rc = gin[0] ? 0 : NN_ENOMEM;
   }
   if (!rc && need(n, 1)) {                          /* dB = A^T G */
     nn_tensor *at = mT(ctx, A), *gb = at ? nn_matmul(ctx, at, G) : NULL;
     nn_tensor *gq = gb && b->ndim == 1 ? nn_tensor_squeeze(ctx, gb, gb->ndim - 1) : NULL;
     gin[1] = gb ? nn_reduce_to(ctx, gq ? gq : gb, b->ndim, b->shape) : NULL;
-    FREE(at, gb, gq);
+    NN_FREE(at, gb, gq);
     rc = gin[1] ? 0 : NN_ENOMEM;
   }
-  FREE(A, B, G);
+  NN_FREE(A, B, G);
   return rc;
 }
 
@@ -265,12 +263,12 @@ static int back_softmax(nn_ctx *ctx, nn_node *n, nn_tensor *g, nn_tensor **gin) 
     nn_tensor *s = nn_reduce(ctx, NN_SUM, g, n->dim, 1, 0), *p = nn_unary(ctx, NN_EXP, y);
     nn_tensor *ps = bin(ctx, NN_MUL, p, s);
     gin[0] = bin(ctx, NN_SUB, g, ps);
-    FREE(s, p, ps);
+    NN_FREE(s, p, ps);
   } else {                                          /* softmax: y (g - sum(g y)) */
     nn_tensor *gy = bin(ctx, NN_MUL, g, y), *s = gy ? nn_reduce(ctx, NN_SUM, gy, n->dim, 1, 0) : NULL;
     nn_tensor *d = bin(ctx, NN_SUB, g, s);
     gin[0] = bin(ctx, NN_MUL, y, d);
-    FREE(gy, s, d);
+    NN_FREE(gy, s, d);
   }
   return gin[0] ? 0 : NN_ENOMEM;
 }
@@ -285,7 +283,7 @@ static int back_index(nn_ctx *ctx, nn_node *n, nn_tensor *g, nn_tensor **gin) {
       nn_tensor *dst = nn_tensor_select(ctx, gz, n->dim, (int64_t)nn_tensor_data(ix)[k] - 1);
       nn_tensor *src = dst ? nn_tensor_select(ctx, gc, n->dim, k) : NULL;
       rc = src ? nn_axpy_(ctx, dst, 1.0f, src) : NN_ENOMEM;
-      FREE(dst, src);
+      NN_FREE(dst, src);
     }
   } else if (!rc) {                                 /* gather: scatter-add */
     int64_t cnt = nn_tensor_numel(gc), pos[NN_MAXDIM] = {0};
@@ -298,7 +296,7 @@ static int back_index(nn_ctx *ctx, nn_node *n, nn_tensor *g, nn_tensor **gin) {
       for (int d = a->ndim - 1; d >= 0 && ++pos[d] == gc->shape[d]; d--) pos[d] = 0;
     }
   }
-  FREE(gc, ix);
+  NN_FREE(gc, ix);
   if (rc) {
     nn_tensor_free(gz);
     return rc;
@@ -340,7 +338,7 @@ static int back_view(nn_ctx *ctx, nn_node *n, nn_tensor *g, nn_tensor **gin) {
                 : n->op == NN_OP_STEP ? nn_tensor_step(ctx, z, n->dim, n->start)
                                       : nn_tensor_select(ctx, z, n->dim, n->start);
     if (!part || nn_copy_(ctx, part, g)) {
-      FREE(z, part);
+      NN_FREE(z, part);
       return NN_ENOMEM;
     }
     nn_tensor_free(part);

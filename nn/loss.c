@@ -8,8 +8,6 @@
 #include "autograd.h"
 #include "loss.h"
 
-#define FREE(...) do { nn_tensor *fr_[] = {__VA_ARGS__}; \
-  for (size_t k_ = 0; k_ < sizeof fr_ / sizeof *fr_; k_++) nn_tensor_free(fr_[k_]); } while (0)
 
 /* params[] slots shared by the backward functions */
 enum { P_RED, P_DENOM, P_SMOOTH, P_PROBS, P_DELTA };
@@ -180,7 +178,7 @@ nn_tensor *nn_cross_entropy(nn_ctx *ctx, nn_tensor *logits, nn_tensor *target, n
                      (nn_tensor *[]){logits, target}, probs ? 2 : 1,
                      (nn_tensor *[]){x, t, wv}, 3, params, 4);
 done:
-  FREE(x, t, wv);
+  NN_FREE(x, t, wv);
   return out;
 }
 
@@ -228,7 +226,7 @@ nn_tensor *nn_nll_loss(nn_ctx *ctx, nn_tensor *logp, nn_tensor *target, nn_tenso
   out = nn_ag_record(ctx, out, "NllLossBackward0", nll_backward, &logp, 1,
                      (nn_tensor *[]){x, t, wv}, 3, params, 2);
 done:
-  FREE(x, t, wv);
+  NN_FREE(x, t, wv);
   return out;
 }
 
@@ -359,7 +357,7 @@ static nn_tensor *elementwise(nn_ctx *ctx, enum kind k, nn_tensor *input, nn_ten
   out = nn_ag_record(ctx, out, kinds[k].grad_name, kinds[k].back, (nn_tensor *[]){input, target}, 2,
                      (nn_tensor *[]){x, y}, 2, params, 5);
 done:
-  FREE(x, y);
+  NN_FREE(x, y);
   return out;
 }
 

@@ -64,6 +64,9 @@ nn_tensor *nn_tensor_zeros(nn_ctx *ctx, int ndim, const int64_t *shape);
 nn_tensor *nn_tensor_full(nn_ctx *ctx, int ndim, const int64_t *shape, float v);
 nn_tensor *nn_tensor_retain(nn_tensor *t);        /* rc++; returns t */
 void nn_tensor_free(nn_tensor *t);                /* rc--; frees at 0; NULL is fine */
+/* NN_FREE(a, b, c): nn_tensor_free on each (NULL entries are fine) */
+#define NN_FREE(...) do { nn_tensor *nn_fr_[] = {__VA_ARGS__}; \
+  for (size_t nn_k_ = 0; nn_k_ < sizeof nn_fr_ / sizeof *nn_fr_; nn_k_++) nn_tensor_free(nn_fr_[nn_k_]); } while (0)
 nn_tensor *nn_tensor_view_of(nn_ctx *ctx, const nn_tensor *t, int ndim,
                              const int64_t *shape, const int64_t *stride, size_t off);
                                                   /* new tensor on t's storage; NULL
