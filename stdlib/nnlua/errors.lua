@@ -33,16 +33,4 @@ function errors.check_opts(fn, t, keys, level)
   return t
 end
 
--- whether g is a tensor.Generator
-function errors.is_generator(g)
-  return type(g) == "userdata" and tostring(g):find("^Generator") ~= nil
-end
-
--- whether v can be called: a function, or a value whose metatable has __call
-function errors.callable(v)
-  if type(v) == "function" then return true end
-  local mt = getmetatable(v)
-  return type(mt) == "table" and mt.__call ~= nil
-end
-
 return errors

@@ -22,6 +22,12 @@ long long check_now_ms(void);    /* monotonic clock, for deadlines */
 int check_write_file(const char *path, const void *b, size_t len);  /* 0, or -1 */
 size_t check_read_file(const char *path, void *b, size_t cap);       /* bytes read, 0 on error */
 void check_rmtree(const char *dir);              /* removes dir and everything below it */
+/* A new empty folder /tmp/nn_<tag>_XXXXXX for the running test, or NULL; its
+ * path stays in check_tmpdir() and check_tmppath(name) names a file inside it
+ * (a static buffer, until the next call). The test removes it with check_rmtree. */
+const char *check_mktmp(const char *tag);
+const char *check_tmpdir(void);
+const char *check_tmppath(const char *name);
 int check_has(const char *s, const char *sub);   /* strstr(s, sub) != NULL; prints both if not */
 
 #define TEST(name)                                                         \

@@ -54,6 +54,20 @@ size_t check_read_file(const char *path, void *b, size_t cap) {
   return n;
 }
 
+static char tmpdir[64], tmppath[320];
+
+const char *check_mktmp(const char *tag) {
+  snprintf(tmpdir, sizeof tmpdir, "/tmp/nn_%s_XXXXXX", tag);
+  return mkdtemp(tmpdir);
+}
+
+const char *check_tmpdir(void) { return tmpdir; }
+
+const char *check_tmppath(const char *name) {
+  snprintf(tmppath, sizeof tmppath, "%s/%s", tmpdir, name);
+  return tmppath;
+}
+
 void check_rmtree(const char *dir) {
   DIR *dp = opendir(dir);
   struct dirent *e;

@@ -17,19 +17,6 @@
 #include "nn/png.h"
 #include "nn/rng.h"
 
-static char tmpdir[64];
-static char pathbuf[300];
-
-static const char *mktmp(void) {
-  snprintf(tmpdir, sizeof tmpdir, "/tmp/nn_dh_XXXXXX");
-  return mkdtemp(tmpdir);
-}
-
-static const char *tpath(const char *name) {
-  snprintf(pathbuf, sizeof pathbuf, "%s/%s", tmpdir, name);
-  return pathbuf;
-}
-
 static nn_tensor *zeros(nn_ctx *ctx, int nd, int64_t a, int64_t b, int64_t c) {
   int64_t shape[3] = {a, b, c};
   return nn_tensor_zeros(ctx, nd, shape);
@@ -112,9 +99,9 @@ TEST(transform_normalize_values) {
 
 TEST(readers_refuse_fifo_and_folder) {
   nn_ctx *ctx = nn_ctx_new();
-  if (!mktmp()) { CHECK(0); nn_ctx_free(ctx); return; }
-  char fifo[sizeof pathbuf];
-  snprintf(fifo, sizeof fifo, "%s", tpath("b.png"));
+  if (!check_mktmp("dh")) { CHECK(0); nn_ctx_free(ctx); return; }
+  char fifo[320];
+  snprintf(fifo, sizeof fifo, "%s", check_tmppath("b.png"));
   CHECK(mkfifo(fifo, 0600) == 0);
   long long t0 = check_now_ms();
   nn_image im;
@@ -124,8 +111,8 @@ TEST(readers_refuse_fifo_and_folder) {
   nn_idx x;
   CHECK(nn_idx_read(ctx, fifo, &x) == NN_EIO && check_has(ctx->err, "FIFO"));
   CHECK(x.data == NULL && x.n == 0);
-  CHECK(nn_idx_read(ctx, tmpdir, &x) == NN_EIO && check_has(ctx->err, "a directory"));
-  CHECK(nn_png_read(ctx, tmpdir, &im) == NN_EIO && check_has(ctx->err, "a directory"));
+  CHECK(nn_idx_read(ctx, check_tmpdir(), &x) == NN_EIO && check_has(ctx->err, "a directory"));
+  CHECK(nn_png_read(ctx, check_tmpdir(), &im) == NN_EIO && check_has(ctx->err, "a directory"));
   nn_imageset s;
   CHECK(nn_imageset_from_idx(ctx, fifo, fifo, NN_DATA_MAXBYTES, &s) == NN_EIO);
   const char *paths[1] = {fifo};
@@ -133,11 +120,11 @@ TEST(readers_refuse_fifo_and_folder) {
   CHECK(nn_imageset_from_pngs(ctx, paths, labels, 1, NN_DATA_MAXBYTES, &s) == NN_EIO);
   CHECK(check_has(ctx->err, "b.png"));
   CHECK(check_now_ms() - t0 < 5000);
-  char link[sizeof pathbuf];                               /* a link to the FIFO: the same */
-  snprintf(link, sizeof link, "%s", tpath("link.png"));
+  char link[320];                               /* a link to the FIFO: the same */
+  snprintf(link, sizeof link, "%s", check_tmppath("link.png"));
   CHECK(symlink(fifo, link) == 0);
   CHECK(nn_png_read(ctx, link, &im) == NN_EIO && check_has(ctx->err, "FIFO"));
-  check_rmtree(tmpdir);
+  check_rmtree(check_tmpdir());
   nn_ctx_free(ctx);
 }
 
@@ -163,10 +150,10 @@ static int write_idx_header(const char *p, int ndim, const uint32_t *dims, size_
 
 TEST(imageset_idx_limits) {
   nn_ctx *ctx = nn_ctx_new();
-  if (!mktmp()) { CHECK(0); nn_ctx_free(ctx); return; }
-  char im[sizeof pathbuf], lb[sizeof pathbuf];
-  snprintf(im, sizeof im, "%s", tpath("im.gz"));
-  snprintf(lb, sizeof lb, "%s", tpath("lb.gz"));
+  if (!check_mktmp("dh")) { CHECK(0); nn_ctx_free(ctx); return; }
+  char im[320], lb[320];
+  snprintf(im, sizeof im, "%s", check_tmppath("im.gz"));
+  snprintf(lb, sizeof lb, "%s", check_tmppath("lb.gz"));
   /* a 4 GiB declaration: refused from the header, before any data is read */
   uint32_t bomb[3] = {65536, 256, 256};
   CHECK(write_idx_header(im, 3, bomb, 0) == 0);
@@ -190,19 +177,19 @@ TEST(imageset_idx_limits) {
   CHECK(check_has(ctx->err, lb));                          /* the labels crossed it */
   CHECK(nn_imageset_from_idx(ctx, im, lb, 1, &s) == NN_EIO);   /* tiny limits: no wrap-around */
   CHECK(nn_imageset_from_idx(ctx, im, lb, 1000, &s) == NN_EIO);
-  check_rmtree(tmpdir);
+  check_rmtree(check_tmpdir());
   nn_ctx_free(ctx);
 }
 
 TEST(imageset_png_limits) {
   nn_ctx *ctx = nn_ctx_new();
-  if (!mktmp()) { CHECK(0); nn_ctx_free(ctx); return; }
+  if (!check_mktmp("dh")) { CHECK(0); nn_ctx_free(ctx); return; }
   uint8_t px[64 * 64 * 3];
   for (size_t k = 0; k < sizeof px; k++) px[k] = (uint8_t)(k * 13);
-  char p[3][sizeof pathbuf];
-  snprintf(p[0], sizeof p[0], "%s", tpath("a.png"));
-  snprintf(p[1], sizeof p[1], "%s", tpath("b.png"));
-  snprintf(p[2], sizeof p[2], "%s", tpath("c.png"));
+  char p[3][320];
+  snprintf(p[0], sizeof p[0], "%s", check_tmppath("a.png"));
+  snprintf(p[1], sizeof p[1], "%s", check_tmppath("b.png"));
+  snprintf(p[2], sizeof p[2], "%s", check_tmppath("c.png"));
   CHECK(nn_png_write(ctx, p[0], px, 64, 64, 1, NULL, 0) == 0);   /* grey */
   CHECK(nn_png_write(ctx, p[1], px, 64, 64, 3, NULL, 0) == 0);   /* RGB: all become RGB */
   CHECK(nn_png_write(ctx, p[2], px, 32, 64, 1, NULL, 0) == 0);
@@ -223,7 +210,7 @@ TEST(imageset_png_limits) {
   CHECK(nn_imageset_from_pngs(ctx, paths, labels, 3, 10, &s) == NN_EIO);   /* below the index */
   CHECK(nn_imageset_from_pngs(ctx, paths, labels, 2, 64 * 64 * 3, &s) == NN_EIO);
   CHECK(check_has(ctx->err, "b.png"));                    /* the RGB one crossed it */
-  check_rmtree(tmpdir);
+  check_rmtree(check_tmpdir());
   nn_ctx_free(ctx);
 }
 

@@ -17,19 +17,6 @@
 
 /* ---- helpers ---- */
 
-static char tmpdir[64];
-static char pathbuf[256];
-
-static const char *mktmp(void) {
-  snprintf(tmpdir, sizeof tmpdir, "/tmp/nn_idx_XXXXXX");
-  return mkdtemp(tmpdir);
-}
-
-static const char *tpath(const char *name) {
-  snprintf(pathbuf, sizeof pathbuf, "%s/%s", tmpdir, name);
-  return pathbuf;
-}
-
 static void put32(uint8_t *p, uint32_t v) {
   p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16); p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
 }
@@ -72,7 +59,7 @@ static void expect_fail(nn_ctx *ctx, const char *p, int code, const char *sub) {
 static void roundtrip(nn_ctx *ctx, const char *name, int gz, int ndim, const uint32_t *dims) {
   uint8_t buf[512];
   size_t len = build(buf, 0x0800u | (uint32_t)ndim, ndim, dims), hl = 4 + 4 * (size_t)ndim;
-  const char *p = tpath(name);
+  const char *p = check_tmppath(name);
   CHECK((gz ? write_gz(p, buf, len) : check_write_file(p, buf, len)) == 0);
   nn_idx x;
   int rc = nn_idx_read(ctx, p, &x);
@@ -91,7 +78,7 @@ static void roundtrip(nn_ctx *ctx, const char *name, int gz, int ndim, const uin
 
 TEST(idx_roundtrip) {
   nn_ctx *ctx = nn_ctx_new();
-  if (!mktmp()) { CHECK(0); nn_ctx_free(ctx); return; }
+  if (!check_mktmp("idx")) { CHECK(0); nn_ctx_free(ctx); return; }
   uint32_t img[3] = {2, 3, 4}, lab[1] = {5}, d2[2] = {3, 1}, d4[4] = {2, 1, 3, 2};
   roundtrip(ctx, "img-idx3-ubyte", 0, 3, img);
   roundtrip(ctx, "img-idx3-ubyte.gz", 1, 3, img);
@@ -100,7 +87,7 @@ TEST(idx_roundtrip) {
   roundtrip(ctx, "lab-idx1-ubyte.gz", 1, 1, lab);
   roundtrip(ctx, "d2", 0, 2, d2);
   roundtrip(ctx, "d4.gz", 1, 4, d4);
-  check_rmtree(tmpdir);
+  check_rmtree(check_tmpdir());
   nn_ctx_free(ctx);
 }
 
@@ -108,53 +95,53 @@ TEST(idx_roundtrip) {
 
 TEST(idx_bad_header) {
   nn_ctx *ctx = nn_ctx_new();
-  if (!mktmp()) { CHECK(0); nn_ctx_free(ctx); return; }
+  if (!check_mktmp("idx")) { CHECK(0); nn_ctx_free(ctx); return; }
   uint8_t buf[512] = {0};
   uint32_t d3[3] = {2, 2, 2};
   size_t len;
   nn_idx x;
 
-  expect_fail(ctx, tpath("no-such-file"), NN_EIO, strerror(ENOENT));
-  expect_fail(ctx, tmpdir, NN_EIO, NULL);                 /* a folder */
+  expect_fail(ctx, check_tmppath("no-such-file"), NN_EIO, strerror(ENOENT));
+  expect_fail(ctx, check_tmpdir(), NN_EIO, NULL);                 /* a folder */
 
   len = build(buf, 0x12345678u, 0, NULL);
-  CHECK(check_write_file(tpath("magic"), buf, len) == 0);
-  expect_fail(ctx, tpath("magic"), NN_EIO, "0x12345678");
+  CHECK(check_write_file(check_tmppath("magic"), buf, len) == 0);
+  expect_fail(ctx, check_tmppath("magic"), NN_EIO, "0x12345678");
   CHECK(check_has(ctx->err, "0x00000803"));
-  CHECK(write_gz(tpath("magic.gz"), buf, len) == 0);
-  expect_fail(ctx, tpath("magic.gz"), NN_EIO, "0x12345678");
+  CHECK(write_gz(check_tmppath("magic.gz"), buf, len) == 0);
+  expect_fail(ctx, check_tmppath("magic.gz"), NN_EIO, "0x12345678");
 
   len = build(buf, 0x00000D03u, 3, d3);                   /* float32 */
-  CHECK(check_write_file(tpath("float"), buf, len) == 0);
-  expect_fail(ctx, tpath("float"), NN_EIO, "0x0d");
+  CHECK(check_write_file(check_tmppath("float"), buf, len) == 0);
+  expect_fail(ctx, check_tmppath("float"), NN_EIO, "0x0d");
   CHECK(check_has(ctx->err, "float32"));
   CHECK(check_has(ctx->err, "uint8"));
 
   len = build(buf, 0x00000800u, 0, NULL);
-  CHECK(check_write_file(tpath("ndim0"), buf, len + 4) == 0);
-  expect_fail(ctx, tpath("ndim0"), NN_EIO, "0 dimensions");
+  CHECK(check_write_file(check_tmppath("ndim0"), buf, len + 4) == 0);
+  expect_fail(ctx, check_tmppath("ndim0"), NN_EIO, "0 dimensions");
   len = build(buf, 0x00000805u, 0, NULL);
-  CHECK(check_write_file(tpath("ndim5"), buf, 64) == 0);
-  expect_fail(ctx, tpath("ndim5"), NN_EIO, "5 dimensions");
+  CHECK(check_write_file(check_tmppath("ndim5"), buf, 64) == 0);
+  expect_fail(ctx, check_tmppath("ndim5"), NN_EIO, "5 dimensions");
 
   uint32_t z[3] = {2, 0, 2};
   len = build(buf, 0x00000803u, 3, z);
-  CHECK(check_write_file(tpath("dim0"), buf, len) == 0);
-  expect_fail(ctx, tpath("dim0"), NN_EIO, "dimension 2 has size 0");
+  CHECK(check_write_file(check_tmppath("dim0"), buf, len) == 0);
+  expect_fail(ctx, check_tmppath("dim0"), NN_EIO, "dimension 2 has size 0");
 
   uint32_t huge[3] = {65536, 65536, 3};                   /* 3 * 2^32 bytes */
   memset(buf, 0, 16);
   put32(buf, 0x00000803u);
   for (int i = 0; i < 3; i++) put32(buf + 4 + 4 * i, huge[i]);
-  CHECK(check_write_file(tpath("huge"), buf, 16 + 10) == 0);
-  expect_fail(ctx, tpath("huge"), NN_EIO, "too large");
+  CHECK(check_write_file(check_tmppath("huge"), buf, 16 + 10) == 0);
+  expect_fail(ctx, check_tmppath("huge"), NN_EIO, "too large");
   put32(buf + 4, 0xFFFFFFFFu); put32(buf + 8, 0xFFFFFFFFu); put32(buf + 12, 0xFFFFFFFFu);
-  CHECK(check_write_file(tpath("huge2"), buf, 16) == 0);
-  expect_fail(ctx, tpath("huge2"), NN_EIO, "too large");
+  CHECK(check_write_file(check_tmppath("huge2"), buf, 16) == 0);
+  expect_fail(ctx, check_tmppath("huge2"), NN_EIO, "too large");
 
   CHECK(nn_idx_read(ctx, NULL, &x) == NN_EARG && is_empty(&x));
-  CHECK(nn_idx_read(ctx, tpath("dim0"), NULL) == NN_EARG);
-  check_rmtree(tmpdir);
+  CHECK(nn_idx_read(ctx, check_tmppath("dim0"), NULL) == NN_EARG);
+  check_rmtree(check_tmpdir());
   nn_ctx_free(ctx);
 }
 
@@ -162,11 +149,11 @@ TEST(idx_bad_header) {
 
 TEST(idx_truncated) {
   nn_ctx *ctx = nn_ctx_new();
-  if (!mktmp()) { CHECK(0); nn_ctx_free(ctx); return; }
+  if (!check_mktmp("idx")) { CHECK(0); nn_ctx_free(ctx); return; }
   uint8_t buf[512], gz[1024];
   uint32_t d3[3] = {3, 2, 5};
   size_t len = build(buf, 0x00000803u, 3, d3);            /* 16 + 30 bytes */
-  const char *p = tpath("t");
+  const char *p = check_tmppath("t");
   int fails = 0;
   for (size_t k = 0; k < len; k++) {
     CHECK(check_write_file(p, buf, k) == 0);
@@ -185,7 +172,7 @@ TEST(idx_truncated) {
   expect_fail(ctx, p, NN_EIO, "expected 16 bytes, got 9");
 
   /* gzip of the whole file, cut at every length; and gzip of a cut file */
-  const char *pg = tpath("t.gz");
+  const char *pg = check_tmppath("t.gz");
   CHECK(write_gz(pg, buf, len) == 0);
   size_t glen = check_read_file(pg, gz, sizeof gz);
   CHECK(glen > 18);
@@ -197,23 +184,23 @@ TEST(idx_truncated) {
     CHECK(write_gz(pg, buf, k) == 0);
     expect_fail(ctx, pg, NN_EIO, "truncated");
   }
-  check_rmtree(tmpdir);
+  check_rmtree(check_tmpdir());
   nn_ctx_free(ctx);
 }
 
 TEST(idx_trailing_and_corrupt) {
   nn_ctx *ctx = nn_ctx_new();
-  if (!mktmp()) { CHECK(0); nn_ctx_free(ctx); return; }
+  if (!check_mktmp("idx")) { CHECK(0); nn_ctx_free(ctx); return; }
   uint8_t buf[512], gz[1024], bad[1024];
   uint32_t d1[1] = {40};
   size_t len = build(buf, 0x00000801u, 1, d1);
   buf[len] = 0;
-  CHECK(check_write_file(tpath("tr"), buf, len + 1) == 0);
-  expect_fail(ctx, tpath("tr"), NN_EIO, "trailing");
-  CHECK(write_gz(tpath("tr.gz"), buf, len + 1) == 0);
-  expect_fail(ctx, tpath("tr.gz"), NN_EIO, "trailing");
+  CHECK(check_write_file(check_tmppath("tr"), buf, len + 1) == 0);
+  expect_fail(ctx, check_tmppath("tr"), NN_EIO, "trailing");
+  CHECK(write_gz(check_tmppath("tr.gz"), buf, len + 1) == 0);
+  expect_fail(ctx, check_tmppath("tr.gz"), NN_EIO, "trailing");
 
-  const char *pg = tpath("c.gz");
+  const char *pg = check_tmppath("c.gz");
   CHECK(write_gz(pg, buf, len) == 0);
   size_t glen = check_read_file(pg, gz, sizeof gz);
   CHECK(glen > 20);
@@ -233,7 +220,7 @@ TEST(idx_trailing_and_corrupt) {
   bad[2] = 7;
   CHECK(check_write_file(pg, bad, glen) == 0);
   expect_fail(ctx, pg, NN_EIO, "unknown compression method");
-  check_rmtree(tmpdir);
+  check_rmtree(check_tmpdir());
   nn_ctx_free(ctx);
 }
 
@@ -297,14 +284,14 @@ TEST(idx_fashion_mnist) {
  * under ASan an 8 GiB malloc would exceed the default allocation limit. */
 TEST(idx_huge_declared_size) {
   nn_ctx *ctx = nn_ctx_new();
-  CHECK(mktmp() != NULL);
+  CHECK(check_mktmp("idx") != NULL);
   const uint8_t bomb[16] = {0, 0, 8, 3, 0, 0, 0, 2, 0, 1, 0, 0, 0, 1, 0, 0};
-  const char *p = tpath("bomb.idx");
+  const char *p = check_tmppath("bomb.idx");
   CHECK(check_write_file(p, bomb, sizeof bomb) == 0);
   nn_idx x;
   CHECK(nn_idx_read(ctx, p, &x) == NN_EIO);
   CHECK(strstr(ctx->err, "truncated IDX data: expected 8589934592 bytes, got 0") != NULL);
   CHECK(x.data == NULL && x.n == 0);
-  check_rmtree(tmpdir);
+  check_rmtree(check_tmpdir());
   nn_ctx_free(ctx);
 }

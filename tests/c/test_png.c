@@ -18,20 +18,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
+#include <limits.h>
 #include "check.h"
 #include "nn/png.h"
 
 #define FIX "tests/fixtures/png/"
 
 /* ---- helpers ---- */
-
-static char tmpdir[64];
-static char pathbuf[256];
-
-static const char *mktmp(void) {
-  snprintf(tmpdir, sizeof tmpdir, "/tmp/nn_png_XXXXXX");
-  return mkdtemp(tmpdir);
-}
 
 /* Entries of dir other than . and .. */
 static int count_entries(const char *dir) {
@@ -43,11 +36,6 @@ static int count_entries(const char *dir) {
     if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) n++;
   closedir(dp);
   return n;
-}
-
-static const char *tpath(const char *name) {
-  snprintf(pathbuf, sizeof pathbuf, "%s/%s", tmpdir, name);
-  return pathbuf;
 }
 
 static int is_empty(const nn_image *im) {
@@ -116,13 +104,13 @@ static uint8_t *make_image(int h, int w, int c) {
 
 TEST(png_roundtrip) {
   nn_ctx *ctx = nn_ctx_new();
-  if (!mktmp()) { CHECK(0); nn_ctx_free(ctx); return; }
+  if (!check_mktmp("png")) { CHECK(0); nn_ctx_free(ctx); return; }
   const int h = 5, w = 7, want_c[5] = {0, 1, 1, 3, 3};
   for (int c = 1; c <= 4; c++) {
     uint8_t *d = make_image(h, w, c);
     char name[32];
     snprintf(name, sizeof name, "rt%d.png", c);
-    const char *p = tpath(name);
+    const char *p = check_tmppath(name);
     int rc = nn_png_write(ctx, p, d, h, w, c, NULL, 0);
     if (rc) fprintf(stderr, "  %s\n", ctx->err);
     CHECK(rc == 0);
@@ -146,20 +134,20 @@ TEST(png_roundtrip) {
     free(d);
   }
   nn_image_free(NULL);
-  CHECK(count_entries(tmpdir) == 4);                        /* no temporary files left */
+  CHECK(count_entries(check_tmpdir()) == 4);                        /* no temporary files left */
   /* overwriting replaces the file */
   uint8_t one = 200, two[2] = {1, 2};
-  CHECK(nn_png_write(ctx, tpath("rt1.png"), &one, 1, 1, 1, NULL, 0) == 0);
+  CHECK(nn_png_write(ctx, check_tmppath("rt1.png"), &one, 1, 1, 1, NULL, 0) == 0);
   nn_image im;
-  CHECK(nn_png_read(ctx, tpath("rt1.png"), &im) == 0);
+  CHECK(nn_png_read(ctx, check_tmppath("rt1.png"), &im) == 0);
   CHECK(im.h == 1 && im.w == 1 && im.c == 1 && im.data[0] == 200);
   nn_image_free(&im);
-  CHECK(nn_png_write(ctx, tpath("rt2.png"), two, 1, 1, 2, NULL, 0) == 0);
-  CHECK(nn_png_read(ctx, tpath("rt2.png"), &im) == 0);
+  CHECK(nn_png_write(ctx, check_tmppath("rt2.png"), two, 1, 1, 2, NULL, 0) == 0);
+  CHECK(nn_png_read(ctx, check_tmppath("rt2.png"), &im) == 0);
   CHECK(im.h == 1 && im.w == 1 && im.c == 1 && im.data[0] == 1);
   nn_image_free(&im);
-  CHECK(count_entries(tmpdir) == 4);
-  check_rmtree(tmpdir);
+  CHECK(count_entries(check_tmpdir()) == 4);
+  check_rmtree(check_tmpdir());
   nn_ctx_free(ctx);
 }
 
@@ -245,23 +233,23 @@ TEST(png_fixtures) {
 
 TEST(png_bad_files) {
   nn_ctx *ctx = nn_ctx_new();
-  if (!mktmp()) { CHECK(0); nn_ctx_free(ctx); return; }
+  if (!check_mktmp("png")) { CHECK(0); nn_ctx_free(ctx); return; }
   nn_image im;
 
-  expect_fail(ctx, tpath("no-such-file.png"), NN_EIO, strerror(ENOENT));
+  expect_fail(ctx, check_tmppath("no-such-file.png"), NN_EIO, strerror(ENOENT));
   CHECK(check_has(ctx->err, "cannot open"));
-  expect_fail(ctx, tmpdir, NN_EIO, "it is a directory, not a regular file");     /* a folder */
+  expect_fail(ctx, check_tmpdir(), NN_EIO, "it is a directory, not a regular file");     /* a folder */
 
   const uint8_t gif[] = "GIF89a\x01\x00\x01\x00";
-  CHECK(check_write_file(tpath("gif.png"), gif, sizeof gif - 1) == 0);
-  expect_fail(ctx, tpath("gif.png"), NN_EIO, "not a PNG file");
+  CHECK(check_write_file(check_tmppath("gif.png"), gif, sizeof gif - 1) == 0);
+  expect_fail(ctx, check_tmppath("gif.png"), NN_EIO, "not a PNG file");
   CHECK(check_has(ctx->err, "47 49 46 38 39 61 01 00"));
   CHECK(check_has(ctx->err, "GIF89a"));
   CHECK(check_has(ctx->err, "89 50 4e 47"));
-  CHECK(check_write_file(tpath("ab.png"), (const uint8_t *)"ab", 2) == 0);
-  expect_fail(ctx, tpath("ab.png"), NN_EIO, "starts with bytes 61 62 (");
-  CHECK(check_write_file(tpath("empty.png"), gif, 0) == 0);
-  expect_fail(ctx, tpath("empty.png"), NN_EIO, "empty");
+  CHECK(check_write_file(check_tmppath("ab.png"), (const uint8_t *)"ab", 2) == 0);
+  expect_fail(ctx, check_tmppath("ab.png"), NN_EIO, "starts with bytes 61 62 (");
+  CHECK(check_write_file(check_tmppath("empty.png"), gif, 0) == 0);
+  expect_fail(ctx, check_tmppath("empty.png"), NN_EIO, "empty");
   expect_fail_mem(ctx, gif, 6, NN_EIO, "not a PNG file");
   expect_fail_mem(ctx, NULL, 0, NN_EIO, "empty");
 
@@ -284,8 +272,8 @@ TEST(png_bad_files) {
   /* a bad CRC, in the header and in the image data */
   n = check_read_file(FIX "rgb_interlaced.png", b, sizeof b);
   b[20] ^= 1;
-  CHECK(check_write_file(tpath("crc.png"), b, n) == 0);
-  expect_fail(ctx, tpath("crc.png"), NN_EIO, "CRC");
+  CHECK(check_write_file(check_tmppath("crc.png"), b, n) == 0);
+  expect_fail(ctx, check_tmppath("crc.png"), NN_EIO, "CRC");
   b[20] ^= 1;
   size_t idat = find_chunk(b, n, "IDAT");
   CHECK(idat > 0);
@@ -313,7 +301,7 @@ TEST(png_bad_files) {
   CHECK(nn_png_read(ctx, FIX "gray1.png", NULL) == NN_EARG);
   CHECK(nn_png_read_mem(ctx, NULL, 10, NULL, &im) == NN_EARG && is_empty(&im));
   CHECK(nn_png_read_mem(ctx, gif, 6, NULL, &im) == NN_EIO && check_has(ctx->err, "<memory>"));
-  check_rmtree(tmpdir);
+  check_rmtree(check_tmpdir());
   nn_ctx_free(ctx);
 }
 
@@ -335,22 +323,22 @@ static int truncations(nn_ctx *ctx, const uint8_t *b, size_t n, const char *file
 
 TEST(png_truncated) {
   nn_ctx *ctx = nn_ctx_new();
-  if (!mktmp()) { CHECK(0); nn_ctx_free(ctx); return; }
+  if (!check_mktmp("png")) { CHECK(0); nn_ctx_free(ctx); return; }
   uint8_t b[4096];
   size_t n = check_read_file(FIX "rgb_interlaced.png", b, sizeof b);
   CHECK(n > 100);
   CHECK(truncations(ctx, b, n, NULL));
-  CHECK(truncations(ctx, b, n, tpath("t.png")));
+  CHECK(truncations(ctx, b, n, check_tmppath("t.png")));
   n = check_read_file(FIX "pal_trns.png", b, sizeof b);
   CHECK(truncations(ctx, b, n, NULL));
   /* one written by nn_png_write, with text chunks */
   uint8_t *d = make_image(3, 4, 4);
   const char *kv[] = {"Title", "truncated"};
-  CHECK(nn_png_write(ctx, tpath("w.png"), d, 3, 4, 4, kv, 1) == 0);
-  n = check_read_file(tpath("w.png"), b, sizeof b);
+  CHECK(nn_png_write(ctx, check_tmppath("w.png"), d, 3, 4, 4, kv, 1) == 0);
+  n = check_read_file(check_tmppath("w.png"), b, sizeof b);
   CHECK(truncations(ctx, b, n, NULL));
   free(d);
-  check_rmtree(tmpdir);
+  check_rmtree(check_tmpdir());
   nn_ctx_free(ctx);
 }
 
@@ -398,18 +386,18 @@ static void expect_write_fail(nn_ctx *ctx, const char *p, const uint8_t *d, int 
   CHECK(rc == code);
   if (p) CHECK(check_has(ctx->err, p));
   if (sub) CHECK(check_has(ctx->err, sub));
-  CHECK(count_entries(tmpdir) == 0);
+  CHECK(count_entries(check_tmpdir()) == 0);
 }
 
 TEST(png_write_errors) {
   nn_ctx *ctx = nn_ctx_new();
-  if (!mktmp()) { CHECK(0); nn_ctx_free(ctx); return; }
+  if (!check_mktmp("png")) { CHECK(0); nn_ctx_free(ctx); return; }
   uint8_t *d = make_image(64, 64, 3);
-  char p[sizeof pathbuf];
-  snprintf(p, sizeof p, "%s", tpath("x.png"));
+  char p[PATH_MAX];
+  snprintf(p, sizeof p, "%s", check_tmppath("x.png"));
   /* a missing folder is made (API.md, "Files"); one that cannot be made is an error */
   char longdir[512];
-  snprintf(longdir, sizeof longdir, "%s/%0300d/x.png", tmpdir, 0);
+  snprintf(longdir, sizeof longdir, "%s/%0300d/x.png", check_tmpdir(), 0);
   expect_write_fail(ctx, longdir, d, 2, 2, 3, NULL, 0, NN_EIO, strerror(ENAMETOOLONG));
   CHECK(check_has(ctx->err, "cannot write"));
   expect_write_fail(ctx, p, d, 2, 2, 5, NULL, 0, NN_EARG, "5 channels");
@@ -432,11 +420,11 @@ TEST(png_write_errors) {
   CHECK(nn_png_write(ctx, NULL, d, 2, 2, 3, NULL, 0) == NN_EARG);
 
   if (geteuid() != 0) {                                   /* root writes anywhere */
-    CHECK(mkdir(tpath("ro"), 0555) == 0);
-    CHECK(nn_png_write(ctx, tpath("ro/x.png"), d, 2, 2, 3, NULL, 0) == NN_EIO);
+    CHECK(mkdir(check_tmppath("ro"), 0555) == 0);
+    CHECK(nn_png_write(ctx, check_tmppath("ro/x.png"), d, 2, 2, 3, NULL, 0) == NN_EIO);
     CHECK(check_has(ctx->err, "ro/x.png") && check_has(ctx->err, strerror(EACCES)));
-    CHECK(count_entries(tpath("ro")) == 0);
-    rmdir(tpath("ro"));
+    CHECK(count_entries(check_tmppath("ro")) == 0);
+    rmdir(check_tmppath("ro"));
   }
 
   /* a write failing midway (file size limit): an error, and no file at all */
@@ -453,9 +441,9 @@ TEST(png_write_errors) {
   signal(SIGXFSZ, oldsig);
   CHECK(rc == NN_EIO);
   CHECK(check_has(ctx->err, p) && check_has(ctx->err, strerror(EFBIG)));
-  CHECK(count_entries(tmpdir) == 0);
+  CHECK(count_entries(check_tmpdir()) == 0);
   free(d);
-  check_rmtree(tmpdir);
+  check_rmtree(check_tmpdir());
   nn_ctx_free(ctx);
 }
 
@@ -467,13 +455,13 @@ static int contains(const uint8_t *b, size_t n, const void *s, size_t len) {
 
 TEST(png_deterministic_text) {
   nn_ctx *ctx = nn_ctx_new();
-  if (!mktmp()) { CHECK(0); nn_ctx_free(ctx); return; }
+  if (!check_mktmp("png")) { CHECK(0); nn_ctx_free(ctx); return; }
   uint8_t *d = make_image(9, 11, 4);
   const char *kv[] = {"Title", "loss curve", "Software", "nnlua", "Comment", ""};
   uint8_t a[8192], b[8192];
-  CHECK(nn_png_write(ctx, tpath("a.png"), d, 9, 11, 4, kv, 3) == 0);
-  CHECK(nn_png_write(ctx, tpath("b.png"), d, 9, 11, 4, kv, 3) == 0);
-  size_t na = check_read_file(tpath("a.png"), a, sizeof a), nb = check_read_file(tpath("b.png"), b, sizeof b);
+  CHECK(nn_png_write(ctx, check_tmppath("a.png"), d, 9, 11, 4, kv, 3) == 0);
+  CHECK(nn_png_write(ctx, check_tmppath("b.png"), d, 9, 11, 4, kv, 3) == 0);
+  size_t na = check_read_file(check_tmppath("a.png"), a, sizeof a), nb = check_read_file(check_tmppath("b.png"), b, sizeof b);
   CHECK(na > 0 && na == nb && memcmp(a, b, na) == 0);
   CHECK(contains(a, na, "tEXtTitle\0loss curve", 20));
   CHECK(contains(a, na, "tEXtSoftware\0nnlua", 18));
@@ -481,11 +469,11 @@ TEST(png_deterministic_text) {
   CHECK(!contains(a, na, "tIME", 4));
   CHECK(find_chunk(a, na, "tEXt") > 0 && find_chunk(a, na, "tEXt") < find_chunk(a, na, "IDAT"));
   nn_image im;
-  CHECK(nn_png_read(ctx, tpath("a.png"), &im) == 0);       /* text chunks are skipped */
+  CHECK(nn_png_read(ctx, check_tmppath("a.png"), &im) == 0);       /* text chunks are skipped */
   CHECK(im.h == 9 && im.w == 11 && im.c == 3);
   nn_image_free(&im);
-  CHECK(count_entries(tmpdir) == 2);
+  CHECK(count_entries(check_tmpdir()) == 2);
   free(d);
-  check_rmtree(tmpdir);
+  check_rmtree(check_tmpdir());
   nn_ctx_free(ctx);
 }

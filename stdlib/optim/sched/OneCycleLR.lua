@@ -12,10 +12,7 @@ local function fraction(v, fn, name)
   return v
 end
 
-local function strategy(v, fn, name)
-  if v ~= "cos" and v ~= "linear" then B.bad(fn, name, '"cos" or "linear"', v) end
-  return v
-end
+local strategy = B.oneof("cos", "linear")
 
 local OneCycleLR = B.class("OneCycleLR", {
   {"max_lr", B.REQUIRED, table = true}, {"total_steps", nil, check = B.posint},

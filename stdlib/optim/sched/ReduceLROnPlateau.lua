@@ -11,12 +11,7 @@ local function factor(v, fn, name)
   return v
 end
 
-local function oneof(a, b)
-  return function(v, fn, name)
-    if v ~= a and v ~= b then B.bad(fn, name, string.format('"%s" or "%s"', a, b), v) end
-    return v
-  end
-end
+local oneof = B.oneof
 
 local Plateau = B.class("ReduceLROnPlateau", {
   {"mode", "min", check = oneof("min", "max")}, {"factor", 0.1, check = factor},

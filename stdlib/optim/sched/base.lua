@@ -82,6 +82,14 @@ function B.natural(v, fn, name)
   return math.tointeger(v)
 end
 
+-- a check that v is the string a or b
+function B.oneof(a, b)
+  return function(v, fn, name)
+    if v ~= a and v ~= b then bad(fn, name, string.format('"%s" or "%s"', a, b), v) end
+    return v
+  end
+end
+
 function B.boolean(v, fn, name)
   if type(v) ~= "boolean" then bad(fn, name, "a boolean", v) end
   return v
