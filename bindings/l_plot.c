@@ -286,7 +286,7 @@ static int text_chunks(lua_State *L, const char **kv, int script, int title) {
 /* save(fig, path [, script [, title]]) */
 static int f_save(lua_State *L) {
   LFigure *f = checkfig(L, 1);
-  const char *path = luaL_checkstring(L, 2);
+  const char *path = lnn_checkpath(L, 2);
   const char *kv[6];
   int n = text_chunks(L, kv, 3, 4);
   if (nn_canvas_save(getctx(L), f->cv, path, kv, n) != 0) return lnn_error(L);
@@ -338,7 +338,7 @@ static int f_gc(lua_State *L) {
 
 /* save_image(path, x [, script]): x a contiguous tensor [C, H, W], C 1 or 3 */
 static int p_save_image(lua_State *L) {
-  const char *path = luaL_checkstring(L, 1);
+  const char *path = lnn_checkpath(L, 1);
   nn_tensor *t;
   const float *d = tensor_data(L, 2, &t);
   luaL_argcheck(L, t->ndim == 3 && t->shape[1] <= NN_PNG_MAXSIDE && t->shape[2] <= NN_PNG_MAXSIDE,
@@ -353,7 +353,7 @@ static int p_save_image(lua_State *L) {
 
 /* read_image(path) -> tensor [C, H, W] in [0, 1], C 1 (grey) or 3 (RGB) */
 static int p_read_image(lua_State *L) {
-  const char *path = luaL_checkstring(L, 1);
+  const char *path = lnn_checkpath(L, 1);
   nn_ctx *ctx = getctx(L);
   LTensor *u = lnn_newtensor(L);
   nn_image im;

@@ -100,6 +100,9 @@ test("paths with a NUL byte inside are refused, not cut short", function()
   expect_error(function() C.imageset_png({"a.png\0b"}, {1}) end, "NUL byte")
   expect_error(function() C.listdir(".\0") end, "NUL byte")
   expect_error(function() C.write_png("x\0.png", tensor.zeros(2, 2)) end, "NUL byte")
+  local P = require "plot._C"                    -- the C functions check too, not only plot's Lua
+  expect_error(function() P.read_image("a.png\0x") end, "holds a NUL byte")
+  expect_error(function() P.save_image("a.png\0x", tensor.zeros(1, 2, 2)) end, "holds a NUL byte")
 end)
 
 ------------------------------------------------------------ ImageFolder walks
