@@ -59,13 +59,13 @@ static int linear_back(nn_ctx *ctx, nn_tensor *const *in, nn_tensor *const *save
   const float *gp = nn_tensor_data(gc), *wp = nn_tensor_data(w);
   int rc = 0;
   if (need(in, 0)) {                             /* dX (M, K) = dY (M, N) W (N, K) */
-    gin[0] = nn_tensor_zeros(ctx, x->ndim, x->shape);
+    gin[0] = nn_tensor_empty(ctx, x->ndim, x->shape);
     rc = gin[0] ? mm(ctx, M, K, N, gp, N, 1, wp, w->stride[0], w->stride[1],
                      nn_tensor_data(gin[0]), NULL) : NN_ENOMEM;
   }
   if (!rc && need(in, 1)) {                      /* dW (N, K) = dYᵀ (N, M) X (M, K) */
     nn_tensor *xm = as_matrix(ctx, x, &xrs, &xcs);
-    gin[1] = xm ? nn_tensor_zeros(ctx, 2, w->shape) : NULL;
+    gin[1] = xm ? nn_tensor_empty(ctx, 2, w->shape) : NULL;
     rc = gin[1] ? mm(ctx, N, K, M, gp, 1, N, nn_tensor_data(xm), xrs, xcs,
                      nn_tensor_data(gin[1]), NULL) : NN_ENOMEM;
     nn_tensor_free(xm);

@@ -13,7 +13,23 @@
  */
 #include <math.h>
 #include <string.h>
+#include <omp.h>
 #include "optim.h"
+
+/* A parameter this large is updated by every thread, each its own slice: the
+ * rules are elementwise, so the bits do not depend on the thread count. A
+ * smaller one stays on the calling thread, where waking the others costs more
+ * than they save. Each loop below runs over [lo, hi) of restrict pointers
+ * passed as arguments, so that it vectorises inside the parallel region too. */
+#define OPTIM_PAR_MIN 32768
+
+/* this thread's slice [*lo, *hi) of n elements, in blocks of 16 (a cache line) */
+static void slice(int64_t n, int64_t *lo, int64_t *hi) {
+  int64_t nt = omp_get_num_threads(), t = omp_get_thread_num();
+  int64_t per = ((n + 15) / 16 + nt - 1) / nt * 16;
+  *lo = t * per < n ? t * per : n;
+  *hi = (t + 1) * per < n ? (t + 1) * per : n;
+}
 
 /* t must be contiguous with p's shape; what names it in the message */
 static int checkone(nn_ctx *ctx, const char *fn, const char *what, const nn_tensor *p, const nn_tensor *t) {
@@ -45,6 +61,23 @@ static inline float lerpf(float s, float e, float w) {
 
 static void touch(nn_tensor *t) { if (t) t->s->version++; }
 
+static void sgd_loop(int64_t lo, int64_t hi, float *restrict w, float *restrict b,
+                     const float *restrict gr, float wd, float mu, float damp, float nlr,
+                     int l2, int mom, int first, int nesterov) {
+  for (int64_t i = lo; i < hi; i++) {
+    float d = gr[i];
+    if (l2) d = fmaf(wd, w[i], d);
+    if (mom) {
+      float bi;
+      if (first) bi = d;
+      else bi = fmaf(damp, d, b[i] * mu);
+      b[i] = bi;
+      d = nesterov ? fmaf(mu, bi, d) : bi;
+    }
+    w[i] = fmaf(nlr, d, w[i]);
+  }
+}
+
 int nn_optim_sgd(nn_ctx *ctx, nn_tensor *p, const nn_tensor *g, nn_tensor *buf,
                  const nn_sgd_opts *o, int first) {
   static const char *const names[] = {"momentum_buffer"};
@@ -58,17 +91,12 @@ int nn_optim_sgd(nn_ctx *ctx, nn_tensor *p, const nn_tensor *g, nn_tensor *buf,
   const float wd = (float)o->weight_decay, mu = (float)o->momentum;
   const float damp = (float)(1 - o->dampening), nlr = (float)(-o->lr);
   int64_t n = nn_tensor_numel(p);
-  for (int64_t i = 0; i < n; i++) {
-    float d = gr[i];
-    if (o->weight_decay != 0) d = fmaf(wd, w[i], d);
-    if (mom) {
-      float bi;
-      if (first) bi = d;
-      else bi = fmaf(damp, d, b[i] * mu);
-      b[i] = bi;
-      d = o->nesterov ? fmaf(mu, bi, d) : bi;
-    }
-    w[i] = fmaf(nlr, d, w[i]);
+  const int l2 = o->weight_decay != 0, nesterov = o->nesterov != 0;
+#pragma omp parallel if (n >= OPTIM_PAR_MIN)
+  {
+    int64_t lo, hi;
+    slice(n, &lo, &hi);
+    sgd_loop(lo, hi, w, b, gr, wd, mu, damp, nlr, l2, mom, first, nesterov);
   }
   touch(p);
   if (mom) touch(buf);
@@ -84,9 +112,9 @@ typedef struct {
 } adam_k;
 
 static inline __attribute__((always_inline)) void
-adam_loop(int64_t n, float *restrict w, float *restrict ma, float *restrict va, float *restrict vm,
+adam_loop(int64_t lo, int64_t hi, float *restrict w, float *restrict ma, float *restrict va, float *restrict vm,
           const float *restrict gr, adam_k k, int dec, int l2, int ams) {
-  for (int64_t i = 0; i < n; i++) {
+  for (int64_t i = lo; i < hi; i++) {
     float gi = gr[i], wi = w[i];
     if (dec) wi = wi * k.decay;
     if (l2) gi = fmaf(k.wd, wi, gi);
@@ -121,14 +149,19 @@ int nn_optim_adam(nn_ctx *ctx, nn_tensor *p, const nn_tensor *g, nn_tensor *m, n
   float *vm = o->amsgrad ? nn_tensor_data(vmax) : NULL;
   const float *gr = nn_tensor_data(g);
   int64_t n = nn_tensor_numel(p);
-  if (o->amsgrad) {
-    if (dec) adam_loop(n, w, ma, va, vm, gr, k, 1, 0, 1);
-    else if (l2) adam_loop(n, w, ma, va, vm, gr, k, 0, 1, 1);
-    else adam_loop(n, w, ma, va, vm, gr, k, 0, 0, 1);
-  } else {
-    if (dec) adam_loop(n, w, ma, va, NULL, gr, k, 1, 0, 0);
-    else if (l2) adam_loop(n, w, ma, va, NULL, gr, k, 0, 1, 0);
-    else adam_loop(n, w, ma, va, NULL, gr, k, 0, 0, 0);
+#pragma omp parallel if (n >= OPTIM_PAR_MIN)
+  {
+    int64_t lo, hi;
+    slice(n, &lo, &hi);
+    if (o->amsgrad) {
+      if (dec) adam_loop(lo, hi, w, ma, va, vm, gr, k, 1, 0, 1);
+      else if (l2) adam_loop(lo, hi, w, ma, va, vm, gr, k, 0, 1, 1);
+      else adam_loop(lo, hi, w, ma, va, vm, gr, k, 0, 0, 1);
+    } else {
+      if (dec) adam_loop(lo, hi, w, ma, va, NULL, gr, k, 1, 0, 0);
+      else if (l2) adam_loop(lo, hi, w, ma, va, NULL, gr, k, 0, 1, 0);
+      else adam_loop(lo, hi, w, ma, va, NULL, gr, k, 0, 0, 0);
+    }
   }
   touch(p); touch(m); touch(v); if (vm) touch(vmax);
   return 0;
@@ -137,9 +170,9 @@ int nn_optim_adam(nn_ctx *ctx, nn_tensor *p, const nn_tensor *g, nn_tensor *m, n
 typedef struct { float a, c, eps, wd, mu, nlr; } rmsprop_k;
 
 static inline __attribute__((always_inline)) void
-rmsprop_loop(int64_t n, float *restrict w, float *restrict s, float *restrict gav, float *restrict b,
+rmsprop_loop(int64_t lo, int64_t hi, float *restrict w, float *restrict s, float *restrict gav, float *restrict b,
              const float *restrict gr, rmsprop_k k, int l2, int centered, int mom) {
-  for (int64_t i = 0; i < n; i++) {
+  for (int64_t i = lo; i < hi; i++) {
     float gi = gr[i];
     if (l2) gi = fmaf(k.wd, w[i], gi);
     float si = s[i] * k.a;
@@ -181,18 +214,35 @@ int nn_optim_rmsprop(nn_ctx *ctx, nn_tensor *p, const nn_tensor *g, nn_tensor *s
   const float *gr = nn_tensor_data(g);
   int64_t n = nn_tensor_numel(p);
   int l2 = o->weight_decay != 0, c = o->centered != 0;
-  switch (l2 << 2 | c << 1 | mom) {          /* one specialised copy of the loop per case */
-  case 0: rmsprop_loop(n, w, s, gav, b, gr, k, 0, 0, 0); break;
-  case 1: rmsprop_loop(n, w, s, gav, b, gr, k, 0, 0, 1); break;
-  case 2: rmsprop_loop(n, w, s, gav, b, gr, k, 0, 1, 0); break;
-  case 3: rmsprop_loop(n, w, s, gav, b, gr, k, 0, 1, 1); break;
-  case 4: rmsprop_loop(n, w, s, gav, b, gr, k, 1, 0, 0); break;
-  case 5: rmsprop_loop(n, w, s, gav, b, gr, k, 1, 0, 1); break;
-  case 6: rmsprop_loop(n, w, s, gav, b, gr, k, 1, 1, 0); break;
-  default: rmsprop_loop(n, w, s, gav, b, gr, k, 1, 1, 1); break;
+#pragma omp parallel if (n >= OPTIM_PAR_MIN)
+  {
+    int64_t lo, hi;
+    slice(n, &lo, &hi);
+    switch (l2 << 2 | c << 1 | mom) {          /* one specialised copy of the loop per case */
+    case 0: rmsprop_loop(lo, hi, w, s, gav, b, gr, k, 0, 0, 0); break;
+    case 1: rmsprop_loop(lo, hi, w, s, gav, b, gr, k, 0, 0, 1); break;
+    case 2: rmsprop_loop(lo, hi, w, s, gav, b, gr, k, 0, 1, 0); break;
+    case 3: rmsprop_loop(lo, hi, w, s, gav, b, gr, k, 0, 1, 1); break;
+    case 4: rmsprop_loop(lo, hi, w, s, gav, b, gr, k, 1, 0, 0); break;
+    case 5: rmsprop_loop(lo, hi, w, s, gav, b, gr, k, 1, 0, 1); break;
+    case 6: rmsprop_loop(lo, hi, w, s, gav, b, gr, k, 1, 1, 0); break;
+    default: rmsprop_loop(lo, hi, w, s, gav, b, gr, k, 1, 1, 1); break;
+    }
   }
   touch(p); touch(sq); if (gav) touch(ga); if (b) touch(buf);
   return 0;
+}
+
+static void adagrad_loop(int64_t lo, int64_t hi, float *restrict w, float *restrict s, const float *restrict gr,
+                         float nclr, float wd, float eps, int l2) {
+  for (int64_t i = lo; i < hi; i++) {
+    float gi = gr[i];
+    if (l2) gi = fmaf(wd, w[i], gi);
+    float si = fmaf(1.0f * gi, gi, s[i]);
+    s[i] = si;
+    float sd = sqrtf(si) + eps;
+    w[i] = w[i] + nclr * gi / sd;
+  }
 }
 
 int nn_optim_adagrad(nn_ctx *ctx, nn_tensor *p, const nn_tensor *g, nn_tensor *sum,
@@ -208,16 +258,33 @@ int nn_optim_adagrad(nn_ctx *ctx, nn_tensor *p, const nn_tensor *g, nn_tensor *s
   float *w = nn_tensor_data(p), *s = nn_tensor_data(sum);
   const float *gr = nn_tensor_data(g);
   int64_t n = nn_tensor_numel(p);
-  for (int64_t i = 0; i < n; i++) {
-    float gi = gr[i];
-    if (o->weight_decay != 0) gi = fmaf(wd, w[i], gi);
-    float si = fmaf(1.0f * gi, gi, s[i]);
-    s[i] = si;
-    float sd = sqrtf(si) + eps;
-    w[i] = w[i] + nclr * gi / sd;
+  const int l2 = o->weight_decay != 0;
+#pragma omp parallel if (n >= OPTIM_PAR_MIN)
+  {
+    int64_t lo, hi;
+    slice(n, &lo, &hi);
+    adagrad_loop(lo, hi, w, s, gr, nclr, wd, eps, l2);
   }
   touch(p); touch(sum);
   return 0;
+}
+
+static void adadelta_loop(int64_t lo, int64_t hi, float *restrict w, float *restrict s, float *restrict ac,
+                          const float *restrict gr, float rho, float c, float eps, float wd, float nlr, int l2) {
+  for (int64_t i = lo; i < hi; i++) {
+    float gi = gr[i];
+    if (l2) gi = fmaf(wd, w[i], gi);
+    float si = s[i] * rho;
+    si = fmaf(c * gi, gi, si);
+    s[i] = si;
+    float sd = sqrtf(si + eps);
+    float d = sqrtf(ac[i] + eps);
+    d = d / sd;
+    d = d * gi;
+    float ai = ac[i] * rho;
+    ac[i] = fmaf(c * d, d, ai);
+    w[i] = fmaf(nlr, d, w[i]);
+  }
 }
 
 int nn_optim_adadelta(nn_ctx *ctx, nn_tensor *p, const nn_tensor *g, nn_tensor *sq,
@@ -232,22 +299,29 @@ int nn_optim_adadelta(nn_ctx *ctx, nn_tensor *p, const nn_tensor *g, nn_tensor *
   float *w = nn_tensor_data(p), *s = nn_tensor_data(sq), *ac = nn_tensor_data(acc);
   const float *gr = nn_tensor_data(g);
   int64_t n = nn_tensor_numel(p);
-  for (int64_t i = 0; i < n; i++) {
-    float gi = gr[i];
-    if (o->weight_decay != 0) gi = fmaf(wd, w[i], gi);
-    float si = s[i] * rho;
-    si = fmaf(c * gi, gi, si);
-    s[i] = si;
-    float sd = sqrtf(si + eps);
-    float d = sqrtf(ac[i] + eps);
-    d = d / sd;
-    d = d * gi;
-    float ai = ac[i] * rho;
-    ac[i] = fmaf(c * d, d, ai);
-    w[i] = fmaf(nlr, d, w[i]);
+  const int l2 = o->weight_decay != 0;
+#pragma omp parallel if (n >= OPTIM_PAR_MIN)
+  {
+    int64_t lo, hi;
+    slice(n, &lo, &hi);
+    adadelta_loop(lo, hi, w, s, ac, gr, rho, c, eps, wd, nlr, l2);
   }
   touch(p); touch(sq); touch(acc);
   return 0;
+}
+
+static void adamax_loop(int64_t lo, int64_t hi, float *restrict w, float *restrict ma, float *restrict ua,
+                        const float *restrict gr, float nclr, float w1, float b2, float eps, float wd, int l2) {
+  for (int64_t i = lo; i < hi; i++) {
+    float gi = gr[i];
+    if (l2) gi = fmaf(wd, w[i], gi);
+    float mi = lerpf(ma[i], gi, w1);
+    ma[i] = mi;
+    float ui = ua[i] * b2, ab = fabsf(gi) + eps;
+    ui = (ui != ui || ui > ab) ? ui : ab;     /* torch.maximum propagates NaN */
+    ua[i] = ui;
+    w[i] = w[i] + nclr * mi / ui;
+  }
 }
 
 int nn_optim_adamax(nn_ctx *ctx, nn_tensor *p, const nn_tensor *g, nn_tensor *m, nn_tensor *u,
@@ -264,18 +338,31 @@ int nn_optim_adamax(nn_ctx *ctx, nn_tensor *p, const nn_tensor *g, nn_tensor *m,
   float *w = nn_tensor_data(p), *ma = nn_tensor_data(m), *ua = nn_tensor_data(u);
   const float *gr = nn_tensor_data(g);
   int64_t n = nn_tensor_numel(p);
-  for (int64_t i = 0; i < n; i++) {
-    float gi = gr[i];
-    if (o->weight_decay != 0) gi = fmaf(wd, w[i], gi);
-    float mi = lerpf(ma[i], gi, w1);
-    ma[i] = mi;
-    float ui = ua[i] * b2, ab = fabsf(gi) + eps;
-    ui = (ui != ui || ui > ab) ? ui : ab;     /* torch.maximum propagates NaN */
-    ua[i] = ui;
-    w[i] = w[i] + nclr * mi / ui;
+  const int l2 = o->weight_decay != 0;
+#pragma omp parallel if (n >= OPTIM_PAR_MIN)
+  {
+    int64_t lo, hi;
+    slice(n, &lo, &hi);
+    adamax_loop(lo, hi, w, ma, ua, gr, nclr, w1, b2, eps, wd, l2);
   }
   touch(p); touch(m); touch(u);
   return 0;
+}
+
+static void nadam_loop(int64_t lo, int64_t hi, float *restrict w, float *restrict ma, float *restrict va,
+                       const float *restrict gr, float c1, float c2, float w1, float b2, float cb2,
+                       float bc2f, float eps, float wd, int l2) {
+  for (int64_t i = lo; i < hi; i++) {
+    float gi = gr[i];
+    if (l2) gi = fmaf(wd, w[i], gi);
+    float mi = lerpf(ma[i], gi, w1);
+    float vi = va[i] * b2;
+    vi = fmaf(cb2 * gi, gi, vi);
+    ma[i] = mi; va[i] = vi;
+    float d = sqrtf(vi / bc2f) + eps;
+    float wi = w[i] + c1 * gi / d;
+    w[i] = wi + c2 * mi / d;
+  }
 }
 
 int nn_optim_nadam(nn_ctx *ctx, nn_tensor *p, const nn_tensor *g, nn_tensor *m, nn_tensor *v,
@@ -299,16 +386,12 @@ int nn_optim_nadam(nn_ctx *ctx, nn_tensor *p, const nn_tensor *g, nn_tensor *m, 
   float *w = nn_tensor_data(p), *ma = nn_tensor_data(m), *va = nn_tensor_data(v);
   const float *gr = nn_tensor_data(g);
   int64_t n = nn_tensor_numel(p);
-  for (int64_t i = 0; i < n; i++) {
-    float gi = gr[i];
-    if (o->weight_decay != 0) gi = fmaf(wd, w[i], gi);
-    float mi = lerpf(ma[i], gi, w1);
-    float vi = va[i] * b2;
-    vi = fmaf(cb2 * gi, gi, vi);
-    ma[i] = mi; va[i] = vi;
-    float d = sqrtf(vi / bc2f) + eps;
-    float wi = w[i] + c1 * gi / d;
-    w[i] = wi + c2 * mi / d;
+  const int l2 = o->weight_decay != 0;
+#pragma omp parallel if (n >= OPTIM_PAR_MIN)
+  {
+    int64_t lo, hi;
+    slice(n, &lo, &hi);
+    nadam_loop(lo, hi, w, ma, va, gr, c1, c2, w1, b2, cb2, bc2f, eps, wd, l2);
   }
   *mu_product = prod;
   touch(p); touch(m); touch(v);
