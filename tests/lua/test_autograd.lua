@@ -1033,6 +1033,21 @@ end)
 -- edge cases: PyTorch's conventions at kinks, layouts, 0-d and empty tensors
 ---------------------------------------------------------------------------------------
 
+test("relu backward: the one-pass kernel equals grad * (x > 0), contiguous or not", function()
+  local g = tensor.Generator(3)
+  for _, shape in ipairs{{70000}, {64, 256}, {3, 5}} do
+    local x = leaf(tensor.randn(shape, g))
+    local up = tensor.randn(shape, g)
+    x:relu():backward(up)
+    local want = up * (x:detach():gt(0))
+    check_eq(x.grad:equal(want), true, "relu grad of shape " .. table.concat(shape, "x"))
+  end
+  local x = leaf(tensor.randn({6, 4}, g))          -- the output seen through a transpose
+  local up = tensor.randn({4, 6}, g)
+  x:relu():t():backward(up)
+  check_eq(x.grad:equal(up:t() * x:detach():gt(0)), true, "relu grad through a transposed view")
+end)
+
 test("gradients at kinks follow PyTorch", function()
   local x = leaf(tensor.new{-1, 0, 2})
   x:relu():sum():backward()

@@ -450,3 +450,44 @@ test("load_state_dict: the same wrong state gives the same message every time (p
     check_eq(err, first)
   end
 end)
+
+-- Parameters of 32k elements or more are updated by every thread, each its own
+-- slice (nn/optim.c): the bits must not depend on the thread count, and every
+-- element must get the update a small parameter (one thread) gets.
+test("a large parameter's update is the same at 1 and 4 threads and equals the small-parameter update", function()
+  local variants = {
+    {"SGD", {lr = 0.1, momentum = 0.9, nesterov = true, weight_decay = 1e-2}},
+    {"Adam", {lr = 1e-2, amsgrad = true}}, {"Adam", {lr = 1e-2, weight_decay = 0.1}},
+    {"AdamW", {lr = 1e-2}},
+    {"RMSprop", {lr = 1e-2, momentum = 0.5, centered = true}}, {"RMSprop", {lr = 1e-2}},
+    {"Adagrad", {lr = 0.1, weight_decay = 1e-2}}, {"Adadelta", {weight_decay = 1e-2}},
+    {"Adamax", {lr = 1e-2}}, {"NAdam", {lr = 1e-2}},
+  }
+  local N, PART = 70001, 1000   -- odd, so that the last slice is ragged
+  local before = tensor.get_num_threads()
+  local function run(name, opts, threads, p0, grads)
+    tensor.set_num_threads(threads)
+    local p = leaf(p0:clone())
+    local opt = optim[name]({p}, opts)
+    for _, g in ipairs(grads) do p.grad = g:clone(); opt:step() end
+    return p:detach()
+  end
+  local ok, err = pcall(function()
+    for _, v in ipairs(variants) do
+      local name, opts = v[1], v[2]
+      local gen = tensor.Generator(5)
+      local p0 = tensor.randn({N}, gen)
+      local grads = {tensor.randn({N}, gen), tensor.randn({N}, gen), tensor.randn({N}, gen)}
+      local one, four = run(name, opts, 1, p0, grads), run(name, opts, 4, p0, grads)
+      local what = name .. " " .. tostring(opts.momentum or opts.amsgrad or opts.weight_decay or "")
+      check_eq(one:equal(four), true, what .. ": 1 vs 4 threads")
+      for _, first in ipairs{1, N - PART + 1} do
+        local small = run(name, opts, 4, p0:narrow(1, first, PART),
+          {grads[1]:narrow(1, first, PART), grads[2]:narrow(1, first, PART), grads[3]:narrow(1, first, PART)})
+        check_eq(four:narrow(1, first, PART):equal(small), true, what .. ": elements " .. first .. ".. as a small parameter")
+      end
+    end
+  end)
+  tensor.set_num_threads(before)
+  if not ok then error(err, 0) end
+end)
