@@ -6,11 +6,26 @@
 
 #define NNLUA_VERSION "0.1.0"
 
-/* Opens every nnlua module: each becomes a global and package.loaded[name]
- * (tensor, and later nn, optim, data, datasets, transforms, plot). Call after
- * luaL_openlibs and after package.path has the stdlib folder. Raises a Lua
- * error on failure, so call it under lua_pcall. */
+/* Opens every nnlua module: each becomes a global and package.loaded[name].
+ * tensor is loaded now; nn, optim, data, datasets, transforms and plot when
+ * their global is first read (a metatable on the global table, init.c) or
+ * required. Also replaces getmetatable, setmetatable and debug.getmetatable
+ * (see nnlua_materialize_globals). Call after luaL_openlibs and after
+ * package.path has the stdlib folder. Raises a Lua error on failure, so call
+ * it under lua_pcall. */
 int nnlua_openlibs(lua_State *L);
+
+/* While the lazy globals' metatable is on the global table: loads every
+ * module not loaded yet (require, then rawset in the global table unless the
+ * script assigned that name first), removes the metatable and returns 1;
+ * otherwise does nothing and returns 0. Raises a Lua error if a module fails
+ * to load. Whatever gets or sets the metatable of the global table calls it
+ * first, so that a script's own metatable (strict.lua) replaces nothing of
+ * ours: the replacements of getmetatable, setmetatable, debug.getmetatable
+ * (init.c) and debug.setmetatable (vm/guard.c, which a host must call it from
+ * when it replaces debug.setmetatable, whether before or after
+ * nnlua_openlibs). */
+int nnlua_materialize_globals(lua_State *L);
 
 int luaopen_nn_tensor(lua_State *L);   /* require "nn.tensor" */
 int luaopen_nn__C(lua_State *L);      /* require "nn._C": fused layers and losses */

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <lauxlib.h>
 #include <lualib.h>
+#include "bindings/bindings.h"
 #include "host.h"
 
 /* The thread the call is about: argument 1 when it is a thread (*arg = 1),
@@ -104,13 +105,21 @@ static int g_setupvalue(lua_State *L) {
   return 1;
 }
 
-/* debug.setmetatable(value, mt) -> value */
+/* debug.setmetatable(value, mt) -> value. On the global table, the modules
+ * whose globals are lazy are loaded first and their metatable removed
+ * (bindings/init.c), so that the script's metatable replaces nothing. */
 static int g_setmetatable(lua_State *L) {
   int t = lua_type(L, 2);
   luaL_argexpected(L, t == LUA_TNIL || t == LUA_TTABLE, 2, "nil or table");
   if (lua_type(L, 1) == LUA_TUSERDATA || lua_type(L, 1) == LUA_TLIGHTUSERDATA)
     return luaL_error(L, "debug.setmetatable: the metatable of a userdata belongs to the C code "
                       "that made it");
+  if (lua_type(L, 1) == LUA_TTABLE) {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
+    int globals = lua_rawequal(L, 1, -1);
+    lua_pop(L, 1);
+    if (globals) nnlua_materialize_globals(L);
+  }
   lua_settop(L, 2);
   lua_setmetatable(L, 1);
   return 1;

@@ -33,7 +33,9 @@ void vm_warnshadowed(lua_State *L, const char *script);
 
 /* Replaces debug.getlocal, setlocal, setupvalue and setmetatable (in
  * package.loaded.debug, which is the global debug) with versions that keep
- * scripts out of C frames, C upvalues and userdata metatables (guard.c). */
+ * scripts out of C frames, C upvalues and userdata metatables (guard.c).
+ * debug.setmetatable on the global table calls nnlua_materialize_globals
+ * first, so this may come before or after nnlua_openlibs. */
 void vm_guard(lua_State *L);
 
 /* Pushes the one-line version string:

@@ -166,7 +166,10 @@ static int isluastd(const char *name) {
 
 /* Sets set[name] = true for each top-level module of the stdlib folder dir
  * (X.lua, or X/init.lua) and each one in package.loaded that is not Lua's own
- * (the modules nnlua_openlibs opened, tensor among them). */
+ * (the modules nnlua_openlibs opened, tensor among them). nn, optim, data,
+ * ... are not in package.loaded before their first use (bindings/init.c),
+ * but the stdlib folder names them, and require loads them from there
+ * whatever package.path has become. */
 static void collectnames(lua_State *L, int set, const char *dir) {
   DIR *d = dir != NULL ? opendir(dir) : NULL;
   struct dirent *e;

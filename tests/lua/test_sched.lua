@@ -8,7 +8,7 @@ local LR = require "optim.lr_scheduler"
 local here = debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or "."
 local cases = assert(loadfile(here .. "/../fixtures/sched.lua"))()
 
-local real_optim = rawget(_G, "optim")
+local real_optim = optim            -- in nnlua a lazy global: read, not rawget
 if type(real_optim) ~= "table" or real_optim.SGD == nil then real_optim = nil end
 
 -- an optimizer with one param group per entry of lrs
