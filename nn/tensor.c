@@ -1,5 +1,6 @@
 /* tensor.c -- storage, tensor lifetime, creation, views. */
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,18 @@
  * 178 ms -> 33 ms to fault one in). Small ones are cache-line aligned. */
 #define HUGE_PAGE ((size_t)2 << 20)
 
+/* Bytes of storage allocated and not yet freed, in the whole process (storage
+ * is freed without a context at hand, and on any thread). */
+static _Atomic size_t live_bytes;
+
+size_t nn_storage_live_bytes(void) {
+  return atomic_load_explicit(&live_bytes, memory_order_relaxed);
+}
+
+static size_t storage_bytes(size_t n) {
+  return (n > 0 ? n : 1) * sizeof(float);
+}
+
 static float *alloc_floats(size_t bytes) {
   size_t align = bytes >= HUGE_PAGE ? HUGE_PAGE : 64;
   bytes = (bytes + align - 1) & ~(align - 1);
@@ -24,7 +37,7 @@ static float *alloc_floats(size_t bytes) {
 
 static nn_storage *storage_new(nn_ctx *ctx, int64_t n) {
   nn_storage *s = malloc(sizeof *s);
-  size_t bytes = (size_t)(n > 0 ? n : 1) * sizeof(float);
+  size_t bytes = storage_bytes((size_t)n);
   float *data = s ? alloc_floats(bytes) : NULL;
   if (!data) {
     free(s);
@@ -35,12 +48,13 @@ static nn_storage *storage_new(nn_ctx *ctx, int64_t n) {
   s->n = (size_t)n;
   s->rc = 1;
   s->version = 0;
-  ctx->alloc_pending += bytes;
+  atomic_fetch_add_explicit(&live_bytes, bytes, memory_order_relaxed);
   return s;
 }
 
 static void storage_release(nn_storage *s) {
   if (s && --s->rc == 0) {
+    atomic_fetch_sub_explicit(&live_bytes, storage_bytes(s->n), memory_order_relaxed);
     free(s->data);
     free(s);
   }

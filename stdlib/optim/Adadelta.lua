@@ -24,4 +24,6 @@ function Adadelta:_update(p, grad, st, g)
   st.step = st.step + 1
 end
 
+Optimizer._grad_in_c(Adadelta)
+
 return Adadelta

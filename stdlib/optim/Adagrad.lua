@@ -37,4 +37,6 @@ function Adagrad:_update(p, grad, st, g)
   st.step = step
 end
 
+Optimizer._grad_in_c(Adagrad)
+
 return Adagrad

@@ -34,4 +34,6 @@ function Adam:_update(p, grad, st, g)
   st.step = step
 end
 
+Optimizer._grad_in_c(Adam)
+
 return Adam

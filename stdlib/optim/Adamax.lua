@@ -23,4 +23,6 @@ function Adamax:_update(p, grad, st, g)
   st.step = step
 end
 
+Optimizer._grad_in_c(Adamax)
+
 return Adamax

@@ -34,4 +34,6 @@ function NAdam:_update(p, grad, st, g)
   st.step = step
 end
 
+Optimizer._grad_in_c(NAdam)
+
 return NAdam

@@ -30,6 +30,17 @@ Optimizer.required = setmetatable({}, {__tostring = function() return "<required
 
 -- raises msg; the host's message handler puts the script's line in front
 local function raise(msg) error(msg, 2) end
+
+local has_grad = require("optim._C").has_grad
+
+-- The _update functions of nnlua's rules, which hand the gradient straight to
+-- their C kernel: step passes them true for it, and the kernel reads p's own
+-- .grad, so that no Lua value holds the gradient and zero_grad frees it at
+-- once. A subclass's own _update gets the tensor, as documented.
+local reads_grad_in_c = setmetatable({}, {__mode = "k"})
+function Optimizer._grad_in_c(cls)
+  reads_grad_in_c[rawget(cls, "_update")] = true
+end
 Optimizer.raise = raise
 
 local function copy(v)
@@ -241,14 +252,14 @@ function Optimizer:step(closure)
     if type(closure) ~= "function" then raise(fn .. ": closure must be a function, got " .. type(closure)) end
     loss = closure()
   end
+  local in_c = reads_grad_in_c[self._update] == true
   for gi, group in ipairs(self.param_groups) do
     self:_validate(group, fn, gi)
     for _, p in ipairs(group.params) do
-      local g = p.grad
-      if g ~= nil then
+      if has_grad(p) then
         local st = self.state[p]
         if st == nil then st = {}; self.state[p] = st end
-        self:_update(p, g, st, group)
+        self:_update(p, in_c or p.grad, st, group)
       end
     end
   end

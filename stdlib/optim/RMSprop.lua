@@ -30,4 +30,6 @@ function RMSprop:_update(p, grad, st, g)
   st.step = st.step + 1
 end
 
+Optimizer._grad_in_c(RMSprop)
+
 return RMSprop

@@ -33,4 +33,6 @@ function SGD:_update(p, grad, st, g)
   if first then st.momentum_buffer = buf end
 end
 
+Optimizer._grad_in_c(SGD)
+
 return SGD

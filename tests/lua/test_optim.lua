@@ -491,3 +491,42 @@ test("a large parameter's update is the same at 1 and 4 threads and equals the s
   tensor.set_num_threads(before)
   if not ok then error(err, 0) end
 end)
+
+-- step hands nnlua's own rules `true` for the gradient, and their kernel reads
+-- p's .grad itself (no Lua value holds it, so zero_grad frees it at once); a
+-- subclass that writes its own _update still gets the tensor.
+test("a subclass's own _update gets the gradient tensor; the built-in rules read it in C", function()
+  local MySGD = optim.Optimizer:extend("MySGD", {{"lr", 0.1}})
+  local seen
+  function MySGD:_update(p, grad, st, g)
+    seen = grad
+    tensor.no_grad(function() p:sub_(grad * g.lr) end)
+  end
+  local w = leaf(tensor.new{1, 2, 3})
+  local opt = MySGD({w}, {lr = 0.5})
+  w.grad = tensor.new{2, 2, 2}
+  opt:step()
+  check_eq(tensor.is_tensor(seen), true, "the subclass got a tensor")
+  check_close(w:detach(), {0, 1, 2}, 0, "its update ran")
+  -- a subclass that keeps the built-in _update (AdamW of Adam, or a user's) takes the C path
+  local Mine = optim.Adam:extend("MyAdam", {{"lr", 1e-3}, {"betas", {0.9, 0.999}, table = true},
+                                            {"eps", 1e-8}, {"weight_decay", 0}, {"amsgrad", false}})
+  local a, b = leaf(tensor.new{1, -1}), leaf(tensor.new{1, -1})
+  local o1, o2 = Mine({a}, {lr = 0.1}), optim.Adam({b}, {lr = 0.1})
+  for _ = 1, 3 do
+    a.grad, b.grad = tensor.new{0.5, -2}, tensor.new{0.5, -2}
+    o1:step(); o2:step()
+  end
+  check_eq(a:detach():equal(b:detach()), true, "inherited _update")
+end)
+
+test("optim._C kernels take true for the parameter's own .grad, and refuse it without one", function()
+  local p = leaf(tensor.new{1, 2})
+  expect_error(function() C.sgd(p, true, nil, 0.1, 0, 0, 0, false, false) end, "the parameter has no .grad")
+  expect_error(function() C.sgd(p, false, nil, 0.1, 0, 0, 0, false, false) end, "expected a tensor or true")
+  check_eq(C.has_grad(p), false, "has_grad before")
+  p.grad = tensor.new{1, 1}
+  check_eq(C.has_grad(p), true, "has_grad after")
+  C.sgd(p, true, nil, 0.5, 0, 0, 0, false, false)
+  check_close(p:detach(), {0.5, 1.5}, 0, "sgd through p's own grad")
+end)
