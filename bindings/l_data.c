@@ -498,6 +498,10 @@ static int s_batch(lua_State *L) {
     return lnn_error(L);
   tx->t = x;
   ty->t = y;
+  if (ix && first + 2 * count <= ix->n && count <= STACK_IDX) {   /* the next batch of this order */
+    for (int64_t k = 0; k < count; k++) stackidx[k] = ix_at(ix, first + count + k) - 1;
+    nn_imageset_prefetch(&u->s, stackidx, count);
+  }
   lnn_gcaccount(L, ctx);
   return 2;
 }

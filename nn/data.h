@@ -87,6 +87,13 @@ int nn_tf_check(nn_ctx *ctx, const nn_tf_step *st);
  * shapes the step does not accept, naming the shape). */
 nn_tensor *nn_tf_apply(nn_ctx *ctx, const nn_tf_step *st, nn_rng *r, const nn_tensor *x);
 
+/* Asks the CPU to start loading the bytes of images idx[0..n-1] (0-based,
+ * out-of-range entries skipped) into its caches: a hint, no effect on any
+ * result. The DataLoader calls it with the next batch's indices, so that the
+ * bytes of shuffled images come from cache instead of memory while the
+ * training step in between runs. */
+void nn_imageset_prefetch(const nn_imageset *s, const int64_t *idx, int64_t n);
+
 /* Assembles the batch of images idx[0..b) (0-based) of s, each passed through
  * steps[0..nsteps) (none: the raw images), into *x = [b, ...sample shape] and
  * *y = [b] labels + 1 (y may be NULL). Random draws go sample by sample, step by

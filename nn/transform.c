@@ -378,6 +378,14 @@ static void sample_pointwise(const uint8_t *restrict src, float *restrict dst, i
   }
 }
 
+void nn_imageset_prefetch(const nn_imageset *s, const int64_t *idx, int64_t n) {
+  for (int64_t k = 0; k < n; k++) {
+    if (idx[k] < 0 || idx[k] >= s->n) continue;
+    const uint8_t *p = s->pixels + s->offset[idx[k]], *end = s->pixels + s->offset[idx[k] + 1];
+    for (; p < end; p += 64) __builtin_prefetch(p);
+  }
+}
+
 static void batch_pointwise(const nn_imageset *s, const int64_t *idx, int64_t b,
                             const nn_tf_step *steps, int nsteps, float *x, int64_t per) {
   int nc = s->c, planar = nsteps > 0 && steps[0].kind == NN_TF_TOTENSOR;
