@@ -112,8 +112,8 @@ typedef struct {
 } adam_k;
 
 static inline __attribute__((always_inline)) void
-adam_loop(int64_t lo, int64_t hi, float *restrict w, float *restrict ma, float *restrict va, float *restrict vm,
-          const float *restrict gr, adam_k k, int dec, int l2, int ams) {
+adam_loop(int64_t lo, int64_t hi, float *restrict w, float *restrict ma, float *restrict va,
+          float *restrict vm, const float *restrict gr, adam_k k, int dec, int l2, int ams) {
   for (int64_t i = lo; i < hi; i++) {
     float gi = gr[i], wi = w[i];
     if (dec) wi = wi * k.decay;
@@ -170,8 +170,8 @@ int nn_optim_adam(nn_ctx *ctx, nn_tensor *p, const nn_tensor *g, nn_tensor *m, n
 typedef struct { float a, c, eps, wd, mu, nlr; } rmsprop_k;
 
 static inline __attribute__((always_inline)) void
-rmsprop_loop(int64_t lo, int64_t hi, float *restrict w, float *restrict s, float *restrict gav, float *restrict b,
-             const float *restrict gr, rmsprop_k k, int l2, int centered, int mom) {
+rmsprop_loop(int64_t lo, int64_t hi, float *restrict w, float *restrict s, float *restrict gav,
+             float *restrict b, const float *restrict gr, rmsprop_k k, int l2, int centered, int mom) {
   for (int64_t i = lo; i < hi; i++) {
     float gi = gr[i];
     if (l2) gi = fmaf(k.wd, w[i], gi);
@@ -233,8 +233,8 @@ int nn_optim_rmsprop(nn_ctx *ctx, nn_tensor *p, const nn_tensor *g, nn_tensor *s
   return 0;
 }
 
-static void adagrad_loop(int64_t lo, int64_t hi, float *restrict w, float *restrict s, const float *restrict gr,
-                         float nclr, float wd, float eps, int l2) {
+static void adagrad_loop(int64_t lo, int64_t hi, float *restrict w, float *restrict s,
+                         const float *restrict gr, float nclr, float wd, float eps, int l2) {
   for (int64_t i = lo; i < hi; i++) {
     float gi = gr[i];
     if (l2) gi = fmaf(wd, w[i], gi);
@@ -269,8 +269,9 @@ int nn_optim_adagrad(nn_ctx *ctx, nn_tensor *p, const nn_tensor *g, nn_tensor *s
   return 0;
 }
 
-static void adadelta_loop(int64_t lo, int64_t hi, float *restrict w, float *restrict s, float *restrict ac,
-                          const float *restrict gr, float rho, float c, float eps, float wd, float nlr, int l2) {
+static void adadelta_loop(int64_t lo, int64_t hi, float *restrict w, float *restrict s,
+                          float *restrict ac, const float *restrict gr, float rho, float c, float eps,
+                          float wd, float nlr, int l2) {
   for (int64_t i = lo; i < hi; i++) {
     float gi = gr[i];
     if (l2) gi = fmaf(wd, w[i], gi);
@@ -310,8 +311,9 @@ int nn_optim_adadelta(nn_ctx *ctx, nn_tensor *p, const nn_tensor *g, nn_tensor *
   return 0;
 }
 
-static void adamax_loop(int64_t lo, int64_t hi, float *restrict w, float *restrict ma, float *restrict ua,
-                        const float *restrict gr, float nclr, float w1, float b2, float eps, float wd, int l2) {
+static void adamax_loop(int64_t lo, int64_t hi, float *restrict w, float *restrict ma,
+                        float *restrict ua, const float *restrict gr, float nclr, float w1, float b2,
+                        float eps, float wd, int l2) {
   for (int64_t i = lo; i < hi; i++) {
     float gi = gr[i];
     if (l2) gi = fmaf(wd, w[i], gi);
