@@ -1,4 +1,5 @@
--- nn.utils: gradient clipping and a finite-difference gradient check.
+-- nn.utils: gradient clipping, a finite-difference gradient check, and the
+-- renumbering of state dict names between nnlua (1-based) and PyTorch (0-based).
 local U = {}
 
 -- Scales the gradients of params so that their joint 2-norm is at most max_norm; returns the norm.
@@ -52,6 +53,42 @@ function U.gradcheck(fn, inputs, opts)
     end
   end
   return true
+end
+
+-- A new state dict whose names have every whole-number part moved by delta:
+-- shift_index(sd, -1) turns nnlua's "2.weight" and "features.1.3.bias" into
+-- PyTorch's "1.weight" and "features.0.2.bias"; shift_index(sd, 1) goes back.
+-- A part is a number when it is "0" or digits without a leading zero; other
+-- names are kept as they are. Values are the same tensors, not copies.
+function U.shift_index(sd, delta)
+  if type(sd) ~= "table" then
+    error("shift_index: expected a state dict (a table of name -> tensor), got " .. type(sd), 2)
+  end
+  if math.type(delta) ~= "integer" then
+    error("shift_index: delta must be an integer (-1: nnlua to PyTorch, 1: PyTorch to nnlua), got "
+          .. (math.type(delta) or type(delta)), 2)
+  end
+  local out = {}
+  for k, v in next, sd do
+    if type(k) ~= "string" then
+      error("shift_index: key " .. tostring(k) .. " is a " .. (math.type(k) or type(k))
+            .. ", expected a string name such as \"1.weight\"", 2)
+    end
+    local parts = {}
+    for part in (k .. "."):gmatch("(.-)%.") do
+      if part:match("^0$") or part:match("^[1-9]%d*$") then
+        local n = math.tointeger(tonumber(part))
+        if n == nil or n + delta < 0 then   -- n + delta < 0 also catches wrapping past maxinteger
+          error(string.format("shift_index: '%s': %s%+d is out of range (0 to %d)", k, part, delta,
+                              math.maxinteger), 2)
+        end
+        part = tostring(n + delta)
+      end
+      parts[#parts + 1] = part
+    end
+    out[table.concat(parts, ".")] = v
+  end
+  return out
 end
 
 return U
