@@ -4,8 +4,8 @@
  * stored under its path of keys joined with '.', unescaped, so that any
  * safetensors reader shows the names a PyTorch user expects: "fc1.weight",
  * "model.1.weight", "optim.state.1.exp_avg"; a top-level tensor is named
- * "tensor". Only the bytes a name cannot hold (NUL, and any byte >= 0x80 of a
- * key that is not valid UTF-8) are written %XX. Two paths that would get the
+ * "tensor". Only the bytes a name cannot hold are written %XX: NUL, and each
+ * byte >= 0x80 of a key that is not valid UTF-8 (or holds a NUL). Two paths that would get the
  * same name ({a = {b = x}, ["a.b"] = y}; integer key 1 next to string key
  * "1"), or a path named "" or "__metadata__", are an error naming the paths,
  * and nothing is written.
@@ -157,7 +157,7 @@ static int saver_gc(lua_State *L) {
 
 static const char *where(Saver *S) { return S->path.n ? S->path.p : "(top level)"; }
 
-/* The Lua indexing of the current path, for messages ("value" at the top). */
+/* The Lua indexing of the current path, for messages. */
 static const char *shown(Saver *S) { return S->disp.n ? S->disp.p : "the value"; }
 
 /* Pushes name nm for a message: control bytes as \ddd, so that a key with a
@@ -376,8 +376,9 @@ static void disp_string(lua_State *L, buf *d, const char *s, size_t len, int utf
 }
 
 /* Appends string key s to the tensor name: as it is, but for NUL and, in a
- * key that is not valid UTF-8, the bytes >= 0x80, written %XX (a name in the
- * header is a JSON string: UTF-8 only, and a C string here). */
+ * key that is not valid UTF-8 without NUL (utf8 = 0), the bytes >= 0x80,
+ * written %XX (a name in the header is a JSON string: UTF-8 only, and a C
+ * string here). */
 static void name_string(lua_State *L, buf *b, const char *s, size_t len, int utf8) {
   char esc[4];
   for (size_t i = 0; i < len; i++) {
