@@ -1,14 +1,25 @@
 /* l_save.c -- tensor.save(value, path) and tensor.load(path).
  *
- * A checkpoint is a safetensors file (nn/safetensors.h). Tensors are stored
- * under dotted names built from their key path ("fc1.weight",
- * "state.1.exp_avg"); inside a key '%', '.', control bytes and bytes of
- * invalid UTF-8 are written %XX, a top-level tensor is named "tensor", and a
- * name already taken (string key "1" next to integer key 1) gets "~2", "~3"...
- * The names are only for other readers: the exact Lua structure is kept in
- * metadata entry "nnlua" (besides "format": "pt"), a JSON text
+ * A checkpoint is a safetensors file (nn/safetensors.h). Each tensor is
+ * stored under its path of keys joined with '.', unescaped, so that any
+ * safetensors reader shows the names a PyTorch user expects: "fc1.weight",
+ * "model.1.weight", "optim.state.1.exp_avg"; a top-level tensor is named
+ * "tensor". Only the bytes a name cannot hold are written %XX: NUL, and each
+ * byte >= 0x80 of a key that is not valid UTF-8 (or holds a NUL). Two paths that would get the
+ * same name ({a = {b = x}, ["a.b"] = y}; integer key 1 next to string key
+ * "1"), or a path named "" or "__metadata__", are an error naming the paths,
+ * and nothing is written.
  *
- *   {"root": NODE, "v": 1}           ("v": 2 when an "N" node is used)
+ * Since a name alone cannot say which dots were inside a key, the structure
+ * is kept in "__metadata__" (string -> string, as the format requires):
+ *
+ *   "format": "pt"             what PyTorch's writers put there
+ *   "nnlua_format": "3"        the checkpoint format (LNN_CKPT_FORMAT)
+ *   "nnlua_version": "0.1.0"   the nnlua that wrote the file (NNLUA_VERSION)
+ *   "nnlua": TREE              the exact Lua value, a JSON text
+ *
+ *   TREE = {"root": NODE, "v": 3}      ("v" repeats the format: an nnlua
+ *                                       older than nnlua_format refuses by it)
  *   NODE = {"T": "name"}             a tensor, stored under that name
  *        | {"N": "name"}             an array of NN_ST_MINARRAY or more numbers (keys 1..n),
  *                                     all integers (stored as I64) or all floats (F64)
@@ -21,9 +32,20 @@
  *                                     string keys in byte order); {"t": []} empty
  *   KEY  = "i:<decimal>" | "s:<text>" | "x:<hex>"   integer / string / other string
  *
- * A file without "nnlua" metadata (written by another program) loads as a
- * flat table name -> tensor. Both functions keep their C state in a userdata
- * box with __gc, so a Lua error at any point frees everything.
+ * The KEYs are what tells {["1.weight"] = t} (one key) from {[1] = {weight =
+ * t}}: both store a tensor named "1.weight". The reader follows the tree and
+ * looks tensors up by the names in it, never by splitting names.
+ *
+ * Older files: formats 1 and 2 (before nnlua_format; the format is the
+ * tree's "v") escaped '%', '.' and control bytes inside a key as %XX
+ * ("model.1%2Eweight") and renamed a taken name "~2"; they load the same way,
+ * since their tree names their tensors. A file of a format above
+ * LNN_CKPT_FORMAT is refused, naming both formats. A file without "nnlua"
+ * metadata (written by another program) loads as a flat table name -> tensor:
+ * "0.weight" stays one key, as in a PyTorch state dict.
+ *
+ * Both functions keep their C state in a userdata box with __gc, so a Lua
+ * error at any point frees everything.
  */
 #include <errno.h>
 #include <limits.h>
@@ -33,6 +55,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cjson/cJSON.h>
+#include "bindings.h"
 #include "lnn.h"
 #include "l_save.h"
 #include "nn/safetensors.h"
@@ -101,8 +124,10 @@ static void b_json(lua_State *L, buf *b, const char *s, size_t len) {
 typedef struct Saver {
   const char *tname;      /* SAVER_MT (lnn.h, "Userdata lifetimes") */
   buf json;               /* the "nnlua" tree */
-  buf name;               /* escaped dotted name of the current key path */
+  buf name;               /* the tensor name of the current key path */
   buf path;               /* the same path as shown in errors */
+  buf disp;               /* the same path as Lua indexing (a.b, ["a.b"], [1]): tells
+                             apart paths whose names collide */
   int n, cap;
   char **names;           /* owned */
   nn_tensor **ts;         /* owned references */
@@ -117,7 +142,7 @@ static void saver_free(Saver *S) {
   for (int i = 0; i < S->n; i++) { free(S->names[i]); nn_tensor_free(S->ts[i]); }
   for (int i = 0; i < S->na; i++) { free((char *)S->as[i].name); free((void *)S->as[i].data); }
   free(S->names); free(S->ts); free(S->as);
-  free(S->json.p); free(S->name.p); free(S->path.p);
+  free(S->json.p); free(S->name.p); free(S->path.p); free(S->disp.p);
   memset((char *)S + sizeof S->tname, 0, sizeof *S - sizeof S->tname);
 }
 
@@ -132,24 +157,45 @@ static int saver_gc(lua_State *L) {
 
 static const char *where(Saver *S) { return S->path.n ? S->path.p : "(top level)"; }
 
-/* The current name made unique (table at index `used`), malloc'd. */
-static char *unique_name(lua_State *L, Saver *S, int used) {
-  const char *base = S->name.n ? S->name.p : "tensor";
-  lua_pushstring(L, base);
-  for (int k = 2; ; k++) {
-    const char *nm = lua_tostring(L, -1);
-    lua_pushvalue(L, -1);
-    int taken = lua_rawget(L, used) != LUA_TNIL || nm[0] == '\0' || strcmp(nm, "__metadata__") == 0;
-    lua_pop(L, 1);
-    if (!taken) break;
-    lua_pop(L, 1);
-    lua_pushfstring(L, "%s~%d", base, k);
+/* The Lua indexing of the current path, for messages. */
+static const char *shown(Saver *S) { return S->disp.n ? S->disp.p : "the value"; }
+
+/* Pushes name nm for a message: control bytes as \ddd, so that a key with a
+ * newline does not break the line. */
+static const char *pushname(lua_State *L, const char *nm) {
+  luaL_Buffer b;
+  char esc[8];
+  luaL_buffinit(L, &b);
+  for (; *nm; nm++) {
+    unsigned char c = (unsigned char)*nm;
+    if (c < 0x20 || c == 0x7f) {
+      snprintf(esc, sizeof esc, "\\%03u", c);
+      luaL_addstring(&b, esc);
+    } else luaL_addchar(&b, (char)c);
   }
-  lua_pushvalue(L, -1);
-  lua_pushboolean(L, 1);
-  lua_rawset(L, used);
-  char *copy = strdup(lua_tostring(L, -1));
+  luaL_pushresult(&b);
+  return lua_tostring(L, -1);
+}
+
+/* The current name, checked and recorded in the table at index `used` (name
+ * -> its path as shown), malloc'd. A name taken by another path is an error
+ * naming both: a silent rename would give other readers a name nobody chose. */
+static char *claim_name(lua_State *L, Saver *S, int used) {
+  const char *nm = !S->disp.n ? "tensor" : S->name.n ? S->name.p : "";   /* "": key "" */
+  if (nm[0] == '\0' || strcmp(nm, "__metadata__") == 0)
+    luaL_error(L, "tensor.save: %s cannot be saved: a tensor under it would be named '%s', "
+               "which safetensors does not allow; use another key (nothing was written)",
+               shown(S), nm);
+  if (lua_getfield(L, used, nm) == LUA_TSTRING) {
+    const char *first = lua_tostring(L, -1), *name = pushname(L, nm);
+    luaL_error(L, "tensor.save: %s and %s would both be named '%s' in the file (a tensor's "
+               "name is its path of keys joined with '.'); rename one of the keys (nothing "
+               "was written)", first, shown(S), name);
+  }
   lua_pop(L, 1);
+  lua_pushstring(L, shown(S));
+  lua_setfield(L, used, nm);
+  char *copy = strdup(nm);
   if (!copy) luaL_error(L, "tensor.save: out of memory");
   return copy;
 }
@@ -162,7 +208,7 @@ static void add_node(lua_State *L, Saver *S, const char *tag, const char *name) 
   b_cat(L, &S->json, "\"}");
 }
 
-/* Adds tensor t under the current name made unique (table at index `used`). */
+/* Adds tensor t under the current name (claim_name). */
 static void add_tensor(lua_State *L, Saver *S, nn_tensor *t, int used) {
   if (S->n == S->cap) {
     int cap = S->cap ? 2 * S->cap : 16;
@@ -173,7 +219,7 @@ static void add_tensor(lua_State *L, Saver *S, nn_tensor *t, int used) {
     S->ts = nt;
     S->cap = cap;
   }
-  char *copy = unique_name(L, S, used);
+  char *copy = claim_name(L, S, used);
   S->names[S->n] = copy;
   S->ts[S->n++] = nn_tensor_retain(t);
   add_node(L, S, "T", copy);
@@ -221,7 +267,7 @@ static void add_array(lua_State *L, Saver *S, int t, lua_Integer n, int isint, i
   a->n = (int64_t)n;
   a->isint = isint;
   a->name = NULL;
-  a->name = unique_name(L, S, used);
+  a->name = claim_name(L, S, used);
   add_node(L, S, "N", a->name);
 }
 
@@ -297,7 +343,54 @@ static key *collect_keys(lua_State *L, Saver *S, int t, size_t *nk) {
   return ks;
 }
 
-/* Appends key k to the name, the shown path and the JSON entry. */
+/* 1 if s[0..len) is a Lua name ([A-Za-z_][A-Za-z0-9_]*), shown as .name */
+static int is_ident(const char *s, size_t len) {
+  if (len == 0 || (s[0] >= '0' && s[0] <= '9')) return 0;
+  for (size_t i = 0; i < len; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (!(c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')))
+      return 0;
+  }
+  return 1;
+}
+
+/* Appends string key s to the Lua indexing of the path: .name or ["text"],
+ * with what would not read as text (quotes, control bytes, bytes of invalid
+ * UTF-8) as \ddd. */
+static void disp_string(lua_State *L, buf *d, const char *s, size_t len, int utf8) {
+  char esc[8];
+  if (is_ident(s, len)) {
+    if (d->n) b_cat(L, d, ".");
+    b_add(L, d, s, len);
+    return;
+  }
+  b_cat(L, d, "[\"");
+  for (size_t i = 0; i < len; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c == '"' || c == '\\' || c < 0x20 || c == 0x7f || (c >= 0x80 && !utf8)) {
+      snprintf(esc, sizeof esc, "\\%03u", c);
+      b_cat(L, d, esc);
+    } else b_add(L, d, s + i, 1);
+  }
+  b_cat(L, d, "\"]");
+}
+
+/* Appends string key s to the tensor name: as it is, but for NUL and, in a
+ * key that is not valid UTF-8 without NUL (utf8 = 0), the bytes >= 0x80,
+ * written %XX (a name in the header is a JSON string: UTF-8 only, and a C
+ * string here). */
+static void name_string(lua_State *L, buf *b, const char *s, size_t len, int utf8) {
+  char esc[4];
+  for (size_t i = 0; i < len; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c == 0 || (c >= 0x80 && !utf8)) {
+      snprintf(esc, sizeof esc, "%%%02X", c);
+      b_cat(L, b, esc);
+    } else b_add(L, b, s + i, 1);
+  }
+}
+
+/* Appends key k to the name, the shown paths and the JSON entry. */
 static void add_key(lua_State *L, Saver *S, const key *k) {
   char num[32];
   if (S->name.n) b_cat(L, &S->name, ".");
@@ -306,18 +399,16 @@ static void add_key(lua_State *L, Saver *S, const key *k) {
     snprintf(num, sizeof num, "%lld", (long long)k->i);
     b_cat(L, &S->name, num);
     b_cat(L, &S->path, num);
+    b_cat(L, &S->disp, "[");
+    b_cat(L, &S->disp, num);
+    b_cat(L, &S->disp, "]");
     b_cat(L, &S->json, "[\"i:");
     b_cat(L, &S->json, num);
   } else {
     int ok = utf8ok(k->s, k->len);
-    for (size_t i = 0; i < k->len; i++) {
-      unsigned char c = (unsigned char)k->s[i];
-      if (c == '%' || c == '.' || c < 0x20 || c == 0x7f || (c >= 0x80 && !ok)) {
-        snprintf(num, sizeof num, "%%%02X", c);
-        b_cat(L, &S->name, num);
-      } else b_add(L, &S->name, k->s + i, 1);
-    }
+    name_string(L, &S->name, k->s, k->len, ok);
     b_add(L, &S->path, k->s, strnlen(k->s, k->len));
+    disp_string(L, &S->disp, k->s, k->len, ok);
     b_cat(L, &S->json, ok ? "[\"s:" : "[\"x:");
     if (ok) b_json(L, &S->json, k->s, k->len); else b_hex(L, &S->json, k->s, k->len);
   }
@@ -345,7 +436,7 @@ static void walk(lua_State *L, Saver *S, int used, int visiting, int depth) {
   key *ks = collect_keys(L, S, t, &nk);
   b_cat(L, &S->json, "{\"t\":[");
   for (size_t i = 0; i < nk; i++) {
-    size_t nn = S->name.n, np = S->path.n;
+    size_t nn = S->name.n, np = S->path.n, nd = S->disp.n;
     if (i) b_cat(L, &S->json, ",");
     add_key(L, S, &ks[i]);
     if (ks[i].isint) lua_pushinteger(L, ks[i].i); else lua_pushlstring(L, ks[i].s, ks[i].len);
@@ -355,6 +446,7 @@ static void walk(lua_State *L, Saver *S, int used, int visiting, int depth) {
     b_cat(L, &S->json, "]");
     b_cut(&S->name, nn);
     b_cut(&S->path, np);
+    b_cut(&S->disp, nd);
   }
   b_cat(L, &S->json, "]}");
   lua_pop(L, 2);                     /* the keys and their anchor */
@@ -383,17 +475,22 @@ int lnn_tensor_save(lua_State *L) {
   const char *path = lnn_checkpath(L, 2);
   lua_settop(L, 2);
   Saver *S = newsaver(L);            /* 3 */
-  lua_newtable(L);                   /* 4: names used */
+  lua_newtable(L);                   /* 4: name -> the path that took it */
   lua_newtable(L);                   /* 5: tables on the current path */
   b_cat(L, &S->json, "{\"root\":");
   lua_pushvalue(L, 1);
   if (lua_type(L, -1) != LUA_TTABLE && !lnn_totensor(L, -1))
     return luaL_error(L, "tensor.save: expected a tensor or a table, got %s", luaL_typename(L, 1));
   walk(L, S, 4, 5, 0);
-  b_cat(L, &S->json, S->na ? ",\"v\":2}" : ",\"v\":1}");
-  const char *mkeys[2] = {"format", "nnlua"}, *mvals[2] = {"pt", S->json.p};
+  char fmt[16];
+  snprintf(fmt, sizeof fmt, "%d", LNN_CKPT_FORMAT);
+  b_cat(L, &S->json, ",\"v\":");
+  b_cat(L, &S->json, fmt);
+  b_cat(L, &S->json, "}");
+  const char *mkeys[4] = {"format", "nnlua_format", "nnlua_version", "nnlua"};
+  const char *mvals[4] = {"pt", fmt, NNLUA_VERSION, S->json.p};
   int rc = nn_st_save_arrays(ctx, path, S->n, (const char *const *)S->names, S->ts, S->na,
-                             S->as, 2, mkeys, mvals);
+                             S->as, 4, mkeys, mvals);
   saver_free(S);                     /* now rather than at the next collection */
   if (rc) return luaL_error(L, "tensor.save: %s", ctx->err);
   return 0;
@@ -517,6 +614,36 @@ static void build(lua_State *L, const char *path, const cJSON *node, int byname,
   else badmeta(L, path, "unknown node");
 }
 
+/* The format number in metadata entry `what` (decimal, 1 or more), or raises. */
+static int format_number(lua_State *L, const char *path, const char *s, const char *what) {
+  char *end;
+  errno = 0;
+  long v = strtol(s, &end, 10);
+  if (errno || end == s || *end || v < 1 || v > INT_MAX)
+    luaL_error(L, "tensor.load: '%s': bad nnlua metadata (%s is '%s', not a format number)",
+               path, what, s);
+  return (int)v;
+}
+
+/* The format of a file without nnlua_format: the tree's "v" (1 or 2 when
+ * nnlua wrote it; any other number is checked as a format all the same). */
+static int tree_format(lua_State *L, const char *path, const cJSON *ver) {
+  double v = ver->valuedouble;
+  if (!(v >= 1 && v <= INT_MAX) || v != (double)(int)v)
+    badmeta(L, path, "\"v\" is not a format number");
+  return (int)v;
+}
+
+/* Refuses a format newer than this build reads: its tree may mean something
+ * else, and a guess could load wrong values silently. */
+static void check_format(lua_State *L, const char *path, const nn_st *st, int format) {
+  if (format <= LNN_CKPT_FORMAT) return;
+  const char *by = nn_st_meta(st, "nnlua_version");
+  luaL_error(L, "tensor.load: '%s' is checkpoint format %d (written by nnlua %s), newer than "
+             "this nnlua %s reads (format %d and older); load it with a newer nnlua", path,
+             format, by ? by : "(unknown version)", NNLUA_VERSION, LNN_CKPT_FORMAT);
+}
+
 int lnn_tensor_load(lua_State *L) {
   nn_ctx *ctx = getctx(L);
   const char *path = lnn_checkpath(L, 1);
@@ -539,14 +666,13 @@ int lnn_tensor_load(lua_State *L) {
     }
   }
   lnn_gcaccount(L, ctx);
-  const char *meta = nn_st_meta(st, "nnlua");
+  const char *fmt = nn_st_meta(st, "nnlua_format"), *meta = nn_st_meta(st, "nnlua");
+  if (fmt) check_format(L, path, st, format_number(L, path, fmt, "nnlua_format"));
   if (!meta) { lua_settop(L, 3); return 1; }        /* another program's file: flat */
   D->root = cJSON_Parse(meta);
   const cJSON *ver = cJSON_GetObjectItemCaseSensitive(D->root, "v");
   if (!D->root || !cJSON_IsNumber(ver)) badmeta(L, path, "not JSON");
-  if (ver->valuedouble != 1 && ver->valuedouble != 2)
-    return luaL_error(L, "tensor.load: '%s': nnlua metadata version %f is not one this "
-                      "nnlua reads (1 or 2)", path, ver->valuedouble);
+  if (!fmt) check_format(L, path, st, tree_format(L, path, ver));   /* formats 1 and 2 */
   build(L, path, cJSON_GetObjectItemCaseSensitive(D->root, "root"), 3, st, 4);
   loader_free(D);
   return 1;

@@ -254,19 +254,59 @@ local function show_key(k)
   return type(k) == "string" and k or tostring(k) .. " (a " .. (math.type(k) or type(k)) .. ")"
 end
 
+-- a < b for strings, with runs of digits compared as numbers: "2.weight"
+-- before "10.weight", as a Sequential's children are numbered
+local function natural_before(a, b)
+  local i, j = 1, 1
+  while i <= #a and j <= #b do
+    local da, db = a:match("^%d+", i), b:match("^%d+", j)
+    if da and db then
+      local x, y = da:gsub("^0+", ""), db:gsub("^0+", "")
+      if #x ~= #y then return #x < #y end
+      if x ~= y then return x < y end
+      i, j = i + #da, j + #db
+    else
+      local ca, cb = a:sub(i, i), b:sub(j, j)
+      if ca ~= cb then return ca < cb end
+      i, j = i + 1, j + 1
+    end
+  end
+  if #a - i ~= #b - j then return #a - i < #b - j end
+  return a < b                               -- "01" and "1": any fixed order
+end
+
 -- unexpected keys in an order that does not depend on the hash seed
 local function key_before(a, b)
   local ta, tb = type(a), type(b)
   if ta ~= tb then return ta < tb end
-  if ta == "number" or ta == "string" then return a < b end
+  if ta == "string" then return natural_before(a, b) end
+  if ta == "number" then return a < b end
   return tostring(a) < tostring(b)
+end
+
+-- When none of the model's keys is in sd but a table in it has some: a
+-- checkpoint of more than the model ({model = ..., optim = ...}). Returns a
+-- hint naming that key, or nil.
+local function nested_hint(sd, entries, missing)
+  if #missing == 0 or #missing ~= #entries then return nil end
+  local found = {}
+  for k, v in next, sd do
+    if type(v) == "table" and not tensor.is_tensor(v) and rawget(v, entries[1][1]) ~= nil then
+      found[#found + 1] = k
+    end
+  end
+  if #found == 0 then return nil end
+  table.sort(found, key_before)
+  return string.format("the table at key '%s' has this model's keys: pass that table to "
+                       .. "load_state_dict", tostring(found[1]))
 end
 
 -- Checks every entry first and copies only when all fit: a bad state dict
 -- changes nothing. The message lists every problem, in state_dict order.
 -- fresh: the tensors of sd are the caller's own copies (m:load), so they
 -- cannot alias the model's and need no clone before copying.
-local function load_state(self, sd, opts, fresh)
+-- file: the path m:load read sd from, named in the message.
+local function load_state(self, sd, opts, fresh, file)
   if type(sd) ~= "table" then
     error("load_state_dict: expected a table of tensors (a state dict), got " .. type(sd), 3)
   end
@@ -279,7 +319,8 @@ local function load_state(self, sd, opts, fresh)
     if rawget(opts, "strict") ~= nil then strict = rawget(opts, "strict") and true or false end
   end
   local known, missing, unexpected, wrong, pairs_ = {}, {}, {}, {}, {}
-  for _, e in ipairs(state_entries(self)) do
+  local entries = state_entries(self)
+  for _, e in ipairs(entries) do
     local k, t = e[1], e[2]
     known[k] = true
     local v = rawget(sd, k)
@@ -305,7 +346,9 @@ local function load_state(self, sd, opts, fresh)
   end
   for _, w in ipairs(wrong) do problems[#problems + 1] = w end
   if #problems > 0 then
-    error("load_state_dict: " .. table.concat(problems, "; ") .. " (nothing was loaded)", 3)
+    problems[#problems + 1] = strict and nested_hint(sd, entries, missing) or nil
+    local from = file and string.format(" from '%s'", file) or ""
+    error("load_state_dict: " .. table.concat(problems, "; ") .. " (nothing was loaded" .. from .. ")", 3)
   end
   tensor.no_grad(function()
     -- sources first copied when they may share memory with the model (a
@@ -323,14 +366,18 @@ function Module:load_state_dict(sd, opts)
   return missing, unexpected
 end
 
--- the state dict through tensor.save / tensor.load (safetensors)
+-- The state dict through tensor.save (safetensors): each tensor is stored
+-- under its state dict name ("1.weight", "fc1.bias"), so other readers
+-- (safetensors.torch.load_file) get a state dict PyTorch can load.
 function Module:save(path)
   tensor.save(self:state_dict(), path)
 end
 
--- a file that does not load, or does not fit, changes nothing
+-- A file that does not load, or does not fit, changes nothing. A file of
+-- another program loads flat (tensor.load), so a PyTorch state dict saved
+-- with safetensors fits a model of the same layout.
 function Module:load(path, opts)
-  local missing, unexpected = load_state(self, tensor.load(path), opts, true)
+  local missing, unexpected = load_state(self, tensor.load(path), opts, true, path)
   return missing, unexpected
 end
 

@@ -49,12 +49,6 @@ def mlp():
                          nn.Linear(128, 10))
 
 
-def read(path):
-    # TEMPORARY: until nnlua writes plain names ("1.weight") in safetensors files,
-    # map its escaped dots ("1%2Eweight") back. Remove once the plain-names change lands.
-    return {k.replace("%2E", "."): v for k, v in st.load(path).items()}
-
-
 def main():
     out_dir, data = sys.argv[1], sys.argv[2]
     torch.manual_seed(0)
@@ -62,9 +56,9 @@ def main():
 
     # nnlua -> PyTorch
     model = mlp()
-    sd = st.shift_index(read(os.path.join(out_dir, "nnlua.safetensors")), -1)
+    sd = st.shift_index(st.load(os.path.join(out_dir, "nnlua.safetensors")), -1)
     model.load_state_dict(sd)  # strict: every name and shape must match
-    shifted = read(os.path.join(out_dir, "nnlua_0based.safetensors"))
+    shifted = st.load(os.path.join(out_dir, "nnlua_0based.safetensors"))
     if sorted(shifted) != sorted(sd) or not all(torch.equal(shifted[k], sd[k]) for k in sd):
         sys.exit("nn.utils.shift_index(sd, -1) in nnlua and st.shift_index(sd, -1) disagree: "
                  "%s vs %s" % (sorted(shifted), sorted(sd)))

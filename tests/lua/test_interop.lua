@@ -245,12 +245,7 @@ local function run_doc(ddir)
       if not ok then error("docs/interop.md example " .. n .. " (lua): " .. tostring(err), 0) end
     elseif lang == "python" and code ~= st then
       n = n + 1
-      -- TEMPORARY: until nnlua writes plain names ("1.weight") in safetensors
-      -- files, st.load maps its escaped dots ("1%2Eweight") back. Remove this
-      -- prelude once the plain-names change lands.
-      local prelude = "import st\n_load = st.load\n"
-        .. "st.load = lambda path: {k.replace('%2E', '.'): v for k, v in _load(path).items()}\n"
-      write_file(ddir .. "/example.py", prelude .. code)
+      write_file(ddir .. "/example.py", code)
       local ok, out = python(ddir, "example.py")
       if not ok then error("docs/interop.md example " .. n .. " (python) failed:\n" .. out, 0) end
     end

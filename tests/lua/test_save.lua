@@ -81,19 +81,298 @@ test("nested tables with integer and string keys and mixed leaves", function()
   check_eq(1 / w.floats[2], -1 / 0, "-0.0 keeps its sign")
 end)
 
-test("tensor names are dotted key paths", function()
-  local p = tmppath()
-  tensor.save({fc1 = {weight = tensor.ones(2, 2)}, state = {{exp_avg = tensor.zeros(1)}},
-               ["a.b"] = tensor.ones(1), [1] = tensor.ones(1), ["1"] = tensor.ones(1)}, p)
+------------------------------------------------------------- names in the file
+
+-- A JSON text as Lua values (objects and arrays as tables, null as nil):
+-- enough to read a safetensors header.
+local function json_decode(s)
+  local pos, value = 1, nil
+  local function ws() pos = s:find("[^ \t\r\n]", pos) or #s + 1 end
+  local function char() return s:sub(pos, pos) end
+  local function str()
+    local out = {}
+    pos = pos + 1
+    while char() ~= '"' do
+      if char() == "\\" then
+        local e = s:sub(pos + 1, pos + 1)
+        if e == "u" then
+          out[#out + 1] = utf8.char(tonumber(s:sub(pos + 2, pos + 5), 16))
+          pos = pos + 6
+        else
+          out[#out + 1] = ({b = "\b", f = "\f", n = "\n", r = "\r", t = "\t"})[e] or e
+          pos = pos + 2
+        end
+      else
+        out[#out + 1] = char()
+        pos = pos + 1
+      end
+    end
+    pos = pos + 1
+    return table.concat(out)
+  end
+  local function list(close, item)
+    pos = pos + 1
+    ws()
+    if char() == close then pos = pos + 1 return end
+    repeat
+      ws()
+      item()
+      ws()
+      local c = char()
+      pos = pos + 1
+    until c == close
+  end
+  function value()
+    ws()
+    local c = char()
+    if c == "{" then
+      local t = {}
+      list("}", function() local k = str(); ws(); pos = pos + 1; t[k] = value() end)
+      return t
+    elseif c == "[" then
+      local t = {}
+      list("]", function() t[#t + 1] = value() end)
+      return t
+    elseif c == '"' then return str()
+    end
+    for word, v in pairs({["true"] = true, ["false"] = false, null = false}) do
+      if s:sub(pos, pos + #word - 1) == word then pos = pos + #word return v or nil end
+    end
+    local num = s:match("^-?[%d.eE+-]+", pos)
+    pos = pos + #num
+    return math.tointeger(tonumber(num)) or tonumber(num)
+  end
+  return value()
+end
+
+-- The header of the safetensors file at p, read from its raw bytes (a
+-- little-endian u64 length, then JSON): names (sorted, "__metadata__" left
+-- out), metadata, and the decoded header.
+local function header(p)
   local s = read_file(p)
-  os.remove(p)
   local n = string.unpack("<I8", s)
   check_eq(n % 8, 0, "header padded to 8")
-  local h = s:sub(9, 8 + n)
-  for _, name in ipairs({'"fc1.weight"', '"state.1.exp_avg"', '"a%2Eb"', '"1"', '"1~2"',
-                         '"format":"pt"'}) do
-    assert(h:find(name, 1, true), name .. " not in header " .. h)
+  local h = json_decode(s:sub(9, 8 + n))
+  local names = {}
+  for k in pairs(h) do if k ~= "__metadata__" then names[#names + 1] = k end end
+  table.sort(names)
+  return names, h.__metadata__ or {}, h
+end
+
+local function names_of(v)
+  local p = tmppath()
+  tensor.save(v, p)
+  local names, meta = header(p)
+  local back = tensor.load(p)
+  os.remove(p)
+  same(v, back)
+  return table.concat(names, " "), meta, back
+end
+
+-- the version `nnlua -v` prints
+local function nnlua_version()
+  local f = assert(io.popen("'" .. (os.getenv("NNLUA") or arg[-1]) .. "' -v"))
+  local v = f:read("a"):match("^nnlua (%S+)")
+  f:close()
+  return assert(v, "nnlua -v printed no version")
+end
+
+test("a model's file names each tensor by its state dict name, and records the versions", function()
+  local m = nn.Sequential(nn.Linear(3, 2), nn.ReLU(), nn.Linear(2, 1))
+  local p = tmppath()
+  m:save(p)
+  local names, meta = header(p)
+  check_eq(table.concat(names, " "), "1.bias 1.weight 3.bias 3.weight")
+  check_eq(meta.format, "pt")
+  check_eq(meta.nnlua_format, "3")
+  check_eq(meta.nnlua_version, nnlua_version())
+  local tree = json_decode(meta.nnlua)
+  check_eq(tree.v, 3, "the tree repeats the format")
+  local m2 = nn.Sequential(nn.Linear(3, 2), nn.ReLU(), nn.Linear(2, 1))
+  m2:load(p)
+  os.remove(p)
+  for k, t in pairs(m:state_dict()) do check_eq(m2:state_dict()[k]:equal(t), true, k) end
+  -- a flat state dict with dotted keys: one key each, names as they are
+  local names2, _, back = names_of({["fc1.weight"] = tensor.ones(2, 2), ["fc1.bias"] = tensor.ones(2)})
+  check_eq(names2, "fc1.bias fc1.weight")
+  assert(back.fc1 == nil and tensor.is_tensor(back["fc1.weight"]))
+  check_eq(names_of(tensor.ones(2)), "tensor", "a top-level tensor")
+end)
+
+test("nested tables: names are the key paths joined with '.'; non-tensor leaves stay in the metadata", function()
+  local m = nn.Sequential(nn.Linear(3, 2), nn.ReLU(), nn.Linear(2, 1))
+  local hist = {}
+  for i = 1, 70 do hist[i] = i / 7 end
+  local names, meta, back = names_of({
+    model = m:state_dict(), epoch = 3, lr = 0.5, done = false, tag = "run",
+    optim = {state = {[1] = {step = 4, exp_avg = tensor.ones(2, 3)}, [2] = {exp_avg = tensor.ones(2)}}},
+    fc1 = {weight = tensor.ones(1)}, hist = hist})
+  check_eq(names, "fc1.weight hist model.1.bias model.1.weight model.3.bias model.3.weight " ..
+                  "optim.state.1.exp_avg optim.state.2.exp_avg")
+  check_eq(meta.nnlua_format, "3")
+  check_eq(math.type(back.epoch), "integer")
+  assert(tensor.is_tensor(back.model["1.weight"]) and back.model[1] == nil, "one key, not nested tables")
+  assert(tensor.is_tensor(back.optim.state[1].exp_avg) and back.optim.state["1"] == nil, "integer key")
+end)
+
+test("dotted keys and keys with odd bytes round-trip; names hold them as they are", function()
+  local names = names_of({["a.b"] = {["c.d"] = tensor.ones(1)}, x = {["1.weight"] = tensor.ones(2)},
+                          ["100%"] = tensor.ones(1), ["é.ö"] = tensor.ones(1), ["tab\tnl\n"] = tensor.ones(1),
+                          ["q\"b\\"] = tensor.ones(1), [-3] = {[0] = tensor.ones(1)}})
+  check_eq(names, '-3.0 100% a.b.c.d q"b\\ tab\tnl\n x.1.weight é.ö')
+  -- NUL, and the bytes >= 0x80 of a key that is not UTF-8, are all a name cannot hold: %XX
+  check_eq(names_of({["n\0l"] = tensor.ones(1), ["\255.\254"] = {k = tensor.ones(1)}}), "%FF.%FE.k n%00l")
+end)
+
+test("two paths with the same name are an error naming both; nothing is written", function()
+  local p = tmppath()
+  local t1, t2 = tensor.ones(1), tensor.zeros(1)
+  expect_error(function() tensor.save({a = {b = t1}, ["a.b"] = t2}, p) end,
+               "tensor.save: a.b and [\"a.b\"] would both be named 'a.b' in the file")
+  expect_error(function() tensor.save({["1.weight"] = t1, [1] = {weight = t2}}, p) end,
+               "[1].weight and [\"1.weight\"] would both be named '1.weight'")
+  expect_error(function() tensor.save({m = {[1] = t1, ["1"] = t2}}, p) end,
+               "m[1] and m[\"1\"] would both be named 'm.1'")
+  local hist = {}
+  for i = 1, 64 do hist[i] = i end
+  expect_error(function() tensor.save({x = {y = hist}, ["x.y"] = t1}, p) end,     -- a number array is named too
+               "x.y and [\"x.y\"] would both be named 'x.y'")
+  expect_error(function() tensor.save({[""] = t1}, p) end, "[\"\"] cannot be saved: a tensor under it would be named ''")
+  expect_error(function() tensor.save({__metadata__ = t1}, p) end, "would be named '__metadata__'")
+  assert(io.open(p, "rb") == nil, "a failed save must not create the file")
+  tensor.save({keep = t1}, p)
+  local before = read_file(p)
+  expect_error(function() tensor.save({a = {b = t1}, ["a.b"] = t2}, p) end, "nothing was written")
+  check_eq(read_file(p) == before, true, "the old file is untouched")
+  os.remove(p)
+  -- only tensors have names: other leaves at such paths are fine
+  roundtrip({a = {b = 1}, ["a.b"] = "two", [1] = true, ["1"] = {x = 2}, [""] = 0, __metadata__ = "m"})
+end)
+
+------------------------------------------------------------- other writers, other versions
+
+local function json_string(s)
+  return '"' .. s:gsub('[%c"\\]', function(c)
+    if c == '"' or c == "\\" then return "\\" .. c end
+    return string.format("\\u%04x", c:byte())
+  end) .. '"'
+end
+
+-- Writes a safetensors file laid out as nnlua's writer lays it out:
+-- metadata pairs {key, value} in order, then entries {name, dtype, shape,
+-- bytes} with consecutive offsets, the header padded with spaces.
+local function write_st(p, meta, entries)
+  local parts, data, off = {}, {}, 0
+  if meta then
+    local m = {}
+    for i, kv in ipairs(meta) do m[i] = json_string(kv[1]) .. ":" .. json_string(kv[2]) end
+    parts[1] = '"__metadata__":{' .. table.concat(m, ",") .. "}"
   end
+  for _, e in ipairs(entries) do
+    parts[#parts + 1] = string.format('%s:{"dtype":"%s","shape":[%s],"data_offsets":[%d,%d]}',
+                                      json_string(e[1]), e[2], table.concat(e[3], ","), off, off + #e[4])
+    off = off + #e[4]
+    data[#data + 1] = e[4]
+  end
+  local h = "{" .. table.concat(parts, ",") .. "}"
+  h = h .. (" "):rep((8 - #h % 8) % 8)
+  write_file(p, string.pack("<I8", #h) .. h .. table.concat(data))
+end
+
+local function f32(...)
+  local s = {}
+  for i, v in ipairs({...}) do s[i] = string.pack("<f", v) end
+  return table.concat(s)
+end
+
+test("a file of the old format (escaped names, no nnlua_format) loads as before", function()
+  -- Byte for byte what nnlua 0.1.0 before format 3 wrote for
+  --   {model = {["1.weight"] = {{1, 2}}, ["1.bias"] = {0.5}}, epoch = 3, lr = 0.25,
+  --    [1] = {7}, ["1"] = {8}, ["100%"] = {9}, steps = {3, 6, ..., 192}}
+  -- (tensors as tensors): a dot or '%' inside a key written %XX, a taken
+  -- name renamed "~2", the format only in the tree ("v": 2 with a number
+  -- array, 1 without).
+  local steps = {}
+  for i = 1, 64 do steps[i] = string.pack("<i8", 3 * i) end
+  local tree = '{"root":{"t":[["i:1",{"T":"1"}],["s:1",{"T":"1~2"}],["s:100%",{"T":"100%25"}],' ..
+               '["s:epoch",{"i":"3"}],["s:lr",{"f":"0x1p-2"}],["s:model",{"t":[["s:1.bias",' ..
+               '{"T":"model.1%2Ebias"}],["s:1.weight",{"T":"model.1%2Eweight"}]]}],' ..
+               '["s:steps",{"N":"steps"}]]},"v":2}'
+  local entries = {{"1", "F32", {1}, f32(7)}, {"1~2", "F32", {1}, f32(8)}, {"100%25", "F32", {1}, f32(9)},
+                   {"model.1%2Ebias", "F32", {1}, f32(0.5)}, {"model.1%2Eweight", "F32", {1, 2}, f32(1, 2)},
+                   {"steps", "I64", {64}, table.concat(steps)}}
+  local p = tmppath()
+  write_st(p, {{"format", "pt"}, {"nnlua", tree}}, entries)
+  local w = tensor.load(p)
+  local want = {}
+  for i = 1, 64 do want[i] = 3 * i end
+  same({model = {["1.weight"] = tensor.new({{1, 2}}), ["1.bias"] = tensor.new({0.5})}, epoch = 3, lr = 0.25,
+        [1] = tensor.new({7}), ["1"] = tensor.new({8}), ["100%"] = tensor.new({9}), steps = want}, w)
+  -- format 1: the same without the number array
+  tree = tree:gsub(',%["s:steps",{"N":"steps"}%]', ""):gsub('"v":2', '"v":1')
+  table.remove(entries)
+  write_st(p, {{"format", "pt"}, {"nnlua", tree}}, entries)
+  w = tensor.load(p)
+  check_eq(w.model["1.weight"]:sum():item(), 3)
+  assert(w.steps == nil and w["1"]:item() == 8)
+  -- a model saved by the old m:save loads into the model
+  local m = nn.Sequential(nn.Linear(1, 2))
+  write_st(p, {{"format", "pt"}, {"nnlua", '{"root":{"t":[["s:1.bias",{"T":"1%2Ebias"}],' ..
+                                             '["s:1.weight",{"T":"1%2Eweight"}]]},"v":1}'}},
+           {{"1%2Ebias", "F32", {2}, f32(5, 6)}, {"1%2Eweight", "F32", {2, 1}, f32(7, 8)}})
+  m:load(p)
+  os.remove(p)
+  check_close(m[1].bias, tensor.new({5, 6}), 0)
+  check_close(m[1].weight, tensor.new({{7}, {8}}), 0)
+end)
+
+test("a file of a newer format is refused, naming both formats and versions", function()
+  local p = tmppath()
+  local tree = '{"root":{"t":[["s:w",{"T":"w"}]]},"v":4}'
+  write_st(p, {{"format", "pt"}, {"nnlua_format", "4"}, {"nnlua_version", "9.9.9"}, {"nnlua", tree}},
+           {{"w", "F32", {1}, f32(1)}})
+  local e = expect_error(function() tensor.load(p) end,
+                         "tensor.load: '" .. p .. "' is checkpoint format 4 (written by nnlua 9.9.9), newer than " ..
+                         "this nnlua " .. nnlua_version() .. " reads (format 3 and older)")
+  -- refused by the number alone: whatever the rest looks like
+  write_st(p, {{"nnlua_format", "12"}}, {{"w", "F32", {1}, f32(1)}})
+  expect_error(function() tensor.load(p) end, "format 12 (written by nnlua (unknown version))")
+  local m = nn.Sequential(nn.Linear(1, 1))
+  expect_error(function() m:load(p) end, "is checkpoint format 12")
+  -- before nnlua_format the tree's "v" was the format
+  write_st(p, {{"nnlua", '{"root":{"b":true},"v":4}'}}, {})
+  expect_error(function() tensor.load(p) end, "format 4 (written by nnlua (unknown version))")
+  write_st(p, {{"nnlua_format", "3.5"}, {"nnlua", tree}}, {{"w", "F32", {1}, f32(1)}})
+  expect_error(function() tensor.load(p) end, "bad nnlua metadata (nnlua_format is '3.5', not a format number)")
+  write_st(p, {{"nnlua", '{"root":{"b":true},"v":0}'}}, {})
+  expect_error(function() tensor.load(p) end, "bad nnlua metadata")
+  -- format 3 is this one
+  write_st(p, {{"nnlua_format", "3"}, {"nnlua", '{"root":{"t":[["s:w.x",{"T":"w.x"}]]},"v":3}'}},
+           {{"w.x", "F32", {1}, f32(2)}})
+  check_eq(tensor.load(p)["w.x"]:item(), 2)
+  os.remove(p)
+end)
+
+test("a file of another program (no nnlua metadata) loads flat, by full names", function()
+  local p = tmppath()
+  -- what safetensors.torch.save_file writes for a PyTorch state dict
+  write_st(p, {{"format", "pt"}}, {{"0.weight", "F32", {2, 1}, f32(1, 2)}, {"0.bias", "F32", {2}, f32(3, 4)},
+                                   {"fc.w.x", "F32", {}, f32(5)}})
+  local w = tensor.load(p)
+  local keys = {}
+  for k in pairs(w) do keys[#keys + 1] = k end
+  table.sort(keys)
+  check_eq(table.concat(keys, " "), "0.bias 0.weight fc.w.x")
+  check_eq(w["fc.w.x"]:item(), 5)
+  -- no metadata at all; a model with the same names loads it
+  write_st(p, nil, {{"fc1.weight", "F32", {2, 1}, f32(1, 2)}, {"fc1.bias", "F32", {2}, f32(3, 4)}})
+  local Net = nn.Module:extend("Net")
+  function Net:init() self.fc1 = nn.Linear(1, 2) end
+  local net = Net()
+  net:load(p)
+  check_close(net.fc1.weight, tensor.new({{1}, {2}}), 0)
+  check_close(net.fc1.bias, tensor.new({3, 4}), 0)
+  os.remove(p)
 end)
 
 test("non-contiguous tensors are saved contiguous", function()
@@ -266,7 +545,7 @@ test("over a limit: refused before the old file is touched, naming the limit", f
   os.remove(p)
 end)
 
-test("a file over the header limit is refused naming it; a newer version is named", function()
+test("a file over the header limit is refused naming it; a newer format is named", function()
   local p = tmppath()
   write_file(p, string.pack("<I8", 100000008) .. ("{"):rep(16))
   expect_error(function() tensor.load(p) end, "header length")
@@ -276,9 +555,9 @@ test("a file over the header limit is refused naming it; a newer version is name
   f:write(" ")
   f:close()
   expect_error(function() tensor.load(p) end, "over the 100000000 that safetensors readers accept")
-  local h = '{"__metadata__":{"nnlua":"{\\"v\\":3,\\"root\\":{\\"b\\":true}}"}}'
+  local h = '{"__metadata__":{"nnlua":"{\\"v\\":4,\\"root\\":{\\"b\\":true}}"}}'
   write_file(p, string.pack("<I8", #h) .. h)
-  expect_error(function() tensor.load(p) end, "version 3")
+  expect_error(function() tensor.load(p) end, "is checkpoint format 4")
   h = '{"__metadata__":{"nnlua":"{\\"v\\":2,\\"root\\":{\\"N\\":\\"a\\"}}"},' ..
       '"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}'
   write_file(p, string.pack("<I8", #h) .. h .. ("\0"):rep(4))
@@ -367,5 +646,37 @@ test("m:load of a file that does not fit changes nothing", function()
   local before = snapshot(other)
   expect_error(function() other:load(p) end, "'2.weight' has shape [1, 3] in the state dict but [2, 3]")
   unchanged(other, before)
+  os.remove(p)
+end)
+
+test("m:load of another model's checkpoint: every mismatch in the model's order, both shapes, the file", function()
+  local p = tmppath()
+  nn.Sequential(nn.Linear(3, 2), nn.ReLU(), nn.Linear(2, 1)):save(p)
+  local wide = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 1))
+  local before = snapshot(wide)
+  local e = expect_error(function() wide:load(p) end, "nothing was loaded")
+  local want = "load_state_dict: '1.weight' has shape [2, 3] in the state dict but [4, 3] in the model; " ..
+               "'1.bias' has shape [2] in the state dict but [4] in the model; " ..
+               "'3.weight' has shape [1, 2] in the state dict but [1, 4] in the model " ..
+               "(nothing was loaded from '" .. p .. "')"
+  assert(e:find(want, 1, true), e)
+  unchanged(wide, before)
+  -- other names: missing in the model's order, unexpected in natural order (2 before 10)
+  local deep = nn.Sequential()
+  for _ = 1, 11 do deep:add(nn.Linear(1, 1)) end
+  deep:save(p)
+  local shallow = nn.Sequential(nn.Linear(1, 1), nn.Linear(1, 1, false), nn.Linear(1, 2))
+  e = expect_error(function() shallow:load(p) end, "missing keys")
+  want = "load_state_dict: missing keys: {}; unexpected keys: {2.bias, 4.bias, 4.weight, 5.bias, 5.weight, " ..
+         "6.bias, 6.weight, 7.bias, 7.weight, 8.bias, 8.weight, 9.bias, 9.weight, 10.bias, 10.weight, " ..
+         "11.bias, 11.weight}; '3.weight' has shape [1, 1] in the state dict but [2, 1] in the model; " ..
+         "'3.bias' has shape [1] in the state dict but [2] in the model"
+  assert(e:find(want, 1, true), e)
+  -- a checkpoint of more than the model: the message says where the model's keys are
+  local m = nn.Sequential(nn.Linear(2, 1))
+  tensor.save({model = m:state_dict(), epoch = 3}, p)
+  e = expect_error(function() m:load(p) end, "unexpected keys: {epoch, model}")
+  assert(e:find("the table at key 'model' has this model's keys: pass that table to load_state_dict", 1, true), e)
+  m:load_state_dict(tensor.load(p).model)
   os.remove(p)
 end)
