@@ -16,17 +16,7 @@ assert((which == "adam" or which == "sgd") and threads and epochs and epochs >= 
        "usage: nnlua bench/breakdown.lua [adam|sgd] [threads] [epochs >= 2]")
 tensor.set_num_threads(threads)
 
-local tf = transforms.Compose{transforms.ToTensor(), transforms.Normalize({0.286}, {0.353})}
-local full = datasets.FashionMNIST{train = true, transform = tf}
-local train = data.random_split(full, {50000, 10000}, tensor.Generator(42))
-local loader = data.DataLoader(train, {batch_size = 64, shuffle = true, generator = tensor.Generator(1),
-                                       progress = false})
-tensor.manual_seed(7)
-local model = nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(),
-                            nn.Linear(128, 10))
-local loss_fn = nn.CrossEntropyLoss()
-local opt = which == "adam" and optim.Adam(model:parameters(), {lr = 1e-3})
-            or optim.SGD(model:parameters(), {lr = 0.1, momentum = 0.9})
+local loader, model, loss_fn, opt = require("workload")(which)
 
 local PHASES = {"data", "forward", "loss", "zero_grad", "backward", "step", "item"}
 local total, steps = {}, 0

@@ -19,19 +19,7 @@ local which, threads = arg[1], tonumber(arg[2])
 assert((which == "adam" or which == "sgd") and threads, "usage: nnlua bench/train.lua <adam|sgd> <threads>")
 tensor.set_num_threads(threads)
 
-local tf = transforms.Compose{transforms.ToTensor(), transforms.Normalize({0.286}, {0.353})}
-local full = datasets.FashionMNIST{train = true, transform = tf}
-local train = data.random_split(full, {50000, 10000}, tensor.Generator(42))
-local loader = data.DataLoader(train, {batch_size = 64, shuffle = true, generator = tensor.Generator(1),
-                                       progress = false})
-
-tensor.manual_seed(7)
-local model = nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(),
-                            nn.Linear(128, 10))
-local loss_fn = nn.CrossEntropyLoss()
-local opt
-if which == "adam" then opt = optim.Adam(model:parameters(), {lr = 1e-3})
-else opt = optim.SGD(model:parameters(), {lr = 0.1, momentum = 0.9}) end
+local loader, model, loss_fn, opt = require("workload")(which)
 
 local function epoch(t0, limit, max_steps)
   local total, steps = 0, 0
