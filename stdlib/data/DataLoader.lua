@@ -18,6 +18,7 @@
 --     through Subset/random_split: the whole batch in C from the uint8 images;
 --   * TensorDataset (also through Subsets): index_select on each tensor;
 --   * anything else: ds:get(i) per sample, stacked (numbers become a 1-d tensor).
+local tensor = require "tensor"
 local args = require "nnlua.args"
 local class = require "nnlua.class"
 local Progress = require "data.progress"

@@ -8,6 +8,7 @@
 -- Arguments come in PyTorch's order or by PyTorch's name in one trailing
 -- table (nnlua.args). A dataset is anything with #ds and ds:get(i) -> input,
 -- target (1-based).
+local tensor = require "tensor"
 local args = require "nnlua.args"
 local class = require "nnlua.class"
 local C = require "data._C"

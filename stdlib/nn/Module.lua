@@ -9,6 +9,7 @@
 -- registered in the order they are assigned; Lua tables keep no order, so the
 -- instance keeps its own lists. Other fields are plain fields.
 
+local tensor = require "tensor"
 local class = require "nnlua.class"
 
 local Module = class("Module", nil, {receiver = "model"})

@@ -1,6 +1,7 @@
 -- nn.functional: stateless forms of the layers and losses.
 -- The layers and losses are the fused C kernels of the package "nn._C"
 -- (nn/layer.c, nn/loss.c); the activations are tensor methods.
+local tensor = require "tensor"
 local C = require "nn._C"
 local F = {}
 

@@ -1,5 +1,6 @@
 -- nn.init: in-place initialisers with PyTorch's gain and fan conventions.
 -- fan_in of a weight [out, in, ...] is in * receptive field, fan_out is out * receptive field.
+local tensor = require "tensor"
 local I = {}
 
 local function fans(t)

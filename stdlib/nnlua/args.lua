@@ -27,6 +27,7 @@
 -- name is an error that names it and lists the valid names. Errors are raised
 -- with the function's name first; the message handler (nnlua.errors) puts the
 -- script's line in front.
+local tensor = require "tensor"
 local args = {}
 
 args.REQUIRED = setmetatable({}, {__tostring = function() return "<required>" end})

@@ -20,6 +20,7 @@
 -- kept per parameter tensor in opt.state[p]; state_dict() numbers the
 -- parameters 1..N across the groups, as PyTorch numbers them 0..N-1.
 
+local tensor = require "tensor"
 local args = require "nnlua.args"
 local class = require "nnlua.class"
 

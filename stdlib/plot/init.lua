@@ -14,6 +14,7 @@
 --
 -- Errors are raised where they are found, inside stdlib/ (or in C); the host's
 -- message handler rewrites that location to the line of the user's script.
+local tensor = require "tensor"
 local class = require "nnlua.class"
 local errors = require "nnlua.errors"
 local C = require "plot._C"
