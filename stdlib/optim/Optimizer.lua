@@ -156,12 +156,8 @@ end
 function Optimizer:_check() end
 
 local function checkgroup(fn, g, defaults, order)
-  for k in pairs(g) do
-    if not (k == "params" or (type(k) == "string" and defaults[k] ~= nil)) then
-      raise(string.format("%s: unknown option '%s' in a parameter group (options of a group: params, %s)",
-        fn, tostring(k), table.concat(order, ", ")))
-    end
-  end
+  args.check_keys(fn, g, function(k) return k == "params" or (type(k) == "string" and defaults[k] ~= nil) end, 1,
+    function() return " in a parameter group (options of a group: params, " .. table.concat(order, ", ") .. ")" end)
 end
 
 -- whether v is an nn module (it has a parameters method) rather than its parameters
