@@ -197,7 +197,7 @@ local function epoch(self)
   local p = plan(ds)
   local order = self.shuffle and C.randperm(n, self.generator) or C.indices(n)
   if p and p.index then order = p.index:take(order) end
-  local bar = Progress.enabled(self.progress) and nb > 0 and Progress.new(nb) or nil
+  local bar = Progress.enabled(self.progress) and nb > 0 and Progress(nb) or nil
   local b = 0
   local function finish(count, ...)
     if bar then bar:step(count) end
