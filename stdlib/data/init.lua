@@ -225,6 +225,7 @@ function data.random_split(...)
   local perm = C.randperm(n, generator)    -- exact integers; the draws of tensor.randperm
   local out, first = {}, 1
   for k, size in ipairs(sizes) do
+    -- made without Subset:init: perm's slices are exact indices in range already
     out[k] = setmetatable({dataset = ds, _idx = perm:sub(first, size)}, Subset)
     first = first + size
   end
