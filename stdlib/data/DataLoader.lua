@@ -18,6 +18,7 @@
 --     through Subset/random_split: the whole batch in C from the uint8 images;
 --   * TensorDataset (also through Subsets): index_select on each tensor;
 --   * anything else: ds:get(i) per sample, stacked (numbers become a 1-d tensor).
+local tensor = require "tensor"
 local args = require "nnlua.args"
 local class = require "nnlua.class"
 local Progress = require "data.progress"
@@ -196,7 +197,7 @@ local function epoch(self)
   local p = plan(ds)
   local order = self.shuffle and C.randperm(n, self.generator) or C.indices(n)
   if p and p.index then order = p.index:take(order) end
-  local bar = Progress.enabled(self.progress) and nb > 0 and Progress.new(nb) or nil
+  local bar = Progress.enabled(self.progress) and nb > 0 and Progress(nb) or nil
   local b = 0
   local function finish(count, ...)
     if bar then bar:step(count) end

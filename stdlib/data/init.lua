@@ -8,6 +8,7 @@
 -- Arguments come in PyTorch's order or by PyTorch's name in one trailing
 -- table (nnlua.args). A dataset is anything with #ds and ds:get(i) -> input,
 -- target (1-based).
+local tensor = require "tensor"
 local args = require "nnlua.args"
 local class = require "nnlua.class"
 local C = require "data._C"
@@ -224,6 +225,7 @@ function data.random_split(...)
   local perm = C.randperm(n, generator)    -- exact integers; the draws of tensor.randperm
   local out, first = {}, 1
   for k, size in ipairs(sizes) do
+    -- made without Subset:init: perm's slices are exact indices in range already
     out[k] = setmetatable({dataset = ds, _idx = perm:sub(first, size)}, Subset)
     first = first + size
   end

@@ -10,12 +10,13 @@
 -- shown, print, io.write and io.stdout/io.stderr:write aimed at its terminal
 -- clear it first and draw it again after, so printed lines stand alone and the
 -- bar stays at the bottom.
+local class = require "nnlua.class"
 local C = require "data._C"
 
 local statusline      -- package.loaded["nnlua.statusline"], set by nnlua_openlibs after data loads
 
-local Progress = {}
-Progress.__index = Progress
+-- Progress(total [, label]): a bar for total steps
+local Progress = class("Progress", nil, {receiver = "bar"})
 
 local WIDTH = 30       -- characters of the bar itself
 
@@ -28,10 +29,9 @@ function Progress.enabled(opt)
   return C.isatty(2)
 end
 
-function Progress.new(total, label)
-  local now = C.clock()
-  return setmetatable({total = total, done = 0, samples = 0, start = now, last = -1,
-                       label = label, open = false}, Progress)
+function Progress:init(total, label)
+  self.total, self.done, self.samples, self.start, self.last = total, 0, 0, C.clock(), -1
+  self.label, self.open = label, false
 end
 
 local function clock_text(s)

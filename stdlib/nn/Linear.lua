@@ -1,5 +1,6 @@
 -- nn.Linear(in_features, out_features [, bias = true]): y = x Wᵀ + b with
 -- W [out, in], b [out], initialised as PyTorch does: uniform in ±1/sqrt(in).
+local tensor = require "tensor"
 local Module = require "nn.Module"
 local F = require "nn.functional"
 local args = require "nnlua.args"

@@ -9,7 +9,9 @@
 -- registered in the order they are assigned; Lua tables keep no order, so the
 -- instance keeps its own lists. Other fields are plain fields.
 
+local tensor = require "tensor"
 local class = require "nnlua.class"
+local args = require "nnlua.args"
 
 local Module = class("Module", nil, {receiver = "model"})
 
@@ -301,6 +303,8 @@ local function nested_hint(sd, entries, missing)
                        .. "load_state_dict", tostring(found[1]))
 end
 
+local LOAD_OPTIONS = {strict = true}    -- the keys load_state_dict's option table may have
+
 -- Checks every entry first and copies only when all fit: a bad state dict
 -- changes nothing. The message lists every problem, in state_dict order.
 -- fresh: the tensors of sd are the caller's own copies (m:load), so they
@@ -313,9 +317,7 @@ local function load_state(self, sd, opts, fresh, file)
   local strict = true
   if opts ~= nil then
     if type(opts) ~= "table" then error("load_state_dict: options must be a table, got " .. type(opts), 3) end
-    for k in next, opts do
-      if k ~= "strict" then error("load_state_dict: unknown option '" .. tostring(k) .. "' (valid: strict)", 3) end
-    end
+    args.check_keys("load_state_dict", opts, LOAD_OPTIONS, 3, " (valid: strict)")
     if rawget(opts, "strict") ~= nil then strict = rawget(opts, "strict") and true or false end
   end
   local known, missing, unexpected, wrong, pairs_ = {}, {}, {}, {}, {}

@@ -1,5 +1,6 @@
 -- nn.Sequential(m1, m2, ...): runs its children in order. Children are named
 -- by 1-based position, so parameters read "1.weight", "3.bias".
+local tensor = require "tensor"
 local Module = require "nn.Module"
 local Sequential = Module:extend("Sequential")
 

@@ -1,7 +1,9 @@
 -- nn.functional: stateless forms of the layers and losses.
 -- The layers and losses are the fused C kernels of the package "nn._C"
 -- (nn/layer.c, nn/loss.c); the activations are tensor methods.
+local tensor = require "tensor"
 local C = require "nn._C"
+local args = require "nnlua.args"
 local F = {}
 
 -- checks an option table against the known keys; returns it (or {} for nil)
@@ -10,10 +12,7 @@ function F._check_opts(fn, opts, known)
   if type(opts) ~= "table" or tensor.is_tensor(opts) then
     error(fn .. ": options must be a table", 3)
   end
-  for k in pairs(opts) do
-    if not known[k] then error(fn .. ": unknown option '" .. tostring(k) .. "'", 3) end
-  end
-  return opts
+  return args.check_keys(fn, opts, known, 3)
 end
 
 function F.relu(x) return x:relu() end

@@ -1,5 +1,7 @@
 -- nn.init: in-place initialisers with PyTorch's gain and fan conventions.
 -- fan_in of a weight [out, in, ...] is in * receptive field, fan_out is out * receptive field.
+local tensor = require "tensor"
+local args = require "nnlua.args"
 local I = {}
 
 local function fans(t)
@@ -29,10 +31,7 @@ local function nograd(t, fn)
 end
 
 local function opts_of(name, opts, known)
-  for k in pairs(opts or {}) do
-    if not known[k] then error("nn.init." .. name .. ": unknown option '" .. tostring(k) .. "'", 3) end
-  end
-  return opts or {}
+  return args.check_keys("nn.init." .. name, opts or {}, known, 3)
 end
 
 function I.uniform_(t, a, b) return nograd(t, function() t:uniform_(a or 0, b or 1) end) end

@@ -3,6 +3,7 @@
 -- Each constructor reads PyTorch's arguments through nnlua.args: in PyTorch's
 -- order, or by name in one trailing table. Each class keeps its spec in
 -- class.spec (the constructor tests walk them).
+local tensor = require "tensor"
 local Module = require "nn.Module"
 local F = require "nn.functional"
 local args = require "nnlua.args"

@@ -1,6 +1,7 @@
 -- Loss modules: loss_fn(output, target) -> 0-d tensor (or per-element with
 -- reduction "none"). Constructors take PyTorch's arguments in PyTorch's order
 -- or by name in one trailing table (nnlua.args); class.spec lists them.
+local tensor = require "tensor"
 local Module = require "nn.Module"
 local F = require "nn.functional"
 local args = require "nnlua.args"

@@ -1,4 +1,5 @@
 -- nn.metrics: accuracy and confusion matrices from logits and 1-based targets.
+local tensor = require "tensor"
 local M = {}
 
 local function check(fn, logits, targets)

@@ -1,5 +1,6 @@
 -- nn.utils: gradient clipping, a finite-difference gradient check, and the
 -- renumbering of state dict names between nnlua (1-based) and PyTorch (0-based).
+local tensor = require "tensor"
 local U = {}
 
 -- Scales the gradients of params so that their joint 2-norm is at most max_norm; returns the norm.

@@ -27,6 +27,7 @@
 -- name is an error that names it and lists the valid names. Errors are raised
 -- with the function's name first; the message handler (nnlua.errors) puts the
 -- script's line in front.
+local tensor = require "tensor"
 local args = {}
 
 args.REQUIRED = setmetatable({}, {__tostring = function() return "<required>" end})
@@ -47,6 +48,35 @@ local function names(spec)
     out[i] = e[2] == args.REQUIRED and e[1] or e[1] .. "?"
   end
   return table.concat(out, ", ")
+end
+
+-- The one check for unknown option names, which every stdlib function taking
+-- an option table uses (the C functions have lnn_checkopts, bindings/lnn.c).
+-- Raises "fn: unknown option 'k'" followed by more (a string, or a function
+-- returning one, called only then) for the first key k of t that known does
+-- not accept; known is a set (known[k] true) or a function(k) -> boolean.
+-- level is error's level counted from the function calling check_keys.
+function args.check_keys(fn, t, known, level, more)
+  local accepts = type(known) == "function"
+  for k in pairs(t) do
+    local ok
+    if accepts then ok = known(k) else ok = known[k] end
+    if not ok then
+      if type(more) == "function" then more = more() end
+      error(string.format("%s: unknown option '%s'%s", fn, tostring(k), more or ""), level + 1)
+    end
+  end
+  return t
+end
+
+-- checks that the option table t (may be nil: returns {}) has only the keys
+-- of the set keys; level is error's, counted from the caller (default 2)
+function args.check_opts(fn, t, keys, level)
+  if t == nil then return {} end
+  if type(t) ~= "table" then
+    error(string.format("%s: options must be a table, got %s", fn, type(t)), (level or 2) + 1)
+  end
+  return args.check_keys(fn, t, keys, (level or 2) + 1)
 end
 
 local function fail(fn, spec, fmt, ...)
@@ -87,10 +117,10 @@ function args.parse(fn, spec, ...)
   for _, e in ipairs(spec) do known[e[1]] = e end
   local out = {}
   if opts then
-    for k, v in pairs(opts) do
-      if not known[k] then fail(fn, spec, "unknown option '%s'", tostring(k)) end
-      out[k] = v
-    end
+    args.check_keys(fn, opts, known, 2, function()
+      return string.format(" (arguments: %s; ? marks optional ones)", names(spec))
+    end)
+    for k, v in pairs(opts) do out[k] = v end
   end
   local pos = 0
   for _, e in ipairs(spec) do

@@ -18,6 +18,7 @@
 -- at the caller's line. Defining __init raises an error that says to name it
 -- init (a Python habit). class.is_object(v) tells whether v is an instance or
 -- a class made here.
+local tensor = require "tensor"
 local class = {}
 
 local classes = setmetatable({}, {__mode = "k"})    -- class table -> its options
@@ -45,7 +46,7 @@ end
 
 local function dot_error(cls, name, self)
   local r = classes[cls].receiver
-  local got = self == nil and "nothing" or (tensor and tensor.is_tensor(self)) and "a tensor"
+  local got = self == nil and "nothing" or tensor.is_tensor(self) and "a tensor"
               or "a " .. type(self)
   error(string.format("%s: call it as %s:%s(...) with a colon; %s.%s(...) passes %s as self, not the %s",
                       name, r, name, r, name, got, r), 3)

@@ -1,5 +1,5 @@
--- Errors that point at the user's script, not at stdlib/, and the argument
--- checks the stdlib modules share.
+-- Errors that point at the user's script, not at stdlib/. (The argument
+-- checks the stdlib modules share are in nnlua.args.)
 --
 -- stdlib code raises errors plainly (error(msg, 2), or from C). One message
 -- handler, in C (bindings/errors.c), runs before the stack unwinds: it moves a
@@ -18,19 +18,5 @@ C.set_stdlib((source:gsub("nnlua[/\\]errors%.lua$", "")))
 
 errors.handler = C.handler
 errors.message = C.message
-
--- checks that the option table t (may be nil) has only the given keys
-function errors.check_opts(fn, t, keys, level)
-  if t == nil then return {} end
-  if type(t) ~= "table" then
-    error(string.format("%s: options must be a table, got %s", fn, type(t)), (level or 2) + 1)
-  end
-  for k in pairs(t) do
-    if not keys[k] then
-      error(string.format("%s: unknown option '%s'", fn, tostring(k)), (level or 2) + 1)
-    end
-  end
-  return t
-end
 
 return errors

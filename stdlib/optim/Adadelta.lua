@@ -1,5 +1,6 @@
 -- optim.Adadelta: Adadelta (PyTorch's torch.optim.Adadelta).
 --   optim.Adadelta(params, lr, rho, eps, weight_decay, foreach, {capturable, maximize, differentiable})
+local tensor = require "tensor"
 local C = require "optim._C"
 local Optimizer = require "optim.Optimizer"
 local unsupported = Optimizer.unsupported

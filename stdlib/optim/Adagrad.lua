@@ -2,6 +2,7 @@
 -- sum += g^2; p -= lr/(1 + (t-1) lr_decay) g/(sqrt(sum) + eps).
 --   optim.Adagrad(params, lr, lr_decay, weight_decay, initial_accumulator_value, eps, foreach,
 --                 {maximize, differentiable, fused})
+local tensor = require "tensor"
 local C = require "optim._C"
 local Optimizer = require "optim.Optimizer"
 local unsupported = Optimizer.unsupported

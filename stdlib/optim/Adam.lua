@@ -2,6 +2,7 @@
 -- torch.optim.Adam): denom = sqrt(v)/sqrt(1 - b2^t) + eps.
 --   optim.Adam(params, lr, betas, eps, weight_decay, amsgrad,
 --              {foreach, maximize, capturable, differentiable, fused, decoupled_weight_decay})
+local tensor = require "tensor"
 local C = require "optim._C"
 local Optimizer = require "optim.Optimizer"
 local unsupported = Optimizer.unsupported

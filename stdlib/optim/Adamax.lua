@@ -1,5 +1,6 @@
 -- optim.Adamax: Adam with the infinity norm (PyTorch's torch.optim.Adamax).
 --   optim.Adamax(params, lr, betas, eps, weight_decay, foreach, {maximize, differentiable, capturable})
+local tensor = require "tensor"
 local C = require "optim._C"
 local Optimizer = require "optim.Optimizer"
 local unsupported = Optimizer.unsupported

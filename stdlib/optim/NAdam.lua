@@ -3,6 +3,7 @@
 -- number holding a float32 value, as PyTorch keeps it in a float32 tensor.
 --   optim.NAdam(params, lr, betas, eps, weight_decay, momentum_decay, decoupled_weight_decay,
 --               {foreach, maximize, capturable, differentiable})
+local tensor = require "tensor"
 local C = require "optim._C"
 local Optimizer = require "optim.Optimizer"
 local unsupported = Optimizer.unsupported

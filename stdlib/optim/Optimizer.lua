@@ -20,6 +20,7 @@
 -- kept per parameter tensor in opt.state[p]; state_dict() numbers the
 -- parameters 1..N across the groups, as PyTorch numbers them 0..N-1.
 
+local tensor = require "tensor"
 local args = require "nnlua.args"
 local class = require "nnlua.class"
 
@@ -155,12 +156,8 @@ end
 function Optimizer:_check() end
 
 local function checkgroup(fn, g, defaults, order)
-  for k in pairs(g) do
-    if not (k == "params" or (type(k) == "string" and defaults[k] ~= nil)) then
-      raise(string.format("%s: unknown option '%s' in a parameter group (options of a group: params, %s)",
-        fn, tostring(k), table.concat(order, ", ")))
-    end
-  end
+  args.check_keys(fn, g, function(k) return k == "params" or (type(k) == "string" and defaults[k] ~= nil) end, 1,
+    function() return " in a parameter group (options of a group: params, " .. table.concat(order, ", ") .. ")" end)
 end
 
 -- whether v is an nn module (it has a parameters method) rather than its parameters

@@ -2,6 +2,7 @@
 -- torch.optim.RMSprop). PyTorch takes all its arguments by position:
 --   optim.RMSprop(params, lr, alpha, eps, weight_decay, momentum, centered,
 --                 capturable, foreach, maximize, differentiable)
+local tensor = require "tensor"
 local C = require "optim._C"
 local Optimizer = require "optim.Optimizer"
 local unsupported = Optimizer.unsupported

@@ -1,6 +1,7 @@
 -- optim.SGD: stochastic gradient descent with momentum, dampening, Nesterov
 -- momentum and L2 weight decay (PyTorch's torch.optim.SGD):
 --   optim.SGD(params, lr, momentum, dampening, weight_decay, nesterov, {maximize, foreach, differentiable, fused})
+local tensor = require "tensor"
 local C = require "optim._C"
 local args = require "nnlua.args"
 local Optimizer = require "optim.Optimizer"

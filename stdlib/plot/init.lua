@@ -14,8 +14,9 @@
 --
 -- Errors are raised where they are found, inside stdlib/ (or in C); the host's
 -- message handler rewrites that location to the line of the user's script.
+local tensor = require "tensor"
 local class = require "nnlua.class"
-local errors = require "nnlua.errors"
+local args = require "nnlua.args"
 local C = require "plot._C"
 
 local plot = {}
@@ -218,7 +219,7 @@ local lines_keys = {series = true, title = true, xlabel = true, ylabel = true, g
                     width = true, height = true}
 
 function plot.lines(opts)
-  errors.check_opts("plot.lines", opts, lines_keys, 0)
+  args.check_opts("plot.lines", opts, lines_keys, 0)
   if opts == nil then fail("lines", "expected a table of options with series = {...}") end
   local spec = {width = opt_size("lines", opts, "width"), height = opt_size("lines", opts, "height"),
                 title = opt_string("lines", opts, "title"),
@@ -248,7 +249,7 @@ function plot.lines(opts)
       fail("lines", "%s must be a table {label =, y =}, got %s", where, type(s))
     end
     if type(s.label) == "string" then where = where .. " ('" .. s.label .. "')" end
-    errors.check_opts("plot.lines: " .. where, s, series_keys, 0)
+    args.check_opts("plot.lines: " .. where, s, series_keys, 0)
     if s.y == nil then fail("lines", "%s has no y", where) end
     local out = {y = values(where, "y", s.y), label = s.label ~= nil and label_string(s.label) or nil}
     if s.label ~= nil and type(s.label) ~= "string" and type(s.label) ~= "number" then
@@ -350,7 +351,7 @@ local function channel_values(key, v, c)
 end
 
 function plot.image_grid(opts)
-  errors.check_opts("plot.image_grid", opts, grid_keys, 0)
+  args.check_opts("plot.image_grid", opts, grid_keys, 0)
   if opts == nil or opts.images == nil then fail("image_grid", "expected {images = ...}") end
   local images = image_tensor(opts.images):contiguous()
   local n, c = images:size(1), images:size(2)
@@ -390,7 +391,7 @@ local heatmap_keys = {matrix = true, xlabels = true, ylabels = true, title = tru
                       ylabel = true, annotate = true, width = true, height = true}
 
 function plot.heatmap(opts)
-  errors.check_opts("plot.heatmap", opts, heatmap_keys, 0)
+  args.check_opts("plot.heatmap", opts, heatmap_keys, 0)
   if opts == nil or opts.matrix == nil then fail("heatmap", "expected {matrix = ...}") end
   local m = opts.matrix
   if type(m) == "table" then

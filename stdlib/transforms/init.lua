@@ -14,6 +14,7 @@
 -- describes itself as a step table, so a DataLoader can run a whole Compose
 -- over a batch in C. Random transforms draw from the default generator
 -- (tensor.manual_seed) unless given {generator = g} (by name only).
+local tensor = require "tensor"
 local args = require "nnlua.args"
 local class = require "nnlua.class"
 local data = require "data"

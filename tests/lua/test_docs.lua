@@ -30,7 +30,7 @@ local function in_dir(fn)
 end
 
 for _, path in ipairs{"README.md", "docs/tensor.md", "docs/nn.md", "docs/optim.md", "docs/data.md",
-                      "docs/plot.md", "docs/from-pytorch.md"} do
+                      "docs/plot.md", "docs/from-pytorch.md", "docs/contributing.md"} do
   for k, code in ipairs(blocks(path)) do
     test(path .. " example " .. k, function()
       local env = setmetatable({print = function() end}, {__index = _G})
