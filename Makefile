@@ -18,7 +18,10 @@ CFLAGS += $(SAN) -std=c11 -D_DEFAULT_SOURCE -fno-math-errno -fopenmp -Wall -Wext
 LDLIBS += $(SAN) $(shell pkg-config --libs $(PKGS)) -ldnnl -fopenmp -lm
 
 BUILD  ?= build
-CORE    = $(patsubst %.c,$(BUILD)/%.o,$(wildcard nn/*.c))
+NN_DIRS = nn nn/io nn/data nn/plot
+NN_SRC  = $(foreach d,$(NN_DIRS),$(wildcard $(d)/*.c))
+NN_HDR  = $(foreach d,$(NN_DIRS),$(wildcard $(d)/*.h))
+CORE    = $(patsubst %.c,$(BUILD)/%.o,$(NN_SRC))
 HOST    = $(patsubst %.c,$(BUILD)/%.o,$(wildcard bindings/*.c vm/*.c))
 CTESTS  = $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/c/*.c))
 
@@ -94,17 +97,17 @@ FUZZ_CFLAGS   = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover
                 -fno-omit-frame-pointer -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra \
                 -Wno-source-uses-openmp -I. $(shell pkg-config --cflags $(FUZZ_PKGS))
 FUZZ_LIBS     = $(shell pkg-config --libs $(FUZZ_PKGS)) -ldnnl -lgomp -lm
-FUZZ_CORE     = nn/png.c nn/atomic.c nn/idx.c nn/ctx.c nn/rng.c nn/gemm.c
-FUZZ_ALL      = $(wildcard nn/*.c)
+FUZZ_CORE     = nn/io/png.c nn/io/atomic.c nn/io/idx.c nn/ctx.c nn/rng.c nn/gemm.c
+FUZZ_ALL      = $(NN_SRC)
 FUZZ_ENV      = UBSAN_OPTIONS=print_stacktrace=1 ASAN_OPTIONS=max_allocation_size_mb=300
 FUZZ_RUN      = -max_total_time=$(FUZZ_SECONDS) -timeout=10 -print_final_stats=1
 
-$(FUZZ_OUT)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_CORE) $(wildcard nn/*.h)
+$(FUZZ_OUT)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_CORE) $(NN_HDR)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_CORE) $(FUZZ_LIBS)
 
 $(FUZZ_OUT)/fuzz_shape $(FUZZ_OUT)/fuzz_safetensors: $(FUZZ_OUT)/fuzz_%: tests/fuzz/fuzz_%.c \
-    tests/fuzz/shape_one.h $(FUZZ_ALL) $(wildcard nn/*.h)
+    tests/fuzz/shape_one.h $(FUZZ_ALL) $(NN_HDR)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_ALL) $(FUZZ_LIBS)
 
