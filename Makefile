@@ -18,7 +18,10 @@ CFLAGS += $(SAN) -std=c11 -D_DEFAULT_SOURCE -fno-math-errno -fopenmp -Wall -Wext
 LDLIBS += $(SAN) $(shell pkg-config --libs $(PKGS)) -ldnnl -fopenmp -lm
 
 BUILD  ?= build
-CORE    = $(patsubst %.c,$(BUILD)/%.o,$(wildcard nn/*.c))
+NN_DIRS = nn nn/io nn/data nn/plot
+NN_SRC  = $(foreach d,$(NN_DIRS),$(wildcard $(d)/*.c))
+NN_HDR  = $(foreach d,$(NN_DIRS),$(wildcard $(d)/*.h))
+CORE    = $(patsubst %.c,$(BUILD)/%.o,$(NN_SRC))
 HOST    = $(patsubst %.c,$(BUILD)/%.o,$(wildcard bindings/*.c vm/*.c))
 CTESTS  = $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/c/*.c))
 
@@ -81,9 +84,9 @@ bench: nnlua $(BENCH_BINS)
 	./nnlua bench/bench.lua $(BUILD)
 
 # libFuzzer harnesses (tests/fuzz/README.md), built with clang: the PNG and IDX readers
-# from the sources they need (ctx.c pulls in rng.c and gemm.c, hence oneDNN), the shape
-# arithmetic and the safetensors reader from all of nn/ (tensor.c reaches autograd and every
-# kernel), never from gcc's libnn.a. `make fuzz FUZZ_SECONDS=300` runs the FUZZERS at once,
+# from the sources they need (ctx.c pulls in rng.c only: it frees the GEMM cache through a
+# hook, nn/ctx.h, so no oneDNN), the shape arithmetic and the safetensors reader from all of
+# nn/ and its subfolders (tensor.c reaches autograd and every kernel), never from gcc's libnn.a. `make fuzz FUZZ_SECONDS=300` runs the FUZZERS at once,
 # then a summary; new inputs and crashes go to build/fuzz.
 FUZZ_CC      ?= clang-14
 FUZZ_SECONDS ?= 60
@@ -93,20 +96,20 @@ FUZZ_PKGS     = libpng zlib libcjson cairo freetype2
 FUZZ_CFLAGS   = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
                 -fno-omit-frame-pointer -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra \
                 -Wno-source-uses-openmp -I. $(shell pkg-config --cflags $(FUZZ_PKGS))
-FUZZ_LIBS     = $(shell pkg-config --libs $(FUZZ_PKGS)) -ldnnl -lgomp -lm
-FUZZ_CORE     = nn/png.c nn/atomic.c nn/idx.c nn/ctx.c nn/rng.c nn/gemm.c
-FUZZ_ALL      = $(wildcard nn/*.c)
+FUZZ_LIBS     = $(shell pkg-config --libs $(FUZZ_PKGS)) -lgomp -lm
+FUZZ_CORE     = nn/io/png.c nn/io/atomic.c nn/io/idx.c nn/ctx.c nn/rng.c
+FUZZ_ALL      = $(NN_SRC)
 FUZZ_ENV      = UBSAN_OPTIONS=print_stacktrace=1 ASAN_OPTIONS=max_allocation_size_mb=300
 FUZZ_RUN      = -max_total_time=$(FUZZ_SECONDS) -timeout=10 -print_final_stats=1
 
-$(FUZZ_OUT)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_CORE) $(wildcard nn/*.h)
+$(FUZZ_OUT)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_CORE) $(NN_HDR)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_CORE) $(FUZZ_LIBS)
 
 $(FUZZ_OUT)/fuzz_shape $(FUZZ_OUT)/fuzz_safetensors: $(FUZZ_OUT)/fuzz_%: tests/fuzz/fuzz_%.c \
-    tests/fuzz/shape_one.h $(FUZZ_ALL) $(wildcard nn/*.h)
+    tests/fuzz/shape_one.h $(FUZZ_ALL) $(NN_HDR)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_ALL) $(FUZZ_LIBS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_ALL) $(FUZZ_LIBS) -ldnnl
 
 fuzz-build: $(addprefix $(FUZZ_OUT)/fuzz_,$(FUZZERS))
 

@@ -26,9 +26,9 @@
 #include <time.h>
 #include <unistd.h>
 #include "lnn.h"
-#include "nn/data.h"
-#include "nn/png.h"
-#include "nn/infile.h"
+#include "nn/data/data.h"
+#include "nn/io/png.h"
+#include "nn/io/infile.h"
 #include "bindings.h"
 
 static const char imageset_mt[] = "nn.ImageSet", indices_mt[] = "nn.Indices";

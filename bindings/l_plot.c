@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "lnn.h"
-#include "nn/plot.h"
-#include "nn/png.h"
+#include "nn/plot/plot.h"
+#include "nn/io/png.h"
 #include "bindings.h"
 
 static const char figure_mt[] = "nn.Figure";

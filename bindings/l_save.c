@@ -58,7 +58,7 @@
 #include "bindings.h"
 #include "lnn.h"
 #include "l_save.h"
-#include "nn/safetensors.h"
+#include "nn/io/safetensors.h"
 
 static const char saver_mt[] = "nn.SaveState", loader_mt[] = "nn.LoadState";
 #define SAVER_MT saver_mt

@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <omp.h>
 #include "ctx.h"
-#include "gemm.h"
 #include "rng.h"
 
 nn_ctx *nn_ctx_new(void) {
@@ -17,7 +16,7 @@ nn_ctx *nn_ctx_new(void) {
 
 void nn_ctx_free(nn_ctx *ctx) {
   if (!ctx) return;
-  nn_gemm_cache_free(ctx->gemm);
+  if (ctx->gemm_free) ctx->gemm_free(ctx->gemm);   /* the GEMM cache: see ctx.h */
   free(ctx);
 }
 

@@ -4,6 +4,12 @@
  * function that can fail takes it first and reports through it: functions
  * returning int give 0 or a negative NN_E* code, functions returning a pointer
  * give NULL; either way the message is in ctx->err. The core never exits.
+ *
+ * The GEMM cache is freed through a hook, so that ctx.c does not depend on
+ * gemm.c (and oneDNN): nn_gemm creates ctx->gemm on first use and sets
+ * ctx->gemm_free beside it; nn_ctx_free calls ctx->gemm_free(ctx->gemm) when
+ * it is set. A program that never multiplies matrices (the PNG and IDX
+ * fuzzers) links ctx.c without gemm.c.
  */
 #ifndef NN_CTX_H
 #define NN_CTX_H
@@ -34,7 +40,8 @@ typedef struct nn_ctx {
   size_t alloc_pending;    /* bytes of non-tensor memory held by userdata (image sets,
                               canvases) allocated since the bindings last stepped the GC */
   size_t gc_live_base;     /* nn_storage_live_bytes() after that step, or the lowest since */
-  nn_gemm_cache *gemm;     /* oneDNN engine, stream, primitive cache (lazy) */
+  nn_gemm_cache *gemm;     /* oneDNN engine, stream, primitive cache (lazy, gemm.c) */
+  void (*gemm_free)(nn_gemm_cache *gemm);  /* set by gemm.c with gemm; nn_ctx_free calls it */
 } nn_ctx;
 
 nn_ctx *nn_ctx_new(void);                 /* returns a new context, or NULL; free with nn_ctx_free */

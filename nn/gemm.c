@@ -257,7 +257,8 @@ static void entry_free(entry *e) {
   memset(e, 0, sizeof *e);
 }
 
-void nn_gemm_cache_free(nn_gemm_cache *cache) {
+/* ctx->gemm_free: nn_ctx_free calls it (ctx.h). NULL is fine. */
+static void cache_free(nn_gemm_cache *cache) {
   if (!cache) return;
   for (int i = 0; i < CACHE_SIZE; i++) entry_free(&cache->e[i]);
   free(cache->scratch);
@@ -275,10 +276,11 @@ static int cache_get(nn_ctx *ctx, const problem *p, nn_gemm_cache **out) {
   if (st == dnnl_success)
     st = dnnl_stream_create(&cache->stream, cache->eng, dnnl_stream_default_flags);
   if (st != dnnl_success) {
-    nn_gemm_cache_free(cache);
+    cache_free(cache);
     return backend_fail(ctx, p, "dnnl_engine_create/dnnl_stream_create", st);
   }
   *out = ctx->gemm = cache;
+  ctx->gemm_free = cache_free;
   return 0;
 }
 

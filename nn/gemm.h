@@ -34,12 +34,11 @@ enum nn_gemm_flags {
 
 /* Returns 0, or NN_EBACKEND / NN_ENOMEM with ctx->err set. M, N, K >= 1, batch >= 1.
  * Creates oneDNN primitives on first use of a shape/stride/flag combination and
- * caches them in ctx->gemm (freed with the ctx). */
+ * caches them in ctx->gemm, freed with the ctx through ctx->gemm_free (ctx.h). */
 int nn_gemm(nn_ctx *ctx, int64_t batch, int64_t M, int64_t N, int64_t K,
             nn_gemm_operand a, nn_gemm_operand b, nn_gemm_out c,
             const float *bias, int flags);
 
-void nn_gemm_cache_free(nn_gemm_cache *cache);   /* NULL is fine; called by nn_ctx_free */
 const char *nn_gemm_version(void);               /* "oneDNN 2.6.x" (static string) */
 
 #endif

@@ -5,9 +5,9 @@
 #include <stdio.h>
 #include <lauxlib.h>
 #include "bindings/bindings.h"
-#include "nn/canvas.h"
+#include "nn/plot/canvas.h"
 #include "nn/gemm.h"
-#include "nn/png.h"
+#include "nn/io/png.h"
 #include "host.h"
 
 /* The state a SIGINT handler has to stop. A signal handler receives nothing

@@ -1,4 +1,4 @@
-/* test_atomic.c -- nn/atomic.c: the temporary file is locked while written and
+/* test_atomic.c -- nn/io/atomic.c: the temporary file is locked while written and
  * removed on failure, a stale one (unlocked) is removed by the next open of
  * the same name while a locked one is kept, long names get a hashed temporary
  * name within NAME_MAX, a character device is written through. Everything
@@ -14,7 +14,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 #include "check.h"
-#include "nn/atomic.h"
+#include "nn/io/atomic.h"
 
 static char dir[64];
 

@@ -1,13 +1,14 @@
-/* test_data.c -- nn/data.c and nn/transform.c from C: image sets from IDX and
- * PNG files, the transform kernels on known inputs, batch assembly (order,
- * labels, both batch paths against per-sample application), and every error
- * leaving nothing allocated (the suite also runs under ASan/LSan). */
+/* test_data.c -- nn/data/data.c and nn/data/transform.c from C: image sets
+ * from IDX and PNG files, the transform kernels on known inputs, batch
+ * assembly (order, labels, both batch paths against per-sample application),
+ * and every error leaving nothing allocated (the suite also runs under
+ * ASan/LSan). */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "check.h"
-#include "nn/data.h"
-#include "nn/png.h"
+#include "nn/data/data.h"
+#include "nn/io/png.h"
 #include "nn/rng.h"
 
 static const char *FM_IMAGES = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz";

@@ -12,9 +12,9 @@
 #include <unistd.h>
 #include <zlib.h>
 #include "check.h"
-#include "nn/data.h"
-#include "nn/idx.h"
-#include "nn/png.h"
+#include "nn/data/data.h"
+#include "nn/io/idx.h"
+#include "nn/io/png.h"
 #include "nn/rng.h"
 
 static nn_tensor *zeros(nn_ctx *ctx, int nd, int64_t a, int64_t b, int64_t c) {

@@ -13,7 +13,7 @@
 #include <unistd.h>
 #include <zlib.h>
 #include "check.h"
-#include "nn/idx.h"
+#include "nn/io/idx.h"
 
 /* ---- helpers ---- */
 

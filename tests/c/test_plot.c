@@ -7,8 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 #include "check.h"
-#include "nn/plot.h"
-#include "nn/png.h"
+#include "nn/plot/plot.h"
+#include "nn/io/png.h"
 
 static nn_ctx *ctx;
 

@@ -20,7 +20,7 @@
 #include <zlib.h>
 #include <limits.h>
 #include "check.h"
-#include "nn/png.h"
+#include "nn/io/png.h"
 
 #define FIX "tests/fixtures/png/"
 

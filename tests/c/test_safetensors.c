@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "check.h"
-#include "nn/safetensors.h"
+#include "nn/io/safetensors.h"
 
 /* ---- helpers ---- */
 

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
-#include "nn/idx.h"
+#include "nn/io/idx.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

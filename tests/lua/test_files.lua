@@ -1,4 +1,4 @@
--- Files on disk (API.md, "Files"; nn/atomic.h): every writer (tensor.save,
+-- Files on disk (API.md, "Files"; nn/io/atomic.h): every writer (tensor.save,
 -- m:save, fig:save, plot.save_image) writes through a FIFO or character
 -- device and never replaces it, refuses block devices, sockets and folders,
 -- keeps an existing file's mode, writes through symlinks, takes names of up to

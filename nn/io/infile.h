@@ -18,7 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "ctx.h"
+#include "nn/ctx.h"
 
 /* What st is, for messages: "a directory", "a FIFO", ... */
 static inline const char *nn_file_kind(const struct stat *st) {

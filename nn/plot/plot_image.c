@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "plot.h"
-#include "png.h"
+#include "nn/io/png.h"
 
 /* s cut to fit maxw pixels at size, ending in "…" when cut; buf holds the
  * result (len bytes). Cuts fall between UTF-8 characters. */

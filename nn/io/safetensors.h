@@ -11,7 +11,7 @@
  * BF16, I64, I32, I16, I8, U8 and BOOL to float32; F64 and I64 bytes are also
  * kept as they are (nn_st.raw).
  *
- * Writing goes through nn/atomic.h (a temporary file renamed over path), so a
+ * Writing goes through nn/io/atomic.h (a temporary file renamed over path), so a
  * failure never leaves a half-written file, and a value over a limit below is
  * refused before path is touched. Reading
  * validates the whole header (sizes, JSON, dtypes, shapes, offsets inside the
@@ -21,7 +21,7 @@
 #ifndef NN_SAFETENSORS_H
 #define NN_SAFETENSORS_H
 
-#include "tensor.h"
+#include "nn/tensor.h"
 
 /* The limits, one set for the writer and the reader: whatever nn_st_save
  * writes, nn_st_load reads back. */

@@ -10,7 +10,7 @@
  * more than NN_PNG_MAXBYTES decoded bytes, are refused ("image too large")
  * before anything is allocated for them.
  * Only regular files are read: a FIFO, device or folder is refused by name
- * without being waited on (nn/infile.h).
+ * without being waited on (nn/io/infile.h).
  * A bad file (missing, not a PNG, truncated, bad CRC, bad zlib data, bad
  * header) gives NN_EIO with a message naming the file; *out is then left
  * empty (all zero), never half-filled. libpng prints nothing.
@@ -24,7 +24,7 @@
 #ifndef NN_PNG_H
 #define NN_PNG_H
 
-#include "ctx.h"
+#include "nn/ctx.h"
 
 #define NN_PNG_MAXSIDE (1 << 16)               /* largest width or height read or written */
 #define NN_PNG_MAXBYTES ((size_t)1 << 28)      /* largest h * w * c read or written */

@@ -3,9 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "data.h"
-#include "idx.h"
-#include "png.h"
-#include "rng.h"
+#include "nn/io/idx.h"
+#include "nn/io/png.h"
+#include "nn/rng.h"
 
 void nn_imageset_free(nn_imageset *s) {
   if (!s) return;

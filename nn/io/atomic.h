@@ -33,7 +33,7 @@
 #ifndef NN_ATOMIC_H
 #define NN_ATOMIC_H
 
-#include "ctx.h"
+#include "nn/ctx.h"
 
 #define NN_ATOMIC_STALL_MS 30000   /* a FIFO or device that takes no byte for this long fails */
 

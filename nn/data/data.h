@@ -15,7 +15,7 @@
 #ifndef NN_DATA_H
 #define NN_DATA_H
 
-#include "tensor.h"
+#include "nn/tensor.h"
 
 #define NN_TF_MAXC 16      /* Normalize: at most this many channels */
 #define NN_TF_MAXSTEPS 32  /* steps in one pipeline */

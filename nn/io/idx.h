@@ -19,7 +19,7 @@
 #ifndef NN_IDX_H
 #define NN_IDX_H
 
-#include "ctx.h"
+#include "nn/ctx.h"
 
 #define NN_IDX_MAXDIM 4
 #define NN_IDX_MAXBYTES ((size_t)1 << 33)   /* larger data is refused as absurd */

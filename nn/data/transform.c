@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "data.h"
-#include "rng.h"
+#include "nn/rng.h"
 
 #define MAXND 3
 #define PAR_MIN (1 << 15)      /* batch elements below which one thread is faster */

@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "atomic.h"
+#include "nn/io/atomic.h"
 #include "canvas.h"
-#include "png.h"
+#include "nn/io/png.h"
 
 #define DEFAULT_FONT "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 

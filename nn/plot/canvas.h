@@ -17,7 +17,7 @@
 #ifndef NN_CANVAS_H
 #define NN_CANVAS_H
 
-#include "ctx.h"
+#include "nn/ctx.h"
 
 typedef struct nn_canvas nn_canvas;
 
