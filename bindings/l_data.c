@@ -1,4 +1,4 @@
-/* l_data.c -- nn.ImageSet userdata (8-bit images with labels, nn/data.c) and
+/* l_data.c -- nn.ImageSet userdata (8-bit images with labels, nn/data/data.c) and
  * the transform kernels, as the Lua package "data._C". stdlib/datasets and
  * stdlib/transforms build the user-facing classes on top; stdlib/data's
  * DataLoader asks an ImageSet for whole batches.

@@ -1,6 +1,6 @@
 /* l_save.c -- tensor.save(value, path) and tensor.load(path).
  *
- * A checkpoint is a safetensors file (nn/safetensors.h). Each tensor is
+ * A checkpoint is a safetensors file (nn/io/safetensors.h). Each tensor is
  * stored under its path of keys joined with '.', unescaped, so that any
  * safetensors reader shows the names a PyTorch user expects: "fc1.weight",
  * "model.1.weight", "optim.state.1.exp_avg"; a top-level tensor is named

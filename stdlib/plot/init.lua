@@ -9,8 +9,8 @@
 --   plot.save_image(t, "img.png")      plot.read_image("img.png")
 --
 -- This file checks the options and puts the data in shape (tables of numbers,
--- one image tensor [N, C, H, W]); layout and drawing are C (nn/plot.c,
--- nn/plot_image.c, over cairo in nn/canvas.c).
+-- one image tensor [N, C, H, W]); layout and drawing are C (nn/plot/plot.c,
+-- nn/plot/plot_image.c, over cairo in nn/plot/canvas.c).
 --
 -- Errors are raised where they are found, inside stdlib/ (or in C); the host's
 -- message handler rewrites that location to the line of the user's script.
@@ -47,7 +47,7 @@ local function opt_string(fn, opts, key)
   return v ~= nil and label_string(v) or nil
 end
 
--- the figure sizes nn/plot.c draws (NN_PLOT_MINSIDE, NN_PLOT_MAXSIDE)
+-- the figure sizes nn/plot/plot.c draws (NN_PLOT_MINSIDE, NN_PLOT_MAXSIDE)
 local MINSIDE, MAXSIDE = 100, 8192
 
 -- a whole number in lo..hi (a float holding one is converted), or an error naming key

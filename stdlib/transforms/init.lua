@@ -10,7 +10,7 @@
 --
 -- Arguments in torchvision's order or by name in one trailing table
 -- (nnlua.args): RandomCrop(28, {padding = 4}). A transform is called on one
--- sample: t(x). The built-in ones are kernels in C (nn/transform.c); each
+-- sample: t(x). The built-in ones are kernels in C (nn/data/transform.c); each
 -- describes itself as a step table, so a DataLoader can run a whole Compose
 -- over a batch in C. Random transforms draw from the default generator
 -- (tensor.manual_seed) unless given {generator = g} (by name only).
