@@ -25,7 +25,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include "lnn.h"
+#include "common.h"
 #include "nn/data/data.h"
 #include "nn/io/png.h"
 #include "nn/io/infile.h"
@@ -37,7 +37,7 @@ static const char imageset_mt[] = "nn.ImageSet", indices_mt[] = "nn.Indices";
 #define FLOAT_EXACT ((int64_t)1 << 24)   /* float32 holds every whole number up to this */
 #define STACK_IDX 256                 /* batch indices kept on the stack up to this many */
 
-/* live 0: not built yet, or closed; held: closed but not yet released (lnn.h) */
+/* live 0: not built yet, or closed; held: closed but not yet released (common.h) */
 typedef struct LImageSet { const char *tname; nn_imageset s; int live, held; } LImageSet;
 
 /* The live image set at arg. Any allocation through Lua may run finalizers,
@@ -93,7 +93,7 @@ static int d_imageset_png(lua_State *L) {
   luaL_argcheck(L, n <= INT32_MAX, 1, "too many image files");
   const char **paths = lua_newuserdatauv(L, (size_t)n * sizeof *paths, 0);   /* freed by the GC */
   int32_t *labels = lua_newuserdatauv(L, (size_t)n * sizeof *labels, 0);
-  lua_createtable(L, (int)n, 0);      /* keeps the paths: the list may be a proxy (lnn.h) */
+  lua_createtable(L, (int)n, 0);      /* keeps the paths: the list may be a proxy (common.h) */
   int keep = lua_gettop(L);
   for (lua_Integer i = 0; i < n; i++) {
     if (lua_rawgeti(L, 1, i + 1) != LUA_TSTRING)
@@ -279,7 +279,7 @@ static int d_apply(lua_State *L) {
 /* ---- sample indices: nn.Indices ---- */
 
 typedef struct LIndices {
-  const char *tname;  /* INDICES_MT (lnn.h, "Userdata lifetimes") */
+  const char *tname;  /* INDICES_MT (common.h, "Userdata lifetimes") */
   int64_t n;          /* how many */
   int64_t start;      /* > 0: the range start .. start+n-1, v unused; 0: the values are v */
   int64_t v[];        /* 1-based indices */
@@ -507,7 +507,7 @@ static int s_batch(lua_State *L) {
 }
 
 /* __gc and __close: closes the set; frees it when no C function can be using
- * it, else at finalization (lnn.h, "Userdata lifetimes") */
+ * it, else at finalization (common.h, "Userdata lifetimes") */
 static int s_gc(lua_State *L) {
   LImageSet *u = lnn_checkudata(L, 1, IMAGESET_MT);
   u->live = 0;

@@ -1,5 +1,5 @@
 /* l_generator.c -- the nn.Generator userdata: an independent random stream. */
-#include "lnn.h"
+#include "common.h"
 #include "l_tensor.h"
 #include "nn/rng.h"
 

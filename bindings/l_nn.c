@@ -2,7 +2,7 @@
  * the Lua package "nn._C"; stdlib/nn/functional.lua puts them in nn.functional.
  * No userdata type of its own: arguments are tensors, numbers and option tables. */
 #include <string.h>
-#include "lnn.h"
+#include "common.h"
 #include "bindings.h"
 #include "nn/layer.h"
 #include "nn/loss.h"

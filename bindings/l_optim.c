@@ -5,8 +5,8 @@
  * The gradient (argument 2) may be true instead: the parameter's own .grad,
  * read here. Optimizer:step passes true, so that no Lua value holds the
  * gradient and zero_grad frees it at once instead of leaving it to the
- * garbage collector (lnn.c, GC_STEP_BYTES). */
-#include "lnn.h"
+ * garbage collector (common.c, GC_STEP_BYTES). */
+#include "common.h"
 #include "nn/optim.h"
 
 static nn_tensor *opttensor(lua_State *L, int arg) {

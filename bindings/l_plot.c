@@ -7,7 +7,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include "lnn.h"
+#include "common.h"
 #include "nn/plot/plot.h"
 #include "nn/io/png.h"
 #include "bindings.h"
@@ -18,7 +18,7 @@ static const char figure_mt[] = "nn.Figure";
 #define MAX_CELLS 512           /* rows or columns of a heatmap */
 
 typedef struct LFigure {
-  const char *tname;    /* FIGURE_MT (lnn.h, "Userdata lifetimes") */
+  const char *tname;    /* FIGURE_MT (common.h, "Userdata lifetimes") */
   nn_canvas *cv;        /* NULL once closed */
   nn_canvas *held;      /* a closed figure's canvas, until it can be released */
   const char *kind;     /* "lines", "image_grid", "heatmap" (static) */
@@ -321,7 +321,7 @@ static int f_size(lua_State *L) {
 }
 
 /* __gc, __close and close(fig): closes the figure; frees its canvas when no
- * C function can be using it, else at finalization (lnn.h) */
+ * C function can be using it, else at finalization (common.h) */
 static int f_gc(lua_State *L) {
   LFigure *f = lnn_checkudata(L, 1, FIGURE_MT);
   if (f->cv) {                  /* held is NULL while cv is set */

@@ -56,7 +56,7 @@
 #include <string.h>
 #include <cjson/cJSON.h>
 #include "bindings.h"
-#include "lnn.h"
+#include "common.h"
 #include "l_save.h"
 #include "nn/io/safetensors.h"
 
@@ -122,7 +122,7 @@ static void b_json(lua_State *L, buf *b, const char *s, size_t len) {
 /* ================= save ================= */
 
 typedef struct Saver {
-  const char *tname;      /* SAVER_MT (lnn.h, "Userdata lifetimes") */
+  const char *tname;      /* SAVER_MT (common.h, "Userdata lifetimes") */
   buf json;               /* the "nnlua" tree */
   buf name;               /* the tensor name of the current key path */
   buf path;               /* the same path as shown in errors */

@@ -5,7 +5,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include "lnn.h"
+#include "common.h"
 #include "l_tensor.h"
 #include "nn/autograd.h"
 
@@ -232,7 +232,7 @@ static int t_select(lua_State *L) {
     return luaL_error(L, "select: index %I is out of range for dim %d of size %I", i, d + 1, n);
   LTensor *u = lnn_newtensor(L);
   nn_ctx *ctx = getctx(L);
-  t = lnn_checktensor(L, 1);            /* after the last allocation (lnn.h, "Userdata lifetimes") */
+  t = lnn_checktensor(L, 1);            /* after the last allocation (common.h, "Userdata lifetimes") */
   return lnn_finish(L, u, nn_ag_selected(ctx, nn_tensor_select(ctx, t, d, k - 1), t, d, k - 1));
 }
 
@@ -299,7 +299,7 @@ static int t_slice(lua_State *L) {
   }
   LTensor *u = lnn_newtensor(L);
   nn_ctx *ctx = getctx(L);
-  t = lnn_checktensor(L, 1);                    /* after the last allocation (lnn.h) */
+  t = lnn_checktensor(L, 1);                    /* after the last allocation (common.h) */
   nn_tensor *cur = nn_tensor_retain(t);
   for (int k = 0, dim = 0; k < (int)n && cur; k++) {
     nn_tensor *next;
@@ -463,7 +463,7 @@ static int t_len(lua_State *L) {
 }
 
 /* __gc and __close: closes the handle; frees now when no C function can be
- * using the tensor, else at finalization (lnn.h, "Userdata lifetimes") */
+ * using the tensor, else at finalization (common.h, "Userdata lifetimes") */
 static int t_gc(lua_State *L) {
   LTensor *u = lnn_checkudata(L, 1, TENSOR_MT);
   if (u->t) {                     /* held is NULL while t is set */
@@ -502,7 +502,7 @@ static int t_masked_select(lua_State *L) {
   if (n > ((int64_t)1 << 24))          /* the indices are float32 whole numbers */
     return luaL_error(L, "masked_select: %I elements; at most 2^24", (lua_Integer)n);
   LTensor *ux = lnn_newtensor(L), *ui = lnn_newtensor(L), *u = lnn_newtensor(L);
-  x = lnn_checktensor(L, 1);            /* after the last allocation (lnn.h, "Userdata lifetimes") */
+  x = lnn_checktensor(L, 1);            /* after the last allocation (common.h, "Userdata lifetimes") */
   m = lnn_checktensor(L, 2);
   nn_tensor *me = nn_tensor_expand(ctx, m, nd, shape);
   nn_tensor *mc = me ? nn_tensor_contiguous(ctx, me) : NULL;

@@ -4,7 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include "lnn.h"
+#include "common.h"
 #include "bindings.h"
 #include "l_save.h"
 #include "nn/autograd.h"
@@ -232,7 +232,7 @@ static int catlike(lua_State *L, int stack) {
   int n = (int)len;
   lnn_checklist(L, 1, 1, n, "the list of tensors");
   nn_tensor **ts = lua_newuserdatauv(L, (size_t)n * sizeof *ts, 0);   /* freed by the GC */
-  lua_createtable(L, n, 0);          /* keeps the tensors: the list may be a proxy (lnn.h) */
+  lua_createtable(L, n, 0);          /* keeps the tensors: the list may be a proxy (common.h) */
   for (int i = 0; i < n; i++) {
     lua_geti(L, 1, i + 1);
     if (!(ts[i] = lnn_totensor(L, -1)))

@@ -20,7 +20,7 @@
  * (getlocal reports no locals in a C frame, the others raise) and behave as
  * Lua's own otherwise. The rest of the debug library is left as it is: what
  * it reaches (the registry, metatables, C upvalues to read) the bindings
- * validate (bindings/lnn.h, "Userdata lifetimes"). */
+ * validate (bindings/common.h, "Userdata lifetimes"). */
 #include <string.h>
 #include <lauxlib.h>
 #include <lualib.h>

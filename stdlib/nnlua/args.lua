@@ -51,7 +51,7 @@ local function names(spec)
 end
 
 -- The one check for unknown option names, which every stdlib function taking
--- an option table uses (the C functions have lnn_checkopts, bindings/lnn.c).
+-- an option table uses (the C functions have lnn_checkopts, bindings/common.c).
 -- Raises "fn: unknown option 'k'" followed by more (a string, or a function
 -- returning one, called only then) for the first key k of t that known does
 -- not accept; known is a set (known[k] true) or a function(k) -> boolean.

@@ -1,7 +1,7 @@
-/* lnn.h -- helpers shared by the bindings files: the context upvalue,
+/* common.h -- helpers shared by the bindings files: the context upvalue,
  * tensor userdata, argument and option checking. */
-#ifndef NN_LNN_H
-#define NN_LNN_H
+#ifndef NN_BINDINGS_COMMON_H
+#define NN_BINDINGS_COMMON_H
 
 #include <lua.h>
 #include <lauxlib.h>

@@ -1,8 +1,8 @@
-/* lnn.c -- helpers shared by the bindings: context, tensor userdata, arguments. */
+/* common.c -- helpers shared by the bindings: context, tensor userdata, arguments. */
 #include <limits.h>
 #include <math.h>
 #include <string.h>
-#include "lnn.h"
+#include "common.h"
 
 #define CTX_KEY "nnlua.context"  /* the registry slot of the one context userdata */
 #define METHODS_KEY "nnlua.methods"  /* registry: method (a C closure) -> "receiver:name" */
@@ -24,7 +24,7 @@
 const char lnn_tensor_mt[] = "nn.Tensor", lnn_generator_mt[] = "nn.Generator";
 static const char ctx_mt[] = "nn.Context";
 
-/* ---- userdata lifetimes (lnn.h) ---- */
+/* ---- userdata lifetimes (common.h) ---- */
 
 void *lnn_newudata(lua_State *L, size_t size, const char *tname) {
   void *p = lua_newuserdatauv(L, size, 0);
