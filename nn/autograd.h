@@ -54,6 +54,8 @@ nn_tensor *nn_ag_record(nn_ctx *ctx, nn_tensor *out, const char *name, nn_backwa
                         nn_tensor *const *in, int nin, nn_tensor *const *saved, int nsaved,
                         const float *params, int nparams);
 int nn_ag_wants_grad(nn_ctx *ctx, nn_tensor *const *ts, int n);   /* grad mode on and any requires grad */
+/* in a backward function: whether input i of the node wants a gradient (gin[i]) */
+static inline int nn_ag_need(nn_tensor *const *in, int i) { return in[i]->requires_grad; }
 
 /* Views and copies: out was made from a by a tensor.h function (out may be
  * NULL: passed through). Records how to send the gradient back to a. */

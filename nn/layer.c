@@ -11,8 +11,6 @@
 
 #define PAR_MIN 32768            /* elements before a pointwise loop goes parallel */
 
-static int need(nn_tensor *const *in, int i) { return in[i]->requires_grad; }
-
 /* product of all dims but the last: the rows of x seen as a matrix (1 for 1-d) */
 static int64_t lead_rows(const nn_tensor *x) {
   int64_t m = 1;
@@ -58,19 +56,19 @@ static int linear_back(nn_ctx *ctx, nn_tensor *const *in, nn_tensor *const *save
   if (!gc) return NN_ENOMEM;
   const float *gp = nn_tensor_data(gc), *wp = nn_tensor_data(w);
   int rc = 0;
-  if (need(in, 0)) {                             /* dX (M, K) = dY (M, N) W (N, K) */
+  if (nn_ag_need(in, 0)) {                       /* dX (M, K) = dY (M, N) W (N, K) */
     gin[0] = nn_tensor_empty(ctx, x->ndim, x->shape);
     rc = gin[0] ? mm(ctx, M, K, N, gp, N, 1, wp, w->stride[0], w->stride[1],
                      nn_tensor_data(gin[0]), NULL) : NN_ENOMEM;
   }
-  if (!rc && need(in, 1)) {                      /* dW (N, K) = dYᵀ (N, M) X (M, K) */
+  if (!rc && nn_ag_need(in, 1)) {                /* dW (N, K) = dYᵀ (N, M) X (M, K) */
     nn_tensor *xm = as_matrix(ctx, x, &xrs, &xcs);
     gin[1] = xm ? nn_tensor_empty(ctx, 2, w->shape) : NULL;
     rc = gin[1] ? mm(ctx, N, K, M, gp, 1, N, nn_tensor_data(xm), xrs, xcs,
                      nn_tensor_data(gin[1]), NULL) : NN_ENOMEM;
     nn_tensor_free(xm);
   }
-  if (!rc && params[0] != 0.0f && need(in, 2)) { /* db (N) = Σ_m dY (m, .) */
+  if (!rc && params[0] != 0.0f && nn_ag_need(in, 2)) { /* db (N) = Σ_m dY (m, .) */
     nn_tensor *g2 = nn_tensor_view(ctx, gc, 2, (int64_t[]){M, N});
     gin[2] = g2 ? nn_reduce(ctx, NN_SUM, g2, 0, 0, 0) : NULL;
     nn_tensor_free(g2);
@@ -306,9 +304,9 @@ static int bn_back(nn_ctx *ctx, nn_tensor *const *in, nn_tensor *const *saved,
   bn_dims d = bn_shape(x);
   nn_tensor *xc = nn_tensor_contiguous(ctx, saved[0]), *gc = xc ? nn_tensor_contiguous(ctx, g) : NULL;
   int rc = gc ? 0 : NN_ENOMEM;
-  if (!rc && need(in, 0) && !(gin[0] = nn_tensor_empty(ctx, x->ndim, x->shape))) rc = NN_ENOMEM;
-  if (!rc && iw > 0 && need(in, iw) && !(gin[iw] = nn_tensor_empty(ctx, 1, &d.C))) rc = NN_ENOMEM;
-  if (!rc && ib > 0 && need(in, ib) && !(gin[ib] = nn_tensor_empty(ctx, 1, &d.C))) rc = NN_ENOMEM;
+  if (!rc && nn_ag_need(in, 0) && !(gin[0] = nn_tensor_empty(ctx, x->ndim, x->shape))) rc = NN_ENOMEM;
+  if (!rc && iw > 0 && nn_ag_need(in, iw) && !(gin[iw] = nn_tensor_empty(ctx, 1, &d.C))) rc = NN_ENOMEM;
+  if (!rc && ib > 0 && nn_ag_need(in, ib) && !(gin[ib] = nn_tensor_empty(ctx, 1, &d.C))) rc = NN_ENOMEM;
   if (!rc)
     bn_bwd(gin[0] ? nn_tensor_data(gin[0]) : NULL, iw > 0 && gin[iw] ? nn_tensor_data(gin[iw]) : NULL,
            ib > 0 && gin[ib] ? nn_tensor_data(gin[ib]) : NULL, nn_tensor_data(gc), nn_tensor_data(xc),

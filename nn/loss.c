@@ -111,7 +111,7 @@ static int ce_backward(nn_ctx *ctx, nn_tensor *const *in, nn_tensor *const *save
   const float *xd = nn_tensor_data(x), *td = nn_tensor_data(t), *gd = nn_tensor_data(gc);
   const float *w = wv ? nn_tensor_data(wv) : NULL;
   int rc = 0;
-  if (in[0]->requires_grad) {
+  if (nn_ag_need(in, 0)) {
     gin[0] = nn_tensor_empty(ctx, x->ndim, x->shape);
     if (!gin[0]) rc = NN_ENOMEM;
     for (int64_t i = 0; !rc && i < n; i++) {
@@ -124,7 +124,7 @@ static int ce_backward(nn_ctx *ctx, nn_tensor *const *in, nn_tensor *const *save
         dz[k] = (float)(s * (a_sum * exp(-lse_minus(lse, z[k])) - ce_coef(w, td, i, k, c, probs, e)));
     }
   }
-  if (!rc && probs && in[1]->requires_grad) {     /* dl/dy_k = -(1-e) w_k log softmax_k */
+  if (!rc && probs && nn_ag_need(in, 1)) {     /* dl/dy_k = -(1-e) w_k log softmax_k */
     gin[1] = nn_tensor_empty(ctx, t->ndim, t->shape);
     if (!gin[1]) rc = NN_ENOMEM;
     for (int64_t i = 0; !rc && i < n; i++) {
@@ -187,7 +187,7 @@ done:
 static int nll_backward(nn_ctx *ctx, nn_tensor *const *in, nn_tensor *const *saved,
                         const float *params, nn_tensor *g, nn_tensor **gin) {
   nn_tensor *x = saved[0], *t = saved[1], *wv = saved[2], *gc;
-  if (!in[0]->requires_grad) return 0;
+  if (!nn_ag_need(in, 0)) return 0;
   int64_t c = x->shape[x->ndim - 1], n = nn_tensor_numel(x) / (c ? c : 1);
   gc = contig(ctx, g);
   gin[0] = nn_tensor_zeros(ctx, x->ndim, x->shape);
@@ -272,7 +272,7 @@ static int elem_backward(nn_ctx *ctx, enum kind k, nn_tensor *const *in, nn_tens
   const float *xd = nn_tensor_data(x), *yd = nn_tensor_data(y), *gd = nn_tensor_data(gc);
   int rc = 0;
   for (int i = 0; i < 2 && !rc; i++) {
-    if (!in[i]->requires_grad) continue;
+    if (!nn_ag_need(in, i)) continue;
     gin[i] = nn_tensor_empty(ctx, x->ndim, x->shape);
     if (!gin[i]) { rc = NN_ENOMEM; break; }
     float *o = nn_tensor_data(gin[i]);
