@@ -388,7 +388,7 @@ int nn_node_backward(nn_ctx *ctx, nn_node *n, nn_tensor *g, nn_tensor **gin) {
     return gin[0] ? 0 : NN_ENOMEM;
   }
   case NN_OP_CAT: return back_cat(ctx, n, g, gin);
-  case NN_OP_CUSTOM: return n->custom(ctx, n->in, n->saved, n->params, g, gin);
+  case NN_OP_CUSTOM: return n->custom(ctx, n->in, n->saved, n->params.bytes, g, gin);
   default: return back_view(ctx, n, g, gin);
   }
 }

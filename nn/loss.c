@@ -102,7 +102,8 @@ static double ce_coef(const float *w, const float *t, int64_t row, int64_t k, in
 }
 
 static int ce_backward(nn_ctx *ctx, nn_tensor *const *in, nn_tensor *const *saved,
-                       const float *params, nn_tensor *g, nn_tensor **gin) {
+                       const void *params_, nn_tensor *g, nn_tensor **gin) {
+  const float *params = params_;
   nn_tensor *x = saved[0], *t = saved[1], *wv = saved[2], *gc = contig(ctx, g);
   int probs = params[P_PROBS] != 0;
   double e = params[P_SMOOTH];
@@ -176,7 +177,7 @@ nn_tensor *nn_cross_entropy(nn_ctx *ctx, nn_tensor *logits, nn_tensor *target, n
                     [P_PROBS] = (float)probs};
   out = nn_ag_record(ctx, out, "CrossEntropyLossBackward0", ce_backward,
                      (nn_tensor *[]){logits, target}, probs ? 2 : 1,
-                     (nn_tensor *[]){x, t, wv}, 3, params, 4);
+                     (nn_tensor *[]){x, t, wv}, 3, params, sizeof params);
 done:
   NN_FREE(x, t, wv);
   return out;
@@ -185,7 +186,8 @@ done:
 /* ---- negative log likelihood ---- */
 
 static int nll_backward(nn_ctx *ctx, nn_tensor *const *in, nn_tensor *const *saved,
-                        const float *params, nn_tensor *g, nn_tensor **gin) {
+                        const void *params_, nn_tensor *g, nn_tensor **gin) {
+  const float *params = params_;
   nn_tensor *x = saved[0], *t = saved[1], *wv = saved[2], *gc;
   if (!nn_ag_need(in, 0)) return 0;
   int64_t c = x->shape[x->ndim - 1], n = nn_tensor_numel(x) / (c ? c : 1);
@@ -224,7 +226,7 @@ nn_tensor *nn_nll_loss(nn_ctx *ctx, nn_tensor *logp, nn_tensor *target, nn_tenso
   if (red != NN_RED_NONE) nn_tensor_data(out)[0] = (float)total;
   float params[] = {[P_RED] = (float)red, [P_DENOM] = (float)denom};
   out = nn_ag_record(ctx, out, "NllLossBackward0", nll_backward, &logp, 1,
-                     (nn_tensor *[]){x, t, wv}, 3, params, 2);
+                     (nn_tensor *[]){x, t, wv}, 3, params, sizeof params);
 done:
   NN_FREE(x, t, wv);
   return out;
@@ -265,7 +267,8 @@ static double elem_grad(enum kind k, double x, double y, double delta, int which
 }
 
 static int elem_backward(nn_ctx *ctx, enum kind k, nn_tensor *const *in, nn_tensor *const *saved,
-                         const float *params, nn_tensor *g, nn_tensor **gin) {
+                         const void *params_, nn_tensor *g, nn_tensor **gin) {
+  const float *params = params_;
   nn_tensor *x = saved[0], *y = saved[1], *gc = contig(ctx, g);
   if (!gc) return NN_ENOMEM;
   int64_t n = nn_tensor_numel(x);
@@ -284,23 +287,28 @@ static int elem_backward(nn_ctx *ctx, enum kind k, nn_tensor *const *in, nn_tens
 }
 
 static int mse_backward(nn_ctx *ctx, nn_tensor *const *in, nn_tensor *const *saved,
-                        const float *params, nn_tensor *g, nn_tensor **gin) {
+                        const void *params_, nn_tensor *g, nn_tensor **gin) {
+  const float *params = params_;
   return elem_backward(ctx, K_MSE, in, saved, params, g, gin);
 }
 static int l1_backward(nn_ctx *ctx, nn_tensor *const *in, nn_tensor *const *saved,
-                       const float *params, nn_tensor *g, nn_tensor **gin) {
+                       const void *params_, nn_tensor *g, nn_tensor **gin) {
+  const float *params = params_;
   return elem_backward(ctx, K_L1, in, saved, params, g, gin);
 }
 static int bce_backward(nn_ctx *ctx, nn_tensor *const *in, nn_tensor *const *saved,
-                        const float *params, nn_tensor *g, nn_tensor **gin) {
+                        const void *params_, nn_tensor *g, nn_tensor **gin) {
+  const float *params = params_;
   return elem_backward(ctx, K_BCE, in, saved, params, g, gin);
 }
 static int bce_logits_backward(nn_ctx *ctx, nn_tensor *const *in, nn_tensor *const *saved,
-                               const float *params, nn_tensor *g, nn_tensor **gin) {
+                               const void *params_, nn_tensor *g, nn_tensor **gin) {
+  const float *params = params_;
   return elem_backward(ctx, K_BCE_LOGITS, in, saved, params, g, gin);
 }
 static int huber_backward(nn_ctx *ctx, nn_tensor *const *in, nn_tensor *const *saved,
-                          const float *params, nn_tensor *g, nn_tensor **gin) {
+                          const void *params_, nn_tensor *g, nn_tensor **gin) {
+  const float *params = params_;
   return elem_backward(ctx, K_HUBER, in, saved, params, g, gin);
 }
 
@@ -355,7 +363,7 @@ static nn_tensor *elementwise(nn_ctx *ctx, enum kind k, nn_tensor *input, nn_ten
   float params[] = {[P_RED] = (float)red, [P_DENOM] = (float)n, [P_SMOOTH] = 0, [P_PROBS] = 0,
                     [P_DELTA] = delta};
   out = nn_ag_record(ctx, out, kinds[k].grad_name, kinds[k].back, (nn_tensor *[]){input, target}, 2,
-                     (nn_tensor *[]){x, y}, 2, params, 5);
+                     (nn_tensor *[]){x, y}, 2, params, sizeof params);
 done:
   NN_FREE(x, y);
   return out;
