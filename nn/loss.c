@@ -8,9 +8,15 @@
 #include "autograd.h"
 #include "loss.h"
 
+/* How backward scales the incoming gradient; the head of every loss's settings. */
+typedef struct {
+  enum nn_reduction red;
+  double denom;                 /* NN_RED_MEAN: what forward divided the sum by */
+} loss_scale;
 
-/* params[] slots shared by the backward functions */
-enum { P_RED, P_DENOM, P_SMOOTH, P_PROBS, P_DELTA };
+typedef struct { loss_scale scale; float label_smoothing; int probs; } ce_params;
+typedef struct { loss_scale scale; } nll_params;
+typedef struct { loss_scale scale; float delta; } elem_params;   /* delta: huber only */
 
 static nn_tensor *contig(nn_ctx *ctx, nn_tensor *t) {
   return t ? nn_tensor_contiguous(ctx, t) : NULL;
@@ -23,10 +29,10 @@ static nn_tensor *result(nn_ctx *ctx, enum nn_reduction red, int ndim, const int
 }
 
 /* scale of sample/element i in backward: g_i for none, g / denom for mean, g for sum */
-static double scale_of(const float *g, const float *params, int64_t i) {
-  switch ((enum nn_reduction)params[P_RED]) {
+static double scale_of(const float *g, const loss_scale *sc, int64_t i) {
+  switch (sc->red) {
   case NN_RED_NONE: return g[i];
-  case NN_RED_MEAN: return (double)g[0] / params[P_DENOM];
+  case NN_RED_MEAN: return (double)g[0] / sc->denom;
   default: return g[0];
   }
 }
@@ -102,11 +108,11 @@ static double ce_coef(const float *w, const float *t, int64_t row, int64_t k, in
 }
 
 static int ce_backward(nn_ctx *ctx, nn_tensor *const *in, nn_tensor *const *saved,
-                       const void *params_, nn_tensor *g, nn_tensor **gin) {
-  const float *params = params_;
+                       const void *params, nn_tensor *g, nn_tensor **gin) {
+  const ce_params *p = params;
   nn_tensor *x = saved[0], *t = saved[1], *wv = saved[2], *gc = contig(ctx, g);
-  int probs = params[P_PROBS] != 0;
-  double e = params[P_SMOOTH];
+  int probs = p->probs;
+  double e = p->label_smoothing;
   int64_t c = x->shape[x->ndim - 1], n = nn_tensor_numel(x) / (c ? c : 1);
   if (!gc) return NN_ENOMEM;
   const float *xd = nn_tensor_data(x), *td = nn_tensor_data(t), *gd = nn_tensor_data(gc);
@@ -119,7 +125,7 @@ static int ce_backward(nn_ctx *ctx, nn_tensor *const *in, nn_tensor *const *save
       const float *z = xd + i * c;
       float *dz = nn_tensor_data(gin[0]) + i * c;
       lse_t lse = row_lse(z, c);
-      double s = scale_of(gd, params, i), a_sum = 0;
+      double s = scale_of(gd, &p->scale, i), a_sum = 0;
       for (int64_t k = 0; k < c; k++) a_sum += ce_coef(w, td, i, k, c, probs, e);
       for (int64_t k = 0; k < c; k++)
         dz[k] = (float)(s * (a_sum * exp(-lse_minus(lse, z[k])) - ce_coef(w, td, i, k, c, probs, e)));
@@ -131,7 +137,7 @@ static int ce_backward(nn_ctx *ctx, nn_tensor *const *in, nn_tensor *const *save
     for (int64_t i = 0; !rc && i < n; i++) {
       const float *z = xd + i * c;
       lse_t lse = row_lse(z, c);
-      double s = scale_of(gd, params, i);
+      double s = scale_of(gd, &p->scale, i);
       for (int64_t k = 0; k < c; k++)
         nn_tensor_data(gin[1])[i * c + k] = (float)(s * (1 - e) * wt(w, k) * lse_minus(lse, z[k]));
     }
@@ -173,11 +179,11 @@ nn_tensor *nn_cross_entropy(nn_ctx *ctx, nn_tensor *logits, nn_tensor *target, n
   }
   if (red == NN_RED_MEAN) total /= denom;
   if (red != NN_RED_NONE) nn_tensor_data(out)[0] = (float)total;
-  float params[] = {[P_RED] = (float)red, [P_DENOM] = (float)denom, [P_SMOOTH] = label_smoothing,
-                    [P_PROBS] = (float)probs};
+  /* the divisor rounded to float, as backward has always used it */
+  ce_params p = {{red, (float)denom}, label_smoothing, probs};
   out = nn_ag_record(ctx, out, "CrossEntropyLossBackward0", ce_backward,
                      (nn_tensor *[]){logits, target}, probs ? 2 : 1,
-                     (nn_tensor *[]){x, t, wv}, 3, params, sizeof params);
+                     (nn_tensor *[]){x, t, wv}, 3, &p, sizeof p);
 done:
   NN_FREE(x, t, wv);
   return out;
@@ -186,8 +192,8 @@ done:
 /* ---- negative log likelihood ---- */
 
 static int nll_backward(nn_ctx *ctx, nn_tensor *const *in, nn_tensor *const *saved,
-                        const void *params_, nn_tensor *g, nn_tensor **gin) {
-  const float *params = params_;
+                        const void *params, nn_tensor *g, nn_tensor **gin) {
+  const nll_params *p = params;
   nn_tensor *x = saved[0], *t = saved[1], *wv = saved[2], *gc;
   if (!nn_ag_need(in, 0)) return 0;
   int64_t c = x->shape[x->ndim - 1], n = nn_tensor_numel(x) / (c ? c : 1);
@@ -197,7 +203,7 @@ static int nll_backward(nn_ctx *ctx, nn_tensor *const *in, nn_tensor *const *sav
   const float *td = nn_tensor_data(t), *gd = nn_tensor_data(gc), *w = wv ? nn_tensor_data(wv) : NULL;
   for (int64_t i = 0; i < n; i++) {
     int64_t cls = (int64_t)td[i] - 1;
-    nn_tensor_data(gin[0])[i * c + cls] = (float)(-scale_of(gd, params, i) * wt(w, cls));
+    nn_tensor_data(gin[0])[i * c + cls] = (float)(-scale_of(gd, &p->scale, i) * wt(w, cls));
   }
   nn_tensor_free(gc);
   return 0;
@@ -224,9 +230,9 @@ nn_tensor *nn_nll_loss(nn_ctx *ctx, nn_tensor *logp, nn_tensor *target, nn_tenso
   }
   if (red == NN_RED_MEAN) total /= denom;
   if (red != NN_RED_NONE) nn_tensor_data(out)[0] = (float)total;
-  float params[] = {[P_RED] = (float)red, [P_DENOM] = (float)denom};
+  nll_params p = {{red, (float)denom}};    /* the divisor rounded to float, as before */
   out = nn_ag_record(ctx, out, "NllLossBackward0", nll_backward, &logp, 1,
-                     (nn_tensor *[]){x, t, wv}, 3, params, sizeof params);
+                     (nn_tensor *[]){x, t, wv}, 3, &p, sizeof p);
 done:
   NN_FREE(x, t, wv);
   return out;
@@ -267,8 +273,7 @@ static double elem_grad(enum kind k, double x, double y, double delta, int which
 }
 
 static int elem_backward(nn_ctx *ctx, enum kind k, nn_tensor *const *in, nn_tensor *const *saved,
-                         const void *params_, nn_tensor *g, nn_tensor **gin) {
-  const float *params = params_;
+                         const elem_params *p, nn_tensor *g, nn_tensor **gin) {
   nn_tensor *x = saved[0], *y = saved[1], *gc = contig(ctx, g);
   if (!gc) return NN_ENOMEM;
   int64_t n = nn_tensor_numel(x);
@@ -280,35 +285,30 @@ static int elem_backward(nn_ctx *ctx, enum kind k, nn_tensor *const *in, nn_tens
     if (!gin[i]) { rc = NN_ENOMEM; break; }
     float *o = nn_tensor_data(gin[i]);
     for (int64_t j = 0; j < n; j++)
-      o[j] = (float)(scale_of(gd, params, j) * elem_grad(k, xd[j], yd[j], params[P_DELTA], i));
+      o[j] = (float)(scale_of(gd, &p->scale, j) * elem_grad(k, xd[j], yd[j], p->delta, i));
   }
   nn_tensor_free(gc);
   return rc;
 }
 
 static int mse_backward(nn_ctx *ctx, nn_tensor *const *in, nn_tensor *const *saved,
-                        const void *params_, nn_tensor *g, nn_tensor **gin) {
-  const float *params = params_;
+                        const void *params, nn_tensor *g, nn_tensor **gin) {
   return elem_backward(ctx, K_MSE, in, saved, params, g, gin);
 }
 static int l1_backward(nn_ctx *ctx, nn_tensor *const *in, nn_tensor *const *saved,
-                       const void *params_, nn_tensor *g, nn_tensor **gin) {
-  const float *params = params_;
+                       const void *params, nn_tensor *g, nn_tensor **gin) {
   return elem_backward(ctx, K_L1, in, saved, params, g, gin);
 }
 static int bce_backward(nn_ctx *ctx, nn_tensor *const *in, nn_tensor *const *saved,
-                        const void *params_, nn_tensor *g, nn_tensor **gin) {
-  const float *params = params_;
+                        const void *params, nn_tensor *g, nn_tensor **gin) {
   return elem_backward(ctx, K_BCE, in, saved, params, g, gin);
 }
 static int bce_logits_backward(nn_ctx *ctx, nn_tensor *const *in, nn_tensor *const *saved,
-                               const void *params_, nn_tensor *g, nn_tensor **gin) {
-  const float *params = params_;
+                               const void *params, nn_tensor *g, nn_tensor **gin) {
   return elem_backward(ctx, K_BCE_LOGITS, in, saved, params, g, gin);
 }
 static int huber_backward(nn_ctx *ctx, nn_tensor *const *in, nn_tensor *const *saved,
-                          const void *params_, nn_tensor *g, nn_tensor **gin) {
-  const float *params = params_;
+                          const void *params, nn_tensor *g, nn_tensor **gin) {
   return elem_backward(ctx, K_HUBER, in, saved, params, g, gin);
 }
 
@@ -360,10 +360,9 @@ static nn_tensor *elementwise(nn_ctx *ctx, enum kind k, nn_tensor *input, nn_ten
   }
   if (red == NN_RED_MEAN) total /= (double)n;
   if (red != NN_RED_NONE) nn_tensor_data(out)[0] = (float)total;
-  float params[] = {[P_RED] = (float)red, [P_DENOM] = (float)n, [P_SMOOTH] = 0, [P_PROBS] = 0,
-                    [P_DELTA] = delta};
+  elem_params p = {{red, (double)n}, delta};     /* the count n exactly (it was a float) */
   out = nn_ag_record(ctx, out, kinds[k].grad_name, kinds[k].back, (nn_tensor *[]){input, target}, 2,
-                     (nn_tensor *[]){x, y}, 2, params, sizeof params);
+                     (nn_tensor *[]){x, y}, 2, &p, sizeof p);
 done:
   NN_FREE(x, y);
   return out;
