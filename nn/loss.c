@@ -8,15 +8,12 @@
 #include "autograd.h"
 #include "loss.h"
 
-/* How backward scales the incoming gradient; the head of every loss's settings. */
-typedef struct {
-  enum nn_reduction red;
-  double denom;                 /* NN_RED_MEAN: what forward divided the sum by */
-} loss_scale;
-
-typedef struct { loss_scale scale; float label_smoothing; int probs; } ce_params;
-typedef struct { loss_scale scale; } nll_params;
-typedef struct { loss_scale scale; float delta; } elem_params;   /* delta: huber only */
+/* What each loss's backward needs (nn_ag_record copies it into the node).
+ * denom: the divisor of the mean, the sum of the targets' weights (or N)
+ * rounded to float; count: the number of elements, the divisor of the mean. */
+typedef struct { enum nn_reduction red; float denom, label_smoothing; int probs; } ce_params;
+typedef struct { enum nn_reduction red; float denom; } nll_params;
+typedef struct { enum nn_reduction red; int64_t count; float delta; } elem_params;  /* delta: huber */
 
 static nn_tensor *contig(nn_ctx *ctx, nn_tensor *t) {
   return t ? nn_tensor_contiguous(ctx, t) : NULL;
@@ -29,10 +26,10 @@ static nn_tensor *result(nn_ctx *ctx, enum nn_reduction red, int ndim, const int
 }
 
 /* scale of sample/element i in backward: g_i for none, g / denom for mean, g for sum */
-static double scale_of(const float *g, const loss_scale *sc, int64_t i) {
-  switch (sc->red) {
+static double scale_of(const float *g, enum nn_reduction red, double denom, int64_t i) {
+  switch (red) {
   case NN_RED_NONE: return g[i];
-  case NN_RED_MEAN: return (double)g[0] / sc->denom;
+  case NN_RED_MEAN: return (double)g[0] / denom;
   default: return g[0];
   }
 }
@@ -125,7 +122,7 @@ static int ce_backward(nn_ctx *ctx, nn_tensor *const *in, nn_tensor *const *save
       const float *z = xd + i * c;
       float *dz = nn_tensor_data(gin[0]) + i * c;
       lse_t lse = row_lse(z, c);
-      double s = scale_of(gd, &p->scale, i), a_sum = 0;
+      double s = scale_of(gd, p->red, p->denom, i), a_sum = 0;
       for (int64_t k = 0; k < c; k++) a_sum += ce_coef(w, td, i, k, c, probs, e);
       for (int64_t k = 0; k < c; k++)
         dz[k] = (float)(s * (a_sum * exp(-lse_minus(lse, z[k])) - ce_coef(w, td, i, k, c, probs, e)));
@@ -137,7 +134,7 @@ static int ce_backward(nn_ctx *ctx, nn_tensor *const *in, nn_tensor *const *save
     for (int64_t i = 0; !rc && i < n; i++) {
       const float *z = xd + i * c;
       lse_t lse = row_lse(z, c);
-      double s = scale_of(gd, &p->scale, i);
+      double s = scale_of(gd, p->red, p->denom, i);
       for (int64_t k = 0; k < c; k++)
         nn_tensor_data(gin[1])[i * c + k] = (float)(s * (1 - e) * wt(w, k) * lse_minus(lse, z[k]));
     }
@@ -179,8 +176,7 @@ nn_tensor *nn_cross_entropy(nn_ctx *ctx, nn_tensor *logits, nn_tensor *target, n
   }
   if (red == NN_RED_MEAN) total /= denom;
   if (red != NN_RED_NONE) nn_tensor_data(out)[0] = (float)total;
-  /* the divisor rounded to float, as backward has always used it */
-  ce_params p = {{red, (float)denom}, label_smoothing, probs};
+  ce_params p = {red, (float)denom, label_smoothing, probs};
   out = nn_ag_record(ctx, out, "CrossEntropyLossBackward0", ce_backward,
                      (nn_tensor *[]){logits, target}, probs ? 2 : 1,
                      (nn_tensor *[]){x, t, wv}, 3, &p, sizeof p);
@@ -203,7 +199,7 @@ static int nll_backward(nn_ctx *ctx, nn_tensor *const *in, nn_tensor *const *sav
   const float *td = nn_tensor_data(t), *gd = nn_tensor_data(gc), *w = wv ? nn_tensor_data(wv) : NULL;
   for (int64_t i = 0; i < n; i++) {
     int64_t cls = (int64_t)td[i] - 1;
-    nn_tensor_data(gin[0])[i * c + cls] = (float)(-scale_of(gd, &p->scale, i) * wt(w, cls));
+    nn_tensor_data(gin[0])[i * c + cls] = (float)(-scale_of(gd, p->red, p->denom, i) * wt(w, cls));
   }
   nn_tensor_free(gc);
   return 0;
@@ -230,7 +226,7 @@ nn_tensor *nn_nll_loss(nn_ctx *ctx, nn_tensor *logp, nn_tensor *target, nn_tenso
   }
   if (red == NN_RED_MEAN) total /= denom;
   if (red != NN_RED_NONE) nn_tensor_data(out)[0] = (float)total;
-  nll_params p = {{red, (float)denom}};    /* the divisor rounded to float, as before */
+  nll_params p = {red, (float)denom};
   out = nn_ag_record(ctx, out, "NllLossBackward0", nll_backward, &logp, 1,
                      (nn_tensor *[]){x, t, wv}, 3, &p, sizeof p);
 done:
@@ -285,7 +281,8 @@ static int elem_backward(nn_ctx *ctx, enum kind k, nn_tensor *const *in, nn_tens
     if (!gin[i]) { rc = NN_ENOMEM; break; }
     float *o = nn_tensor_data(gin[i]);
     for (int64_t j = 0; j < n; j++)
-      o[j] = (float)(scale_of(gd, &p->scale, j) * elem_grad(k, xd[j], yd[j], p->delta, i));
+      o[j] = (float)(scale_of(gd, p->red, (double)p->count, j) *
+                     elem_grad(k, xd[j], yd[j], p->delta, i));
   }
   nn_tensor_free(gc);
   return rc;
@@ -360,7 +357,7 @@ static nn_tensor *elementwise(nn_ctx *ctx, enum kind k, nn_tensor *input, nn_ten
   }
   if (red == NN_RED_MEAN) total /= (double)n;
   if (red != NN_RED_NONE) nn_tensor_data(out)[0] = (float)total;
-  elem_params p = {{red, (double)n}, delta};     /* the count n exactly (it was a float) */
+  elem_params p = {red, n, delta};
   out = nn_ag_record(ctx, out, kinds[k].grad_name, kinds[k].back, (nn_tensor *[]){input, target}, 2,
                      (nn_tensor *[]){x, y}, 2, &p, sizeof p);
 done:
