@@ -71,7 +71,7 @@ static int linear_back(nn_ctx *ctx, nn_tensor *const *in, nn_tensor *const *save
                      nn_tensor_data(gin[1]), NULL) : NN_ENOMEM;
     nn_tensor_free(xm);
   }
-  if (!rc && p->has_bias && nn_ag_need(in, 2)) {       /* db (N) = Σ_m dY (m, .) */
+  if (!rc && p->has_bias && nn_ag_need(in, 2)) {  /* db (N) = Σ_m dY (m, .) */
     nn_tensor *g2 = nn_tensor_view(ctx, gc, 2, (int64_t[]){M, N});
     gin[2] = g2 ? nn_reduce(ctx, NN_SUM, g2, 0, 0, 0) : NULL;
     nn_tensor_free(g2);
@@ -189,8 +189,10 @@ static nn_tensor *pointwise(nn_ctx *ctx, nn_tensor *x, pointwise_params p, const
   nn_tensor *xc = nn_tensor_contiguous(ctx, x);
   nn_tensor *y = xc ? nn_tensor_empty(ctx, x->ndim, x->shape) : NULL;
   if (y) {
-    if (p.kind == PW_LEAKY) leaky_fwd(nn_tensor_data(y), nn_tensor_data(xc), nn_tensor_numel(x), p.slope);
-    else gelu_fwd(nn_tensor_data(y), nn_tensor_data(xc), nn_tensor_numel(x), p.tanh_approx);
+    float *yp = nn_tensor_data(y);
+    const float *xp = nn_tensor_data(xc);
+    if (p.kind == PW_LEAKY) leaky_fwd(yp, xp, nn_tensor_numel(x), p.slope);
+    else gelu_fwd(yp, xp, nn_tensor_numel(x), p.tanh_approx);
   }
   nn_tensor_free(xc);
   return nn_ag_record(ctx, y, name, pointwise_back, &x, 1, &x, 1, &p, sizeof p);
@@ -402,7 +404,8 @@ nn_tensor *nn_batch_norm(nn_ctx *ctx, nn_tensor *x, nn_tensor *running_mean, nn_
   if (weight) in[nin++] = weight;
   if (bias) in[nin++] = bias;
   bn_params p = {.training = training != 0, .has_weight = weight != NULL, .has_bias = bias != NULL};
-  nn_tensor *out = nn_ag_record(ctx, y, "NativeBatchNormBackward0", bn_back, in, nin, saved, 4, &p, sizeof p);
+  nn_tensor *out = nn_ag_record(ctx, y, "NativeBatchNormBackward0", bn_back, in, nin, saved, 4,
+                                &p, sizeof p);
   nn_tensor_free(xc);
   nn_tensor_free(mean);
   nn_tensor_free(invstd);
