@@ -282,10 +282,10 @@ nn_tensor *nn_ag_copied(nn_ctx *ctx, nn_tensor *out, nn_tensor *a) {
 
 nn_tensor *nn_ag_record(nn_ctx *ctx, nn_tensor *out, const char *name, nn_backward_fn fn,
                         nn_tensor *const *in, int nin, nn_tensor *const *saved, int nsaved,
-                        const float *params, int nparams) {
+                        const void *params, size_t size) {
   if (!out || !nn_ag_wants_grad(ctx, in, nin)) return out;
-  if (nsaved > NN_AG_SAVED || nparams > NN_AG_PARAMS) {
-    nn_seterr(ctx, NN_EARG, "%s: too many saved tensors or numbers for autograd", name);
+  if (nsaved > NN_AG_SAVED || size > NN_AG_PARAMS_SIZE) {
+    nn_seterr(ctx, NN_EARG, "%s: too many saved tensors or too large settings for autograd", name);
     return fail(out);
   }
   nn_node *n = attach(ctx, out, NN_OP_CUSTOM, 0, in, nin, 0);
@@ -296,7 +296,7 @@ nn_tensor *nn_ag_record(nn_ctx *ctx, nn_tensor *out, const char *name, nn_backwa
     n->saved[i] = saved[i] ? nn_tensor_retain(saved[i]) : NULL;
     n->saved_version[i] = saved[i] ? saved[i]->s->version : 0;
   }
-  for (int i = 0; i < nparams; i++) n->params[i] = params[i];
+  if (size) memcpy(n->params.bytes, params, size);
   return out;
 }
 

@@ -45,15 +45,21 @@ nn_tensor *nn_ag_cat(nn_ctx *ctx, nn_tensor *const *ts, int n, int dim);
 /* Ops defined outside this file (layers, losses) record themselves with a
  * backward function of their own. in: the op's inputs (gin[i] is wanted for
  * those that require grad); saved: tensors backward reads (their versions are
- * checked); params: up to NN_AG_PARAMS numbers. Returns out, or NULL (out freed). */
+ * checked); params, size: the op's own struct of settings (such as
+ * `typedef struct { int has_bias; } linear_params;`), at most NN_AG_PARAMS_SIZE
+ * bytes, copied into the node (aligned for any type) and handed to backward,
+ * which casts it back to its struct; NULL and 0 when there are none.
+ * Returns out, or NULL (out freed). */
 #define NN_AG_SAVED 4
-#define NN_AG_PARAMS 8
+#define NN_AG_PARAMS_SIZE 64
 typedef int (*nn_backward_fn)(nn_ctx *ctx, nn_tensor *const *in, nn_tensor *const *saved,
-                              const float *params, nn_tensor *g, nn_tensor **gin);
+                              const void *params, nn_tensor *g, nn_tensor **gin);
 nn_tensor *nn_ag_record(nn_ctx *ctx, nn_tensor *out, const char *name, nn_backward_fn fn,
                         nn_tensor *const *in, int nin, nn_tensor *const *saved, int nsaved,
-                        const float *params, int nparams);
+                        const void *params, size_t size);
 int nn_ag_wants_grad(nn_ctx *ctx, nn_tensor *const *ts, int n);   /* grad mode on and any requires grad */
+/* in a backward function: whether input i of the node wants a gradient (gin[i]) */
+static inline int nn_ag_need(nn_tensor *const *in, int i) { return in[i]->requires_grad; }
 
 /* Views and copies: out was made from a by a tensor.h function (out may be
  * NULL: passed through). Records how to send the gradient back to a. */

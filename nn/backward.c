@@ -24,8 +24,6 @@ nn_tensor *nn_reduce_to(nn_ctx *ctx, nn_tensor *g, int ndim, const int64_t *shap
   return out;
 }
 
-static int need(const nn_node *n, int i) { return n->in[i]->requires_grad; }
-
 /* x op y for tensors or a scalar, as a new tensor; NULL propagates */
 static nn_tensor *bin(nn_ctx *ctx, enum nn_binop op, nn_tensor *x, nn_tensor *y) {
   return x && y ? nn_binary(ctx, op, x, y) : NULL;
@@ -50,32 +48,32 @@ static int back_binary(nn_ctx *ctx, nn_node *n, nn_tensor *g, nn_tensor **gin) {
   int rc = 0;
   switch ((enum nn_binop)n->kind) {
   case NN_ADD:
-    if (need(n, 0)) rc = give(ctx, n, 0, g, NULL, 0, gin);
-    if (!rc && need(n, 1)) rc = give(ctx, n, 1, g, NULL, 0, gin);
+    if (nn_ag_need(n->in, 0)) rc = give(ctx, n, 0, g, NULL, 0, gin);
+    if (!rc && nn_ag_need(n->in, 1)) rc = give(ctx, n, 1, g, NULL, 0, gin);
     return rc;
   case NN_SUB:
-    if (need(n, 0)) rc = give(ctx, n, 0, g, NULL, 0, gin);
-    if (!rc && need(n, 1)) rc = give(ctx, n, 1, g, nn_tensor_full(ctx, 0, NULL, -1.0f), 1, gin);
+    if (nn_ag_need(n->in, 0)) rc = give(ctx, n, 0, g, NULL, 0, gin);
+    if (!rc && nn_ag_need(n->in, 1)) rc = give(ctx, n, 1, g, nn_tensor_full(ctx, 0, NULL, -1.0f), 1, gin);
     return rc;
   case NN_MUL:
-    if (need(n, 0)) rc = give(ctx, n, 0, g, nn_tensor_retain(b), 1, gin);
-    if (!rc && need(n, 1)) rc = give(ctx, n, 1, g, nn_tensor_retain(a), 1, gin);
+    if (nn_ag_need(n->in, 0)) rc = give(ctx, n, 0, g, nn_tensor_retain(b), 1, gin);
+    if (!rc && nn_ag_need(n->in, 1)) rc = give(ctx, n, 1, g, nn_tensor_retain(a), 1, gin);
     return rc;
   case NN_DIV:
-    if (need(n, 0)) rc = give(ctx, n, 0, g, nn_binary_scalar(ctx, NN_DIV, b, 1.0f, 1), 1, gin);
-    if (!rc && need(n, 1)) {                       /* -a / b^2 */
+    if (nn_ag_need(n->in, 0)) rc = give(ctx, n, 0, g, nn_binary_scalar(ctx, NN_DIV, b, 1.0f, 1), 1, gin);
+    if (!rc && nn_ag_need(n->in, 1)) {              /* -a / b^2 */
       nn_tensor *b2 = bin(ctx, NN_MUL, b, b), *q = bin(ctx, NN_DIV, a, b2);
       rc = give(ctx, n, 1, g, bins(ctx, NN_MUL, q, -1.0f), 1, gin);
       NN_FREE(b2, q);
     }
     return rc;
   case NN_POW:
-    if (need(n, 0)) {                              /* b a^(b-1) */
+    if (nn_ag_need(n->in, 0)) {                     /* b a^(b-1) */
       nn_tensor *bm1 = bins(ctx, NN_SUB, b, 1.0f), *p = bin(ctx, NN_POW, a, bm1);
       rc = give(ctx, n, 0, g, bin(ctx, NN_MUL, p, b), 1, gin);
       NN_FREE(bm1, p);
     }
-    if (!rc && need(n, 1)) {                       /* a^b log a, 0 where a == 0 */
+    if (!rc && nn_ag_need(n->in, 1)) {              /* a^b log a, 0 where a == 0 */
       nn_tensor *la = nn_unary(ctx, NN_LOG, a), *f = bin(ctx, NN_MUL, n->out, la);
       nn_tensor *z = bins(ctx, NN_EQ, a, 0.0f), *fm = f && z ? nn_masked_fill(ctx, f, z, 0.0f) : NULL;
       rc = give(ctx, n, 1, g, fm, 1, gin);
@@ -87,8 +85,8 @@ static int back_binary(nn_ctx *ctx, nn_node *n, nn_tensor *g, nn_tensor **gin) {
     enum nn_binop wins = n->kind == NN_MAXIMUM ? NN_GT : NN_LT;
     nn_tensor *w = bin(ctx, wins, a, b), *t = bin(ctx, NN_EQ, a, b), *h = bins(ctx, NN_MUL, t, 0.5f);
     nn_tensor *fa = bin(ctx, NN_ADD, w, h), *fb = fa ? nn_binary_scalar(ctx, NN_SUB, fa, 1.0f, 1) : NULL;
-    if (need(n, 0)) rc = give(ctx, n, 0, g, nn_tensor_retain(fa), 1, gin);
-    if (!rc && need(n, 1)) rc = give(ctx, n, 1, g, nn_tensor_retain(fb), 1, gin);
+    if (nn_ag_need(n->in, 0)) rc = give(ctx, n, 0, g, nn_tensor_retain(fa), 1, gin);
+    if (!rc && nn_ag_need(n->in, 1)) rc = give(ctx, n, 1, g, nn_tensor_retain(fb), 1, gin);
     NN_FREE(w, t, h, fa, fb);
     return rc;
   }
@@ -241,13 +239,13 @@ static int back_matmul(nn_ctx *ctx, nn_node *n, nn_tensor *g, nn_tensor **gin) {
   if (a->ndim == 1 && G) { nn_tensor *u = nn_tensor_unsqueeze(ctx, G, G->ndim - (b->ndim == 1 ? 0 : 1)); nn_tensor_free(G); G = u; }
   if (b->ndim == 1 && G) { nn_tensor *u = nn_tensor_unsqueeze(ctx, G, G->ndim); nn_tensor_free(G); G = u; }
   int rc = A && B && G ? 0 : NN_ENOMEM;
-  if (!rc && need(n, 0)) {                          /* dA = G B^T */
+  if (!rc && nn_ag_need(n->in, 0)) {                 /* dA = G B^T */
     nn_tensor *bt = mT(ctx, B), *ga = bt ? nn_matmul(ctx, G, bt) : NULL;
     gin[0] = ga ? nn_reduce_to(ctx, ga, a->ndim, a->shape) : NULL;
     NN_FREE(bt, ga);
     rc = gin[0] ? 0 : NN_ENOMEM;
   }
-  if (!rc && need(n, 1)) {                          /* dB = A^T G */
+  if (!rc && nn_ag_need(n->in, 1)) {                 /* dB = A^T G */
     nn_tensor *at = mT(ctx, A), *gb = at ? nn_matmul(ctx, at, G) : NULL;
     nn_tensor *gq = gb && b->ndim == 1 ? nn_tensor_squeeze(ctx, gb, gb->ndim - 1) : NULL;
     gin[1] = gb ? nn_reduce_to(ctx, gq ? gq : gb, b->ndim, b->shape) : NULL;
@@ -310,7 +308,7 @@ static int back_cat(nn_ctx *ctx, nn_node *n, nn_tensor *g, nn_tensor **gin) {
   int64_t at = 0;
   for (int i = 0; i < n->nin; i++) {
     int64_t len = n->in[i]->shape[n->dim];
-    if (need(n, i)) {
+    if (nn_ag_need(n->in, i)) {
       nn_tensor *v = nn_tensor_narrow(ctx, g, n->dim, at, len);
       gin[i] = v ? nn_tensor_clone(ctx, v) : NULL;
       nn_tensor_free(v);
@@ -375,8 +373,8 @@ int nn_node_backward(nn_ctx *ctx, nn_node *n, nn_tensor *g, nn_tensor **gin) {
     return give(ctx, n, 0, g, unary_factor(ctx, n), 1, gin);
   case NN_OP_CLAMP: return give(ctx, n, 0, g, clamp_factor(ctx, n), 1, gin);
   case NN_OP_AXPY: {
-    int rc = need(n, 0) ? give(ctx, n, 0, g, NULL, 0, gin) : 0;
-    if (!rc && need(n, 1)) rc = give(ctx, n, 1, g, nn_tensor_full(ctx, 0, NULL, n->s), 1, gin);
+    int rc = nn_ag_need(n->in, 0) ? give(ctx, n, 0, g, NULL, 0, gin) : 0;
+    if (!rc && nn_ag_need(n->in, 1)) rc = give(ctx, n, 1, g, nn_tensor_full(ctx, 0, NULL, n->s), 1, gin);
     return rc;
   }
   case NN_OP_REDUCE: return back_reduce(ctx, n, g, gin);
@@ -390,7 +388,7 @@ int nn_node_backward(nn_ctx *ctx, nn_node *n, nn_tensor *g, nn_tensor **gin) {
     return gin[0] ? 0 : NN_ENOMEM;
   }
   case NN_OP_CAT: return back_cat(ctx, n, g, gin);
-  case NN_OP_CUSTOM: return n->custom(ctx, n->in, n->saved, n->params, g, gin);
+  case NN_OP_CUSTOM: return n->custom(ctx, n->in, n->saved, n->params.bytes, g, gin);
   default: return back_view(ctx, n, g, gin);
   }
 }

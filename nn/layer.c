@@ -11,8 +11,6 @@
 
 #define PAR_MIN 32768            /* elements before a pointwise loop goes parallel */
 
-static int need(nn_tensor *const *in, int i) { return in[i]->requires_grad; }
-
 /* product of all dims but the last: the rows of x seen as a matrix (1 for 1-d) */
 static int64_t lead_rows(const nn_tensor *x) {
   int64_t m = 1;
@@ -48,29 +46,32 @@ static int mm(nn_ctx *ctx, int64_t M, int64_t N, int64_t K, const float *a, int6
                  (nn_gemm_operand){b, 0, brs, bcs}, (nn_gemm_out){c, 0, N, 1}, bias, 0);
 }
 
-/* dX = dY W, dW = dYᵀ X, db = Σ_rows dY.  in: x, w[, b]; params[0]: has bias */
+typedef struct { int has_bias; } linear_params;
+
+/* dX = dY W, dW = dYᵀ X, db = Σ_rows dY.  in: x, w[, b] */
 static int linear_back(nn_ctx *ctx, nn_tensor *const *in, nn_tensor *const *saved,
-                       const float *params, nn_tensor *g, nn_tensor **gin) {
+                       const void *params, nn_tensor *g, nn_tensor **gin) {
   (void)saved;
+  const linear_params *p = params;
   nn_tensor *x = in[0], *w = in[1];
   int64_t N = w->shape[0], K = w->shape[1], M = lead_rows(x), xrs, xcs;
   nn_tensor *gc = nn_tensor_contiguous(ctx, g);
   if (!gc) return NN_ENOMEM;
   const float *gp = nn_tensor_data(gc), *wp = nn_tensor_data(w);
   int rc = 0;
-  if (need(in, 0)) {                             /* dX (M, K) = dY (M, N) W (N, K) */
+  if (nn_ag_need(in, 0)) {                       /* dX (M, K) = dY (M, N) W (N, K) */
     gin[0] = nn_tensor_empty(ctx, x->ndim, x->shape);
     rc = gin[0] ? mm(ctx, M, K, N, gp, N, 1, wp, w->stride[0], w->stride[1],
                      nn_tensor_data(gin[0]), NULL) : NN_ENOMEM;
   }
-  if (!rc && need(in, 1)) {                      /* dW (N, K) = dYᵀ (N, M) X (M, K) */
+  if (!rc && nn_ag_need(in, 1)) {                /* dW (N, K) = dYᵀ (N, M) X (M, K) */
     nn_tensor *xm = as_matrix(ctx, x, &xrs, &xcs);
     gin[1] = xm ? nn_tensor_empty(ctx, 2, w->shape) : NULL;
     rc = gin[1] ? mm(ctx, N, K, M, gp, 1, N, nn_tensor_data(xm), xrs, xcs,
                      nn_tensor_data(gin[1]), NULL) : NN_ENOMEM;
     nn_tensor_free(xm);
   }
-  if (!rc && params[0] != 0.0f && need(in, 2)) { /* db (N) = Σ_m dY (m, .) */
+  if (!rc && p->has_bias && nn_ag_need(in, 2)) {  /* db (N) = Σ_m dY (m, .) */
     nn_tensor *g2 = nn_tensor_view(ctx, gc, 2, (int64_t[]){M, N});
     gin[2] = g2 ? nn_reduce(ctx, NN_SUM, g2, 0, 0, 0) : NULL;
     nn_tensor_free(g2);
@@ -115,9 +116,9 @@ nn_tensor *nn_linear(nn_ctx *ctx, nn_tensor *x, nn_tensor *w, nn_tensor *b) {
     nn_tensor_free(y);
     return NULL;
   }
-  float has_bias = b != NULL;
+  linear_params p = {.has_bias = b != NULL};
   return nn_ag_record(ctx, y, b ? "AddmmBackward0" : "MmBackward0", linear_back,
-                      (nn_tensor *[]){x, w, b}, b ? 3 : 2, (nn_tensor *[]){x, w}, 2, &has_bias, 1);
+                      (nn_tensor *[]){x, w, b}, b ? 3 : 2, (nn_tensor *[]){x, w}, 2, &p, sizeof p);
 }
 
 /* ================================================================ pointwise */
@@ -159,10 +160,16 @@ static void gelu_bwd(float *dx, const float *dy, const float *x, int64_t n, int 
 }
 
 enum pw_kind { PW_LEAKY, PW_GELU };
+typedef struct {
+  enum pw_kind kind;
+  float slope;                   /* PW_LEAKY */
+  int tanh_approx;               /* PW_GELU */
+} pointwise_params;
 
-/* in: x; saved: x; params: kind, then the slope or tanh_approx */
+/* in: x; saved: x */
 static int pointwise_back(nn_ctx *ctx, nn_tensor *const *in, nn_tensor *const *saved,
-                          const float *params, nn_tensor *g, nn_tensor **gin) {
+                          const void *params, nn_tensor *g, nn_tensor **gin) {
+  const pointwise_params *p = params;
   nn_tensor *x = in[0];
   nn_tensor *xc = nn_tensor_contiguous(ctx, saved[0]), *gc = xc ? nn_tensor_contiguous(ctx, g) : NULL;
   gin[0] = gc ? nn_tensor_empty(ctx, x->ndim, x->shape) : NULL;
@@ -170,40 +177,41 @@ static int pointwise_back(nn_ctx *ctx, nn_tensor *const *in, nn_tensor *const *s
     int64_t n = nn_tensor_numel(x);
     float *dx = nn_tensor_data(gin[0]);
     const float *dy = nn_tensor_data(gc), *xp = nn_tensor_data(xc);
-    if ((int)params[0] == PW_LEAKY) leaky_bwd(dx, dy, xp, n, params[1]);
-    else gelu_bwd(dx, dy, xp, n, params[1] != 0.0f);
+    if (p->kind == PW_LEAKY) leaky_bwd(dx, dy, xp, n, p->slope);
+    else gelu_bwd(dx, dy, xp, n, p->tanh_approx);
   }
   nn_tensor_free(xc);
   nn_tensor_free(gc);
   return gin[0] ? 0 : NN_ENOMEM;
 }
 
-static nn_tensor *pointwise(nn_ctx *ctx, nn_tensor *x, enum pw_kind kind, float param,
-                            const char *name) {
+static nn_tensor *pointwise(nn_ctx *ctx, nn_tensor *x, pointwise_params p, const char *name) {
   nn_tensor *xc = nn_tensor_contiguous(ctx, x);
   nn_tensor *y = xc ? nn_tensor_empty(ctx, x->ndim, x->shape) : NULL;
   if (y) {
-    if (kind == PW_LEAKY) leaky_fwd(nn_tensor_data(y), nn_tensor_data(xc), nn_tensor_numel(x), param);
-    else gelu_fwd(nn_tensor_data(y), nn_tensor_data(xc), nn_tensor_numel(x), param != 0.0f);
+    float *yp = nn_tensor_data(y);
+    const float *xp = nn_tensor_data(xc);
+    if (p.kind == PW_LEAKY) leaky_fwd(yp, xp, nn_tensor_numel(x), p.slope);
+    else gelu_fwd(yp, xp, nn_tensor_numel(x), p.tanh_approx);
   }
   nn_tensor_free(xc);
-  float params[2] = {(float)kind, param};
-  return nn_ag_record(ctx, y, name, pointwise_back, &x, 1, &x, 1, params, 2);
+  return nn_ag_record(ctx, y, name, pointwise_back, &x, 1, &x, 1, &p, sizeof p);
 }
 
 nn_tensor *nn_leaky_relu(nn_ctx *ctx, nn_tensor *x, float slope) {
-  return pointwise(ctx, x, PW_LEAKY, slope, "LeakyReluBackward0");
+  return pointwise(ctx, x, (pointwise_params){.kind = PW_LEAKY, .slope = slope}, "LeakyReluBackward0");
 }
 
 nn_tensor *nn_gelu(nn_ctx *ctx, nn_tensor *x, int tanh_approx) {
-  return pointwise(ctx, x, PW_GELU, tanh_approx ? 1.0f : 0.0f, "GeluBackward0");
+  return pointwise(ctx, x, (pointwise_params){.kind = PW_GELU, .tanh_approx = tanh_approx != 0},
+                   "GeluBackward0");
 }
 
 /* ================================================================ dropout */
 
 /* dx = dy m / (1 - p) (the scale is in the saved mask).  saved: mask */
 static int dropout_back(nn_ctx *ctx, nn_tensor *const *in, nn_tensor *const *saved,
-                        const float *params, nn_tensor *g, nn_tensor **gin) {
+                        const void *params, nn_tensor *g, nn_tensor **gin) {
   (void)in; (void)params;
   gin[0] = nn_binary(ctx, NN_MUL, g, saved[0]);
   return gin[0] ? 0 : NN_ENOMEM;
@@ -298,21 +306,24 @@ static void bn_bwd(float *dx, float *dw, float *db, const float *dy, const float
   }
 }
 
-/* in: x[, weight][, bias]; saved: x, mean, invstd, weight; params: training, has weight, has bias */
+typedef struct { int training, has_weight, has_bias; } bn_params;
+
+/* in: x[, weight][, bias]; saved: x, mean, invstd, weight */
 static int bn_back(nn_ctx *ctx, nn_tensor *const *in, nn_tensor *const *saved,
-                   const float *params, nn_tensor *g, nn_tensor **gin) {
-  int hasw = params[1] != 0.0f, hasb = params[2] != 0.0f, iw = hasw ? 1 : -1, ib = hasb ? 1 + hasw : -1;
+                   const void *params, nn_tensor *g, nn_tensor **gin) {
+  const bn_params *p = params;
+  int iw = p->has_weight ? 1 : -1, ib = p->has_bias ? 1 + p->has_weight : -1;
   nn_tensor *x = in[0];
   bn_dims d = bn_shape(x);
   nn_tensor *xc = nn_tensor_contiguous(ctx, saved[0]), *gc = xc ? nn_tensor_contiguous(ctx, g) : NULL;
   int rc = gc ? 0 : NN_ENOMEM;
-  if (!rc && need(in, 0) && !(gin[0] = nn_tensor_empty(ctx, x->ndim, x->shape))) rc = NN_ENOMEM;
-  if (!rc && iw > 0 && need(in, iw) && !(gin[iw] = nn_tensor_empty(ctx, 1, &d.C))) rc = NN_ENOMEM;
-  if (!rc && ib > 0 && need(in, ib) && !(gin[ib] = nn_tensor_empty(ctx, 1, &d.C))) rc = NN_ENOMEM;
+  if (!rc && nn_ag_need(in, 0) && !(gin[0] = nn_tensor_empty(ctx, x->ndim, x->shape))) rc = NN_ENOMEM;
+  if (!rc && iw > 0 && nn_ag_need(in, iw) && !(gin[iw] = nn_tensor_empty(ctx, 1, &d.C))) rc = NN_ENOMEM;
+  if (!rc && ib > 0 && nn_ag_need(in, ib) && !(gin[ib] = nn_tensor_empty(ctx, 1, &d.C))) rc = NN_ENOMEM;
   if (!rc)
     bn_bwd(gin[0] ? nn_tensor_data(gin[0]) : NULL, iw > 0 && gin[iw] ? nn_tensor_data(gin[iw]) : NULL,
            ib > 0 && gin[ib] ? nn_tensor_data(gin[ib]) : NULL, nn_tensor_data(gc), nn_tensor_data(xc),
-           d, nn_tensor_data(saved[1]), nn_tensor_data(saved[2]), saved[3], params[0] != 0.0f);
+           d, nn_tensor_data(saved[1]), nn_tensor_data(saved[2]), saved[3], p->training);
   nn_tensor_free(xc);
   nn_tensor_free(gc);
   return rc;
@@ -392,8 +403,9 @@ nn_tensor *nn_batch_norm(nn_ctx *ctx, nn_tensor *x, nn_tensor *running_mean, nn_
   int nin = 1;
   if (weight) in[nin++] = weight;
   if (bias) in[nin++] = bias;
-  float params[3] = {training ? 1.0f : 0.0f, weight ? 1.0f : 0.0f, bias ? 1.0f : 0.0f};
-  nn_tensor *out = nn_ag_record(ctx, y, "NativeBatchNormBackward0", bn_back, in, nin, saved, 4, params, 3);
+  bn_params p = {.training = training != 0, .has_weight = weight != NULL, .has_bias = bias != NULL};
+  nn_tensor *out = nn_ag_record(ctx, y, "NativeBatchNormBackward0", bn_back, in, nin, saved, 4,
+                                &p, sizeof p);
   nn_tensor_free(xc);
   nn_tensor_free(mean);
   nn_tensor_free(invstd);

@@ -8,9 +8,12 @@
 #include "autograd.h"
 #include "loss.h"
 
-
-/* params[] slots shared by the backward functions */
-enum { P_RED, P_DENOM, P_SMOOTH, P_PROBS, P_DELTA };
+/* What each loss's backward needs (nn_ag_record copies it into the node).
+ * denom: the divisor of the mean, the sum of the targets' weights (or N)
+ * rounded to float; count: the number of elements, the divisor of the mean. */
+typedef struct { enum nn_reduction red; float denom, label_smoothing; int probs; } ce_params;
+typedef struct { enum nn_reduction red; float denom; } nll_params;
+typedef struct { enum nn_reduction red; int64_t count; float delta; } elem_params;  /* delta: huber */
 
 static nn_tensor *contig(nn_ctx *ctx, nn_tensor *t) {
   return t ? nn_tensor_contiguous(ctx, t) : NULL;
@@ -23,10 +26,10 @@ static nn_tensor *result(nn_ctx *ctx, enum nn_reduction red, int ndim, const int
 }
 
 /* scale of sample/element i in backward: g_i for none, g / denom for mean, g for sum */
-static double scale_of(const float *g, const float *params, int64_t i) {
-  switch ((enum nn_reduction)params[P_RED]) {
+static double scale_of(const float *g, enum nn_reduction red, double denom, int64_t i) {
+  switch (red) {
   case NN_RED_NONE: return g[i];
-  case NN_RED_MEAN: return (double)g[0] / params[P_DENOM];
+  case NN_RED_MEAN: return (double)g[0] / denom;
   default: return g[0];
   }
 }
@@ -102,35 +105,36 @@ static double ce_coef(const float *w, const float *t, int64_t row, int64_t k, in
 }
 
 static int ce_backward(nn_ctx *ctx, nn_tensor *const *in, nn_tensor *const *saved,
-                       const float *params, nn_tensor *g, nn_tensor **gin) {
+                       const void *params, nn_tensor *g, nn_tensor **gin) {
+  const ce_params *p = params;
   nn_tensor *x = saved[0], *t = saved[1], *wv = saved[2], *gc = contig(ctx, g);
-  int probs = params[P_PROBS] != 0;
-  double e = params[P_SMOOTH];
+  int probs = p->probs;
+  double e = p->label_smoothing;
   int64_t c = x->shape[x->ndim - 1], n = nn_tensor_numel(x) / (c ? c : 1);
   if (!gc) return NN_ENOMEM;
   const float *xd = nn_tensor_data(x), *td = nn_tensor_data(t), *gd = nn_tensor_data(gc);
   const float *w = wv ? nn_tensor_data(wv) : NULL;
   int rc = 0;
-  if (in[0]->requires_grad) {
+  if (nn_ag_need(in, 0)) {
     gin[0] = nn_tensor_empty(ctx, x->ndim, x->shape);
     if (!gin[0]) rc = NN_ENOMEM;
     for (int64_t i = 0; !rc && i < n; i++) {
       const float *z = xd + i * c;
       float *dz = nn_tensor_data(gin[0]) + i * c;
       lse_t lse = row_lse(z, c);
-      double s = scale_of(gd, params, i), a_sum = 0;
+      double s = scale_of(gd, p->red, p->denom, i), a_sum = 0;
       for (int64_t k = 0; k < c; k++) a_sum += ce_coef(w, td, i, k, c, probs, e);
       for (int64_t k = 0; k < c; k++)
         dz[k] = (float)(s * (a_sum * exp(-lse_minus(lse, z[k])) - ce_coef(w, td, i, k, c, probs, e)));
     }
   }
-  if (!rc && probs && in[1]->requires_grad) {     /* dl/dy_k = -(1-e) w_k log softmax_k */
+  if (!rc && probs && nn_ag_need(in, 1)) {     /* dl/dy_k = -(1-e) w_k log softmax_k */
     gin[1] = nn_tensor_empty(ctx, t->ndim, t->shape);
     if (!gin[1]) rc = NN_ENOMEM;
     for (int64_t i = 0; !rc && i < n; i++) {
       const float *z = xd + i * c;
       lse_t lse = row_lse(z, c);
-      double s = scale_of(gd, params, i);
+      double s = scale_of(gd, p->red, p->denom, i);
       for (int64_t k = 0; k < c; k++)
         nn_tensor_data(gin[1])[i * c + k] = (float)(s * (1 - e) * wt(w, k) * lse_minus(lse, z[k]));
     }
@@ -172,11 +176,10 @@ nn_tensor *nn_cross_entropy(nn_ctx *ctx, nn_tensor *logits, nn_tensor *target, n
   }
   if (red == NN_RED_MEAN) total /= denom;
   if (red != NN_RED_NONE) nn_tensor_data(out)[0] = (float)total;
-  float params[] = {[P_RED] = (float)red, [P_DENOM] = (float)denom, [P_SMOOTH] = label_smoothing,
-                    [P_PROBS] = (float)probs};
+  ce_params p = {red, (float)denom, label_smoothing, probs};
   out = nn_ag_record(ctx, out, "CrossEntropyLossBackward0", ce_backward,
                      (nn_tensor *[]){logits, target}, probs ? 2 : 1,
-                     (nn_tensor *[]){x, t, wv}, 3, params, 4);
+                     (nn_tensor *[]){x, t, wv}, 3, &p, sizeof p);
 done:
   NN_FREE(x, t, wv);
   return out;
@@ -185,9 +188,10 @@ done:
 /* ---- negative log likelihood ---- */
 
 static int nll_backward(nn_ctx *ctx, nn_tensor *const *in, nn_tensor *const *saved,
-                        const float *params, nn_tensor *g, nn_tensor **gin) {
+                        const void *params, nn_tensor *g, nn_tensor **gin) {
+  const nll_params *p = params;
   nn_tensor *x = saved[0], *t = saved[1], *wv = saved[2], *gc;
-  if (!in[0]->requires_grad) return 0;
+  if (!nn_ag_need(in, 0)) return 0;
   int64_t c = x->shape[x->ndim - 1], n = nn_tensor_numel(x) / (c ? c : 1);
   gc = contig(ctx, g);
   gin[0] = nn_tensor_zeros(ctx, x->ndim, x->shape);
@@ -195,7 +199,7 @@ static int nll_backward(nn_ctx *ctx, nn_tensor *const *in, nn_tensor *const *sav
   const float *td = nn_tensor_data(t), *gd = nn_tensor_data(gc), *w = wv ? nn_tensor_data(wv) : NULL;
   for (int64_t i = 0; i < n; i++) {
     int64_t cls = (int64_t)td[i] - 1;
-    nn_tensor_data(gin[0])[i * c + cls] = (float)(-scale_of(gd, params, i) * wt(w, cls));
+    nn_tensor_data(gin[0])[i * c + cls] = (float)(-scale_of(gd, p->red, p->denom, i) * wt(w, cls));
   }
   nn_tensor_free(gc);
   return 0;
@@ -222,9 +226,9 @@ nn_tensor *nn_nll_loss(nn_ctx *ctx, nn_tensor *logp, nn_tensor *target, nn_tenso
   }
   if (red == NN_RED_MEAN) total /= denom;
   if (red != NN_RED_NONE) nn_tensor_data(out)[0] = (float)total;
-  float params[] = {[P_RED] = (float)red, [P_DENOM] = (float)denom};
+  nll_params p = {red, (float)denom};
   out = nn_ag_record(ctx, out, "NllLossBackward0", nll_backward, &logp, 1,
-                     (nn_tensor *[]){x, t, wv}, 3, params, 2);
+                     (nn_tensor *[]){x, t, wv}, 3, &p, sizeof p);
 done:
   NN_FREE(x, t, wv);
   return out;
@@ -265,42 +269,43 @@ static double elem_grad(enum kind k, double x, double y, double delta, int which
 }
 
 static int elem_backward(nn_ctx *ctx, enum kind k, nn_tensor *const *in, nn_tensor *const *saved,
-                         const float *params, nn_tensor *g, nn_tensor **gin) {
+                         const elem_params *p, nn_tensor *g, nn_tensor **gin) {
   nn_tensor *x = saved[0], *y = saved[1], *gc = contig(ctx, g);
   if (!gc) return NN_ENOMEM;
   int64_t n = nn_tensor_numel(x);
   const float *xd = nn_tensor_data(x), *yd = nn_tensor_data(y), *gd = nn_tensor_data(gc);
   int rc = 0;
   for (int i = 0; i < 2 && !rc; i++) {
-    if (!in[i]->requires_grad) continue;
+    if (!nn_ag_need(in, i)) continue;
     gin[i] = nn_tensor_empty(ctx, x->ndim, x->shape);
     if (!gin[i]) { rc = NN_ENOMEM; break; }
     float *o = nn_tensor_data(gin[i]);
     for (int64_t j = 0; j < n; j++)
-      o[j] = (float)(scale_of(gd, params, j) * elem_grad(k, xd[j], yd[j], params[P_DELTA], i));
+      o[j] = (float)(scale_of(gd, p->red, (double)p->count, j) *
+                     elem_grad(k, xd[j], yd[j], p->delta, i));
   }
   nn_tensor_free(gc);
   return rc;
 }
 
 static int mse_backward(nn_ctx *ctx, nn_tensor *const *in, nn_tensor *const *saved,
-                        const float *params, nn_tensor *g, nn_tensor **gin) {
+                        const void *params, nn_tensor *g, nn_tensor **gin) {
   return elem_backward(ctx, K_MSE, in, saved, params, g, gin);
 }
 static int l1_backward(nn_ctx *ctx, nn_tensor *const *in, nn_tensor *const *saved,
-                       const float *params, nn_tensor *g, nn_tensor **gin) {
+                       const void *params, nn_tensor *g, nn_tensor **gin) {
   return elem_backward(ctx, K_L1, in, saved, params, g, gin);
 }
 static int bce_backward(nn_ctx *ctx, nn_tensor *const *in, nn_tensor *const *saved,
-                        const float *params, nn_tensor *g, nn_tensor **gin) {
+                        const void *params, nn_tensor *g, nn_tensor **gin) {
   return elem_backward(ctx, K_BCE, in, saved, params, g, gin);
 }
 static int bce_logits_backward(nn_ctx *ctx, nn_tensor *const *in, nn_tensor *const *saved,
-                               const float *params, nn_tensor *g, nn_tensor **gin) {
+                               const void *params, nn_tensor *g, nn_tensor **gin) {
   return elem_backward(ctx, K_BCE_LOGITS, in, saved, params, g, gin);
 }
 static int huber_backward(nn_ctx *ctx, nn_tensor *const *in, nn_tensor *const *saved,
-                          const float *params, nn_tensor *g, nn_tensor **gin) {
+                          const void *params, nn_tensor *g, nn_tensor **gin) {
   return elem_backward(ctx, K_HUBER, in, saved, params, g, gin);
 }
 
@@ -352,10 +357,9 @@ static nn_tensor *elementwise(nn_ctx *ctx, enum kind k, nn_tensor *input, nn_ten
   }
   if (red == NN_RED_MEAN) total /= (double)n;
   if (red != NN_RED_NONE) nn_tensor_data(out)[0] = (float)total;
-  float params[] = {[P_RED] = (float)red, [P_DENOM] = (float)n, [P_SMOOTH] = 0, [P_PROBS] = 0,
-                    [P_DELTA] = delta};
+  elem_params p = {red, n, delta};
   out = nn_ag_record(ctx, out, kinds[k].grad_name, kinds[k].back, (nn_tensor *[]){input, target}, 2,
-                     (nn_tensor *[]){x, y}, 2, params, 5);
+                     (nn_tensor *[]){x, y}, 2, &p, sizeof p);
 done:
   NN_FREE(x, y);
   return out;

@@ -2,6 +2,7 @@
 #ifndef NN_NODE_H
 #define NN_NODE_H
 
+#include <stddef.h>
 #include "autograd.h"
 
 enum nn_op {
@@ -26,11 +27,11 @@ struct nn_node {
   int s_left, dim, keepdim, correction;
   int64_t start;             /* narrow start / select index */
   int perm[NN_MAXDIM];
-  nn_backward_fn custom;     /* NN_OP_CUSTOM: its backward, name, saved tensors and numbers */
+  nn_backward_fn custom;     /* NN_OP_CUSTOM: its backward, name, saved tensors and settings */
   const char *name;
   nn_tensor *saved[NN_AG_SAVED];
   uint64_t saved_version[NN_AG_SAVED];
-  float params[NN_AG_PARAMS];
+  union { max_align_t align; unsigned char bytes[NN_AG_PARAMS_SIZE]; } params;  /* the op's struct */
   nn_tensor *gout;           /* gradient of the result, summed during backward */
   uint64_t mark;             /* visit stamp of the current backward */
   int released;              /* the tape behind it was freed by a backward */
