@@ -1,6 +1,8 @@
 /* l_nn.c -- the fused layer and loss kernels of nn/layer.c and nn/loss.c, as
  * the Lua package "nn._C"; stdlib/nn/functional.lua puts them in nn.functional.
- * No userdata type of its own: arguments are tensors, numbers and option tables. */
+ * No userdata type of its own: arguments are tensors, numbers and option tables.
+ * Each function pushes its result's userdata before it runs the op: were Lua
+ * out of memory for the userdata after the op, its tensor would leak. */
 #include <string.h>
 #include "common.h"
 #include "bindings.h"
@@ -11,19 +13,16 @@ static nn_tensor *opttensor(lua_State *L, int arg) {
   return lua_isnoneornil(L, arg) ? NULL : lnn_checktensor(L, arg);
 }
 
-static int finish(lua_State *L, nn_tensor *t) {
-  LTensor *u = lnn_newtensor(L);
-  return lnn_finish(L, u, t);
-}
-
 static int f_linear(lua_State *L) {
   nn_tensor *x = lnn_checktensor(L, 1), *w = lnn_checktensor(L, 2), *b = opttensor(L, 3);
-  return finish(L, nn_linear(getctx(L), x, w, b));
+  LTensor *u = lnn_newtensor(L);
+  return lnn_finish(L, u, nn_linear(getctx(L), x, w, b));
 }
 
 static int f_leaky_relu(lua_State *L) {
   nn_tensor *x = lnn_checktensor(L, 1);
-  return finish(L, nn_leaky_relu(getctx(L), x, (float)luaL_optnumber(L, 2, 0.01)));
+  LTensor *u = lnn_newtensor(L);
+  return lnn_finish(L, u, nn_leaky_relu(getctx(L), x, (float)luaL_optnumber(L, 2, 0.01)));
 }
 
 static int f_gelu(lua_State *L) {
@@ -37,7 +36,8 @@ static int f_gelu(lua_State *L) {
     if (strcmp(a, "tanh") == 0) tanh_form = 1;
     else if (strcmp(a, "none") != 0) return luaL_error(L, "gelu: approximate must be 'none' or 'tanh', got '%s'", a);
   }
-  return finish(L, nn_gelu(getctx(L), x, tanh_form));
+  LTensor *u = lnn_newtensor(L);
+  return lnn_finish(L, u, nn_gelu(getctx(L), x, tanh_form));
 }
 
 /* dropout(x [, p = 0.5 [, training = true [, generator]]]) */
@@ -46,7 +46,8 @@ static int f_dropout(lua_State *L) {
   float p = (float)luaL_optnumber(L, 2, 0.5);
   int training = lua_isnoneornil(L, 3) ? 1 : lua_toboolean(L, 3);
   nn_rng *r = lnn_optgenerator(L, 4);
-  return finish(L, nn_dropout(getctx(L), r, x, p, training));
+  LTensor *u = lnn_newtensor(L);
+  return lnn_finish(L, u, nn_dropout(getctx(L), r, x, p, training));
 }
 
 /* batch_norm(x, running_mean, running_var, weight, bias, training, momentum, eps) */
@@ -55,7 +56,8 @@ static int f_batch_norm(lua_State *L) {
   nn_tensor *w = opttensor(L, 4), *b = opttensor(L, 5);
   int training = lua_toboolean(L, 6);
   float momentum = (float)luaL_optnumber(L, 7, 0.1), eps = (float)luaL_optnumber(L, 8, 1e-5);
-  return finish(L, nn_batch_norm(getctx(L), x, rm, rv, w, b, training, momentum, eps));
+  LTensor *u = lnn_newtensor(L);
+  return lnn_finish(L, u, nn_batch_norm(getctx(L), x, rm, rv, w, b, training, momentum, eps));
 }
 
 /* the loss option table: reduction, and the keys one loss allows besides it */
@@ -82,14 +84,16 @@ static int f_cross_entropy(lua_State *L) {
   static const char *const keys[] = {"reduction", "weight", "label_smoothing", NULL};
   nn_tensor *x = lnn_checktensor(L, 1), *y = lnn_checktensor(L, 2);
   lossopts o = checkloss(L, 3, "cross_entropy", keys);
-  return finish(L, nn_cross_entropy(getctx(L), x, y, o.weight, o.smoothing, o.red));
+  LTensor *u = lnn_newtensor(L);
+  return lnn_finish(L, u, nn_cross_entropy(getctx(L), x, y, o.weight, o.smoothing, o.red));
 }
 
 static int f_nll_loss(lua_State *L) {
   static const char *const keys[] = {"reduction", "weight", NULL};
   nn_tensor *x = lnn_checktensor(L, 1), *y = lnn_checktensor(L, 2);
   lossopts o = checkloss(L, 3, "nll_loss", keys);
-  return finish(L, nn_nll_loss(getctx(L), x, y, o.weight, o.red));
+  LTensor *u = lnn_newtensor(L);
+  return lnn_finish(L, u, nn_nll_loss(getctx(L), x, y, o.weight, o.red));
 }
 
 typedef nn_tensor *(*pairloss)(nn_ctx *, nn_tensor *, nn_tensor *, enum nn_reduction);
@@ -98,7 +102,8 @@ static int pair(lua_State *L, const char *fn, pairloss f) {
   static const char *const keys[] = {"reduction", NULL};
   nn_tensor *x = lnn_checktensor(L, 1), *y = lnn_checktensor(L, 2);
   lossopts o = checkloss(L, 3, fn, keys);
-  return finish(L, f(getctx(L), x, y, o.red));
+  LTensor *u = lnn_newtensor(L);
+  return lnn_finish(L, u, f(getctx(L), x, y, o.red));
 }
 
 static int f_mse_loss(lua_State *L) { return pair(L, "mse_loss", nn_mse_loss); }
@@ -110,7 +115,8 @@ static int f_huber_loss(lua_State *L) {
   static const char *const keys[] = {"reduction", "delta", NULL};
   nn_tensor *x = lnn_checktensor(L, 1), *y = lnn_checktensor(L, 2);
   lossopts o = checkloss(L, 3, "huber_loss", keys);
-  return finish(L, nn_huber_loss(getctx(L), x, y, o.delta, o.red));
+  LTensor *u = lnn_newtensor(L);
+  return lnn_finish(L, u, nn_huber_loss(getctx(L), x, y, o.delta, o.red));
 }
 
 static const luaL_Reg funcs[] = {

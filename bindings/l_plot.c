@@ -284,7 +284,7 @@ static int text_chunks(lua_State *L, const char **kv, int script, int title) {
 }
 
 /* save(fig, path [, script [, title]]) */
-static int f_save(lua_State *L) {
+static int fig_save(lua_State *L) {
   LFigure *f = checkfig(L, 1);
   const char *path = lnn_checkpath(L, 2);
   const char *kv[6];
@@ -294,7 +294,7 @@ static int f_save(lua_State *L) {
 }
 
 /* pixels(fig) -> tensor [3, H, W] in [0, 1]: the figure as save would write it */
-static int f_pixels(lua_State *L) {
+static int fig_pixels(lua_State *L) {
   LFigure *f = checkfig(L, 1);
   nn_ctx *ctx = getctx(L);
   LTensor *u = lnn_newtensor(L);
@@ -312,7 +312,7 @@ static int f_pixels(lua_State *L) {
   return lnn_finish(L, u, t);
 }
 
-static int f_size(lua_State *L) {
+static int fig_size(lua_State *L) {
   LFigure *f = checkfig(L, 1);
   lua_pushstring(L, f->kind);
   lua_pushinteger(L, nn_canvas_width(f->cv));
@@ -322,7 +322,7 @@ static int f_size(lua_State *L) {
 
 /* __gc, __close and close(fig): closes the figure; frees its canvas when no
  * C function can be using it, else at finalization (common.h) */
-static int f_gc(lua_State *L) {
+static int fig_gc(lua_State *L) {
   LFigure *f = lnn_checkudata(L, 1, FIGURE_MT);
   if (f->cv) {                  /* held is NULL while cv is set */
     f->held = f->cv;
@@ -379,13 +379,13 @@ static int p_palette(lua_State *L) {
 
 static const luaL_Reg funcs[] = {
   {"lines", p_lines}, {"image_grid", p_image_grid}, {"heatmap", p_heatmap},
-  {"save", f_save}, {"pixels", f_pixels}, {"size", f_size}, {"close", f_gc},
+  {"save", fig_save}, {"pixels", fig_pixels}, {"size", fig_size}, {"close", fig_gc},
   {"save_image", p_save_image}, {"read_image", p_read_image}, {"palette", p_palette},
   {NULL, NULL}
 };
 
 static const luaL_Reg metameth[] = {
-  {"__gc", f_gc}, {"__close", f_gc},
+  {"__gc", fig_gc}, {"__close", fig_gc},
   {NULL, NULL}
 };
 
