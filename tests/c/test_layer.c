@@ -543,3 +543,36 @@ TEST(layer_threads) {
   free_all((nn_tensor *[]){x, w, g}, 3);
   nn_ctx_free(ctx);
 }
+
+/* an op's settings are copied into its node: NN_AG_PARAMS_SIZE bytes at most,
+ * checked, and what backward reads is what the forward passed */
+static int settings_seen;
+static int read_settings(nn_ctx *ctx, nn_tensor *const *in, nn_tensor *const *saved,
+                         const void *params, nn_tensor *g, nn_tensor **gin) {
+  (void)saved;
+  const unsigned char *p = params;
+  settings_seen = p[0] == 7 && p[NN_AG_PARAMS_SIZE - 1] == 9;
+  gin[0] = nn_tensor_retain(g);
+  (void)ctx; (void)in;
+  return 0;
+}
+
+TEST(autograd_settings_size) {
+  nn_ctx *ctx = nn_ctx_new();
+  unsigned char big[NN_AG_PARAMS_SIZE + 1] = {7};
+  big[NN_AG_PARAMS_SIZE - 1] = 9;
+  nn_tensor *x = nn_tensor_zeros(ctx, 1, (int64_t[]){3});
+  x->requires_grad = 1;
+  nn_tensor *y = nn_ag_record(ctx, nn_tensor_zeros(ctx, 1, (int64_t[]){3}), "TooBig", read_settings,
+                              (nn_tensor *[]){x}, 1, NULL, 0, big, sizeof big);
+  CHECK(y == NULL);
+  CHECK(check_has(ctx->err, "too large settings"));
+  y = nn_ag_record(ctx, nn_tensor_zeros(ctx, 1, (int64_t[]){3}), "Fits", read_settings,
+                   (nn_tensor *[]){x}, 1, NULL, 0, big, NN_AG_PARAMS_SIZE);
+  CHECK(y != NULL);
+  nn_tensor *ones = nn_tensor_full(ctx, 1, (int64_t[]){3}, 1.0f);
+  CHECK(y && nn_backward(ctx, y, ones, 0) == 0);
+  CHECK(settings_seen);
+  NN_FREE(ones, y, x);
+  nn_ctx_free(ctx);
+}
