@@ -8,9 +8,6 @@ torch.utils.data.DataLoader(batch_size=64, shuffle=True), the way the course
 sheet writes it (num_workers=0). torchvision wants the raw IDX files unpacked
 in <root>/FashionMNIST/raw, so the Debian files are gunzipped into a
 temporary folder first. Prints "torch <samples/s>" (the median epoch)."""
-import gzip
-import os
-import shutil
 import sys
 import tempfile
 import time
@@ -19,18 +16,13 @@ import torch
 import torchvision
 from torchvision import transforms
 
-SRC = "/usr/share/datasets/fashion-mnist"
+from fmnist_raw import unpack_raw
 
 
 def main():
     epochs = int(sys.argv[1]) if len(sys.argv) > 1 else 1
     with tempfile.TemporaryDirectory() as root:
-        raw = os.path.join(root, "FashionMNIST", "raw")
-        os.makedirs(raw)
-        for name in os.listdir(SRC):
-            if name.endswith(".gz"):
-                with gzip.open(os.path.join(SRC, name)) as f, open(os.path.join(raw, name[:-3]), "wb") as g:
-                    shutil.copyfileobj(f, g)
+        unpack_raw(root)
         tf = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.286,), (0.353,))])
         ds = torchvision.datasets.FashionMNIST(root, train=True, transform=tf, download=False)
         loader = torch.utils.data.DataLoader(ds, batch_size=64, shuffle=True)

@@ -36,7 +36,7 @@ import numpy as np
 import torch
 from torch import nn
 
-SRC = "/usr/share/datasets/fashion-mnist"
+from fmnist_raw import SRC, unpack_raw
 MEAN, STD = 0.286, 0.353
 
 
@@ -74,12 +74,7 @@ def textbook_batches():
     import torchvision
     from torchvision import transforms
     root = tempfile.mkdtemp(prefix="nnlua-bench-")
-    raw = os.path.join(root, "FashionMNIST", "raw")
-    os.makedirs(raw)
-    for name in os.listdir(SRC):
-        if name.endswith(".gz"):
-            with gzip.open(os.path.join(SRC, name)) as f, open(os.path.join(raw, name[:-3]), "wb") as out:
-                shutil.copyfileobj(f, out)
+    unpack_raw(root)
     tf = transforms.Compose([transforms.ToTensor(), transforms.Normalize((MEAN,), (STD,))])
     full = torchvision.datasets.FashionMNIST(root, train=True, transform=tf, download=False)
     train, _ = torch.utils.data.random_split(full, [50000, 10000], generator=torch.Generator().manual_seed(42))
