@@ -150,7 +150,7 @@ for _, c in ipairs(configs) do
       entries[#entries + 1] = {w = w, key = c.key, opt = o, cmd = "epoch " .. LIMIT}
     end
   elseif c.kind == "floor" then
-    local fk = c.threads
+    local fk = tostring(c.threads)
     if not floors[fk] then floors[fk] = spawn("GEMM floor " .. fk, BUILD .. "/bench/floor " .. c.threads) end
     for _, o in ipairs(opts) do results[c.key][o] = results[c.key].adam end   -- no optimizer: one row
     entries[#entries + 1] = {w = floors[fk], key = c.key, opt = "adam", cmd = c.cmd .. " " .. LIMIT}
@@ -364,7 +364,7 @@ end
 print("\nchecks:")
 for _, c in ipairs(checks) do
   print(string.format("  GEMM floor, %s: %d products a step; largest error against double %.2g; "
-    .. "nn_gemm and oneDNN direct same bits: %s", (c.fk == 1 and "1 thread" or c.fk .. " threads"), c.n or -1, c.err or -1,
+    .. "nn_gemm and oneDNN direct same bits: %s", (c.fk == "1" and "1 thread" or c.fk .. " threads"), c.n or -1, c.err or -1,
     c.same and "yes" or "no"))
 end
 if nnlua_shapes then
