@@ -70,7 +70,7 @@ local ncpu = sh("nproc"):match("%d+") or "?"
 local torch_info = has_torch and sh(PY .. " -c 'import torch; print(torch.__version__, torch.get_num_threads())'")
 local torch_version, torch_threads = (torch_info or ""):match("(%S+) (%d+)")
 print(string.format("make bench: %s, %s CPUs; load average at start %s", cpu, ncpu, loadavg()))
-print(string.format("nnlua default threads %d; %s", tensor.get_num_threads(),
+print(string.format("nnlua default threads: auto, %d now; %s", tensor.get_num_threads(),
   has_torch and string.format("PyTorch %s (Debian), default threads %s", torch_version, torch_threads) or NO_TORCH))
 
 -- ---------------------------------------------------------------- workers
@@ -118,7 +118,7 @@ local opts = {"adam", "sgd"}
 local configs = {                        -- rows of the training table, in order
   {key = "nn1", label = "nnlua, 1 thread", kind = "nnlua", threads = 1},
   {key = "nn2", label = "nnlua, 2 threads", kind = "nnlua", threads = 2},
-  {key = "nn2p", label = "nnlua, 2 threads, OMP passive", kind = "nnlua", threads = 2, passive = true},
+  {key = "nnA", label = "nnlua, threads auto (its default)", kind = "nnlua", threads = "auto"},
   {key = "pt1", label = "PyTorch pre-loaded, 1 thread", kind = "torch", threads = 1},
   {key = "pt2", label = "PyTorch pre-loaded, 2 threads", kind = "torch", threads = 2},
   {key = "tb", label = "PyTorch textbook, default threads", kind = "textbook"},
@@ -126,12 +126,7 @@ local configs = {                        -- rows of the training table, in order
   {key = "fn1", label = "GEMM floor, nn_gemm, 1 thread", kind = "floor", threads = 1, cmd = "nn_gemm"},
   {key = "fd2", label = "GEMM floor, oneDNN direct, 2 threads", kind = "floor", threads = 2, cmd = "direct"},
   {key = "fn2", label = "GEMM floor, nn_gemm, 2 threads", kind = "floor", threads = 2, cmd = "nn_gemm"},
-  {key = "fd2p", label = "GEMM floor, direct, 2 thr, OMP passive", kind = "floor", threads = 2,
-   cmd = "direct", passive = true},
-  {key = "fn2p", label = "GEMM floor, nn_gemm, 2 thr, OMP passive", kind = "floor", threads = 2,
-   cmd = "nn_gemm", passive = true},
 }
-if tensor.get_num_threads() == 2 then configs[2].label = "nnlua, 2 threads (its default)" end
 if torch_threads then configs[6].label = "PyTorch textbook, " .. torch_threads .. " thread (default)" end
 
 -- entries: what takes turns in a round, one (worker, command) each; results by key and optimizer
@@ -144,10 +139,9 @@ end
 
 print("\nstarting the workers...")
 for _, c in ipairs(configs) do
-  local pre = c.passive and passive or ""
   if c.kind == "nnlua" then
     for _, o in ipairs(opts) do
-      local w = spawn(c.label .. " " .. o, pre .. nnlua .. " bench/train.lua " .. o .. " " .. c.threads)
+      local w = spawn(c.label .. " " .. o, nnlua .. " bench/train.lua " .. o .. " " .. c.threads)
       entries[#entries + 1] = {w = w, key = c.key, opt = o, cmd = "epoch " .. LIMIT}
     end
   elseif c.kind == "torch" and has_torch then
@@ -156,8 +150,8 @@ for _, c in ipairs(configs) do
       entries[#entries + 1] = {w = w, key = c.key, opt = o, cmd = "epoch " .. LIMIT}
     end
   elseif c.kind == "floor" then
-    local fk = c.threads .. (c.passive and "p" or "")
-    if not floors[fk] then floors[fk] = spawn("GEMM floor " .. fk, pre .. BUILD .. "/bench/floor " .. c.threads) end
+    local fk = tostring(c.threads)
+    if not floors[fk] then floors[fk] = spawn("GEMM floor " .. fk, BUILD .. "/bench/floor " .. c.threads) end
     for _, o in ipairs(opts) do results[c.key][o] = results[c.key].adam end   -- no optimizer: one row
     entries[#entries + 1] = {w = floors[fk], key = c.key, opt = "adam", cmd = c.cmd .. " " .. LIMIT}
   end
@@ -326,8 +320,8 @@ local nn_best = best("nn1", "nn2")
 local ratios = {
   {"nnlua / GEMM floor, 1 thread", at("nn1"), floor_at("fd1", "fn1"), fastest("nn1"), fastest("fd1", "fn1")},
   {"nnlua / GEMM floor, 2 threads", at("nn2"), floor_at("fd2", "fn2"), fastest("nn2"), fastest("fd2", "fn2")},
-  {"nnlua / GEMM floor, 2 threads, passive", at("nn2p"), floor_at("fd2p", "fn2p"), fastest("nn2p"),
-   fastest("fd2p", "fn2p")},
+  {"nnlua auto / GEMM floor, 2 threads", at("nnA"), floor_at("fd2", "fn2"), fastest("nnA"),
+   fastest("fd2", "fn2")},
   {"PyTorch pre-loaded / nnlua, 1 thread", at("pt1"), at("nn1"), fastest("pt1"), fastest("nn1"), torch = true},
   {"PyTorch pre-loaded / nnlua, 2 threads", at("pt2"), at("nn2"), fastest("pt2"), fastest("nn2"), torch = true},
   {"PyTorch pre-loaded / nnlua, best of 1, 2", best("pt1", "pt2"), nn_best, fastest("pt1", "pt2"),
@@ -353,8 +347,8 @@ for _, r in ipairs(ratios) do
     print(string.format("%-40s %s %s", r[1], cells[1], cells[2]))
   end
 end
-print(string.format("goal: nnlua / GEMM floor <= 1.5 at nnlua's default thread count (%d here); \"fastest\":"
-  .. " the ratio of the rows' fastest epochs", tensor.get_num_threads()))
+print("goal: nnlua / GEMM floor <= 1.5 at nnlua's default thread count (auto: all CPUs while the machine"
+  .. " is otherwise idle); \"fastest\": the ratio of the rows' fastest epochs")
 
 -- checks
 local function same_losses(k1, k2, o)
@@ -370,8 +364,7 @@ end
 print("\nchecks:")
 for _, c in ipairs(checks) do
   print(string.format("  GEMM floor, %s: %d products a step; largest error against double %.2g; "
-    .. "nn_gemm and oneDNN direct same bits: %s", (c.fk:gsub("^1$", "1 thread"):gsub("^2", "2 threads")
-    :gsub("p$", ", OMP passive")), c.n or -1, c.err or -1,
+    .. "nn_gemm and oneDNN direct same bits: %s", (c.fk == "1" and "1 thread" or c.fk .. " threads"), c.n or -1, c.err or -1,
     c.same and "yes" or "no"))
 end
 if nnlua_shapes then
@@ -384,7 +377,7 @@ end
 for _, o in ipairs(opts) do
   print(string.format("  nnlua %s, mean loss of the first 100 steps at 1 and 2 threads the same: %s", o, bits[o]))
   print(string.format("  nnlua %s, mean loss of every timed uncut epoch the same at 1 and 2 threads: %s"
-    .. " (passive: %s)", o, same_losses("nn1", "nn2", o), same_losses("nn1", "nn2p", o)))
+    .. " (auto: %s)", o, same_losses("nn1", "nn2", o), same_losses("nn1", "nnA", o)))
 end
 local any_cut = false
 for _, c in ipairs(configs) do

@@ -1,6 +1,6 @@
 -- breakdown.lua -- where one training step of make bench's workload spends its time.
 --
---   nnlua bench/breakdown.lua [adam|sgd] [threads] [epochs]
+--   nnlua bench/breakdown.lua [adam|sgd] [threads|auto] [epochs]
 --
 -- The loop of bench/train.lua (the MLP 784-256-128-10, batch 64, FashionMNIST
 -- with ToTensor + Normalize, 782 steps an epoch) with a clock read between its
@@ -10,11 +10,12 @@
 -- runs inside it: the garbage collector steps when tensor storage is
 -- allocated, so its share lands mostly in "data" and "forward".
 local which = arg[1] or "adam"
-local threads = tonumber(arg[2] or tensor.get_num_threads())
+local auto = arg[2] == nil or arg[2] == "auto"    -- the default: as many as the machine has free
+local threads = auto and tensor.get_num_threads() or tonumber(arg[2])
 local epochs = tonumber(arg[3] or 4)
 assert((which == "adam" or which == "sgd") and threads and epochs and epochs >= 2,
        "usage: nnlua bench/breakdown.lua [adam|sgd] [threads] [epochs >= 2]")
-tensor.set_num_threads(threads)
+if not auto then tensor.set_num_threads(threads) end
 
 local loader, model, loss_fn, opt = require("workload")(which)
 
@@ -23,7 +24,8 @@ local total, steps = {}, 0
 for _, k in ipairs(PHASES) do total[k] = 0 end
 local clock = os.monotime
 
-io.write(string.format("%s, %d thread%s; epoch seconds:", which, threads, threads == 1 and "" or "s"))
+io.write(string.format("%s, %s; epoch seconds:", which,
+                       auto and "threads auto" or threads .. (threads == 1 and " thread" or " threads")))
 for epoch = 1, epochs do
   local timed = epoch > 1
   local it = loader:iter()

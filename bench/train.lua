@@ -1,6 +1,6 @@
 -- train.lua -- nnlua's side of make bench: epochs of the issue's MLP on demand.
 --
---   nnlua bench/train.lua <adam|sgd> <threads>
+--   nnlua bench/train.lua <adam|sgd> <threads|auto>
 --
 -- Loads FashionMNIST (ToTensor + Normalize, the 50,000 / 10,000 split of
 -- scripts/reference.lua), builds the MLP 784-256-128-10 with ReLU, then reads
@@ -15,9 +15,9 @@
 --   quit           answers "rss <peak resident kB> <threads>" and exits
 -- Any other line is an error. Seconds are wall-clock (os.monotime). The
 -- PyTorch side (bench/train.py) speaks the same protocol.
-local which, threads = arg[1], tonumber(arg[2])
-assert((which == "adam" or which == "sgd") and threads, "usage: nnlua bench/train.lua <adam|sgd> <threads>")
-tensor.set_num_threads(threads)
+local which, threads = arg[1], arg[2] == "auto" and "auto" or tonumber(arg[2])
+assert((which == "adam" or which == "sgd") and threads, "usage: nnlua bench/train.lua <adam|sgd> <threads|auto>")
+if threads ~= "auto" then tensor.set_num_threads(threads) end   -- auto: nnlua's default
 
 local loader, model, loss_fn, opt = require("workload")(which)
 

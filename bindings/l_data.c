@@ -29,6 +29,7 @@
 #include "nn/data/data.h"
 #include "nn/io/png.h"
 #include "nn/io/infile.h"
+#include "nn/io/atomic.h"
 #include "bindings.h"
 
 static const char imageset_mt[] = "nn.ImageSet", indices_mt[] = "nn.Indices";
@@ -633,6 +634,30 @@ static int d_write_png(lua_State *L) {
   return 0;
 }
 
+/* write_file(path, s): the string s as the whole file at path, written
+ * atomically (nn/io/atomic.h): data.write_csv's writer */
+static int d_write_file(lua_State *L) {
+  const char *path = lnn_checkpath(L, 1);
+  size_t len;
+  const char *s = luaL_checklstring(L, 2, &len);
+  nn_ctx *ctx = getctx(L);
+  nn_atomic a;
+  if (nn_atomic_open(ctx, path, &a) != 0) return lnn_error(L);
+  int rc = 0;
+  while (len > 0) {
+    ssize_t k = write(a.fd, s, len);
+    if (k < 0 && errno == EINTR) continue;
+    if (k <= 0) {
+      rc = nn_seterr(ctx, NN_EIO, "cannot write '%s': %s", path, strerror(k < 0 ? errno : EIO));
+      break;
+    }
+    s += k;
+    len -= (size_t)k;
+  }
+  if (nn_atomic_commit(ctx, &a, rc) != 0) return lnn_error(L);
+  return 0;
+}
+
 /* isatty(fd) -> boolean */
 static int d_isatty(lua_State *L) {
   lua_Integer fd = luaL_checkinteger(L, 1);
@@ -651,7 +676,8 @@ static int d_clock(lua_State *L) {
 
 static const luaL_Reg funcs[] = {
   {"imageset_idx", d_imageset_idx}, {"imageset_png", d_imageset_png}, {"apply", d_apply},
-  {"listdir", d_listdir}, {"filekind", d_filekind}, {"write_png", d_write_png}, {"indices", d_indices},
+  {"listdir", d_listdir}, {"filekind", d_filekind}, {"write_png", d_write_png}, {"write_file", d_write_file},
+  {"indices", d_indices},
   {"randperm", d_randperm}, {"indices_of", d_indices_of}, {"isatty", d_isatty}, {"clock", d_clock},
   {NULL, NULL}
 };

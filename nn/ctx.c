@@ -1,8 +1,7 @@
-/* ctx.c -- the per-state core context and the one OpenMP thread pool. */
+/* ctx.c -- the per-state core context. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <omp.h>
 #include "ctx.h"
 #include "rng.h"
 
@@ -27,6 +26,3 @@ int nn_seterr(nn_ctx *ctx, int code, const char *fmt, ...) {
   va_end(ap);
   return code;
 }
-
-void nn_set_num_threads(int n) { omp_set_num_threads(n < 1 ? 1 : n); }
-int nn_get_num_threads(void) { return omp_get_max_threads(); }

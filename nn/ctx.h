@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "threads.h"   /* nn_set_num_threads and the rest of the one OpenMP pool */
 
 enum nn_err {
   NN_OK = 0,
@@ -49,7 +50,5 @@ void nn_ctx_free(nn_ctx *ctx);            /* NULL is fine */
 int nn_seterr(nn_ctx *ctx, int code, const char *fmt, ...)  /* formats ctx->err; returns code */
   __attribute__((format(printf, 3, 4)));
 
-void nn_set_num_threads(int n);           /* the one OpenMP pool, GEMMs included; n >= 1 */
-int nn_get_num_threads(void);
 
 #endif

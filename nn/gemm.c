@@ -444,6 +444,7 @@ static int onednn_gemm(nn_ctx *ctx, const problem *p) {
   if (rc) return rc;
   present(p, need, cache->scratch, &q);
   pack(p, &q, need);
+  nn_threads_poll();
   int nt = omp_get_max_threads();
   int serial = nt > 1 && (double)p->batch * p->M * p->N * p->K < SERIAL_WORK;
   if (serial) omp_set_num_threads(1);

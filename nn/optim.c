@@ -91,6 +91,7 @@ int nn_optim_sgd(nn_ctx *ctx, nn_tensor *p, const nn_tensor *g, nn_tensor *buf,
   const float wd = (float)o->weight_decay, mu = (float)o->momentum;
   const float damp = (float)(1 - o->dampening), nlr = (float)(-o->lr);
   int64_t n = nn_tensor_numel(p);
+  nn_threads_poll();
   const int l2 = o->weight_decay != 0, nesterov = o->nesterov != 0;
 #pragma omp parallel if (n >= OPTIM_PAR_MIN)
   {
@@ -149,6 +150,7 @@ int nn_optim_adam(nn_ctx *ctx, nn_tensor *p, const nn_tensor *g, nn_tensor *m, n
   float *vm = o->amsgrad ? nn_tensor_data(vmax) : NULL;
   const float *gr = nn_tensor_data(g);
   int64_t n = nn_tensor_numel(p);
+  nn_threads_poll();
 #pragma omp parallel if (n >= OPTIM_PAR_MIN)
   {
     int64_t lo, hi;
@@ -213,6 +215,7 @@ int nn_optim_rmsprop(nn_ctx *ctx, nn_tensor *p, const nn_tensor *g, nn_tensor *s
   float *gav = o->centered ? nn_tensor_data(ga) : NULL, *b = mom ? nn_tensor_data(buf) : NULL;
   const float *gr = nn_tensor_data(g);
   int64_t n = nn_tensor_numel(p);
+  nn_threads_poll();
   int l2 = o->weight_decay != 0, c = o->centered != 0;
 #pragma omp parallel if (n >= OPTIM_PAR_MIN)
   {
@@ -258,6 +261,7 @@ int nn_optim_adagrad(nn_ctx *ctx, nn_tensor *p, const nn_tensor *g, nn_tensor *s
   float *w = nn_tensor_data(p), *s = nn_tensor_data(sum);
   const float *gr = nn_tensor_data(g);
   int64_t n = nn_tensor_numel(p);
+  nn_threads_poll();
   const int l2 = o->weight_decay != 0;
 #pragma omp parallel if (n >= OPTIM_PAR_MIN)
   {
@@ -300,6 +304,7 @@ int nn_optim_adadelta(nn_ctx *ctx, nn_tensor *p, const nn_tensor *g, nn_tensor *
   float *w = nn_tensor_data(p), *s = nn_tensor_data(sq), *ac = nn_tensor_data(acc);
   const float *gr = nn_tensor_data(g);
   int64_t n = nn_tensor_numel(p);
+  nn_threads_poll();
   const int l2 = o->weight_decay != 0;
 #pragma omp parallel if (n >= OPTIM_PAR_MIN)
   {
@@ -340,6 +345,7 @@ int nn_optim_adamax(nn_ctx *ctx, nn_tensor *p, const nn_tensor *g, nn_tensor *m,
   float *w = nn_tensor_data(p), *ma = nn_tensor_data(m), *ua = nn_tensor_data(u);
   const float *gr = nn_tensor_data(g);
   int64_t n = nn_tensor_numel(p);
+  nn_threads_poll();
   const int l2 = o->weight_decay != 0;
 #pragma omp parallel if (n >= OPTIM_PAR_MIN)
   {
@@ -388,6 +394,7 @@ int nn_optim_nadam(nn_ctx *ctx, nn_tensor *p, const nn_tensor *g, nn_tensor *m, 
   float *w = nn_tensor_data(p), *ma = nn_tensor_data(m), *va = nn_tensor_data(v);
   const float *gr = nn_tensor_data(g);
   int64_t n = nn_tensor_numel(p);
+  nn_threads_poll();
   const int l2 = o->weight_decay != 0;
 #pragma omp parallel if (n >= OPTIM_PAR_MIN)
   {

@@ -389,6 +389,7 @@ void nn_imageset_prefetch(const nn_imageset *s, const int64_t *idx, int64_t n) {
 static void batch_pointwise(const nn_imageset *s, const int64_t *idx, int64_t b,
                             const nn_tf_step *steps, int nsteps, float *x, int64_t per) {
   int nc = s->c, planar = nsteps > 0 && steps[0].kind == NN_TF_TOTENSOR;
+  nn_threads_poll();
   #pragma omp parallel for schedule(static) if (b * per >= PAR_MIN)
   for (int64_t k = 0; k < b; k++) {
     if (k + PREFETCH_AHEAD < b) {       /* shuffled samples: fetch the next ones' bytes early */

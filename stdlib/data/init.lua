@@ -4,6 +4,7 @@
 --   data.Subset(dataset, indices)                      a view of some samples of a dataset
 --   data.random_split(dataset, lengths [, generator])  disjoint random Subsets
 --   data.DataLoader(dataset, batch_size = 1, shuffle = false, ...)   batches (DataLoader.lua)
+--   data.write_csv(path, rows [, {columns}]), data.read_csv(path)    CSV files (csv.lua)
 --
 -- Arguments come in PyTorch's order or by PyTorch's name in one trailing
 -- table (nnlua.args). A dataset is anything with #ds and ds:get(i) -> input,
@@ -233,5 +234,8 @@ function data.random_split(...)
 end
 
 data.DataLoader = require "data.DataLoader"
+
+local csv = require "data.csv"
+data.write_csv = csv.write_csv
 
 return data

@@ -1,5 +1,5 @@
 -- Files on disk (API.md, "Files"; nn/io/atomic.h): every writer (tensor.save,
--- m:save, fig:save, plot.save_image) writes through a FIFO or character
+-- m:save, fig:save, plot.save_image, data.write_csv) writes through a FIFO or character
 -- device and never replaces it, refuses block devices, sockets and folders,
 -- keeps an existing file's mode, writes through symlinks, takes names of up to
 -- 255 bytes, makes missing folders, refuses NUL bytes in paths, and removes
@@ -40,6 +40,7 @@ local function writers()
     {"m:save", function(p) model:save(p) end},
     {"fig:save", function(p) fig:save(p) end},
     {"plot.save_image", function(p) plot.save_image(tensor.zeros(4, 4), p) end},
+    {"data.write_csv", function(p) data.write_csv(p, {{1, 0.5}}, {columns = {"epoch", "loss"}}) end},
   }
 end
 
