@@ -166,26 +166,24 @@ test("scripts/reference.lua --epochs 1 --train-samples 2000: epoch lines with tr
   check_eq(tonumber(t_sgd), sgd.test_acc)
   check_eq(tonumber(t_adam), adam.test_acc)
   check_figures(dir .. "/a/b")
-  if data.write_csv then
-    local header, recs = records(dir .. "/a/b/history.csv")
-    check_eq(table.concat(header, ","), COLUMNS)
-    check_eq(#recs, 2, "one row per epoch and run")
-    for i, name in ipairs{"SGD", "Adam"} do
-      local r, e = recs[i], epochs[i]
-      check_eq(r.run, name)
-      check_eq(r.optimizer, name)
-      check_eq(r.hidden, "64,32")
-      check_eq(tonumber(r.batch_size), tonumber(bs))
-      check_eq(tonumber(r.epoch), 1)
-      for _, k in ipairs{"train_loss", "train_acc", "val_loss", "val_acc"} do
-        check_eq(string.format("%.4f", tonumber(r[k])), e[k], name .. " " .. k)
-      end
-      check_eq(tonumber(r.learning_rate), tonumber(e.lr))
-      assert(tonumber(r.seconds) > 0, r.seconds)
+  local header, recs = records(dir .. "/a/b/history.csv")
+  check_eq(table.concat(header, ","), COLUMNS)
+  check_eq(#recs, 2, "one row per epoch and run")
+  for i, name in ipairs{"SGD", "Adam"} do
+    local r, e = recs[i], epochs[i]
+    check_eq(r.run, name)
+    check_eq(r.optimizer, name)
+    check_eq(r.hidden, "64,32")
+    check_eq(tonumber(r.batch_size), tonumber(bs))
+    check_eq(tonumber(r.epoch), 1)
+    for _, k in ipairs{"train_loss", "train_acc", "val_loss", "val_acc"} do
+      check_eq(string.format("%.4f", tonumber(r[k])), e[k], name .. " " .. k)
     end
-    check_eq(tonumber(recs[1].lr), tonumber(lr))
-    check_eq(tonumber(recs[2].lr), 1e-3)
+    check_eq(tonumber(r.learning_rate), tonumber(e.lr))
+    assert(tonumber(r.seconds) > 0, r.seconds)
   end
+  check_eq(tonumber(recs[1].lr), tonumber(lr))
+  check_eq(tonumber(recs[2].lr), 1e-3)
   os.execute("rm -rf '" .. dir .. "'")
 end)
 
@@ -233,22 +231,20 @@ test("scripts/reference.lua --search on a 2 x 2 grid: the table, the pair it pic
   -- the comparison's SGD run is the best search run again (same seed, pair and epochs)
   check_eq(sgd.val_acc, best.acc)
   check_figures(dir)
-  if data.write_csv then
-    local header, recs = records(dir .. "/history.csv")
-    check_eq(table.concat(header, ","), COLUMNS)
-    check_eq(#recs, 6, "4 search runs and 2 comparison runs of 1 epoch")
-    local names = {}
-    for _, r in ipairs(recs) do names[#names + 1] = r.run end
-    check_eq(table.concat(names, "|"), "search lr=0.05 bs=64|search lr=0.05 bs=128|search lr=0.1 bs=64|"
-                                       .. "search lr=0.1 bs=128|SGD|Adam")
-    for i, r in ipairs(rows) do
-      check_eq(tonumber(recs[i].lr), r.lr)
-      check_eq(tonumber(recs[i].batch_size), r.bs)
-      check_eq(tonumber(recs[i].val_acc), r.acc)
-      check_eq(recs[i].optimizer, "SGD")
-    end
-    check_eq(tonumber(recs[5].batch_size), best.bs)
-    check_eq(tonumber(recs[6].batch_size), best.bs)
+  local header, recs = records(dir .. "/history.csv")
+  check_eq(table.concat(header, ","), COLUMNS)
+  check_eq(#recs, 6, "4 search runs and 2 comparison runs of 1 epoch")
+  local names = {}
+  for _, r in ipairs(recs) do names[#names + 1] = r.run end
+  check_eq(table.concat(names, "|"), "search lr=0.05 bs=64|search lr=0.05 bs=128|search lr=0.1 bs=64|"
+                                     .. "search lr=0.1 bs=128|SGD|Adam")
+  for i, r in ipairs(rows) do
+    check_eq(tonumber(recs[i].lr), r.lr)
+    check_eq(tonumber(recs[i].batch_size), r.bs)
+    check_eq(tonumber(recs[i].val_acc), r.acc)
+    check_eq(recs[i].optimizer, "SGD")
   end
+  check_eq(tonumber(recs[5].batch_size), best.bs)
+  check_eq(tonumber(recs[6].batch_size), best.bs)
   os.execute("rm -rf '" .. dir .. "'")
 end)
