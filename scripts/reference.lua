@@ -41,6 +41,7 @@ local MOMENTUM = 0.9
 local ADAM_LR = 1e-3
 local HIDDEN = {256, 128}                   -- the course MLP: 784-256-128-10
 local EPOCHS = 10                           -- per optimizer
+local TRAIN_SIZE, VAL_SIZE = 50000, 10000    -- FashionMNIST's 60,000 training images, split
 local SEARCH_LRS, SEARCH_BATCH_SIZES, SEARCH_EPOCHS = {0.01, 0.05, 0.1}, {32, 64, 128}, 3
 local STEP_GAMMA = 0.3                      -- SGD's StepLR: x0.3 every third of the run
 
@@ -98,10 +99,12 @@ local function parse_options()
   p:argument("figures_dir", "Same as --out."):args("?")
   p:option("--epochs", string.format("Epochs per optimizer (default %d; when resuming, the checkpoint's).",
                                      EPOCHS)):argname("N"):target("epochs_opt"):convert(count("--epochs"))
-  p:option("--train-samples", "Train on only this many of the 50,000 training images (a quick check).")
+  p:option("--train-samples", "Train on only this many of the 50,000 training images (a quick check; "
+           .. "when resuming, the checkpoint's).")
     :argname("N"):target("train_samples_opt"):convert(count("--train-samples"))
   p:option("--out", "Where the figures and history.csv go (default figures)."):argname("DIR")
-  p:option("--hidden", string.format("Widths of the hidden layers (default %s).", table.concat(HIDDEN, ",")))
+  p:option("--hidden", string.format("Widths of the hidden layers (default %s; when resuming, the "
+                                     .. "checkpoint's).", table.concat(HIDDEN, ",")))
     :argname("W1,W2,..."):convert(list("--hidden", whole, "whole numbers >= 1"))
   p:flag("--search", string.format("First search SGD's learning rate and batch size on the validation "
                                    .. "set, then compare the best with Adam (instead of lr %g, batch size %d).",
@@ -129,6 +132,10 @@ local function parse_options()
       p:error(string.format("%s given twice: as the argument %s and as %s %s; give one", k[1], pos, name, opt))
     end
     o[k[1]] = pos or opt
+  end
+  if o.train_samples and o.train_samples > TRAIN_SIZE then
+    p:error(string.format("train_samples must be at most %d (the training split), got %d", TRAIN_SIZE,
+                          o.train_samples))
   end
   if o.stop_after and not o.save then p:error("--stop-after needs --save") end
   if o.search and (o.save or o.resume) then
@@ -190,7 +197,7 @@ local out = opts.figures_dir or "figures"
 local tf = transforms.Compose{transforms.ToTensor(), transforms.Normalize({0.286}, {0.353})}
 local full = datasets.FashionMNIST{train = true, transform = tf}
 local test = datasets.FashionMNIST{train = false, transform = tf}
-local train, val = data.random_split(full, {50000, 10000}, tensor.Generator(42))
+local train, val = data.random_split(full, {TRAIN_SIZE, VAL_SIZE}, tensor.Generator(42))
 if limit then train = data.Subset(train, tensor.arange(1, limit + 1)) end
 print(string.format("train %d, validation %d, test %d images of %d classes",
                     #train, #val, #test, #full.classes))

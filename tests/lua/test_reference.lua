@@ -111,6 +111,8 @@ test("scripts/reference.lua refuses bad options with a message naming them", fun
   refused("--hidden 1.5", "got '1.5'")
   refused("--epochs 0", "--epochs must be a whole number >= 1, got '0'")
   refused("--train-samples many", "--train-samples must be a whole number >= 1, got 'many'")
+  refused("--train-samples 50001", "train_samples must be at most 50000 (the training split), got 50001")
+  refused("3 60000", "train_samples must be at most 50000 (the training split), got 60000")
   refused("3 --epochs 4", "epochs given twice: as the argument 3 and as --epochs 4; give one")
   refused("3 100 --train-samples 200", "train_samples given twice: as the argument 100 and as --train-samples 200")
   refused("3 100 dir --out other", "figures_dir given twice: as the argument dir and as --out other")
