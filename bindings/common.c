@@ -21,7 +21,7 @@
  * us an iteration instead of about 20. */
 #define GC_STEP_BYTES (1024 * 1024)
 
-const char lnn_tensor_mt[] = "nn.Tensor", lnn_generator_mt[] = "nn.Generator";
+const char lnn_tensor_mt[] = "nn.Tensor";
 static const char ctx_mt[] = "nn.Context";
 
 /* ---- userdata lifetimes (common.h) ---- */
@@ -287,11 +287,6 @@ float lnn_checkfloat(lua_State *L, int arg) {
   lua_Number v = lua_tonumberx(L, arg, &isnum);
   if (!isnum) badarg(L, arg, "number");
   return (float)v;
-}
-
-nn_rng *lnn_optgenerator(lua_State *L, int arg) {
-  if (lua_isnoneornil(L, arg)) return &getctx(L)->rng;
-  return &((LGenerator *)lnn_checkudata(L, arg, GENERATOR_MT))->rng;
 }
 
 void lnn_checkopts(lua_State *L, int arg, const char *fn, const char *const *keys) {

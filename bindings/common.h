@@ -9,9 +9,8 @@
 
 /* Metatable names. Each is one array, so that its address is the type's
  * tag (see LTensor below); a file with a type of its own defines its array. */
-extern const char lnn_tensor_mt[], lnn_generator_mt[];
+extern const char lnn_tensor_mt[];
 #define TENSOR_MT lnn_tensor_mt           /* "nn.Tensor" */
-#define GENERATOR_MT lnn_generator_mt     /* "nn.Generator" */
 
 /* Userdata lifetimes. Every nnlua userdata type is a struct whose first
  * member is `const char *tname`, its metatable's name, set by lnn_newudata;
@@ -40,7 +39,6 @@ typedef struct LTensor {
   nn_tensor *t;         /* NULL: not built yet, or freed/closed */
   nn_tensor *held;      /* a closed tensor's reference, until it can be released */
 } LTensor;
-typedef struct LGenerator { const char *tname; nn_rng rng; } LGenerator;
 typedef struct LContext { const char *tname; nn_ctx *ctx; } LContext;
 
 /* The nn_ctx of this Lua state: upvalue 1 of every binding. */
@@ -95,7 +93,6 @@ void lnn_checklist(lua_State *L, int idx, int arg, lua_Integer n, const char *wh
 /* Sizes given as arguments arg..last (2, 3) or as one table {2, 3} at arg. Returns ndim. */
 int lnn_checkshape(lua_State *L, int arg, int last, int64_t *shape, int allow_neg1);
 float lnn_checkfloat(lua_State *L, int arg);
-nn_rng *lnn_optgenerator(lua_State *L, int arg);        /* a Generator at arg, or the default */
 /* Checks that the table at arg has only the given keys; raises "fn: unknown option 'k'". */
 void lnn_checkopts(lua_State *L, int arg, const char *fn, const char *const *keys);
 

@@ -6,6 +6,7 @@
 #include <string.h>
 #include "common.h"
 #include "bindings.h"
+#include "l_generator.h"
 #include "nn/layer.h"
 #include "nn/loss.h"
 

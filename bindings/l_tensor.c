@@ -7,6 +7,7 @@
 #include <string.h>
 #include "common.h"
 #include "l_tensor.h"
+#include "l_generator.h"
 #include "nn/autograd.h"
 
 /* ---- shape ---- */

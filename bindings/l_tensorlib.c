@@ -9,6 +9,7 @@
 #include "l_save.h"
 #include "nn/autograd.h"
 #include "l_tensor.h"
+#include "l_generator.h"
 #include "nn/ops.h"
 #include "nn/rng.h"
 
