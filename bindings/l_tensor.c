@@ -10,6 +10,85 @@
 #include "l_generator.h"
 #include "nn/autograd.h"
 
+/* ---- the type: test, check, push ---- */
+
+const char lnn_tensor_mt[] = "nn.Tensor";
+
+LTensor *lnn_testtensor(lua_State *L, int arg) {
+  return lnn_testudata(L, arg, TENSOR_MT);
+}
+
+nn_tensor *lnn_totensor(lua_State *L, int arg) {
+  LTensor *u = lnn_testudata(L, arg, TENSOR_MT);
+  return u ? u->t : NULL;
+}
+
+nn_tensor *lnn_checktensor(lua_State *L, int arg) {
+  LTensor *u = lnn_testudata(L, arg, TENSOR_MT);
+  if (!u) lnn_typeerror(L, arg, TENSOR_MT);
+  if (!u->t) luaL_argerror(L, arg, "tensor has been freed");
+  return u->t;
+}
+
+LTensor *lnn_newtensor(lua_State *L) {
+  return lnn_newudata(L, sizeof(LTensor), TENSOR_MT);
+}
+
+int lnn_finish(lua_State *L, LTensor *u, nn_tensor *t) {
+  nn_ctx *ctx = getctx(L);
+  if (!t) return lnn_error(L);
+  u->t = t;
+  lnn_gcaccount(L, ctx);
+  return 1;
+}
+
+/* ---- dims and shapes as arguments ---- */
+
+int lnn_checkdim(lua_State *L, int arg, int ndim) {
+  lua_Integer d = luaL_checkinteger(L, arg);
+  int n = ndim > 0 ? ndim : 1;
+  if (d >= 1 && d <= n) return (int)d - 1;
+  if (d < 0 && d >= -n) return n + (int)d;
+  return luaL_argerror(L, arg, lua_pushfstring(L, "dim %I out of range for a "
+                                               "%d-d tensor (dims are 1-based)", d, ndim));
+}
+
+static int64_t shape_entry(lua_State *L, int arg, int allow_neg1) {
+  int isint;
+  lua_Integer n = lua_tointegerx(L, -1, &isint);
+  if (!isint || n < (allow_neg1 ? -1 : 0))
+    luaL_argerror(L, arg, lua_pushfstring(L, "sizes must be whole numbers >= 0%s, got %s",
+                                          allow_neg1 ? " (or -1)" : "", luaL_tolstring(L, -1, NULL)));
+  lua_pop(L, 1);
+  return n;
+}
+
+int lnn_checkshape(lua_State *L, int arg, int last, int64_t *shape, int allow_neg1) {
+  int n;
+  if (lua_istable(L, arg) && !luaL_testudata(L, arg, TENSOR_MT)) {
+    lua_Integer len = luaL_len(L, arg);       /* a __len may return anything */
+    if (len < 0 || len > NN_MAXDIM)
+      luaL_argerror(L, arg, lua_pushfstring(L, "%s: the shape table has length %I",
+                                            len < 0 ? "negative length" : "more than 8 dims", len));
+    n = (int)len;
+    lnn_checklist(L, arg, arg, n, "the shape table");
+    for (int i = 0; i < n; i++) {
+      lua_geti(L, arg, i + 1);
+      shape[i] = shape_entry(L, arg, allow_neg1);
+    }
+    return n;
+  }
+  n = last - arg + 1;
+  if (n > NN_MAXDIM)
+    luaL_argerror(L, arg, lua_pushfstring(L, "more than %d dims: got %d sizes", NN_MAXDIM, n));
+  for (int i = 0; i < n; i++) {
+    if (!lua_isnumber(L, arg + i)) luaL_typeerror(L, arg + i, "size (a number)");
+    lua_pushvalue(L, arg + i);
+    shape[i] = shape_entry(L, arg + i, allow_neg1);
+  }
+  return n < 0 ? 0 : n;
+}
+
 /* ---- shape ---- */
 
 static void pushshape(lua_State *L, const nn_tensor *t) {
