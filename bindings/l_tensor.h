@@ -32,6 +32,4 @@ int lnn_checkdim(lua_State *L, int arg, int ndim);      /* 1-based (or negative 
 /* Sizes given as arguments arg..last (2, 3) or as one table {2, 3} at arg. Returns ndim. */
 int lnn_checkshape(lua_State *L, int arg, int last, int64_t *shape, int allow_neg1);
 
-void lnn_tensor_createmeta(lua_State *L);      /* registers "nn.Tensor" once */
-
 #endif
