@@ -325,8 +325,8 @@ static int catlike(lua_State *L, int stack) {
   for (int i = 0; i < n; i++) {
     lua_geti(L, 1, i + 1);
     if (!(ts[i] = lnn_totensor(L, -1)))
-      return luaL_error(L, "%s: element %d of the list is a %s, expected a tensor",
-                        stack ? "stack" : "cat", i + 1, luaL_typename(L, -1));
+      return luaL_argerror(L, 1, lua_pushfstring(L, "element %d of the list is a %s, expected a "
+                                                 "tensor", i + 1, luaL_typename(L, -1)));
     lua_rawseti(L, -2, i + 1);
   }
   int nd = ts[0]->ndim + (stack ? 1 : 0);
