@@ -82,7 +82,7 @@ int64_t lnn_checksize(lua_State *L, int arg);           /* a whole number >= 0 *
  * another key raises "bad argument #arg (what is not a list: it has key K but
  * length n (holes are not allowed))". */
 void lnn_checklist(lua_State *L, int idx, int arg, lua_Integer n, const char *what);
-float lnn_checkfloat(lua_State *L, int arg);
+float lnn_checkfloat(lua_State *L, int arg);          /* a number, or a boolean as 1 or 0 */
 /* Checks that the table at arg has only the given keys; raises "fn: unknown option 'k'". */
 void lnn_checkopts(lua_State *L, int arg, const char *fn, const char *const *keys);
 
