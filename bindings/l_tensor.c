@@ -367,8 +367,18 @@ static int l_is_tensor(lua_State *L) {
   return 1;
 }
 
+/* set_num_threads(n) fixes the count; set_num_threads("auto") goes back to
+ * the default, which follows how busy the machine is (nn/threads.h) */
 static int l_set_num_threads(lua_State *L) {
-  lua_Integer n = luaL_checkinteger(L, 1);
+  if (lua_type(L, 1) == LUA_TSTRING && strcmp(lua_tostring(L, 1), "auto") == 0) {
+    nn_threads_auto();
+    return 0;
+  }
+  int isint;
+  lua_Integer n = lua_tointegerx(L, 1, &isint);
+  if (!isint || lua_type(L, 1) != LUA_TNUMBER)
+    return luaL_argerror(L, 1, lua_pushfstring(L, "a thread count (a whole number) or \"auto\" expected, "
+                                               "got %s", lua_isnoneornil(L, 1) ? "nil" : luaL_tolstring(L, 1, NULL)));
   if (n < 1 || n > 1024) return luaL_argerror(L, 1, "thread count must be in 1..1024");
   nn_set_num_threads((int)n);
   return 0;
