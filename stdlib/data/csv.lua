@@ -221,4 +221,20 @@ function csv.write_csv(path, rows, opts)
   if not ok then error(string.format("%s: %s", WRITE, err), 2) end
 end
 
+local READ = "data.read_csv"
+
+-- data.read_csv(path) -> rows: records keyed by column name, rows.columns the
+-- header's names in order. Unquoted numbers become numbers, empty fields nil,
+-- anything else (and every quoted field) a string.
+function csv.read_csv(path, ...)
+  check_path(READ, path)
+  local n = select("#", ...)
+  if n > 0 then
+    error(string.format("%s: takes one argument, the path (got %d more)", READ, n), 2)
+  end
+  local ok, rows = pcall(C.csv_read, path)
+  if not ok then error(string.format("%s: %s", READ, rows), 2) end
+  return rows
+end
+
 return csv
