@@ -54,10 +54,11 @@ local function quote(s)
   return '"' .. s:gsub('"', '""') .. '"'
 end
 
--- a string field: quoted when it must be
+-- a string field: quoted when it must be (and when it starts with a UTF-8
+-- byte order mark, which read_csv would skip at the start of the file)
 local function format_string(s, is_name)
   if s == "" or s:find('[,"\r\n]') or s:find("^%s") or s:find("%s$")
-     or (not is_name and numeric(s)) then
+     or (not is_name and numeric(s)) or s:find("^\239\187\191") then
     return quote(s)
   end
   return s
@@ -147,7 +148,7 @@ end
 local function width(row)
   local n = 0
   for k in pairs(row) do
-    if k > n then n = k end
+    if math.type(k) == "integer" and k > n then n = k end
   end
   return n
 end
@@ -177,10 +178,7 @@ function csv.write_csv(path, rows, opts)
     ncols = 0
     for r = 1, #rows do
       local row = rows[r]
-      if type(row) == "table" then
-        local ok, n = pcall(width, row)     -- a row with other keys fails in kind() below
-        if ok and n > ncols then ncols = n end
-      end
+      if type(row) == "table" then ncols = math.max(ncols, width(row)) end
     end
   end
   local index = {}                          -- column name -> position

@@ -85,6 +85,8 @@ test("write_csv: strings quoted when they must be (RFC 4180)", function()
   -- column names are always strings: quoted only for the separators and spaces
   check_eq(written({{1}}, {columns = {"2020"}}), "2020\n1\n")
   check_eq(written({{1, 2}}, {columns = {"a,b", " c"}}), '"a,b"," c"\n1,2\n')
+  -- a leading byte order mark would be skipped by read_csv at the start of the file
+  check_eq(written({{1}}, {columns = {"\239\187\191x"}}), '"\239\187\191x"\n1\n')
 end)
 
 test("write_csv: misuse is an error naming the row and column", function()
@@ -321,6 +323,41 @@ test("round trips: write then read gives the values, read then write the bytes",
   write_file(p, hand)
   data.write_csv(p, data.read_csv(p))
   check_eq(read_file(p), hand, "a file in write_csv's own forms comes back byte for byte")
+  rm(d)
+end)
+
+test("read_csv on random bytes: a value or an error, and what it reads writes back the same", function()
+  local d = tmpdir()
+  local p = d .. "/f.csv"
+  local alphabet = {"a", "1", ",", '"', "\n", "\r", " ", "\0", ".", "e", "-", "x", "n", "i", "f",
+                    "\239\187\191"}
+  local rng = tensor.Generator(7)
+  local read_ok = 0
+  for _ = 1, 400 do
+    local t = {}
+    local n = math.floor(tensor.rand(1, rng):item() * 40)
+    for k = 1, n do t[k] = alphabet[math.floor(tensor.rand(1, rng):item() * #alphabet) + 1] end
+    local text = table.concat(t)
+    write_file(p, text)
+    local ok, rows = pcall(data.read_csv, p)
+    if ok then
+      read_ok = read_ok + 1
+      data.write_csv(p, rows)
+      local back = data.read_csv(p)
+      check_eq(#back, #rows, string.format("%q", text))
+      check_eq(table.concat(back.columns, "|"), table.concat(rows.columns, "|"))
+      for i, r in ipairs(rows) do
+        for _, c in ipairs(rows.columns) do
+          same(back[i][c], r[c], string.format("%q row %d column %s", text, i, c))
+        end
+      end
+    else
+      assert(tostring(rows):find("data.read_csv: '" .. p .. "'", 1, true), rows)
+    end
+    local ok2, e2 = pcall(datasets.CSV, p, "a")
+    if not ok2 then assert(tostring(e2):find("datasets.CSV: ", 1, true), e2) end
+  end
+  assert(read_ok > 50 and read_ok < 350, read_ok)
   rm(d)
 end)
 
