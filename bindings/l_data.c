@@ -8,6 +8,10 @@
  * the DataLoader's epoch order. Its values live inside the userdata (no __gc,
  * nothing to free early); 1..n without shuffling is kept as a range.
  *
+ * Also CSV files: csv_read parses a whole file (RFC 4180) into records for
+ * data.read_csv, or straight into float tensors for datasets.CSV; write_file
+ * writes data.write_csv's text atomically (nn/io/atomic.h).
+ *
  * These functions are internal but validate like public ones: tables are read
  * raw (no metamethod runs in the middle of a call, so nothing a call holds
  * can be freed under it), counts and ranges are checked without overflow,
