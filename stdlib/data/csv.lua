@@ -24,7 +24,7 @@ local WRITE = "data.write_csv"
 
 -- whether read_csv would read the unquoted text s as a number: what tonumber
 -- reads in decimal (never hex), or inf, infinity, nan in any case, signed.
--- data._C.csv_read applies the same rule (isnumber in bindings/l_data.c).
+-- data._C.csv_read applies the same rule (csv_number in bindings/l_data.c).
 local function numeric(s)
   if s:find("[xX]") then return false end
   if tonumber(s) ~= nil then return true end
@@ -32,7 +32,6 @@ local function numeric(s)
   w = w and w:lower()
   return w == "inf" or w == "infinity" or w == "nan"
 end
-csv._numeric = numeric
 
 -- the shortest %.Ng that reads back as v. A double with a form of 15 digits
 -- or fewer gets it from %.15g (which drops trailing zeros); subnormals, with
