@@ -687,10 +687,8 @@ test("every data._C function and ImageSet method survives bad arguments", functi
   for _, a in ipairs(bad) do
     try(C.listdir, a)
     try(C.write_png, ("n"):rep(300) .. "/x.png", a)   -- a folder that cannot be made
-    if C.write_file then
-      try(C.write_file, ("n"):rep(300) .. "/x.csv", a)
-      if type(a) ~= "string" then try(C.write_file, a, "text") end   -- "x" would be a path
-    end
+    try(C.write_file, ("n"):rep(300) .. "/x.csv", a)
+    if type(a) ~= "string" then try(C.write_file, a, "text") end   -- "x" would be a path
     try(set.raw, set, a)
     try(set.label, set, a)
     try(set.batch, set, tensor.new{1, 2}, 1, 2, {a})
