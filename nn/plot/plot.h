@@ -60,7 +60,7 @@ typedef struct nn_lines_spec {
 nn_canvas *nn_plot_lines(nn_ctx *ctx, const nn_lines_spec *spec);
 
 typedef struct nn_grid_spec {
-  int width, height;
+  int width, height;        /* 0: follows the grid (rows, cols, image size, labels) */
   const char *title;
   const float *images;      /* n images [c, h, w], contiguous */
   int n, c, h, w;           /* c 1 (grey) or 3 (RGB) */

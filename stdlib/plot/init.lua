@@ -65,7 +65,7 @@ local function opt_size(fn, opts, key)
   local v = opts[key]
   if v == nil then return key == "width" and 800 or 600 end
   local i = math.type(v) == "float" and math.tointeger(v) or v
-  if math.type(i) ~= "integer" or i < -MAXSIDE or i > 1 << 30 then
+  if math.type(i) ~= "integer" or i < -MAXSIDE or i > 1 << 30 or i == 0 then
     fail(fn, "%s must be a whole number of pixels in %d..%d, got %s", key, MINSIDE, MAXSIDE, tostring(v))
   end
   return i
@@ -369,9 +369,10 @@ function plot.image_grid(opts)
     fail("image_grid", "%d rows x %d cols hold %d images, not %d (pick the first ones with "
          .. "images:narrow(1, 1, %d))", rows, cols, rows * cols, n, rows * cols)
   end
+  -- width and height follow the grid unless given (0 asks C to choose)
   local spec = {images = images, rows = rows, cols = cols,
-                width = opt_size("image_grid", opts, "width"),
-                height = opt_size("image_grid", opts, "height"),
+                width = opts.width == nil and 0 or opt_size("image_grid", opts, "width"),
+                height = opts.height == nil and 0 or opt_size("image_grid", opts, "height"),
                 title = opt_string("image_grid", opts, "title"),
                 labels = opt_labels("image_grid", opts, "labels", n, "images"),
                 range = opt_pair("image_grid", opts, "range")}
