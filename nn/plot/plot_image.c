@@ -210,6 +210,16 @@ static const char *tick_label(const char *const *labels, int i, char *buf, size_
   return buf;
 }
 
+/* the smallest of 1, 2, 5, 10, 20, 50, ... at least need */
+static int label_stride(double need) {
+  for (int m = 1; m < 1000000; m *= 10) {
+    if (need <= m) return m;
+    if (need <= 2 * m) return 2 * m;
+    if (need <= 5 * m) return 5 * m;
+  }
+  return 1000000;
+}
+
 nn_canvas *nn_plot_heatmap(nn_ctx *ctx, const nn_heatmap_spec *p) {
   if (nn_plot_check_size(ctx, "plot.heatmap", p->width, p->height) != 0) return NULL;
   if (p->rows < 1 || p->cols < 1 || !p->m) {
@@ -260,11 +270,16 @@ nn_canvas *nn_plot_heatmap(nn_ctx *ctx, const nn_heatmap_spec *p) {
   double xl_extra = p->xlabel && *p->xlabel ? lh + 0.7 * lf : 0;
   double bottom = pad + tl + 0.5 * tf + th + xl_extra;
   double cell = fmin((p->width - left - right) / p->cols, (p->height - top - bottom) / p->rows);
-  int rotate = xlw > cell * 0.92;
+  /* labels on every stride-th row and column when the cells are too small for
+   * all of them; column labels turn 45 degrees when that keeps many more */
+  int su = label_stride((xlw + 0.8 * tf) / cell), sr = label_stride(1.3 * th / cell);
+  int rotate = xlw > cell * 0.92 && su > 2 * sr;
   if (rotate) {   /* labels at 45 degrees need more room below */
     bottom = pad + tl + 0.5 * tf + (xlw + th) * 0.7072 + xl_extra;
     cell = fmin((p->width - left - right) / p->cols, (p->height - top - bottom) / p->rows);
   }
+  int xstride = rotate ? label_stride(1.3 * th / cell) : label_stride((xlw + 0.8 * tf) / cell);
+  int ystride = label_stride(1.3 * th / cell);
   if (cell < 2) {
     nn_canvas_free(cv);
     nn_seterr(ctx, NN_EARG, "plot.heatmap: a %d x %d matrix does not fit in %d x %d pixels",
@@ -303,23 +318,23 @@ nn_canvas *nn_plot_heatmap(nn_ctx *ctx, const nn_heatmap_spec *p) {
   nn_canvas_color(cv, 0x000000, 1);
   nn_canvas_line_width(cv, lw);
   nn_canvas_rect(cv, ax, ay, floor(ax + aw) - ax, floor(ay + ah) - ay);
-  for (int j = 0; j < p->cols; j++) {
+  for (int j = 0; j < p->cols; j += xstride) {
     nn_canvas_move(cv, ax + (j + 0.5) * cell, ay + ah);
     nn_canvas_line(cv, ax + (j + 0.5) * cell, ay + ah + tl);
   }
-  for (int i = 0; i < p->rows; i++) {
+  for (int i = 0; i < p->rows; i += ystride) {
     nn_canvas_move(cv, ax, ay + (i + 0.5) * cell);
     nn_canvas_line(cv, ax - tl, ay + (i + 0.5) * cell);
   }
   nn_canvas_stroke(cv);
   nn_canvas_color(cv, NN_PLOT_TEXT_COLOR, 1);
-  for (int j = 0; j < p->cols; j++) {
+  for (int j = 0; j < p->cols; j += xstride) {
     const char *t = tick_label(p->xlabels, j, buf, sizeof buf);
     double x = ax + (j + 0.5) * cell, y = ay + ah + tl + 0.4 * tf;
     if (rotate) nn_canvas_text(cv, x + 0.35 * th, y, t, tf, 1, 0, 45);
     else nn_canvas_text(cv, x, y, t, tf, 0.5, 0, 0);
   }
-  for (int i = 0; i < p->rows; i++)
+  for (int i = 0; i < p->rows; i += ystride)
     nn_canvas_text(cv, ax - tl - 0.4 * tf, ay + (i + 0.5) * cell,
                    tick_label(p->ylabels, i, buf, sizeof buf), tf, 1, 0.5, 0);
   /* axis labels hug the tick labels (the matrix may be centred in spare room) */
