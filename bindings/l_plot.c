@@ -9,6 +9,7 @@
 #include <string.h>
 #include "common.h"
 #include "nn/plot/plot.h"
+#include "nn/plot/gif.h"
 #include "nn/io/png.h"
 #include "bindings.h"
 
@@ -619,6 +620,62 @@ static int p_read_image(lua_State *L) {
   return lnn_finish(L, u, t);
 }
 
+/* animate(path, {fig, ...}, delay_cs, last_cs, loop): the figures as an animated GIF */
+static int p_animate(lua_State *L) {
+  const char *path = lnn_checkpath(L, 1);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  int n = (int)luaL_len(L, 2);
+  int delay = (int)luaL_checkinteger(L, 3), last = (int)luaL_checkinteger(L, 4);
+  int loop = (int)luaL_checkinteger(L, 5);
+  if (n < 1 || n > NN_GIF_MAXFRAMES)
+    return luaL_error(L, "plot.animate: 1 to %d frames (got %d)", NN_GIF_MAXFRAMES, n);
+  nn_canvas **cv = lua_newuserdatauv(L, (size_t)n * sizeof *cv, 0);
+  for (int k = 0; k < n; k++) {
+    lua_rawgeti(L, 2, k + 1);
+    cv[k] = checkfig(L, -1)->cv;      /* the table keeps the figures alive */
+    lua_pop(L, 1);
+  }
+  if (nn_gif_write(getctx(L), path, cv, n, delay, last, loop) != 0) return lnn_error(L);
+  return 0;
+}
+
+/* read_gif(path) -> {tensor [3, H, W], ...}, {delay_cs, ...}, loop */
+static int p_read_gif(lua_State *L) {
+  const char *path = lnn_checkpath(L, 1);
+  nn_ctx *ctx = getctx(L);
+  nn_gif *g = lua_newuserdatauv(L, sizeof *g, 0);    /* freed below; nothing raises before */
+  if (nn_gif_read(ctx, path, g) != 0) return lnn_error(L);
+  nn_gif gif = *g;
+  /* copy the frames out as tensors; a raise here (no memory) would leak gif: the
+   * tensors are made first, then gif freed, then the tables built */
+  lua_createtable(L, gif.n, 0);
+  int frames = lua_gettop(L);
+  size_t plane = (size_t)gif.w * gif.h;
+  for (int f = 0; f < gif.n; f++) {
+    LTensor *u = lnn_newtensor(L);
+    int64_t shape[3] = {3, gif.h, gif.w};
+    nn_tensor *t = nn_tensor_empty(ctx, 3, shape);
+    if (t) {
+      const uint8_t *src = gif.rgb + plane * 3 * (size_t)f;
+      float *d = t->s->data + t->off;
+      for (size_t k = 0; k < plane; k++)
+        for (int c = 0; c < 3; c++) d[(size_t)c * plane + k] = src[3 * k + (size_t)c] / 255.0f;
+    } else {
+      nn_gif_free(&gif);
+    }
+    lnn_finish(L, u, t);
+    lua_rawseti(L, frames, f + 1);
+  }
+  lua_createtable(L, gif.n, 0);
+  for (int f = 0; f < gif.n; f++) {
+    lua_pushinteger(L, gif.delay_cs[f]);
+    lua_rawseti(L, -2, f + 1);
+  }
+  lua_pushinteger(L, gif.loop);
+  nn_gif_free(&gif);
+  return 3;
+}
+
 /* the palette colour i (1-based) as 0xRRGGBB */
 static int p_palette(lua_State *L) {
   lua_pushinteger(L, nn_plot_palette((int)luaL_checkinteger(L, 1) - 1));
@@ -628,6 +685,7 @@ static int p_palette(lua_State *L) {
 static const luaL_Reg funcs[] = {
   {"lines", p_lines}, {"image_grid", p_image_grid}, {"heatmap", p_heatmap},
   {"subplots", p_subplots}, {"levels", p_levels}, {"histogram", p_histogram},
+  {"animate", p_animate}, {"read_gif", p_read_gif},
   {"save", fig_save}, {"pixels", fig_pixels}, {"size", fig_size}, {"close", fig_gc},
   {"save_image", p_save_image}, {"read_image", p_read_image}, {"palette", p_palette},
   {NULL, NULL}

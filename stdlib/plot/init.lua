@@ -893,6 +893,98 @@ function plot.heatmap(opts)
   return figure("heatmap", spec.title, C.heatmap(spec))
 end
 
+---------------------------------------------------------------- animate
+
+local Animation = class("Animation", nil, {receiver = "anim"})
+
+function Animation:init(frames, delay_cs, last_cs, loop)
+  self.frames, self._delay, self._last, self._loop = frames, delay_cs, last_cs, loop
+  self.width, self.height = frames[1].width, frames[1].height
+end
+
+-- writes the animation as a GIF (atomically); returns it
+function Animation:save(path)
+  if type(path) ~= "string" then
+    error(string.format("Animation:save: path must be a string, got %s", type(path)), 2)
+  end
+  if path:find("\0", 1, true) then
+    error(string.format("Animation:save: path %q has a NUL byte inside", path), 2)
+  end
+  if not path:lower():match("%.gif$") then
+    error(string.format("Animation:save: '%s' must end in .gif", path), 2)
+  end
+  local uds = {}
+  for k, f in ipairs(self.frames) do uds[k] = f._c end
+  C.animate(path, uds, self._delay, self._last, self._loop)
+  return self
+end
+
+function Animation.__tostring(self)
+  return string.format("Animation(%d frames, %dx%d)", #self.frames, self.width, self.height)
+end
+
+plot.Animation = Animation
+
+local animate_keys = {frames = true, fps = true, delay = true, hold = true, loop = true}
+
+-- seconds as GIF hundredths (at least 2: browsers show 0 and 1 as 10)
+local function centis(key, v)
+  if type(v) ~= "number" or not (v > 0 and v <= 655) then
+    fail("animate", "%s must be a number of seconds in (0, 655], got %s", key, tostring(v))
+  end
+  return math.max(2, math.floor(v * 100 + 0.5))
+end
+
+-- an animated GIF of figures: frames = {fig, ...} (all the same size), fps
+-- (default 10) or delay (seconds per frame), hold (seconds on the last frame),
+-- loop (true: forever, the default; false: once; n: n times)
+function plot.animate(opts)
+  args.check_opts("plot.animate", opts, animate_keys, 0)
+  if opts == nil or opts.frames == nil then fail("animate", "expected {frames = {fig, ...}}") end
+  local frames = opts.frames
+  if type(frames) ~= "table" or #frames == 0 then fail("animate", "frames must be a non-empty table of figures") end
+  local list = {}
+  for k = 1, #frames do
+    local f = frames[k]
+    if not class.is_instance(f, Figure) then
+      fail("animate", "frames[%d] must be a figure, got %s", k, type(f))
+    end
+    if f.width ~= frames[1].width or f.height ~= frames[1].height then
+      fail("animate", "frames[%d] is %dx%d but frames[1] is %dx%d; give every figure the same width "
+           .. "and height", k, f.width, f.height, frames[1].width, frames[1].height)
+    end
+    list[k] = f
+  end
+  if opts.fps ~= nil and opts.delay ~= nil then fail("animate", "give fps or delay, not both") end
+  local delay
+  if opts.delay ~= nil then delay = centis("delay", opts.delay)
+  else
+    local fps = opts.fps or 10
+    if type(fps) ~= "number" or not (fps > 0 and fps <= 50) then
+      fail("animate", "fps must be a number in (0, 50], got %s", tostring(fps))
+    end
+    delay = math.max(2, math.floor(100 / fps + 0.5))
+  end
+  local last = opts.hold ~= nil and centis("hold", opts.hold) or delay
+  local loop = opts.loop
+  if loop == nil or loop == true then loop = 0
+  elseif loop == false then loop = -1
+  else loop = whole_in("animate", "loop", loop, 1, 65535, " of repeats (or true, false)") end
+  return Animation(list, delay, last, loop)
+end
+
+-- reads a GIF: its frames (tensors [3, H, W] in [0, 1], as a viewer shows
+-- them), their delays in seconds, and the loop count (0 forever, nil none)
+function plot.read_gif(path)
+  if type(path) ~= "string" then
+    error(string.format("plot.read_gif: path must be a string, got %s", type(path)), 2)
+  end
+  local frames, cs, loop = C.read_gif(path)
+  local delays = {}
+  for k, d in ipairs(cs) do delays[k] = d / 100 end
+  return frames, delays, loop >= 0 and loop or nil
+end
+
 ------------------------------------------------------------- image files
 
 -- writes t ([H, W] or [C, H, W], C 1 or 3, values in [0, 1], clamped) to a PNG file

@@ -383,3 +383,80 @@ test("subplots: each cell where it belongs; images; shared x", function()
   local grid = plot.image_grid{images = tensor.zeros(2, 4, 4)}
   expect_error(function() plot.subplots{cells = {grid}} end, "a image_grid figure cannot go in a subplot")
 end)
+
+---------------------------------------------------------------- animate
+
+test("animate: a GIF whose frames decode to the PNG figures, the same bytes each time", function()
+  local dir = tmpdir()
+  local function frames()
+    local figs = {}
+    for k = 1, 4 do
+      figs[k] = plot.lines{width = 320, height = 240, xlim = {0, 5}, ylim = {0, 5}, legend = false,
+                           series = {{x = {k}, y = {k}, linestyle = "none", marker = "s", color = "red"}}}
+    end
+    return figs
+  end
+  local figs = frames()
+  local anim = plot.animate{frames = figs, fps = 4, hold = 1.5}
+  check_eq(tostring(anim), "Animation(4 frames, 320x240)")
+  anim:save(dir .. "/a.gif")
+  local bytes = read_file(dir .. "/a.gif")
+  check_eq(bytes:sub(1, 6), "GIF89a")
+  check_eq(bytes:find("NETSCAPE2.0", 1, true) ~= nil, true, "loops")
+  plot.animate{frames = frames(), fps = 4, hold = 1.5}:save(dir .. "/b.gif")
+  check_eq(read_file(dir .. "/b.gif") == bytes, true, "same figures, same bytes")
+  local got, delays, loop = plot.read_gif(dir .. "/a.gif")
+  check_eq(#got, 4)
+  check_eq(table.concat(delays, " "), "0.25 0.25 0.25 1.5")
+  check_eq(loop, 0, "forever")
+  for k = 1, 4 do
+    figs[k]:save(dir .. "/f" .. k .. ".png")
+    check_eq(shape(got[k]), "3,240,320")
+    -- these frames have fewer than 256 colours in all: the GIF holds them exactly
+    check_close(got[k], plot.read_image(dir .. "/f" .. k .. ".png"), 0, "frame " .. k)
+  end
+  plot.animate{frames = {figs[1]}, loop = false}:save(dir .. "/once.gif")
+  check_eq(select(3, plot.read_gif(dir .. "/once.gif")), nil, "no loop extension")
+  plot.animate{frames = {figs[1]}, loop = 3, delay = 0.5}:save(dir .. "/three.gif")
+  local _, d3, l3 = plot.read_gif(dir .. "/three.gif")
+  check_eq(l3, 3)
+  check_eq(d3[1], 0.5)
+  os.execute("rm -rf '" .. dir .. "'")
+end)
+
+test("animate: many colours share one median-cut palette, close to the figures", function()
+  local dir = tmpdir()
+  local xs = {}
+  for k = 1, 41 do xs[k] = -2 + (k - 1) * 0.1 end
+  local figs = {}
+  for k = 1, 3 do
+    figs[k] = plot.contour{fn = function(x, y) return x * x + k * y * y end, x = xs, y = xs,
+                           filled = true, width = 400, height = 300}
+  end
+  plot.animate{frames = figs}:save(dir .. "/c.gif")
+  local got = plot.read_gif(dir .. "/c.gif")
+  for k = 1, 3 do
+    local d = (got[k] - figs[k]:pixels()):abs()
+    check_eq(d:max():item() <= 24 / 255, true, "frame " .. k .. " largest error " .. d:max():item() * 255)
+    check_eq(d:mean():item() <= 1 / 255, true, "frame " .. k .. " mean error " .. d:mean():item() * 255)
+  end
+  os.execute("rm -rf '" .. dir .. "'")
+end)
+
+test("animate: bad input", function()
+  local a = plot.lines{series = {{y = {1, 2}}}, width = 300, height = 200}
+  local b = plot.lines{series = {{y = {1, 2}}}, width = 400, height = 200}
+  expect_error(function() plot.animate{frames = {a, b}} end, "frames[2] is 400x200 but frames[1] is 300x200")
+  expect_error(function() plot.animate{frames = {}} end, "non-empty table of figures")
+  expect_error(function() plot.animate{frames = {a, 1}} end, "frames[2] must be a figure")
+  expect_error(function() plot.animate{frames = {a}, fps = 0} end, "fps must be a number")
+  expect_error(function() plot.animate{frames = {a}, fps = 5, delay = 1} end, "fps or delay, not both")
+  expect_error(function() plot.animate{frames = {a}, loop = 0} end, "loop must be a whole number")
+  expect_error(function() plot.animate{frames = {a}}:save("x.png") end, "must end in .gif")
+  expect_error(function() plot.animate{frames = {a}}:save(("n"):rep(300) .. "/x.gif") end, "cannot write")
+  local dir = tmpdir()
+  write_file(dir .. "/not.gif", "hello")
+  expect_error(function() plot.read_gif(dir .. "/not.gif") end, "cannot read")
+  expect_error(function() plot.read_gif(dir .. "/missing.gif") end, "cannot read")
+  os.execute("rm -rf '" .. dir .. "'")
+end)
