@@ -977,10 +977,12 @@ nn_canvas *nn_plot_subplots(nn_ctx *ctx, const nn_subplots_spec *g) {
       int below = 0;          /* a cell with axes below this one shows the labels instead */
       for (int r2 = r + 1; r2 < g->rows; r2++) below |= has_axes(&ax[r2 * g->cols + c]);
       ax[k].hide_xticklabels = below;
+      if (below) ax[k].xlabel = NULL;     /* the bottom cell names the shared axis */
     }
     if (g->sharey) {
       ax[k].ylim[0] = uy[0]; ax[k].ylim[1] = uy[1];
       ax[k].hide_yticklabels = c > 0;
+      if (c > 0) ax[k].ylabel = NULL;
     }
   }
   nn_canvas *cv = nn_canvas_new(ctx, g->width, g->height);
