@@ -151,6 +151,20 @@ function Figure:pixels()
   return C.pixels(self._c)
 end
 
+-- shows the figure: through plot.display(fig) when a notebook front end has
+-- set that function, else as a temporary PNG whose path is printed (and returned)
+function Figure:show()
+  local display = rawget(plot, "display")
+  if type(display) == "function" then return display(self) end
+  local base = os.tmpname()              -- a new empty file: the PNG goes beside it
+  local path = base .. ".png"
+  local ok, err = pcall(C.save, self._c, path, script_name(), self.title)
+  os.remove(base)
+  if not ok then error(err, 2) end
+  print(path)
+  return path
+end
+
 -- frees the drawing now rather than at the next garbage collection
 function Figure:close()
   C.close(self._c)

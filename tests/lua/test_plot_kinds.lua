@@ -460,3 +460,22 @@ test("animate: bad input", function()
   expect_error(function() plot.read_gif(dir .. "/missing.gif") end, "cannot read")
   os.execute("rm -rf '" .. dir .. "'")
 end)
+
+test("fig:show writes a temporary PNG and prints its path, or hands the figure to plot.display", function()
+  local fig = plot.lines{series = {{y = {1, 2}}}, width = 200, height = 150}
+  local printed
+  local old_print = print
+  print = function(s) printed = s end
+  local ok, path = pcall(fig.show, fig)
+  print = old_print
+  assert(ok, path)
+  check_eq(printed, path)
+  check_eq(path:match("%.png$") ~= nil, true)
+  check_close(plot.read_image(path), fig:pixels(), 0)
+  os.remove(path)
+  local got
+  plot.display = function(f) got = f; return "shown" end
+  check_eq(fig:show(), "shown")
+  plot.display = nil
+  check_eq(got, fig)
+end)
