@@ -349,6 +349,7 @@ static void read_axes(lua_State *L, int t, nn_lines_spec *p) {
   if (nt > MAX_CELLS) luaL_error(L, "plot: more than %d tick labels", MAX_CELLS);
   p->xticklabels = opt_strings(L, t, "xticklabels", nt);
   p->nxticks = (int)nt;
+  p->kind = opt_str(L, t, "kind");
 }
 
 /* lines(spec) -> figure: every kind drawn in one set of axes */

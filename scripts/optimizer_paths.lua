@@ -163,7 +163,9 @@ local function figure(surface, z, xs, ys, series, title)
                       title = title, xlabel = "w1", ylabel = "w2", legend = "upper left",
                       width = opts.width, height = opts.height,
                       annotations = {{x = surface.minimum[1], y = surface.minimum[2],
-                                      text = "\u{2605} " .. (surface.point_label or "minimum"),
+                                      text = "\u{2605}", align = "center", color = "#333333"},
+                                     {x = surface.minimum[1], y = surface.minimum[2],
+                                      text = "    " .. (surface.point_label or "minimum"),
                                       color = "#333333"}}}
 end
 

@@ -204,6 +204,10 @@ static void grow(double *r, double v) {
 
 /* the figure's function name in messages */
 static const char *fname(const nn_lines_spec *p) {
+  static const char *const names[] = {"plot.lines", "plot.contour", "plot.scatter", "plot.bar",
+                                      "plot.hist", "plot.heatmap"};
+  for (size_t k = 0; p->kind && k < sizeof names / sizeof *names; k++)
+    if (strcmp(p->kind, names[k] + 5) == 0) return names[k];
   return p->field ? "plot.contour" : p->nbars > 0 && p->nseries == 0 ? "plot.bar" : "plot.lines";
 }
 

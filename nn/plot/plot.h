@@ -108,6 +108,7 @@ typedef struct nn_lines_spec {
   const char *const *xticklabels;   /* nxticks names at x = 1, 2, ..., or NULL: numbers */
   int nxticks;
   int hide_xticklabels, hide_yticklabels;   /* subplots sharing an axis */
+  const char *kind;         /* "scatter", "bar", ...: errors name plot.<kind> (NULL: guessed) */
 } nn_lines_spec;
 
 nn_canvas *nn_plot_lines(nn_ctx *ctx, const nn_lines_spec *spec);

@@ -289,6 +289,9 @@ test("scatter: points where the data says, no lines between them", function()
   local two = plot.scatter{series = {{x = {1}, y = {1}, label = "a"}, {x = {2}, y = {2}, label = "b"}}}
   check_eq(two.kind, "scatter")
   expect_error(function() plot.scatter{x = {1, 2}} end, "expected x and y")
+  expect_error(function() plot.scatter{x = {1}, y = {1}, width = 10} end,
+               "plot.scatter: width and height must be 100 to 8192 pixels")
+  expect_error(function() plot.hist{values = {1}, height = 10} end, "plot.hist: width and height")
   expect_error(function() plot.scatter{x = {1, 2}, y = {1}} end, "has 2 x values and 1 y values")
 end)
 
