@@ -5,7 +5,7 @@
 #   fuzz  fuzz-build (libFuzzer harnesses, tests/fuzz/README.md)
 PKGS    = lua5.4 libpng libedit libcjson zlib cairo freetype2
 DEBS    = liblua5.4-dev libpng-dev zlib1g-dev libdnnl-dev libedit-dev libcjson-dev \
-          libopenblas-dev libcairo2-dev fonts-dejavu-core pkg-config make gcc \
+          libopenblas-dev libcairo2-dev libgif-dev fonts-dejavu-core pkg-config make gcc \
           dataset-fashion-mnist tmux lua-argparse python3-torch python3-numpy
 BENCH_DEBS = python3-torch python3-torchvision lua5.4 gdb
 FUZZ_DEBS  = clang-14 libclang-rt-14-dev libomp-14-dev
@@ -15,7 +15,7 @@ SAN    ?=
 CFLAGS ?= -g $(OPT)
 CFLAGS += $(SAN) -std=c11 -D_DEFAULT_SOURCE -fno-math-errno -fopenmp -Wall -Wextra -Wshadow -Wmissing-prototypes \
           -MMD -MP -I. $(shell pkg-config --cflags $(PKGS))
-LDLIBS += $(SAN) $(shell pkg-config --libs $(PKGS)) -ldnnl -fopenmp -lm
+LDLIBS += $(SAN) $(shell pkg-config --libs $(PKGS)) -lgif -ldnnl -fopenmp -lm   # giflib ships no .pc
 
 BUILD  ?= build
 NN_DIRS = nn nn/io nn/data nn/plot
@@ -96,7 +96,7 @@ FUZZ_PKGS     = libpng zlib libcjson cairo freetype2
 FUZZ_CFLAGS   = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
                 -fno-omit-frame-pointer -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra \
                 -Wno-source-uses-openmp -I. $(shell pkg-config --cflags $(FUZZ_PKGS))
-FUZZ_LIBS     = $(shell pkg-config --libs $(FUZZ_PKGS)) -lgomp -lm
+FUZZ_LIBS     = $(shell pkg-config --libs $(FUZZ_PKGS)) -lgif -lgomp -lm
 FUZZ_CORE     = nn/io/png.c nn/io/atomic.c nn/io/idx.c nn/ctx.c nn/rng.c
 FUZZ_ALL      = $(NN_SRC)
 FUZZ_ENV      = UBSAN_OPTIONS=print_stacktrace=1 ASAN_OPTIONS=max_allocation_size_mb=300
