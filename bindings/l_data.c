@@ -36,6 +36,7 @@
 #include "nn/io/png.h"
 #include "nn/io/infile.h"
 #include "nn/io/atomic.h"
+#include "nn/io/gate.h"
 #include "bindings.h"
 
 static const char imageset_mt[] = "nn.ImageSet", indices_mt[] = "nn.Indices";
@@ -546,6 +547,8 @@ static int cmpname(const void *a, const void *b) {
  * can visit each folder and file once. Hidden entries (leading '.') are skipped. */
 static int d_listdir(lua_State *L) {
   const char *path = lnn_checkpath(L, 1);
+  char why[512];
+  if (nn_gate_test(path, NN_GATE_READ, why, sizeof why) != 0) return luaL_error(L, "%s", why);
   struct stat st;
   if (stat(path, &st) != 0)
     return luaL_error(L, "cannot open folder '%s': %s", path, strerror(errno));
@@ -601,6 +604,8 @@ static int d_listdir(lua_State *L) {
 /* filekind(path) -> kind, id as one entry of listdir gives them */
 static int d_filekind(lua_State *L) {
   const char *path = lnn_checkpath(L, 1);
+  char why[512];
+  if (nn_gate_test(path, NN_GATE_READ, why, sizeof why) != 0) return luaL_error(L, "%s", why);
   struct stat st;
   if (stat(path, &st) != 0) {
     lua_pushliteral(L, "missing");

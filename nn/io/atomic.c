@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "atomic.h"
+#include "gate.h"
 
 #define TMPMARK ".nntmp"            /* between the name and the 6 random characters */
 #define NRAND 6
@@ -236,6 +237,7 @@ int nn_atomic_open(nn_ctx *ctx, const char *path, nn_atomic *a) {
   a->path = path;
   a->fd = a->keep = a->dirfd = -1;
   if (!path[0]) return fail(ctx, path, "empty path");
+  if (nn_gate_check(ctx, path, NN_GATE_WRITE) != 0) return NN_EIO;   /* --sandbox */
   struct stat st, ls;
   char *target;
   int existing = stat(path, &st) == 0;

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "nn/ctx.h"
+#include "nn/io/gate.h"
 
 /* What st is, for messages: "a directory", "a FIFO", ... */
 static inline const char *nn_file_kind(const struct stat *st) {
@@ -36,6 +37,7 @@ static inline const char *nn_file_kind(const struct stat *st) {
 static inline int nn_open_input(nn_ctx *ctx, const char *path, int *fd) {
   struct stat st;
   *fd = -1;
+  if (nn_gate_check(ctx, path, NN_GATE_READ) != 0) return NN_EIO;   /* --sandbox */
   if (stat(path, &st) != 0)
     return nn_seterr(ctx, NN_EIO, "cannot open '%s': %s", path, strerror(errno));
   if (!S_ISREG(st.st_mode))

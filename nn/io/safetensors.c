@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <cjson/cJSON.h>
 #include "atomic.h"
+#include "gate.h"
 #include "safetensors.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -479,6 +480,7 @@ static int read_tensors(nn_ctx *ctx, const char *path, FILE *f, uint64_t base,
 /* Opens path for reading without blocking on a FIFO or device: only a regular
  * file is read (read_header checks). */
 static FILE *open_input(nn_ctx *ctx, const char *path) {
+  if (nn_gate_check(ctx, path, NN_GATE_READ) != 0) return NULL;   /* --sandbox */
   int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
   FILE *f = NULL;
   if (fd >= 0) {

@@ -1,0 +1,46 @@
+/* gate.h -- the one check every file nnlua opens goes through (nnlua --sandbox).
+ *
+ * Without a policy (the default) every path is allowed and the gate costs one
+ * branch. A host that runs someone else's script (vm/sandbox.c) names the
+ * folders that may be read and the folders that may be written, once, before
+ * the script runs; from then on every opener asks nn_gate_check first:
+ * nn_atomic_open (every writer: PNG, GIF, checkpoints, CSV), nn_open_input
+ * (every reader: IDX, PNG, CSV), the safetensors reader, the folder listing
+ * of the bindings, and the host's own io.open, io.lines, loadfile, dofile,
+ * require, os.remove and os.rename.
+ *
+ * The path is resolved as the kernel would follow it: symbolic links, "..",
+ * "/proc/self/..." (realpath of the path, or for a file not there yet of its
+ * nearest existing folder, the rest being plain names and no dangling link).
+ * A folder written is also readable. The script cannot make symbolic links
+ * (the sandbox has no os.execute and Lua cannot), so the answer cannot change
+ * between the check and the open except through another process. */
+#ifndef NN_GATE_H
+#define NN_GATE_H
+
+#include <stddef.h>
+#include "nn/ctx.h"
+
+enum { NN_GATE_READ = 1, NN_GATE_WRITE = 2 };
+
+/* Adds folder dir (resolved now; it must exist; a file too for NN_GATE_READ
+ * alone) to what may be read (NN_GATE_READ) or read and written
+ * (NN_GATE_READ | NN_GATE_WRITE), and turns the gate on. Returns 0, or -1 with errno set. */
+int nn_gate_allow(const char *dir, int mode);
+
+/* Whether a policy is in force. */
+int nn_gate_on(void);
+
+/* 0 when path may be opened for mode (always, with no policy); else -1 with
+ * why (n bytes) saying so: "cannot write '/etc/x': --sandbox writes
+ * only in /abs/out"; a path that resolves elsewhere shows where in brackets. */
+int nn_gate_test(const char *path, int mode, char *why, size_t n);
+
+/* nn_gate_test with the message in ctx->err; returns 0 or NN_EIO. */
+int nn_gate_check(nn_ctx *ctx, const char *path, int mode);
+
+/* The folders of mode, as resolved, for messages and the start-up banner:
+ * the i-th one or NULL past the end. */
+const char *nn_gate_folder(int mode, int i);
+
+#endif
