@@ -25,6 +25,9 @@ int vm_report(lua_State *L, int status, const char *prefix);
  * (never the current directory), left out when no such folder exists. */
 void vm_setpath(lua_State *L, const char *script);
 
+/* Pushes nnlua's stdlib folder (as vm_setpath finds it), or nil. */
+void vm_pushstdlib(lua_State *L);
+
 /* Prints a warning to stderr for each file in the folder of script (if not
  * NULL) or in the current directory that require would have loaded for one
  * of nnlua's modules (X.lua or X/init.lua, X from the stdlib folder and the

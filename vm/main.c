@@ -17,6 +17,7 @@
 #include <lualib.h>
 #include "bindings/bindings.h"
 #include "host.h"
+#include "sandbox.h"
 
 enum {                 /* what collectargs found on the command line */
   HAS_ERROR = 1,       /* bad option: usage and exit status 1 */
@@ -36,6 +37,7 @@ static void usage(FILE *f) {
         "  -v, --version show version information (nnlua, Lua, oneDNN, libpng, cairo)\n"
         "  -W            turn warnings on\n"
         "  -h, --help    show this help\n"
+        "  --sandbox ... run someone else's script safely (first option; --sandbox --help)\n"
         "  --            stop handling options\n"
         "  -             stop handling options and execute stdin\n"
         "With no arguments: the REPL if stdin is a terminal, else run stdin.\n",
@@ -202,6 +204,7 @@ int main(int argc, char **argv) {
    * back to the kernel: that cost a page fault per 4 KB written, every batch. */
   mallopt(M_MMAP_THRESHOLD, 32 << 20);
   mallopt(M_TRIM_THRESHOLD, 256 << 20);
+  if (argc > 1 && strcmp(argv[1], "--sandbox") == 0) return vm_sandbox_main(argc, argv);
   lua_State *L = luaL_newstate();
   if (L == NULL) {
     fprintf(stderr, "%s: cannot create state: not enough memory\n", VM_PROGNAME);

@@ -77,6 +77,8 @@ static void pushstdlib(lua_State *L) {
   lua_pushnil(L);
 }
 
+void vm_pushstdlib(lua_State *L) { pushstdlib(L); }
+
 /* Appends template t (n bytes) to the array at index list unless the table
  * at list + 1 has seen it: a template once, at its first place. */
 static void addtemplate(lua_State *L, int list, const char *t, size_t n) {

@@ -1,0 +1,571 @@
+/* sandbox.c -- nnlua --sandbox: running someone else's script (docs/sandbox.md).
+ *
+ *   nnlua --sandbox [--out DIR] [--allow-read PATH]... script.lua [args]
+ *
+ * What is built so far, and nothing more is claimed (--help says the same):
+ *
+ * - The script's own environment. The script, the chunks it loads and the
+ *   modules it requires from its folder run with a global table of their own
+ *   (build_env below), not the host's: nnlua's stdlib keeps the real one, with
+ *   the real debug, os, io and package it needs, and its private C modules
+ *   (nn._C, data._C, ...) stay in the host's package.loaded where the script
+ *   cannot look. Inside: no os.execute, io.popen, io.tmpfile, package.loadlib,
+ *   C modules or package.cpath, string.dump, debug beyond traceback, binary
+ *   chunks, collectgarbage options that stop or tune the collector; os.exit is
+ *   an error; os.getenv answers a short list of names; getmetatable of a value
+ *   that is not a table (nnlua's userdata, strings) is a protected marker.
+ *   require finds nnlua's own modules (none of whose names has a part starting
+ *   with '_') and Lua files in the script's folder, nothing else.
+ *
+ * - The working directory is DIR (default ./out, made when missing), so
+ *   relative paths land there.
+ *
+ * - One file gate (nn/io/gate.c): writes only under DIR; reads only from the
+ *   script's folder, DIR, the dataset folders (/usr/share/datasets,
+ *   $NNLUA_DATA) and --allow-read paths. Every opener of nnlua's C code asks it
+ *   (atomic writer, input reader, safetensors, folder listing), and so do the
+ *   script's io.open, io.lines, io.input, io.output, loadfile, dofile, require,
+ *   os.remove and os.rename here.
+ *
+ * Not built yet: --max-memory and --max-time (refused as options), batch
+ * mode, seccomp/no-new-privs. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <lauxlib.h>
+#include <lualib.h>
+#include "bindings/bindings.h"
+#include "nn/io/gate.h"
+#include "host.h"
+#include "sandbox.h"
+
+#define DEFAULT_OUT "out"
+
+typedef struct Opts {
+  const char *out;             /* --out */
+  const char *allow[64];       /* --allow-read */
+  int nallow;
+  int script;                  /* argv index of the script */
+} Opts;
+
+static void usage(FILE *f) {
+  fputs("usage: nnlua --sandbox [--out DIR] [--allow-read PATH]... script.lua [args]\n"
+        "Runs a script someone else wrote, with:\n"
+        "  --out DIR         the only folder it may write, and its working directory\n"
+        "                    (default ./out, made when missing)\n"
+        "  --allow-read PATH a file or folder it may also read (repeatable); it always\n"
+        "                    reads its own folder, DIR and the dataset folders\n"
+        "Inside: no os.execute, io.popen, C modules, debug (but traceback), binary\n"
+        "chunks, os.exit (an error), string.dump; require finds nnlua's modules and\n"
+        "the script's folder only; every file nnlua or the script opens is checked.\n"
+        "Not yet: memory and time limits, several scripts at once, kernel filters.\n"
+        "See docs/sandbox.md.\n", f);
+  fflush(f);
+}
+
+static int fail(const char *fmt, const char *a, const char *b) {
+  fprintf(stderr, "%s --sandbox: ", VM_PROGNAME);
+  fprintf(stderr, fmt, a, b);
+  fputc('\n', stderr);
+  return 0;
+}
+
+/* argv[1] is "--sandbox". Returns 1 and fills o, or 0 after a message
+ * (o->script is -1 when --help was asked for). */
+static int parse(int argc, char **argv, Opts *o) {
+  memset(o, 0, sizeof *o);
+  o->out = DEFAULT_OUT;
+  int i;
+  for (i = 2; i < argc; i++) {
+    const char *a = argv[i];
+    if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) { o->script = -1; return 0; }
+    if (strcmp(a, "--") == 0) { i++; break; }
+    if (a[0] != '-' || a[1] == '\0') break;
+    const char *val = NULL;
+    size_t n = strcspn(a, "=");
+    if (a[n] == '=') val = a + n + 1;
+    if (strncmp(a, "--out", n) == 0 && n == 5) {
+      if (val == NULL && (val = argv[++i]) == NULL) return fail("'%s' needs a folder%s", a, "");
+      if (val[0] == '\0') return fail("'%s' needs a folder%s", a, "");
+      o->out = val;
+    } else if (strncmp(a, "--allow-read", n) == 0 && n == 12) {
+      if (val == NULL && (val = argv[++i]) == NULL) return fail("'%s' needs a path%s", a, "");
+      if (o->nallow == 64) return fail("too many %s options%s", a, "");
+      o->allow[o->nallow++] = val;
+    } else if ((strncmp(a, "--max-memory", n) == 0 && n == 12) ||
+               (strncmp(a, "--max-time", n) == 0 && n == 10)) {
+      return fail("'%s' is not available yet in this nnlua%s", a, "");
+    } else {
+      return fail("unrecognized option '%s'%s (nnlua --sandbox --help)", a, "");
+    }
+  }
+  if (i >= argc) return fail("no script given%s%s (nnlua --sandbox --help)", "", "");
+  if (strcmp(argv[i], "-") == 0) return fail("the script must be a file, not stdin%s%s", "", "");
+  o->script = i;
+  return 1;
+}
+
+/* mkdir -p path (modes 0777 & ~umask). Returns 0 or -1 with errno. */
+static int makedirs(const char *path) {
+  char buf[PATH_MAX];
+  if (strlen(path) >= sizeof buf) { errno = ENAMETOOLONG; return -1; }
+  strcpy(buf, path);
+  for (char *p = buf + 1; ; p++) {
+    if (*p == '/' || *p == '\0') {
+      char c = *p;
+      *p = '\0';
+      if (mkdir(buf, 0777) != 0 && errno != EEXIST) return -1;
+      *p = c;
+      if (c == '\0') break;
+    }
+  }
+  struct stat st;
+  if (stat(path, &st) != 0) return -1;
+  if (!S_ISDIR(st.st_mode)) { errno = ENOTDIR; return -1; }
+  return 0;
+}
+
+/* mkdirs(path) -> true | nil, message: makedirs for the Lua side. */
+static int l_mkdirs(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  if (makedirs(path) == 0) {
+    lua_pushboolean(L, 1);
+    return 1;
+  }
+  luaL_pushfail(L);
+  lua_pushfstring(L, "%s: %s", path, strerror(errno));
+  return 2;
+}
+
+/* gate(path, mode) -> true | nil, message: nn_gate_test for the Lua side,
+ * mode "r" or "w". */
+static int l_gate(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  const char *mode = luaL_checkstring(L, 2);
+  char why[768];
+  if (nn_gate_test(path, mode[0] == 'w' ? NN_GATE_WRITE : NN_GATE_READ, why, sizeof why) == 0) {
+    lua_pushboolean(L, 1);
+    return 1;
+  }
+  luaL_pushfail(L);
+  lua_pushstring(L, why);
+  return 2;
+}
+
+/* The script's environment, built in Lua from the host's (which only this
+ * chunk and the stdlib see). Arguments: gate, the script's folder, DIR, the
+ * script's arg table. Returns the new global table. Functions made here keep
+ * the host's tables as upvalues; the script cannot read upvalues (no
+ * debug.getupvalue inside). */
+static const char env_lua[] =
+  "local gate, scriptdir, outdir, arg, syspath, mkdirs = ...\n"
+  "local G = _G\n"
+  "local S, loaded = {}, {}\n"
+  "local pairs, type, error, select, tostring = pairs, type, error, select, tostring\n"
+  "local sformat, sfind, ssub = string.format, string.find, string.sub\n"
+  "local function gone(name, hint)\n"
+  "  return function() error(name .. ' is not available in --sandbox' .. (hint or ''), 2) end\n"
+  "end\n"
+  "local function copy(t) local c = {} for k, v in pairs(t) do c[k] = v end return c end\n"
+  "local function check(path, mode, fn)\n"
+  "  if type(path) ~= 'string' then return end\n"          /* the real function reports it */
+  "  local ok, msg = gate(path, mode)\n"
+  "  if not ok then error(fn .. ': ' .. msg, 3) end\n"
+  "end\n"
+  /* the base library */
+  "for _, k in pairs{'assert', 'error', 'ipairs', 'next', 'pairs', 'pcall', 'print', 'rawequal',\n"
+  "                  'rawget', 'rawlen', 'rawset', 'select', 'tonumber',\n"
+  "                  'tostring', 'type', 'xpcall', 'warn', '_VERSION', 'tensor'} do\n"
+  "  S[k] = G[k]\n"
+  "end\n"
+  "S._G, S.arg = S, arg\n"
+  "local getmetatable = G.getmetatable\n"
+  "function S.getmetatable(v)\n"
+  "  if type(v) == 'table' then return getmetatable(v) end\n"
+  "  if getmetatable(v) == nil then return nil end\n"
+  "  return 'protected by --sandbox'\n"
+  "end\n"
+  "local gc = G.collectgarbage\n"
+  "local gcok = {collect = true, count = true, step = true, isrunning = true}\n"
+  "function S.collectgarbage(opt, ...)\n"
+  "  if opt ~= nil and not gcok[opt] then\n"
+  "    error(\"collectgarbage: option '\" .. tostring(opt) .. \"' is not available in --sandbox\", 2)\n"
+  "  end\n"
+  "  return gc(opt, ...)\n"
+  "end\n"
+  /* chunks: source only, the script's environment by default, and names
+   * that cannot pass for a file of nnlua's stdlib */
+  "local load, loadfile = G.load, G.loadfile\n"
+  "function S.load(chunk, name, mode, ...)\n"
+  "  if mode ~= nil and (type(mode) ~= 'string' or not sfind(mode, 't', 1, true)) then\n"
+  "    error(\"load: --sandbox loads Lua source only (mode '\" .. tostring(mode) .. \"')\", 2)\n"
+  "  end\n"
+  "  if type(name) == 'string' and ssub(name, 1, 1) == '@' then name = '=' .. ssub(name, 2) end\n"
+  "  if select('#', ...) == 0 then return load(chunk, name, 't', S) end\n"
+  "  return load(chunk, name, 't', (...))\n"
+  "end\n"
+  "function S.loadfile(path, mode, ...)\n"
+  "  if mode ~= nil and (type(mode) ~= 'string' or not sfind(mode, 't', 1, true)) then\n"
+  "    error(\"loadfile: --sandbox loads Lua source only (mode '\" .. tostring(mode) .. \"')\", 2)\n"
+  "  end\n"
+  "  check(path, 'r', 'loadfile')\n"
+  "  if select('#', ...) == 0 then return loadfile(path, 't', S) end\n"
+  "  return loadfile(path, 't', (...))\n"
+  "end\n"
+  "function S.dofile(path)\n"
+  "  check(path, 'r', 'dofile')\n"
+  "  local f, err = loadfile(path, 't', S)\n"
+  "  if not f then error(err, 2) end\n"
+  "  return f()\n"
+  "end\n"
+  /* libraries: copies, so that the script's changes stay its own */
+  "S.string, S.table, S.math, S.utf8, S.coroutine =\n"
+  "  copy(string), copy(table), copy(math), copy(utf8), copy(coroutine)\n"
+  "S.string.dump = gone('string.dump')\n"
+  "S.debug = {traceback = G.debug.traceback}\n"
+  "for k in pairs(G.debug) do\n"
+  "  if k ~= 'traceback' then S.debug[k] = gone('debug.' .. k, ' (only debug.traceback is)') end\n"
+  "end\n"
+  "local io, os = G.io, G.os\n"
+  "S.io = {read = io.read, write = io.write, flush = io.flush, close = io.close, type = io.type,\n"
+  "        stdin = io.stdin, stdout = io.stdout, stderr = io.stderr}\n"
+  "local function writing(mode) return type(mode) == 'string' and sfind(mode, '[wa+]') ~= nil end\n"
+  "function S.io.open(path, mode)\n"
+  "  check(path, writing(mode) and 'w' or 'r', 'io.open')\n"
+  "  return io.open(path, mode)\n"
+  "end\n"
+  "function S.io.lines(path, ...)\n"
+  "  check(path, 'r', 'io.lines')\n"
+  "  return io.lines(path, ...)\n"
+  "end\n"
+  "function S.io.input(f) check(f, 'r', 'io.input') return io.input(f) end\n"
+  "function S.io.output(f) check(f, 'w', 'io.output') return io.output(f) end\n"
+  "S.io.popen = gone('io.popen')\n"
+  "S.io.tmpfile = gone('io.tmpfile', ' (io.open a file in the output folder)')\n"
+  "S.os = {clock = os.clock, date = os.date, time = os.time, difftime = os.difftime,\n"
+  "        monotime = os.monotime, tmpname = os.tmpname}\n"
+  /* os.execute runs no command; the one form course scripts use to make an
+   * output folder, mkdir -p 'path' quoted as they quote it, is done here */
+  "local function unquote(q)\n"
+  "  local out, pos = {}, 1\n"
+  "  while true do\n"
+  "    if ssub(q, pos, pos) ~= \"'\" then return nil end\n"
+  "    local close = sfind(q, \"'\", pos + 1, true)\n"
+  "    if not close then return nil end\n"
+  "    out[#out + 1] = ssub(q, pos + 1, close - 1)\n"
+  "    if close == #q then return table.concat(out) end\n"
+  "    if ssub(q, close + 1, close + 3) ~= \"\\\\''\" then return nil end\n"
+  "    out[#out + 1] = \"'\"\n"
+  "    pos = close + 3\n"
+  "  end\n"
+  "end\n"
+  "function S.os.execute(cmd)\n"
+  "  if cmd == nil then return false end\n"
+  "  local q = type(cmd) == 'string' and cmd:match('^mkdir %-p (.+)$')\n"
+  "  local dir = q and unquote(q)\n"
+  "  if not dir or dir == '' then\n"
+  "    error('os.execute is not available in --sandbox (it runs no command; '\n"
+  "          .. \"only mkdir -p 'folder' is done, inside the output folder)\", 2)\n"
+  "  end\n"
+  "  check(dir, 'w', 'os.execute')\n"
+  "  local ok, err = mkdirs(dir)\n"
+  "  if not ok then error('os.execute: mkdir -p ' .. err, 2) end\n"
+  "  return true, 'exit', 0\n"
+  "end\n"
+  "S.os.exit = gone('os.exit', ' (return from the script, or call error, to end it)')\n"
+  "function S.os.remove(path) check(path, 'w', 'os.remove') return os.remove(path) end\n"
+  "function S.os.rename(a, b)\n"
+  "  check(a, 'w', 'os.rename') check(b, 'w', 'os.rename') return os.rename(a, b)\n"
+  "end\n"
+  "function S.os.setlocale(l, ...)\n"
+  "  if l ~= nil then error('os.setlocale: changing the locale is not available in --sandbox', 2) end\n"
+  "  return os.setlocale(l, ...)\n"
+  "end\n"
+  "local env = {LANG = true, LC_ALL = true, TERM = true, COLUMNS = true, NNLUA_DATA = true,\n"
+  "             NNLUA_PROGRESS = true}\n"
+  "function S.os.getenv(name)\n"
+  "  if env[name] then return os.getenv(name) end\n"
+  "  return nil\n"
+  "end\n"
+  /* require: nnlua's modules, then Lua files of the script's folder */
+  "local nnmods = {tensor = true, nn = true, optim = true, data = true, datasets = true,\n"
+  "                transforms = true, plot = true}\n"
+  "local function isnnlua(name)\n"
+  "  if not nnmods[name:match('^[^.]*')] then return false end\n"
+  "  for part in name:gmatch('[^.]+') do if ssub(part, 1, 1) == '_' then return false end end\n"
+  "  return sfind(name, '..', 1, true) == nil and ssub(name, -1) ~= '.'\n"
+  "end\n"
+  "local require, open = G.require, io.open\n"
+  /* Debian's lua-argparse (scripts/reference.lua), found in the system's Lua
+   * folders (absolute templates only, never ./) and run as script code */
+  "local syslibs = {argparse = true}\n"
+  "do\n"
+  "  local abs = {}\n"
+  "  for t in syspath:gmatch('[^;]+') do if ssub(t, 1, 1) == '/' then abs[#abs + 1] = t end end\n"
+  "  syspath = table.concat(abs, ';')\n"
+  "end\n"
+  "local path = scriptdir .. '/?.lua;' .. scriptdir .. '/?/init.lua'\n"
+  "function S.require(name)\n"
+  "  if type(name) == 'number' then name = tostring(name) end\n"
+  "  if type(name) ~= 'string' then\n"
+  "    error(\"bad argument #1 to 'require' (string expected, got \" .. type(name) .. ')', 2)\n"
+  "  end\n"
+  "  local v = loaded[name]\n"
+  "  if v ~= nil then return v end\n"
+  "  if isnnlua(name) then\n"
+  "    v = require(name)\n"
+  "    loaded[name] = v\n"
+  "    return v\n"
+  "  end\n"
+  "  local tried = {}\n"
+  "  local rel = name:gsub('%.', '/')\n"
+  "  if syslibs[name] then\n"                   /* a pure-Lua library nnlua's scripts use */
+  "    local file = G.package.searchpath(name, syspath)\n"
+  "    if file then\n"
+  "      local chunk, err = loadfile(file, 't', S)\n"
+  "      if not chunk then error(err, 2) end\n"
+  "      v = chunk(name, file)\n"
+  "      if v == nil then v = true end\n"
+  "      loaded[name] = v\n"
+  "      return v, file\n"
+  "    end\n"
+  "  end\n"
+  "  for file in path:gmatch('[^;]+') do\n"
+  "    file = file:gsub('%?', (rel:gsub('%%', '%%%%')))\n"
+  "    local ok, msg = gate(file, 'r')\n"
+  "    if not ok then error('require: ' .. msg, 2) end\n"
+  "    local f = open(file, 'r')\n"
+  "    if f then\n"
+  "      f:close()\n"
+  "      local chunk, err = loadfile(file, 't', S)\n"
+  "      if not chunk then\n"
+  "        error(sformat(\"error loading module '%s' from file '%s':\\n\\t%s\", name, file, err), 2)\n"
+  "      end\n"
+  "      v = chunk(name, file)\n"
+  "      if v == nil then v = loaded[name] end\n"
+  "      if v == nil then v = true end\n"
+  "      loaded[name] = v\n"
+  "      return v, file\n"
+  "    end\n"
+  "    tried[#tried + 1] = \"\\n\\tno file '\" .. file .. \"'\"\n"
+  "  end\n"
+  "  error(\"module '\" .. name .. \"' not found (--sandbox requires nnlua's modules and Lua \"\n"
+  "        .. 'files of the script\\'s folder only):' .. table.concat(tried), 2)\n"
+  "end\n"
+  "S.package = {path = path, cpath = '', config = G.package.config, loaded = loaded,\n"
+  "             preload = {}, loadlib = gone('package.loadlib'),\n"
+  "             searchpath = gone('package.searchpath')}\n"
+  "for _, k in pairs{'string', 'table', 'math', 'utf8', 'coroutine', 'debug', 'io', 'os',\n"
+  "                  'package', 'tensor'} do loaded[k] = S[k] end\n"
+  "loaded._G = S\n"
+  /* the modules whose globals load on first use (bindings/init.c) */
+  "local lazy = {nn = true, optim = true, data = true, datasets = true, transforms = true,\n"
+  "              plot = true}\n"
+  "local setmetatable = G.setmetatable\n"
+  "setmetatable(S, {__index = function(t, k)\n"
+  "  if lazy[k] and rawequal(t, S) then\n"
+  "    local m = S.require(k)\n"
+  "    rawset(S, k, m)\n"
+  "    return m\n"
+  "  end\n"
+  "end})\n"
+  /* a script's own metatable on its globals (strict.lua) replaces the lazy
+   * one: every module is loaded first, so that all stay visible */
+  "function S.setmetatable(t, mt)\n"
+  "  if rawequal(t, S) then\n"
+  "    for k in pairs(lazy) do if rawget(S, k) == nil then rawset(S, k, S.require(k)) end end\n"
+  "  end\n"
+  "  return setmetatable(t, mt)\n"
+  "end\n"
+  /* the host's own tables lose what neither they nor the stdlib need */
+  "os.execute, io.popen, package.loadlib, string.dump = nil, nil, nil, nil\n"
+  "return S\n";
+
+/* os.tmpname of the sandbox (host's and script's): a new empty file in DIR,
+ * not in /tmp. Upvalue 1: DIR. */
+static int l_tmpname(lua_State *L) {
+  const char *dir = lua_tostring(L, lua_upvalueindex(1));
+  char *name = (char *)lua_pushfstring(L, "%s/lua_XXXXXX", dir);
+  int fd = mkstemp(name);
+  if (fd < 0) return luaL_error(L, "os.tmpname: cannot make a file in %s: %s", dir, strerror(errno));
+  close(fd);
+  return 1;
+}
+
+/* Pushes the script at path compiled (Lua source only, a first line
+ * starting with '#' skipped as lua does), named "@shown"; or an error
+ * message, returning LUA_ERRFILE. */
+static int loadscript(lua_State *L, const char *path, const char *shown) {
+  FILE *f = fopen(path, "rb");
+  if (f == NULL) {
+    lua_pushfstring(L, "cannot open %s: %s", shown, strerror(errno));
+    return LUA_ERRFILE;
+  }
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  char buf[4096];
+  size_t k;
+  while ((k = fread(buf, 1, sizeof buf, f)) > 0) luaL_addlstring(&b, buf, k);
+  int bad = ferror(f);
+  fclose(f);
+  luaL_pushresult(&b);
+  if (bad) {
+    lua_pop(L, 1);
+    lua_pushfstring(L, "cannot read %s", shown);
+    return LUA_ERRFILE;
+  }
+  size_t len;
+  const char *src = lua_tolstring(L, -1, &len);
+  if (len > 0 && src[0] == '#') {               /* keep the newline: line numbers stay */
+    const char *nl = memchr(src, '\n', len);
+    len -= nl ? (size_t)(nl - src) : len;
+    src = nl ? nl : src + len;
+  }
+  lua_pushfstring(L, "@%s", shown);
+  int st = luaL_loadbufferx(L, src, len, lua_tostring(L, -1), "t");
+  lua_remove(L, -2);                            /* the name */
+  lua_remove(L, -2);                            /* the source */
+  return st == LUA_OK ? LUA_OK : LUA_ERRFILE;
+}
+
+/* The real package: nnlua's stdlib folder only, no C searchers, no cpath.
+ * Pushes package.path as it was. */
+static void restrict_package(lua_State *L) {
+  lua_getglobal(L, LUA_LOADLIBNAME);
+  lua_getfield(L, -1, "path");
+  lua_insert(L, -2);
+  vm_pushstdlib(L);
+  if (lua_isnil(L, -1)) lua_pushliteral(L, "");
+  else lua_pushfstring(L, "%s/?.lua;%s/?/init.lua", lua_tostring(L, -1), lua_tostring(L, -1));
+  lua_setfield(L, -3, "path");
+  lua_pop(L, 1);
+  lua_pushliteral(L, "");
+  lua_setfield(L, -2, "cpath");
+  if (lua_getfield(L, -1, "searchers") == LUA_TTABLE) {
+    lua_pushnil(L);
+    lua_rawseti(L, -2, 4);
+    lua_pushnil(L);
+    lua_rawseti(L, -2, 3);
+  }
+  lua_pop(L, 2);
+}
+
+/* Everything the sandbox does in the state, under lua_pcall. Upvalues none;
+ * arguments: argv (light userdata), argc, script index, DIR, script folder. */
+static int psandbox(lua_State *L) {
+  char **argv = lua_touserdata(L, 1);
+  int argc = (int)lua_tointeger(L, 2);
+  int script = (int)lua_tointeger(L, 3);
+  const char *outdir = lua_tostring(L, 4);
+  const char *scriptdir = lua_tostring(L, 5);
+  const char *scriptpath = lua_tostring(L, 6);
+  luaL_checkversion(L);
+  luaL_openlibs(L);
+  vm_guard(L);
+  restrict_package(L);
+  int syspath = lua_gettop(L);
+  lua_getglobal(L, "os");
+  lua_pushvalue(L, 4);
+  lua_pushcclosure(L, l_tmpname, 1);
+  lua_setfield(L, -2, "tmpname");
+  lua_pop(L, 1);
+  lua_pushcfunction(L, nnlua_openlibs);
+  if (vm_report(L, vm_docall(L, 0, 0), VM_PROGNAME) != LUA_OK) return 0;
+  /* arg as stock lua lays it out */
+  lua_createtable(L, argc - script - 1, script + 1);
+  for (int i = 0; i < argc; i++) {
+    lua_pushstring(L, argv[i]);
+    lua_rawseti(L, -2, i - script);
+  }
+  int argt = lua_gettop(L);
+  if (luaL_loadbufferx(L, env_lua, sizeof env_lua - 1, "=(sandbox)", "t") != LUA_OK)
+    return lua_error(L);
+  lua_pushcfunction(L, l_gate);
+  lua_pushstring(L, scriptdir);
+  lua_pushstring(L, outdir);
+  lua_pushvalue(L, argt);
+  lua_pushvalue(L, syspath);
+  lua_pushcfunction(L, l_mkdirs);
+  lua_call(L, 6, 1);
+  int env = lua_gettop(L);
+  /* the script itself, named as given, with the script's environment */
+  if (loadscript(L, scriptpath, argv[script]) != LUA_OK) return vm_report(L, LUA_ERRFILE, VM_PROGNAME), 0;
+  lua_pushvalue(L, env);
+  lua_setupvalue(L, -2, 1);                     /* its _ENV */
+  lua_remove(L, env);
+  int n = argc - script - 1;
+  luaL_checkstack(L, n + 3, "too many arguments to script");
+  for (int i = 1; i <= n; i++) lua_pushstring(L, argv[script + i]);
+  if (vm_report(L, vm_docall(L, n, 0), VM_PROGNAME) != LUA_OK) return 0;
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+int vm_sandbox_main(int argc, char **argv) {
+  Opts o;
+  if (!parse(argc, argv, &o)) {
+    if (o.script == -1) { usage(stdout); return EXIT_SUCCESS; }
+    return EXIT_FAILURE;
+  }
+  const char *script = argv[o.script];
+  char *real = realpath(script, NULL);
+  struct stat st;
+  if (real == NULL || stat(real, &st) != 0 || !S_ISREG(st.st_mode)) {
+    fail("cannot open script '%s': %s", script, real ? "not a regular file" : strerror(errno));
+    free(real);
+    return EXIT_FAILURE;
+  }
+  char dir[PATH_MAX];
+  snprintf(dir, sizeof dir, "%s", real);
+  char *slash = strrchr(dir, '/');
+  if (slash == dir) slash[1] = '\0';
+  else *slash = '\0';
+  for (int i = 0; i < o.nallow; i++) {
+    if (nn_gate_allow(o.allow[i], NN_GATE_READ) != 0) {
+      fail("--allow-read '%s': %s", o.allow[i], strerror(errno));
+      free(real);
+      return EXIT_FAILURE;
+    }
+  }
+  if (makedirs(o.out) != 0 || nn_gate_allow(o.out, NN_GATE_READ | NN_GATE_WRITE) != 0) {
+    fail("--out '%s': %s", o.out, strerror(errno));
+    free(real);
+    return EXIT_FAILURE;
+  }
+  nn_gate_allow(dir, NN_GATE_READ);
+  nn_gate_allow("/usr/share/datasets", NN_GATE_READ);   /* Debian's datasets, when there */
+  const char *data = getenv("NNLUA_DATA");
+  if (data != NULL && data[0] != '\0') nn_gate_allow(data, NN_GATE_READ);
+  const char *outreal = nn_gate_folder(NN_GATE_WRITE, 0);
+  if (chdir(outreal) != 0) {
+    fail("cannot enter '%s': %s", outreal, strerror(errno));
+    free(real);
+    return EXIT_FAILURE;
+  }
+  fprintf(stderr, "%s --sandbox: %s writes in %s; no memory or time limit yet\n", VM_PROGNAME,
+          script, outreal);
+  fflush(stderr);
+  lua_State *L = luaL_newstate();
+  if (L == NULL) {
+    free(real);
+    fprintf(stderr, "%s: cannot create state: not enough memory\n", VM_PROGNAME);
+    return EXIT_FAILURE;
+  }
+  lua_pushcfunction(L, psandbox);
+  lua_pushlightuserdata(L, argv);
+  lua_pushinteger(L, argc);
+  lua_pushinteger(L, o.script);
+  lua_pushstring(L, outreal);
+  lua_pushstring(L, dir);
+  lua_pushstring(L, real);
+  free(real);
+  int status = lua_pcall(L, 6, 1, 0);
+  int ok = lua_toboolean(L, -1);
+  vm_report(L, status, VM_PROGNAME);
+  lua_close(L);
+  return (status == LUA_OK && ok) ? EXIT_SUCCESS : EXIT_FAILURE;
+}
