@@ -382,7 +382,8 @@ static const char env_lua[] =
   "  return setmetatable(t, mt)\n"
   "end\n"
   /* the host's own tables lose what neither they nor the stdlib need */
-  "os.execute, io.popen, package.loadlib, string.dump = nil, nil, nil, nil\n"
+  "os.execute, io.popen, package.loadlib = nil, nil, nil\n"
+  "string.dump = S.string.dump\n"             /* (''):dump reaches the host's string */
   "return S\n";
 
 /* os.tmpname of the sandbox (host's and script's): a new empty file in DIR,

@@ -1,0 +1,282 @@
+-- tests/lua/test_sandbox.lua -- nnlua --sandbox (vm/sandbox.c, nn/io/gate.c): escape attempts
+-- from inside a script, each a clear error, with nothing outside the output folder changed
+-- (the whole temporary tree is listed before and after); and what a script may still do.
+-- Every run is a fresh nnlua process in a tree this test makes:
+--   root/proj/s.lua       the script (its folder is readable)
+--   root/proj/out/        the default output folder (the only writable one)
+--   root/outside/         files the script must not read, change or list
+local NNLUA = os.getenv("NNLUA") or "./nnlua"
+if NNLUA:sub(1, 1) ~= "/" then NNLUA = os.getenv("PWD") .. "/" .. NNLUA end
+
+local function q(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
+
+local function sh(cmd)
+  local p = assert(io.popen(cmd .. " 2>&1"))
+  local out = p:read("a")
+  local ok, _, code = p:close()
+  return out, ok and 0 or code
+end
+
+-- every path under root with its type, size, mode, modification time (files) and link
+-- target, sorted
+local function snapshot(root, skip)
+  local out = sh("cd " .. q(root) .. " && find . -printf '%p %y %s %m %T@ %l\\n' | sort")
+  if skip then out = out:gsub("[^\n]*" .. skip:gsub("%p", "%%%0") .. "[^\n]*\n", "") end
+  -- a folder's time changes with its entries, which are listed anyway (out/ being made)
+  return (out:gsub("([^\n]* d %d+ %d+) %S+", "%1"))
+end
+
+local function tree()
+  local root = tmpdir()
+  assert(os.execute("mkdir -p " .. q(root .. "/proj") .. " " .. q(root .. "/outside/sub")))
+  write_file(root .. "/outside/secret.txt", "secret\n")
+  write_file(root .. "/outside/sub/x.lua", "return 1\n")
+  write_file(root .. "/proj/data.txt", "mine\n")
+  write_file(root .. "/proj/helper.lua", "local M = {}\nfunction M.twice(x) return 2 * x end\n"
+             .. "M.exec = os.execute\nreturn M\n")
+  return root
+end
+
+local function cleanup(root) os.execute("rm -rf " .. q(root)) end
+
+-- runs script text as root/proj/s.lua from cwd (default root/proj) with extra options;
+-- returns output, exit code, and the snapshots of root (without what matches skip) taken
+-- just before and after the run
+local function run(root, text, opts, cwd, skip)
+  write_file(root .. "/proj/s.lua", text)
+  local before = snapshot(root, skip)
+  local out, code = sh("cd " .. q(cwd or (root .. "/proj")) .. " && " .. NNLUA .. " --sandbox "
+                       .. (opts or "") .. " " .. q(root .. "/proj/s.lua"))
+  return out, code, before, snapshot(root, skip)
+end
+
+-- A script of attempts: each line of the output is "ok NAME" or "no NAME: message".
+local PRELUDE = [[
+local OUT = ...
+local function try(name, f, ...)
+  local ok, err = pcall(f, ...)
+  print((ok and "ok " or "no ") .. name .. (ok and "" or (": " .. tostring(err))))
+end
+]]
+
+-- asserts that the attempt name was refused with a message containing want
+local function refused(out, name, want)
+  local line = out:match("\n(no " .. name:gsub("%p", "%%%0") .. ": [^\n]*)")
+            or out:match("^(no " .. name:gsub("%p", "%%%0") .. ": [^\n]*)")
+  assert(line, name .. " was not refused:\n" .. out)
+  assert(line:find(want, 1, true), name .. ": expected '" .. want .. "' in: " .. line)
+end
+
+local function allowed(out, name)
+  assert(out:find("\nok " .. name:gsub("%p", "%%%0") .. "\n") or out:find("^ok " .. name:gsub("%p", "%%%0") .. "\n"),
+         name .. " failed:\n" .. out)
+end
+
+test("--sandbox: commands, C code, debug, bytecode and the host's exit are gone, each a clear error", function()
+  local root = tree()
+  local out, code, before, after = run(root, PRELUDE .. [[
+try("os.execute", os.execute, "id -un")
+try("io.popen", io.popen, "id")
+try("io.tmpfile", io.tmpfile)
+try("os.exit", os.exit, 0)
+try("package.loadlib", package.loadlib, "libc.so.6", "*")
+try("cpath", function() assert(package.cpath == "", package.cpath) end)
+try("require cjson", require, "cjson")
+try("require data._C", require, "data._C")
+try("require nn._C", require, "nn._C")
+try("require nnlua._C", require, "nnlua._C")
+try("loaded data._C", function() data.DataLoader = data.DataLoader; assert(package.loaded["data._C"] == nil and data._C == nil) end)
+try("debug.getregistry", debug.getregistry)
+try("debug.getupvalue", debug.getupvalue, print, 1)
+try("debug.sethook", debug.sethook, print, "l")
+try("debug.traceback", function() assert(debug.traceback("x"):find("stack traceback")) end)
+try("string.dump", string.dump, print)
+try("method dump", function() return ("x").dump(print) end)
+try("load binary", function() local f, e = load("\27LuaT\0", "x") assert(f, e) end)
+try("load mode b", load, "\27LuaT", "x", "b")
+try("loadfile mode b", loadfile, "s.lua", "b")
+try("collectgarbage stop", collectgarbage, "stop")
+try("collectgarbage generational", collectgarbage, "generational")
+try("collectgarbage count", function() assert(collectgarbage("count") > 0) end)
+try("os.getenv HOME", function() assert(os.getenv("HOME") == nil and os.getenv("PATH") == nil) end)
+try("getmetatable tensor", function() assert(getmetatable(tensor.ones(1)) == "protected by --sandbox") end)
+try("getmetatable string", function() assert(type(getmetatable("")) == "string") end)
+try("load env", function() assert(load("return os.execute")() == os.execute) end)
+try("load chunkname", function() local f = load("error('e')", "@/stdlib/nn/init.lua") local _, e = pcall(f) assert(not e:find("^@"), e) end)
+try("helper exec", function() local h = require "helper" assert(h.twice(2) == 4) h.exec("id") end)
+try("setlocale", os.setlocale, "C")
+try("os.execute shell", os.execute, "mkdir -p 'a'; id")
+]], nil, nil, "/proj/out")
+  check_eq(code, 0, "exit status\n" .. out)
+  for _, name in ipairs{"os.execute", "io.popen", "io.tmpfile", "package.loadlib", "os.exit",
+                        "debug.getregistry", "debug.getupvalue", "debug.sethook", "string.dump",
+                        "method dump"} do
+    refused(out, name, "is not available in --sandbox")
+  end
+  refused(out, "os.exit", "return from the script")
+  allowed(out, "cpath")
+  refused(out, "require cjson", "module 'cjson' not found")
+  for _, m in ipairs{"data._C", "nn._C", "nnlua._C"} do refused(out, "require " .. m, "not found") end
+  allowed(out, "loaded data._C")
+  allowed(out, "debug.traceback")
+  refused(out, "load binary", "attempt to load a binary chunk")
+  refused(out, "load mode b", "Lua source only")
+  refused(out, "loadfile mode b", "Lua source only")
+  refused(out, "collectgarbage stop", "option 'stop' is not available")
+  refused(out, "collectgarbage generational", "option 'generational' is not available")
+  allowed(out, "collectgarbage count")
+  allowed(out, "os.getenv HOME")
+  allowed(out, "getmetatable tensor")
+  allowed(out, "getmetatable string")
+  allowed(out, "load env")
+  allowed(out, "load chunkname")
+  refused(out, "helper exec", "os.execute is not available")
+  refused(out, "setlocale", "not available in --sandbox")
+  refused(out, "os.execute shell", "os.execute is not available")
+  check_eq(after, before, "the tree outside out/")
+  cleanup(root)
+end)
+
+test("--sandbox: files outside the folders are refused from Lua and from nnlua's C code alike", function()
+  local root = tree()
+  local outside = root .. "/outside"
+  -- planted in the output folder beforehand: links that lead out
+  assert(os.execute("mkdir -p " .. q(root .. "/proj/out") .. " && cd " .. q(root .. "/proj/out")
+                    .. " && ln -s ../../outside dirlink && ln -s ../../outside/secret.txt filelink"
+                    .. " && ln -s ../../outside/new.png dangling.png"))
+  local out, code, before, after = run(root, PRELUDE .. string.format([[
+local O = %q
+local t = tensor.rand(3, 4, 4)
+try("io.open /etc/passwd", io.open, "/etc/passwd")
+try("io.open /etc/shadow", io.open, "/etc/shadow")
+try("io.open ..", io.open, "../../outside/secret.txt")
+try("io.open abs write", io.open, O .. "/new.txt", "w")
+try("io.open append", io.open, O .. "/secret.txt", "a")
+try("io.lines", io.lines, O .. "/secret.txt")
+try("io.input", io.input, O .. "/secret.txt")
+try("io.output", io.output, O .. "/out.txt")
+try("loadfile", loadfile, O .. "/sub/x.lua")
+try("dofile", dofile, O .. "/sub/x.lua")
+try("os.remove", os.remove, O .. "/secret.txt")
+try("os.rename", os.rename, O .. "/secret.txt", "stolen.txt")
+try("os.rename in", os.rename, "x.txt", O .. "/x.txt")
+try("mkdir -p out", os.execute, "mkdir -p '" .. O .. "/made'")
+try("/proc/self/mem", io.open, "/proc/self/mem", "r+")
+try("/proc/self/root", io.open, "/proc/self/root/etc/passwd")
+try("dirlink write", io.open, "dirlink/new.txt", "w")
+try("filelink read", io.open, "filelink")
+try("filelink write", io.open, "filelink", "w")
+try("dangling", plot.save_image, t, "dangling.png")
+try("fig:save", function() plot.lines{series = {{y = {1, 2, 3}}}}:save("../../../outside/x.png") end)
+try("save_image", plot.save_image, t, O .. "/img.png")
+try("tensor.save", tensor.save, {a = t}, O .. "/c.safetensors")
+try("tensor.save link", tensor.save, {a = t}, "filelink")
+try("tensor.load", tensor.load, O .. "/secret.txt")
+try("write_csv", data.write_csv, O .. "/h.csv", {{1}})
+try("read_csv", data.read_csv, O .. "/secret.txt")
+try("ImageFolder", function() datasets.ImageFolder{root = O} end)
+try("require ../", require, "..outside.sub.x")
+]], outside), "--out proj/out", root)
+  check_eq(code, 0, "exit status\n" .. out)
+  for _, name in ipairs{"io.open /etc/passwd", "io.open /etc/shadow", "io.open ..", "io.lines",
+                        "io.input", "loadfile", "dofile", "/proc/self/root",
+                        "filelink read", "tensor.load", "read_csv", "ImageFolder"} do
+    refused(out, name, "--sandbox reads only in")
+  end
+  for _, name in ipairs{"io.open abs write", "io.open append", "io.output", "os.remove",
+                        "os.rename", "os.rename in", "mkdir -p out", "dirlink write",
+                        "filelink write", "fig:save", "save_image", "tensor.save",
+                        "tensor.save link", "write_csv"} do
+    refused(out, name, "--sandbox writes only in")
+  end
+  refused(out, "/proc/self/mem", "--sandbox writes only in")
+  refused(out, "dangling", "symbolic link")
+  refused(out, "require ../", "not found")
+  check_eq(after, before, "the tree, out/ included (nothing was written)")
+  cleanup(root)
+end)
+
+test("--sandbox: the script works in its output folder, reads its own folder and requires its helpers", function()
+  local root = tree()
+  write_file(root .. "/outside/allowed.txt", "allowed\n")
+  local out, code, before, after = run(root, (PRELUDE .. [[
+try("write relative", function()
+  plot.lines{series = {{y = {1, 2, 3}}}}:save("figures/loss.png")
+  tensor.save({w = tensor.ones(2)}, "ck/model.safetensors")
+  assert(tensor.load("ck/model.safetensors").w:sum():item() == 2)
+  data.write_csv("h.csv", {{epoch = 1, loss = 0.5}}, {columns = {"epoch", "loss"}})
+  assert(data.read_csv("h.csv")[1].loss == 0.5)
+  local f = assert(io.open("notes.txt", "w")) f:write("hi") f:close()
+  assert(os.rename("notes.txt", "notes2.txt"))
+  assert(os.remove("notes2.txt"))
+  assert(os.execute("mkdir -p 'made/deep'"))
+end)
+try("read own folder", function()
+  assert(io.open(arg[0]:match("^(.*)/") .. "/data.txt"):read("a") == "mine\n")
+  for l in io.lines(arg[0]:match("^(.*)/") .. "/data.txt") do assert(l == "mine") end
+end)
+try("require helper", function() assert(require("helper").twice(3) == 6) end)
+try("allow-read", function() assert(io.open(ALLOWED):read("a") == "allowed\n") end)
+try("tmpname", function() local n = os.tmpname() assert(n:find(OUTDIR, 1, true) == 1, n) os.remove(n) end)
+try("strict globals", function()
+  setmetatable(_G, {__newindex = function(_, k) error("new global " .. k) end})
+  assert(nn and data and plot and optim and datasets and transforms)
+end)
+]]):gsub("ALLOWED", string.format("%q", root .. "/outside/allowed.txt"))
+   :gsub("OUTDIR", string.format("%q", root .. "/proj/out")),
+   "--allow-read " .. q(root .. "/outside/allowed.txt"), nil, "/proj/out")
+  check_eq(code, 0, "exit status\n" .. out)
+  for _, name in ipairs{"write relative", "read own folder", "require helper", "allow-read",
+                        "tmpname", "strict globals"} do
+    allowed(out, name)
+  end
+  check_eq(after, before, "the tree outside out/")
+  for _, f in ipairs{"figures/loss.png", "ck/model.safetensors", "h.csv"} do
+    assert(io.open(root .. "/proj/out/" .. f), f .. " missing in out/")
+  end
+  check_eq(sh("test -d " .. q(root .. "/proj/out/made/deep") .. " && echo yes"), "yes\n")
+  cleanup(root)
+end)
+
+test("--sandbox: --out names the folder (made), the script's errors and status come through", function()
+  local root = tree()
+  local out, code = run(root, "print(io.open('here.txt', 'w'):write('x'))\nerror('boom')\n",
+                        "--out " .. q(root .. "/res/a"))
+  check_eq(code, 1, "exit status\n" .. out)
+  assert(out:find("writes in " .. root .. "/res/a", 1, true), out)
+  assert(out:find("s.lua:2: boom", 1, true), out)
+  check_eq(read_file(root .. "/res/a/here.txt"), "x")
+  out, code = run(root, "print(1)", "--max-time 5")
+  check_eq(code, 1)
+  assert(out:find("'--max-time' is not available yet", 1, true), out)
+  out, code = run(root, "print(1)", "--bogus")
+  check_eq(code, 1)
+  assert(out:find("unrecognized option '--bogus'", 1, true), out)
+  out, code = sh(NNLUA .. " --sandbox")
+  check_eq(code, 1)
+  assert(out:find("no script given", 1, true), out)
+  out, code = sh(NNLUA .. " --sandbox --help")
+  check_eq(code, 0)
+  assert(out:find("Not yet: memory and time limits", 1, true), out)
+  out, code = sh(NNLUA .. " --sandbox --allow-read /nonexistent/x " .. q(root .. "/proj/s.lua"))
+  check_eq(code, 1)
+  assert(out:find("--allow-read '/nonexistent/x'", 1, true), out)
+  cleanup(root)
+end)
+
+test("--sandbox: the course scripts run unchanged, writing only in --out", function()
+  local root = tmpdir()
+  local here = os.getenv("PWD")
+  local before = snapshot(here, "/build")
+  local out, code = sh(NNLUA .. " --sandbox --out " .. q(root .. "/ref") .. " scripts/reference.lua"
+                       .. " --epochs 1 --train-samples 1000 --out figs")
+  check_eq(code, 0, out)
+  for _, f in ipairs{"loss.png", "accuracy.png", "samples.png", "history.csv"} do
+    assert(io.open(root .. "/ref/figs/" .. f), f .. " missing\n" .. out)
+  end
+  out, code = sh(NNLUA .. " --sandbox --out " .. q(root .. "/lr") .. " scripts/lr_schedules.lua --epochs 5")
+  check_eq(code, 0, out)
+  assert(io.open(root .. "/lr/figures/lr_schedules.png"), out)
+  check_eq(snapshot(here, "/build"), before, "the source tree")
+  cleanup(root)
+end)
