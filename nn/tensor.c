@@ -9,6 +9,7 @@
 #include "ops.h"
 #include "rng.h"
 #include "autograd.h"
+#include "nn/io/gate.h"
 
 /* Large buffers are 2 MB aligned and ask for transparent huge pages: a fresh
  * 64 MB tensor then takes 32 page faults instead of 16384 (measured here:
@@ -36,8 +37,9 @@ static float *alloc_floats(size_t bytes) {
 }
 
 static nn_storage *storage_new(nn_ctx *ctx, int64_t n) {
-  nn_storage *s = malloc(sizeof *s);
   size_t bytes = storage_bytes((size_t)n);
+  if (nn_gate_memory(ctx, bytes, nn_storage_live_bytes()) != 0) return NULL;   /* nnlua --sandbox --max-memory */
+  nn_storage *s = malloc(sizeof *s);
   float *data = s ? alloc_floats(bytes) : NULL;
   if (!data) {
     free(s);

@@ -1,21 +1,23 @@
 /* sandbox.c -- nnlua --sandbox: running someone else's script (docs/sandbox.md).
  *
- *   nnlua --sandbox [--out DIR] [--allow-read PATH]... script.lua [args]
+ *   nnlua --sandbox [--out DIR] [--allow-read PATH]... [--max-memory SIZE]
+ *                   [--max-time S] script.lua [args]
  *
  * What is built so far, and nothing more is claimed (--help says the same):
  *
  * - The script's own environment. The script, the chunks it loads and the
  *   modules it requires from its folder run with a global table of their own
- *   (build_env below), not the host's: nnlua's stdlib keeps the real one, with
+ *   (env_lua below), not the host's: nnlua's stdlib keeps the real one, with
  *   the real debug, os, io and package it needs, and its private C modules
  *   (nn._C, data._C, ...) stay in the host's package.loaded where the script
- *   cannot look. Inside: no os.execute, io.popen, io.tmpfile, package.loadlib,
+ *   cannot look. Inside: no os.execute (but the mkdir -p 'dir' the course
+ *   scripts use, done in C inside DIR), io.popen, io.tmpfile, package.loadlib,
  *   C modules or package.cpath, string.dump, debug beyond traceback, binary
  *   chunks, collectgarbage options that stop or tune the collector; os.exit is
  *   an error; os.getenv answers a short list of names; getmetatable of a value
  *   that is not a table (nnlua's userdata, strings) is a protected marker.
  *   require finds nnlua's own modules (none of whose names has a part starting
- *   with '_') and Lua files in the script's folder, nothing else.
+ *   with '_'), Debian's argparse, and Lua files in the script's folder.
  *
  * - The working directory is DIR (default ./out, made when missing), so
  *   relative paths land there.
@@ -27,19 +29,27 @@
  *   script's io.open, io.lines, io.input, io.output, loadfile, dofile, require,
  *   os.remove and os.rename here.
  *
- * Not built yet: --max-memory and --max-time (refused as options), batch
- * mode, seccomp/no-new-privs. */
+ * - Limits (see "limits" below): the Lua heap and tensor storage together
+ *   under --max-memory, as errors the script may catch; --max-time of wall
+ *   clock, then exit status 124.
+ *
+ * Not built yet: batch mode, seccomp/no-new-privs, counting datasets' and
+ * figures' memory. */
 #include <errno.h>
+#include <malloc.h>
+#include <signal.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 #include <lauxlib.h>
 #include <lualib.h>
 #include "bindings/bindings.h"
 #include "nn/io/gate.h"
+#include "nn/tensor.h"
 #include "host.h"
 #include "sandbox.h"
 
@@ -50,19 +60,29 @@ typedef struct Opts {
   const char *allow[64];       /* --allow-read */
   int nallow;
   int script;                  /* argv index of the script */
+  size_t max_memory;           /* --max-memory, bytes */
+  double max_time;             /* --max-time, seconds */
 } Opts;
 
+#define DEFAULT_MEMORY ((size_t)4 << 30)
+#define DEFAULT_TIME 3600.0
+#define GRACE_SECONDS 2        /* after the time limit, for C code that runs no hook */
+#define TIME_STATUS 124        /* exit status at the time limit, as timeout(1) */
+
 static void usage(FILE *f) {
-  fputs("usage: nnlua --sandbox [--out DIR] [--allow-read PATH]... script.lua [args]\n"
+  fputs("usage: nnlua --sandbox [options] script.lua [args]\n"
         "Runs a script someone else wrote, with:\n"
         "  --out DIR         the only folder it may write, and its working directory\n"
         "                    (default ./out, made when missing)\n"
         "  --allow-read PATH a file or folder it may also read (repeatable); it always\n"
         "                    reads its own folder, DIR and the dataset folders\n"
-        "Inside: no os.execute, io.popen, C modules, debug (but traceback), binary\n"
-        "chunks, os.exit (an error), string.dump; require finds nnlua's modules and\n"
-        "the script's folder only; every file nnlua or the script opens is checked.\n"
-        "Not yet: memory and time limits, several scripts at once, kernel filters.\n"
+        "  --max-memory SIZE Lua heap and tensors together (default 4G; K, M, G, T)\n"
+        "  --max-time S      wall-clock seconds (default 3600); then exit status 124\n"
+        "Inside: no os.execute (but mkdir -p 'dir' in DIR), io.popen, C modules, debug\n"
+        "(but traceback), binary chunks, string.dump, os.exit (an error); require finds\n"
+        "nnlua's modules, argparse and the script's folder only; every file nnlua or\n"
+        "the script opens is checked. Not yet: several scripts at once, kernel filters\n"
+        "(seccomp); datasets and figures are not counted in --max-memory.\n"
         "See docs/sandbox.md.\n", f);
   fflush(f);
 }
@@ -74,11 +94,35 @@ static int fail(const char *fmt, const char *a, const char *b) {
   return 0;
 }
 
+/* "2G", "512M", "2GiB", "1.5g", "1000000" (bytes) -> *out. K, M, G, T are
+ * powers of 1024, with or without "iB" or "B". */
+static int parsesize(const char *s, size_t *out) {
+  char *end;
+  double v = strtod(s, &end);
+  if (end == s || !(v > 0)) return 0;
+  double mul = 1;
+  const char *units = "KMGT";
+  const char *u = *end ? strchr(units, *end & ~0x20) : NULL;
+  if (u != NULL) {
+    for (const char *k = units; k <= u; k++) mul *= 1024;
+    end++;
+    if (strcmp(end, "iB") == 0 || strcmp(end, "B") == 0 || strcmp(end, "ib") == 0 ||
+        strcmp(end, "b") == 0) end += strlen(end);
+  } else if (strcmp(end, "B") == 0) {
+    end++;
+  }
+  if (*end != '\0' || v * mul < 1 << 20 || v * mul > 1e18) return 0;   /* at least 1 MiB */
+  *out = (size_t)(v * mul);
+  return 1;
+}
+
 /* argv[1] is "--sandbox". Returns 1 and fills o, or 0 after a message
  * (o->script is -1 when --help was asked for). */
 static int parse(int argc, char **argv, Opts *o) {
   memset(o, 0, sizeof *o);
   o->out = DEFAULT_OUT;
+  o->max_memory = DEFAULT_MEMORY;
+  o->max_time = DEFAULT_TIME;
   int i;
   for (i = 2; i < argc; i++) {
     const char *a = argv[i];
@@ -96,9 +140,17 @@ static int parse(int argc, char **argv, Opts *o) {
       if (val == NULL && (val = argv[++i]) == NULL) return fail("'%s' needs a path%s", a, "");
       if (o->nallow == 64) return fail("too many %s options%s", a, "");
       o->allow[o->nallow++] = val;
-    } else if ((strncmp(a, "--max-memory", n) == 0 && n == 12) ||
-               (strncmp(a, "--max-time", n) == 0 && n == 10)) {
-      return fail("'%s' is not available yet in this nnlua%s", a, "");
+    } else if (strncmp(a, "--max-memory", n) == 0 && n == 12) {
+      if (val == NULL && (val = argv[++i]) == NULL) return fail("'%s' needs a size%s", a, "");
+      if (!parsesize(val, &o->max_memory))
+        return fail("--max-memory: '%s' is not a size (say 2G, 512M, 2GiB)%s", val, "");
+    } else if (strncmp(a, "--max-time", n) == 0 && n == 10) {
+      if (val == NULL && (val = argv[++i]) == NULL) return fail("'%s' needs seconds%s", a, "");
+      char *end;
+      double t = strtod(val, &end);
+      if (end == val || *end != '\0' || !(t > 0) || t > 1e7)
+        return fail("--max-time: '%s' is not a number of seconds (0 < s <= 1e7)%s", val, "");
+      o->max_time = t;
     } else {
       return fail("unrecognized option '%s'%s (nnlua --sandbox --help)", a, "");
     }
@@ -127,6 +179,83 @@ static int makedirs(const char *path) {
   if (stat(path, &st) != 0) return -1;
   if (!S_ISDIR(st.st_mode)) { errno = ENOTDIR; return -1; }
   return 0;
+}
+
+/* ---- limits ----
+ * Memory: the Lua heap through an allocator that counts it, tensor storage
+ * through nn_gate_memory (nn/tensor.c asks before each allocation); the two
+ * together stay under the limit. A refusal is a Lua error the script may
+ * catch: "not enough memory" from Lua's heap (Lua's own message, fixed), or
+ * "memory limit of 2 GiB reached (...)" from a tensor.
+ * Time: SIGALRM at the deadline installs a count hook that raises "time
+ * limit ... reached" again and again until the script has ended (pcall
+ * cannot keep it alive); C code runs no hook, so GRACE_SECONDS later a
+ * second SIGALRM ends the process. */
+static struct {
+  size_t lua_bytes;              /* the Lua heap now */
+  size_t limit;                  /* --max-memory */
+  int memory_hit;                /* the allocator refused for the limit */
+  volatile sig_atomic_t timed_out;
+  lua_State *L;
+  double max_time;
+} lim;
+
+static size_t host_bytes(void) { return lim.lua_bytes; }
+
+static void *limited_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
+  (void)ud;
+  if (ptr == NULL) osize = 0;
+  if (nsize == 0) {
+    free(ptr);
+    lim.lua_bytes -= osize < lim.lua_bytes ? osize : lim.lua_bytes;
+    return NULL;
+  }
+  if (nsize > osize) {
+    size_t more = nsize - osize, used = lim.lua_bytes + nn_storage_live_bytes();
+    if (more > lim.limit || used > lim.limit - more) {
+      lim.memory_hit = 1;
+      return NULL;
+    }
+  }
+  void *p = realloc(ptr, nsize);
+  if (p != NULL) lim.lua_bytes = lim.lua_bytes - (osize < lim.lua_bytes ? osize : lim.lua_bytes) + nsize;
+  return p;
+}
+
+static void time_hook(lua_State *L, lua_Debug *ar) {
+  (void)ar;
+  luaL_error(L, "time limit reached (--max-time)");
+}
+
+static void on_alarm(int sig) {
+  (void)sig;
+  if (!lim.timed_out) {
+    lim.timed_out = 1;
+    lua_sethook(lim.L, time_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1000);
+    alarm(GRACE_SECONDS);
+    return;
+  }
+  static const char msg[] = "nnlua --sandbox: time limit reached and the script is in C code; "
+                            "stopped\n";
+  ssize_t ignored = write(STDERR_FILENO, msg, sizeof msg - 1);
+  (void)ignored;
+  _exit(TIME_STATUS);
+}
+
+static void start_clock(lua_State *L, double seconds) {
+  lim.L = L;
+  lim.max_time = seconds;
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_alarm;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGALRM, &sa, NULL);
+  struct itimerval it;
+  memset(&it, 0, sizeof it);
+  it.it_value.tv_sec = (time_t)seconds;
+  it.it_value.tv_usec = (suseconds_t)((seconds - (double)(time_t)seconds) * 1e6);
+  if (it.it_value.tv_sec == 0 && it.it_value.tv_usec == 0) it.it_value.tv_usec = 1;
+  setitimer(ITIMER_REAL, &it, NULL);
 }
 
 /* mkdirs(path) -> true | nil, message: makedirs for the Lua side. */
@@ -501,7 +630,9 @@ static int psandbox(lua_State *L) {
   int n = argc - script - 1;
   luaL_checkstack(L, n + 3, "too many arguments to script");
   for (int i = 1; i <= n; i++) lua_pushstring(L, argv[script + i]);
-  if (vm_report(L, vm_docall(L, n, 0), VM_PROGNAME) != LUA_OK) return 0;
+  int st = vm_docall(L, n, 0);
+  if (lim.timed_out) lua_sethook(L, NULL, 0, 0);
+  if (vm_report(L, st, VM_PROGNAME) != LUA_OK) return 0;
   lua_pushboolean(L, 1);
   return 1;
 }
@@ -547,8 +678,10 @@ int vm_sandbox_main(int argc, char **argv) {
     free(real);
     return EXIT_FAILURE;
   }
-  fprintf(stderr, "%s --sandbox: %s writes in %s; no memory or time limit yet\n", VM_PROGNAME,
-          script, outreal);
+  char memtext[32];
+  nn_gate_format_size(memtext, sizeof memtext, o.max_memory);
+  fprintf(stderr, "%s --sandbox: %s writes in %s; limits: memory %s, time %g s\n", VM_PROGNAME,
+          script, outreal, memtext, o.max_time);
   fflush(stderr);
   lua_State *L = luaL_newstate();
   if (L == NULL) {
@@ -556,6 +689,16 @@ int vm_sandbox_main(int argc, char **argv) {
     fprintf(stderr, "%s: cannot create state: not enough memory\n", VM_PROGNAME);
     return EXIT_FAILURE;
   }
+  /* main() keeps freed blocks of up to 32 MB in malloc's heap for speed; under a
+   * memory limit that heap would hold pages the counts no longer see: blocks
+   * of 4 MB and more go back to the kernel when freed, and so do freed tops */
+  mallopt(M_MMAP_THRESHOLD, 4 << 20);
+  mallopt(M_TRIM_THRESHOLD, 16 << 20);
+  lim.limit = o.max_memory;
+  lim.lua_bytes = (size_t)lua_gc(L, LUA_GCCOUNT, 0) * 1024 + (size_t)lua_gc(L, LUA_GCCOUNTB, 0);
+  lua_setallocf(L, limited_alloc, NULL);
+  nn_gate_set_memory(o.max_memory, host_bytes);
+  start_clock(L, o.max_time);
   lua_pushcfunction(L, psandbox);
   lua_pushlightuserdata(L, argv);
   lua_pushinteger(L, argc);
@@ -567,6 +710,17 @@ int vm_sandbox_main(int argc, char **argv) {
   int status = lua_pcall(L, 6, 1, 0);
   int ok = lua_toboolean(L, -1);
   vm_report(L, status, VM_PROGNAME);
+  setitimer(ITIMER_REAL, &(struct itimerval){{0, 0}, {0, 0}}, NULL);
+  lua_sethook(L, NULL, 0, 0);
+  int timed_out = lim.timed_out;
+  if (timed_out) {
+    fprintf(stderr, "%s --sandbox: time limit of %g s reached; the script was stopped\n",
+            VM_PROGNAME, o.max_time);
+  } else if (lim.memory_hit && !(status == LUA_OK && ok)) {
+    fprintf(stderr, "%s --sandbox: memory limit of %s reached (Lua's \"not enough memory\")\n",
+            VM_PROGNAME, memtext);
+  }
   lua_close(L);
+  if (timed_out) return TIME_STATUS;
   return (status == LUA_OK && ok) ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -133,3 +133,37 @@ int nn_gate_check(nn_ctx *ctx, const char *path, int mode) {
   if (nn_gate_test(path, mode, why, sizeof why) == 0) return 0;
   return nn_seterr(ctx, NN_EIO, "%s", why);
 }
+
+/* ---- memory ---- */
+
+static size_t mem_limit;
+static size_t (*mem_host)(void);
+
+void nn_gate_set_memory(size_t limit, size_t (*host_bytes)(void)) {
+  mem_limit = limit;
+  mem_host = host_bytes;
+}
+
+size_t nn_gate_memory_limit(void) { return mem_limit; }
+
+void nn_gate_format_size(char *buf, size_t len, size_t n) {
+  static const char *const unit[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+  if (n < 1024) { snprintf(buf, len, "%zu bytes", n); return; }
+  double v = (double)n / 1024;
+  int u = 0;
+  while (v >= 1024 && u < 5) { v /= 1024; u++; }
+  if (v == (double)(long long)v) snprintf(buf, len, "%lld %s", (long long)v, unit[u]);
+  else snprintf(buf, len, "%.1f %s", v, unit[u]);
+}
+
+int nn_gate_memory(nn_ctx *ctx, size_t bytes, size_t held) {
+  if (mem_limit == 0) return 0;
+  size_t used = held + (mem_host ? mem_host() : 0);
+  if (bytes <= mem_limit && used <= mem_limit - bytes) return 0;
+  char lim[32], ask[32], inuse[32];
+  nn_gate_format_size(lim, sizeof lim, mem_limit);
+  nn_gate_format_size(ask, sizeof ask, bytes);
+  nn_gate_format_size(inuse, sizeof inuse, used);
+  return nn_seterr(ctx, NN_ENOMEM, "memory limit of %s reached (%s asked for a tensor, %s in use; "
+                   "--max-memory sets the limit)", lim, ask, inuse);
+}

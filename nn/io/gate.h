@@ -43,4 +43,23 @@ int nn_gate_check(nn_ctx *ctx, const char *path, int mode);
  * the i-th one or NULL past the end. */
 const char *nn_gate_folder(int mode, int i);
 
+/* ---- memory ----
+ * The sandbox's limit on what a script holds: tensor storage (checked here,
+ * by nn/tensor.c before each allocation) plus what the host counts itself
+ * (its Lua heap, through the callback). */
+
+/* Sets the limit in bytes (0: none) and the host's own count. */
+void nn_gate_set_memory(size_t limit, size_t (*host_bytes)(void));
+
+/* The limit, 0 when there is none. */
+size_t nn_gate_memory_limit(void);
+
+/* 0 when bytes more fit under the limit with held bytes of tensor storage
+ * already live (always, with no limit); else NN_ENOMEM with "memory limit of
+ * 2 GiB reached (...)" in ctx->err. */
+int nn_gate_memory(nn_ctx *ctx, size_t bytes, size_t held);
+
+/* Writes "2 GiB", "512 MiB", "1.5 GiB" or "300 bytes" for n into buf. */
+void nn_gate_format_size(char *buf, size_t len, size_t n);
+
 #endif

@@ -246,9 +246,15 @@ test("--sandbox: --out names the folder (made), the script's errors and status c
   assert(out:find("writes in " .. root .. "/res/a", 1, true), out)
   assert(out:find("s.lua:2: boom", 1, true), out)
   check_eq(read_file(root .. "/res/a/here.txt"), "x")
-  out, code = run(root, "print(1)", "--max-time 5")
+  out, code = run(root, "print(1)", "--max-time 0")
   check_eq(code, 1)
-  assert(out:find("'--max-time' is not available yet", 1, true), out)
+  assert(out:find("--max-time: '0' is not a number of seconds", 1, true), out)
+  out, code = run(root, "print(1)", "--max-memory 12Q")
+  check_eq(code, 1)
+  assert(out:find("--max-memory: '12Q' is not a size", 1, true), out)
+  out, code = run(root, "print(1)", "--max-memory 1.5G --max-time 90")
+  check_eq(code, 0, out)
+  assert(out:find("limits: memory 1.5 GiB, time 90 s", 1, true), out)
   out, code = run(root, "print(1)", "--bogus")
   check_eq(code, 1)
   assert(out:find("unrecognized option '--bogus'", 1, true), out)
@@ -257,7 +263,7 @@ test("--sandbox: --out names the folder (made), the script's errors and status c
   assert(out:find("no script given", 1, true), out)
   out, code = sh(NNLUA .. " --sandbox --help")
   check_eq(code, 0)
-  assert(out:find("Not yet: memory and time limits", 1, true), out)
+  assert(out:find("--max-memory SIZE", 1, true), out)
   out, code = sh(NNLUA .. " --sandbox --allow-read /nonexistent/x " .. q(root .. "/proj/s.lua"))
   check_eq(code, 1)
   assert(out:find("--allow-read '/nonexistent/x'", 1, true), out)
@@ -278,5 +284,74 @@ test("--sandbox: the course scripts run unchanged, writing only in --out", funct
   check_eq(code, 0, out)
   assert(io.open(root .. "/lr/figures/lr_schedules.png"), out)
   check_eq(snapshot(here, "/build"), before, "the source tree")
+  cleanup(root)
+end)
+
+-- peak resident memory of the last command run through sh_time, in bytes
+local function sh_rss(cmd)
+  local out, code = sh("/usr/bin/time -f 'maxrss %M' " .. cmd)
+  return out, code, tonumber(out:match("maxrss (%d+)%s*$")) * 1024
+end
+
+test("--sandbox --max-memory: Lua strings, tables and tensors past the limit are errors the script "
+     .. "catches; the process stays under the limit + 64 MiB and goes on", function()
+  local root = tree()
+  local script = PRELUDE .. [[
+try("string.rep 2 GB", string.rep, "x", 1 << 31)
+try("string.rep 1 GB", string.rep, "x", 1 << 30)
+try("concat bomb", function() local s = "x" while true do s = s .. s end end)
+try("zeros 1e6 x 1e6", tensor.zeros, 1e6, 1e6)
+try("zeros 1e5 x 1e5", tensor.zeros, 1e5, 1e5)
+local keep = {}
+try("many tensors", function() for i = 1, 1e9 do keep[i] = tensor.zeros(1000000) end end)
+keep = nil collectgarbage()
+local strs = {}
+try("many strings", function() for i = 1, 1e9 do strs[i] = ("y"):rep(1e6) .. i end end)
+strs = nil collectgarbage()
+local tabs = {}
+try("many tables", function() for i = 1, 1e9 do tabs[i] = {i, i, i, i} end end)
+tabs = nil collectgarbage()
+try("deep recursion", function() local function f(n) return 1 + f(n + 1) end return f(1) end)
+try("alive", function() assert(tensor.ones(1000):sum():item() == 1000) end)
+]]
+  local out, code, before, after = run(root, script, "--max-memory 256M", nil, "/proj/out")
+  check_eq(code, 0, out)
+  for _, name in ipairs{"string.rep 1 GB", "concat bomb", "many strings", "many tables"} do
+    refused(out, name, "not enough memory")
+  end
+  refused(out, "string.rep 2 GB", "too large")
+  refused(out, "zeros 1e6 x 1e6", "too large")
+  refused(out, "zeros 1e5 x 1e5", "memory limit of 256 MiB reached")
+  refused(out, "many tensors", "memory limit of 256 MiB reached")
+  refused(out, "deep recursion", "stack overflow")
+  allowed(out, "alive")
+  check_eq(after, before)
+  if os.getenv("NNLUA_ASAN") == nil then   -- ASan's shadow memory and quarantine are not the script's
+    local rss
+    out, code, rss = sh_rss(NNLUA .. " --sandbox --max-memory 256M " .. q(root .. "/proj/s.lua"))
+    check_eq(code, 0, out)
+    assert(rss <= (256 + 64) * 2^20, string.format("peak RSS %.0f MiB", rss / 2^20))
+  end
+  -- not caught: the run fails with a message naming the limit
+  out, code = run(root, "local t = {} for i = 1, 1e9 do t[i] = ('z'):rep(1e6) .. i end",
+                  "--max-memory 64M")
+  check_eq(code, 1, out)
+  assert(out:find("memory limit of 64 MiB reached", 1, true), out)
+  cleanup(root)
+end)
+
+test("--sandbox --max-time: a loop that catches every error still ends at the limit, status 124", function()
+  local root = tree()
+  local t0 = os.monotime()
+  local out, code = run(root, "print('start') io.stdout:flush()\n"
+                        .. "while true do pcall(function() while true do end end) end\n", "--max-time 0.5")
+  local took = os.monotime() - t0
+  check_eq(code, 124, out)
+  assert(out:find("start", 1, true), out)
+  assert(out:find("time limit of 0.5 s reached; the script was stopped", 1, true), out)
+  assert(took < 10, "took " .. took .. " s")
+  -- a script that ends in time is not touched
+  out, code = run(root, "print('quick')", "--max-time 30")
+  check_eq(code, 0, out)
   cleanup(root)
 end)
