@@ -899,6 +899,12 @@ static int t_sign(lua_State *L) { return unary(L, NN_SIGN); }
 static int t_relu(lua_State *L) { return unary(L, NN_RELU); }
 static int t_sigmoid(lua_State *L) { return unary(L, NN_SIGMOID); }
 static int t_tanh(lua_State *L) { return unary(L, NN_TANH); }
+static int t_sin(lua_State *L) { return unary(L, NN_SIN); }
+static int t_cos(lua_State *L) { return unary(L, NN_COS); }
+static int t_tan(lua_State *L) { return unary(L, NN_TAN); }
+static int t_floor(lua_State *L) { return unary(L, NN_FLOOR); }
+static int t_round(lua_State *L) { return unary(L, NN_ROUND); }
+static int t_trunc(lua_State *L) { return unary(L, NN_TRUNC); }
 
 static void clamp_args(lua_State *L, float *lo, float *hi) {
   if (lua_isnoneornil(L, 2) && lua_isnoneornil(L, 3))
@@ -1208,6 +1214,8 @@ static const luaL_Reg methods[] = {
   {"matmul", t_matmul},
   {"exp", t_exp}, {"log", t_log}, {"sqrt", t_sqrt}, {"abs", t_abs}, {"neg", t_neg},
   {"sign", t_sign}, {"relu", t_relu}, {"sigmoid", t_sigmoid}, {"tanh", t_tanh},
+  {"sin", t_sin}, {"cos", t_cos}, {"tan", t_tan},
+  {"floor", t_floor}, {"round", t_round}, {"trunc", t_trunc},
   {"clamp", t_clamp},
   {"sum", t_sum}, {"mean", t_mean}, {"var", t_var}, {"std", t_std},
   {"max", t_max}, {"min", t_min}, {"argmax", t_argmax}, {"argmin", t_argmin},

@@ -138,7 +138,21 @@ static nn_tensor *unary_factor(nn_ctx *ctx, nn_node *n) {
   case NN_LOG: return nn_binary_scalar(ctx, NN_DIV, a, 1.0f, 1);
   case NN_SQRT: return nn_binary_scalar(ctx, NN_DIV, y, 0.5f, 1);             /* 1 / (2 sqrt a) */
   case NN_ABS: return nn_unary(ctx, NN_SIGN, a);
-  case NN_SIGN: return nn_tensor_full(ctx, 0, NULL, 0.0f);
+  case NN_SIGN:
+  case NN_FLOOR:
+  case NN_ROUND:
+  case NN_TRUNC: return nn_tensor_full(ctx, 0, NULL, 0.0f);       /* steps: 0, as PyTorch */
+  case NN_SIN: return nn_unary(ctx, NN_COS, a);
+  case NN_COS: {                                                              /* -sin a */
+    nn_tensor *s = nn_unary(ctx, NN_SIN, a), *f = bins(ctx, NN_MUL, s, -1.0f);
+    nn_tensor_free(s);
+    return f;
+  }
+  case NN_TAN: {                                                              /* 1 + y^2 */
+    nn_tensor *y2 = bin(ctx, NN_MUL, y, y), *f = bins(ctx, NN_ADD, y2, 1.0f);
+    nn_tensor_free(y2);
+    return f;
+  }
   case NN_RELU: return bins(ctx, NN_GT, y, 0.0f);
   case NN_SIGMOID: {                                                          /* y (1 - y) */
     nn_tensor *r = nn_binary_scalar(ctx, NN_SUB, y, 1.0f, 1), *f = bin(ctx, NN_MUL, y, r);
@@ -400,7 +414,8 @@ const char *nn_node_name(const nn_node *n) {
                                  "PowBackward0", "MaximumBackward0", "MinimumBackward0"};
   static const char *unary[] = {"NegBackward0", "ExpBackward0", "LogBackward0", "SqrtBackward0",
                                 "AbsBackward0", "SignBackward0", "ReluBackward0",
-                                "SigmoidBackward0", "TanhBackward0"};
+                                "SigmoidBackward0", "TanhBackward0", "SinBackward0", "CosBackward0",
+                                "TanBackward0", "FloorBackward0", "RoundBackward0", "TruncBackward0"};
   static const char *reduce[] = {"SumBackward", "MeanBackward", "MaxBackward", "MinBackward", "VarBackward"};
   switch (n->op) {
   case NN_OP_BINARY: return n->kind < 7 ? binary[n->kind] : "CompareBackward0";

@@ -282,6 +282,12 @@ static float unary_one(enum nn_unop op, float x) {
   case NN_RELU: return x < 0 ? 0.0f : x;
   case NN_SIGMOID: return 1.0f / (1.0f + expf(-x));
   case NN_TANH: return tanhf(x);
+  case NN_SIN: return sinf(x);
+  case NN_COS: return cosf(x);
+  case NN_TAN: return tanf(x);
+  case NN_FLOOR: return floorf(x);
+  case NN_ROUND: return nearbyintf(x);     /* the default rounding mode: half to even */
+  case NN_TRUNC: return truncf(x);
   }
   return 0;
 }

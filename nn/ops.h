@@ -12,7 +12,8 @@
 enum nn_binop { NN_ADD, NN_SUB, NN_MUL, NN_DIV, NN_POW, NN_MAXIMUM, NN_MINIMUM,
                 NN_EQ, NN_NE, NN_LT, NN_LE, NN_GT, NN_GE };
 enum nn_unop { NN_NEG, NN_EXP, NN_LOG, NN_SQRT, NN_ABS, NN_SIGN, NN_RELU,
-               NN_SIGMOID, NN_TANH };
+               NN_SIGMOID, NN_TANH, NN_SIN, NN_COS, NN_TAN,
+               NN_FLOOR, NN_ROUND, NN_TRUNC };   /* round: half to even, as PyTorch */
 enum nn_redop { NN_SUM, NN_MEAN, NN_MAX, NN_MIN, NN_VAR };
 
 /* broadcast shapes as PyTorch; returns 0 or NN_EARG ("shapes [..] and [..] cannot broadcast") */
