@@ -311,10 +311,10 @@ static int l_full_like(lua_State *L) { return like(L, LIKE_FULL, 2, 0.0f); }
 static int l_rand_like(lua_State *L) { return like(L, LIKE_RAND, 0, 0.0f); }
 static int l_randn_like(lua_State *L) { return like(L, LIKE_RANDN, 0, 0.0f); }
 
-/* randint(low, high, shape [, g]) or randint(high, shape [, g]) (low 0, as PyTorch):
- * whole numbers in [low, high); shape a table {2, 3} or one size */
+/* randint(low, high, shape [, g]) or randint(high, {sizes} [, g]) (low 0, as PyTorch):
+ * whole numbers in [low, high); shape a table {2, 3}, or one size after low and high */
 static int l_randint(lua_State *L) {
-  int two = lua_istable(L, 2) || (lua_isnumber(L, 2) && (lua_isnoneornil(L, 3) || luaL_testudata(L, 3, GENERATOR_MT)));
+  int two = lua_istable(L, 2);
   lua_Integer low = two ? 0 : luaL_checkinteger(L, 1), high = luaL_checkinteger(L, two ? 1 : 2);
   int sarg = two ? 2 : 3;
   if (!lua_istable(L, sarg) && !lua_isnumber(L, sarg)) luaL_typeerror(L, sarg, "shape (a table of sizes)");

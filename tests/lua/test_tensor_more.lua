@@ -149,6 +149,7 @@ test("randint: whole numbers in [low, high), its own stream, errors", function()
   expect_error(function() return tensor.randint(0, 2 ^ 25, {2}) end, "exact in float32")
   expect_error(function() return tensor.randint(0.5, 3, {2}) end, "bad argument #1 to 'randint'")
   expect_error(function() return tensor.randint(0, 3, "a") end, "bad argument #3 to 'randint'")
+  expect_error(function() return tensor.randint(1, 11) end, "bad argument #3 to 'randint' (shape")
   expect_error(function() return tensor.randint(0, 3, {-1}) end, "sizes must be whole numbers >= 0")
 end)
 
