@@ -106,9 +106,15 @@ nn_tensor *nn_masked_fill(nn_ctx *ctx, const nn_tensor *a, const nn_tensor *mask
 
 /* ---- diag, tril, triu ---- */
 
+/* k brought within +-(NN_MAXNUMEL + 1): a diagonal that far out is empty in any matrix,
+ * and -k, i0 and j0 below cannot overflow */
+static int64_t diag_clamp(int64_t k) {
+  return k > NN_MAXNUMEL ? NN_MAXNUMEL + 1 : k < -NN_MAXNUMEL ? -NN_MAXNUMEL - 1 : k;
+}
+
 /* the length of diagonal k of an r x c matrix */
 static int64_t diag_len(int64_t r, int64_t c, int64_t k) {
-  if (k > NN_MAXNUMEL || k < -NN_MAXNUMEL) return 0;
+  k = diag_clamp(k);
   int64_t n = k >= 0 ? (k > c ? 0 : (r < c - k ? r : c - k)) : (-k > r ? 0 : (r + k < c ? r + k : c));
   return n > 0 ? n : 0;
 }
@@ -120,6 +126,7 @@ nn_tensor *nn_diag(nn_ctx *ctx, const nn_tensor *a, int64_t k) {
     return NULL;
   }
   if (a->ndim == 2) {                               /* the diagonal, as a new 1-d tensor */
+    k = diag_clamp(k);
     int64_t n = diag_len(a->shape[0], a->shape[1], k);
     nn_tensor *out = nn_tensor_empty(ctx, 1, &n);
     if (!out) return NULL;
@@ -148,6 +155,7 @@ nn_tensor *nn_diag(nn_ctx *ctx, const nn_tensor *a, int64_t k) {
 nn_tensor *nn_diag_embed(nn_ctx *ctx, const nn_tensor *d, int64_t r, int64_t c, int64_t k) {
   nn_tensor *out = nn_tensor_zeros(ctx, 2, (int64_t[]){r, c});
   if (!out) return NULL;
+  k = diag_clamp(k);
   int64_t n = diag_len(r, c, k), i0 = k >= 0 ? 0 : -k, j0 = k >= 0 ? k : 0;
   for (int64_t i = 0; i < n; i++)
     nn_tensor_data(out)[(i0 + i) * c + j0 + i] = nn_tensor_data(d)[i * d->stride[0]];
