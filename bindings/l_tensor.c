@@ -756,10 +756,11 @@ static int t_slice(lua_State *L) {
   int pick[NN_MAXDIM];                          /* 1: select start[k] and drop the dim */
   for (int k = 0; k < (int)n; k++) {
     int64_t size = t->shape[k];
-    int ty = lua_rawgeti(L, 2, k + 1);
-    pick[k] = lua_isinteger(L, -1);
+    int ty = lua_rawgeti(L, 2, k + 1), isint;
+    lua_Integer i = lua_tointegerx(L, -1, &isint);    /* 2 and 2.0 alike */
+    pick[k] = ty == LUA_TNUMBER && isint;
     if (pick[k]) {
-      lua_Integer i = lua_tointeger(L, -1), j = i < 0 ? i + size + 1 : i;
+      lua_Integer j = i < 0 ? i + size + 1 : i;
       if (j < 1 || j > size)
         return luaL_error(L, "slice: entry %d: index %I is out of range for a dim of size %I",
                           k + 1, i, (lua_Integer)size);

@@ -334,3 +334,32 @@ test("topk: largest first, sorted; smallest; ties in index order; gradient; erro
   expect_error(function() return tensor.zeros(3):topk(-1) end, "bad argument #1 to 'topk' (k must be >= 0, got -1)")
   expect_error(function() return tensor.zeros(3):topk(1, 1, "yes") end, "bad argument #3 to 'topk'")
 end)
+
+---------------------------------------------------------------------------------------
+-- select and slice (the view ops of API.md's indexing row)
+---------------------------------------------------------------------------------------
+
+test("slice: a whole float selects as an integer does; writes go through; errors", function()
+  local x = tensor.arange(24):view(2, 3, 4)
+  check_close(x:slice{{1, 2}, {}, 2.0}, x:slice{{1, 2}, {}, 2}, 0)
+  check_eq(table.concat(x:slice{{1, 2}, {}, 2}.shape, ","), "2,3", "the picked dim is dropped")
+  x:slice{2, {2, 3}, {1, -1, 3}}:fill_(0)
+  check_eq(x[2][2][1] + x[2][2][4] + x[2][3][1] + x[2][3][4], 0, "writes go through the view")
+  check_eq(x[2][2][2], 18)
+  expect_error(function() return x:slice{2.5} end, "slice: entry 1 must be a table or a whole number, got number")
+  expect_error(function() return x:slice{"1"} end, "slice: entry 1 must be a table or a whole number, got string")
+end)
+
+test("select keeps the gradient where x[i] gives a number (a loss written with p[1] loses it)", function()
+  local p = tensor.new{1.5, 0.5}:requires_grad_()
+  check_eq(type(p[1]), "number")
+  local x, y = p:select(1, 1), p:select(1, 2)
+  local loss = (1.5 - x + x * y) ^ 2 + (2.25 - x + x * y ^ 2) ^ 2 + (2.625 - x + x * y ^ 3) ^ 2
+  loss:backward()
+  -- Beale's function by hand at (1.5, 0.5)
+  local function beale(a, b) return (1.5 - a + a * b) ^ 2 + (2.25 - a + a * b ^ 2) ^ 2 + (2.625 - a + a * b ^ 3) ^ 2 end
+  local h = 1e-6
+  check_close(p.grad, {(beale(1.5 + h, 0.5) - beale(1.5 - h, 0.5)) / (2 * h),
+                       (beale(1.5, 0.5 + h) - beale(1.5, 0.5 - h)) / (2 * h)}, 1e-3)
+  check_close(loss, beale(1.5, 0.5), 1e-5)
+end)
