@@ -37,9 +37,10 @@ typedef struct nn_csv_field {
 typedef struct nn_csv nn_csv;   /* a reader: the file's bytes and where it is in them */
 
 /* Reads the whole regular file at path into a new reader (*out; release with
- * nn_csv_close). Returns 0, or NN_EIO (missing, unreadable, not a regular
- * file, too large, changed while read) or NN_ENOMEM with ctx->err naming path
- * and *out NULL. Borrows path: it must outlive the reader (messages name it). */
+ * nn_csv_close), which keeps a copy of path for its messages. Returns 0, or
+ * NN_EIO (missing, unreadable, not a regular file, too large, grown while
+ * read), NN_ENOMEM or NN_EARG (a NULL argument) with ctx->err naming path
+ * and *out NULL. */
 int nn_csv_open(nn_ctx *ctx, const char *path, nn_csv **out);
 
 /* Reads the header: the first record that is not a blank line. *names (n of
