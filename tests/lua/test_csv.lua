@@ -141,30 +141,7 @@ test("write_csv: atomic, folders made, mode kept", function()
   rm(d)
 end)
 
-test("write_csv: a FIFO is written through, never replaced", function()
-  local d = tmpdir()
-  local fifo = d .. "/pipe.csv"
-  assert(sh("mkfifo " .. q(fifo)))
-  expect_error(function() data.write_csv(fifo, {{1}}) end, "a FIFO with no reader")
-  check_eq(run("stat -c %F " .. q(fifo)), "fifo")
-  sh("cat " .. q(fifo) .. " > " .. q(d .. "/copy.csv") .. " &")
-  local ok, err
-  for _ = 1, 100 do                                -- until the reader has opened the FIFO
-    ok, err = pcall(data.write_csv, fifo, {{1, "a"}, {2, "b"}}, {columns = {"n", "s"}})
-    if ok or not tostring(err):find("no reader", 1, true) then break end
-    sh("sleep 0.05")
-  end
-  assert(ok, err)
-  local got
-  for _ = 1, 100 do
-    got = read_file(d .. "/copy.csv")
-    if got == "n,s\n1,a\n2,b\n" then break end
-    sh("sleep 0.05")
-  end
-  check_eq(got, "n,s\n1,a\n2,b\n")
-  check_eq(run("stat -c %F " .. q(fifo)), "fifo")
-  rm(d)
-end)
+-- FIFOs, devices, sockets, links, long names: test_files.lua runs write_csv with every writer
 
 ------------------------------------------------------------------- read_csv
 
