@@ -10,7 +10,8 @@ local function listdir(dir)
   return names
 end
 
-local function shape(t) return table.concat(t.shape, ",") end
+local pixels = dofile("tests/lua/pixels.lua")
+local shape, rgb, near, has_color, to_px = pixels.shape, pixels.rgb, pixels.near, pixels.has_color, pixels.to_px
 
 -- the error e points at the line of this file just above the call (the
 -- script's own line, not one inside stdlib/)
@@ -24,27 +25,6 @@ end
 local BLUE = {0x00 / 255, 0x72 / 255, 0xB2 / 255}     -- palette 1 (Okabe-Ito blue)
 local ORANGE = {0xE6 / 255, 0x9F / 255, 0x00 / 255}   -- palette 2
 
--- px [3, H, W]: the colour at 1-based (x, y)
-local function rgb(px, x, y)
-  return {px[1][y][x], px[2][y][x], px[3][y][x]}
-end
-
-local function near(a, b, tol)
-  return math.abs(a[1] - b[1]) < tol and math.abs(a[2] - b[2]) < tol and math.abs(a[3] - b[3]) < tol
-end
-
--- whether some pixel within r of (x, y) has colour c
-local function has_color(px, x, y, c, r)
-  r = r or 2
-  x, y = math.floor(x + 0.5), math.floor(y + 0.5)
-  for dy = -r, r do
-    for dx = -r, r do
-      if near(rgb(px, x + dx, y + dy), c, 0.12) then return true end
-    end
-  end
-  return false
-end
-
 -- the plotting area's frame: first and last columns and rows that are dark
 -- over a third of the figure (1-based pixels)
 local function frame(px)
@@ -56,12 +36,6 @@ local function frame(px)
   for y = 1, h do if rows[y] > w / 3 then f.top = f.top or y; f.bottom = y end end
   assert(f.left and f.top, "no frame found")
   return f
-end
-
--- the pixel of data point (x, y) given the axis ranges shown
-local function to_px(f, x, y, xr, yr)
-  return f.left + (x - xr[1]) / (xr[2] - xr[1]) * (f.right - f.left),
-         f.bottom - (y - yr[1]) / (yr[2] - yr[1]) * (f.bottom - f.top)
 end
 
 -- dark pixels (text) in the rows y0..y1 of px

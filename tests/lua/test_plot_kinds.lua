@@ -2,26 +2,8 @@
 -- aspect, annotations), heatmaps with numeric axes, contour, scatter, bar,
 -- hist and subplots, each read back from the figure's pixels.
 
-local function shape(t) return table.concat(t.shape, ",") end
-
-local function rgb(px, x, y)
-  return {px[1][y][x], px[2][y][x], px[3][y][x]}
-end
-
-local function near(a, b, tol)
-  return math.abs(a[1] - b[1]) < tol and math.abs(a[2] - b[2]) < tol and math.abs(a[3] - b[3]) < tol
-end
-
-local function has_color(px, x, y, c, r)
-  r = r or 2
-  x, y = math.floor(x + 0.5), math.floor(y + 0.5)
-  for dy = -r, r do
-    for dx = -r, r do
-      if near(rgb(px, x + dx, y + dy), c, 0.12) then return true end
-    end
-  end
-  return false
-end
+local pixels = dofile("tests/lua/pixels.lua")
+local shape, rgb, near, has_color, to_px = pixels.shape, pixels.rgb, pixels.near, pixels.has_color, pixels.to_px
 
 -- a thin anti-aliased red line: some pixel within r clearly red over white
 local function reddish(px, x, y, r)
@@ -59,11 +41,6 @@ local function frame(px, x0, y0, w, h)
   for y = 1, h do if rows[y] > 0.9 * rmax and rmax > 20 then f.top = f.top or y + y0 - 1; f.bottom = y + y0 - 1 end end
   assert(f.left and f.right and f.top, "no frame found")
   return f
-end
-
-local function to_px(f, x, y, xr, yr)
-  return f.left + (x - xr[1]) / (xr[2] - xr[1]) * (f.right - f.left),
-         f.bottom - (y - yr[1]) / (yr[2] - yr[1]) * (f.bottom - f.top)
 end
 
 -- whether colour c is within r pixels of data point (x, y)
