@@ -1,7 +1,7 @@
 /* sandbox.c -- nnlua --sandbox: running someone else's script (docs/sandbox.md).
  *
  *   nnlua --sandbox [--out DIR] [--allow-read PATH]... [--max-memory SIZE]
- *                   [--max-time S] script.lua [args]
+ *                   [--max-time S] script.lua [args] | a.lua b.lua ... | folder
  *
  * What is built so far, and nothing more is claimed (--help says the same):
  *
@@ -33,9 +33,13 @@
  *   under --max-memory, as errors the script may catch; --max-time of wall
  *   clock, then exit status 124.
  *
- * Not built yet: batch mode, seccomp/no-new-privs, counting datasets' and
- * figures' memory. */
+ * - Several scripts (a folder, or two or more .lua files): each in a child
+ *   process with its own output folder, then a table (run_batch).
+ *
+ * Not built yet: seccomp/no-new-privs, counting datasets' and figures' memory. */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <malloc.h>
 #include <signal.h>
 #include <limits.h>
@@ -43,7 +47,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/resource.h>
 #include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <lauxlib.h>
 #include <lualib.h>
@@ -71,7 +78,10 @@ typedef struct Opts {
 
 static void usage(FILE *f) {
   fputs("usage: nnlua --sandbox [options] script.lua [args]\n"
-        "Runs a script someone else wrote, with:\n"
+        "       nnlua --sandbox [options] a.lua b.lua ... | folder\n"
+        "Runs a script someone else wrote; several (two or more .lua files, or the\n"
+        ".lua files of a folder) each in a process of its own with DIR/<name>/ as its\n"
+        "folder and DIR/<name>.log as its output, then a table. Options:\n"
         "  --out DIR         the only folder it may write, and its working directory\n"
         "                    (default ./out, made when missing)\n"
         "  --allow-read PATH a file or folder it may also read (repeatable); it always\n"
@@ -81,8 +91,8 @@ static void usage(FILE *f) {
         "Inside: no os.execute (but mkdir -p 'dir' in DIR), io.popen, C modules, debug\n"
         "(but traceback), binary chunks, string.dump, os.exit (an error); require finds\n"
         "nnlua's modules, argparse and the script's folder only; every file nnlua or\n"
-        "the script opens is checked. Not yet: several scripts at once, kernel filters\n"
-        "(seccomp); datasets and figures are not counted in --max-memory.\n"
+        "the script opens is checked. Not yet: kernel filters (seccomp); datasets and\n"
+        "figures are not counted in --max-memory.\n"
         "See docs/sandbox.md.\n", f);
   fflush(f);
 }
@@ -637,12 +647,9 @@ static int psandbox(lua_State *L) {
   return 1;
 }
 
-int vm_sandbox_main(int argc, char **argv) {
-  Opts o;
-  if (!parse(argc, argv, &o)) {
-    if (o.script == -1) { usage(stdout); return EXIT_SUCCESS; }
-    return EXIT_FAILURE;
-  }
+/* Runs the script argv[o.script] with argv[o.script + 1 ..] as its arguments;
+ * returns the exit status. */
+static int run_one(int argc, char **argv, Opts o) {
   const char *script = argv[o.script];
   char *real = realpath(script, NULL);
   struct stat st;
@@ -723,4 +730,259 @@ int vm_sandbox_main(int argc, char **argv) {
   lua_close(L);
   if (timed_out) return TIME_STATUS;
   return (status == LUA_OK && ok) ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+/* ---- several scripts ----
+ * nnlua --sandbox [options] a.lua b.lua ... | folder: each script in a child
+ * process of its own (a crash, a loop or a memory hog ends only that one),
+ * one after the other, with DIR/<name>/ as its output folder and DIR/<name>.log
+ * holding what it printed; then a table. */
+
+typedef struct Job {
+  const char *path;            /* as given, or folder/name */
+  char name[256];              /* its output folder's name in DIR */
+  int status;                  /* wait status */
+  double seconds;
+  long rss_kb;
+  int files;
+  char last[96];               /* its last line printed */
+} Job;
+
+static int endswith(const char *s, const char *tail) {
+  size_t a = strlen(s), b = strlen(tail);
+  return a >= b && strcmp(s + a - b, tail) == 0;
+}
+
+static int isregular(const char *p) {
+  struct stat st;
+  return stat(p, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static int namecmp(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Regular files under path, counted (links not followed). */
+static int countfiles(const char *path) {
+  DIR *d = opendir(path);
+  if (d == NULL) return 0;
+  int n = 0;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+    char sub[PATH_MAX];
+    snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
+    struct stat st;
+    if (lstat(sub, &st) != 0) continue;
+    if (S_ISDIR(st.st_mode)) n += countfiles(sub);
+    else if (S_ISREG(st.st_mode)) n++;
+  }
+  closedir(d);
+  return n;
+}
+
+/* The last non-empty line of file path, at most n - 1 bytes of it. */
+static void lastline(const char *path, char *out, size_t n) {
+  out[0] = '\0';
+  FILE *f = fopen(path, "rb");
+  if (f == NULL) return;
+  char buf[4096];
+  long size = (fseek(f, 0, SEEK_END) == 0) ? ftell(f) : 0;
+  long from = size > (long)sizeof buf - 1 ? size - (long)sizeof buf + 1 : 0;
+  fseek(f, from, SEEK_SET);
+  size_t k = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[k] = '\0';
+  while (k > 0 && (buf[k - 1] == '\n' || buf[k - 1] == '\r' || buf[k - 1] == ' ')) buf[--k] = '\0';
+  /* skip a traceback: its lines start with a tab, after "stack traceback:" */
+  char *line = buf;
+  for (;;) {
+    char *nl = strrchr(buf, '\n');
+    line = nl ? nl + 1 : buf;
+    if (nl == NULL || (line[0] != '\t' && strcmp(line, "stack traceback:") != 0)) break;
+    *nl = '\0';
+  }
+  size_t len = strlen(line) < n - 1 ? strlen(line) : n - 1;
+  memcpy(out, line, len);
+  out[len] = '\0';
+  for (char *c = out; *c; c++)
+    if ((unsigned char)*c < ' ') *c = ' ';
+}
+
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Runs job j in a child; fills its status, time, memory, files and last line. */
+static void run_job(Job *j, const Opts *o, const char *outdir, char *self) {
+  char sub[PATH_MAX], log[PATH_MAX];
+  snprintf(sub, sizeof sub, "%s/%s", outdir, j->name);
+  snprintf(log, sizeof log, "%s/%s.log", outdir, j->name);
+  double t0 = now();
+  fflush(stdout);
+  fflush(stderr);
+  pid_t pid = fork();
+  if (pid == 0) {
+    int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (fd >= 0) {
+      dup2(fd, STDOUT_FILENO);
+      dup2(fd, STDERR_FILENO);
+    }
+    int devnull = open("/dev/null", O_RDONLY);
+    if (devnull >= 0) dup2(devnull, STDIN_FILENO);
+    char *args[] = {self, "--sandbox", (char *)j->path, NULL};
+    Opts one = *o;
+    one.out = sub;
+    one.script = 2;
+    _exit(run_one(3, args, one));
+  }
+  j->status = -1;
+  if (pid < 0) {
+    snprintf(j->last, sizeof j->last, "cannot start: %s", strerror(errno));
+    return;
+  }
+  /* the child stops itself at --max-time; this is for a child that cannot */
+  double deadline = t0 + o->max_time + GRACE_SECONDS + 10;
+  struct rusage ru;
+  memset(&ru, 0, sizeof ru);
+  int status = 0;
+  for (;;) {
+    pid_t w = wait4(pid, &status, WNOHANG, &ru);
+    if (w == pid) break;
+    if (w < 0 && errno != EINTR) break;
+    if (now() > deadline) kill(pid, SIGKILL);
+    struct timespec ts = {0, 20 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+  j->status = status;
+  j->seconds = now() - t0;
+  j->rss_kb = ru.ru_maxrss;
+  j->files = countfiles(sub);
+  lastline(log, j->last, sizeof j->last);
+}
+
+static void describe(const Job *j, char *buf, size_t n) {
+  if (j->status == -1) snprintf(buf, n, "not run");
+  else if (WIFEXITED(j->status) && WEXITSTATUS(j->status) == 0) snprintf(buf, n, "ok");
+  else if (WIFEXITED(j->status) && WEXITSTATUS(j->status) == TIME_STATUS) snprintf(buf, n, "time limit");
+  else if (WIFEXITED(j->status)) snprintf(buf, n, "exit %d", WEXITSTATUS(j->status));
+  else if (WIFSIGNALED(j->status)) snprintf(buf, n, "signal %d", WTERMSIG(j->status));
+  else snprintf(buf, n, "?");
+}
+
+/* The scripts of the command line: the .lua files of a folder (sorted), or
+ * the files given. Returns how many, with *paths malloc'd (strings too). */
+static int collect(int argc, char **argv, int first, char ***paths) {
+  int n = 0, cap = 16;
+  char **p = malloc((size_t)cap * sizeof *p);
+  for (int i = first; i < argc && p != NULL; i++) {
+    struct stat st;
+    if (stat(argv[i], &st) == 0 && S_ISDIR(st.st_mode)) {
+      DIR *d = opendir(argv[i]);
+      struct dirent *e;
+      int from = n;
+      while (d != NULL && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.' || !endswith(e->d_name, ".lua")) continue;
+        char full[PATH_MAX];
+        snprintf(full, sizeof full, "%s/%s", argv[i], e->d_name);
+        if (!isregular(full)) continue;
+        if (n == cap) p = realloc(p, (size_t)(cap *= 2) * sizeof *p);
+        if (p == NULL) break;
+        p[n++] = strdup(full);
+      }
+      if (d != NULL) closedir(d);
+      if (p != NULL) qsort(p + from, (size_t)(n - from), sizeof *p, namecmp);
+    } else {
+      if (n == cap) p = realloc(p, (size_t)(cap *= 2) * sizeof *p);
+      if (p == NULL) break;
+      p[n++] = strdup(argv[i]);
+    }
+  }
+  *paths = p;
+  return p == NULL ? -1 : n;
+}
+
+static int run_batch(int argc, char **argv, Opts o) {
+  char **paths;
+  int n = collect(argc, argv, o.script, &paths);
+  if (n <= 0) {
+    fail("no .lua scripts found in '%s'%s", argv[o.script], "");
+    free(paths);
+    return EXIT_FAILURE;
+  }
+  if (makedirs(o.out) != 0) {
+    fail("--out '%s': %s", o.out, strerror(errno));
+    return EXIT_FAILURE;
+  }
+  char *outdir = realpath(o.out, NULL);
+  Job *jobs = calloc((size_t)n, sizeof *jobs);
+  if (outdir == NULL || jobs == NULL) {
+    fail("--out '%s': %s", o.out, strerror(errno));
+    return EXIT_FAILURE;
+  }
+  char memtext[32];
+  nn_gate_format_size(memtext, sizeof memtext, o.max_memory);
+  fprintf(stderr, "%s --sandbox: %d scripts, each in a process of its own writing in %s/<name>/ "
+          "(its output in <name>.log); limits each: memory %s, time %g s\n", VM_PROGNAME, n,
+          outdir, memtext, o.max_time);
+  for (int i = 0; i < n; i++) {
+    Job *j = &jobs[i];
+    j->path = paths[i];
+    const char *base = strrchr(paths[i], '/');
+    base = base ? base + 1 : paths[i];
+    snprintf(j->name, sizeof j->name, "%.*s", (int)(strlen(base) - (endswith(base, ".lua") ? 4 : 0)), base);
+    for (int k = 0, again = 1; again; ) {      /* two a.lua from different folders: a, a-2 */
+      again = 0;
+      for (int m = 0; m < i; m++) {
+        if (strcmp(jobs[m].name, j->name) == 0) {
+          snprintf(j->name, sizeof j->name, "%.*s-%d", (int)(strlen(base) - (endswith(base, ".lua") ? 4 : 0)), base, (k++) + 2);
+          again = 1;
+          break;
+        }
+      }
+    }
+    fprintf(stderr, "[%d/%d] %s\n", i + 1, n, j->path);
+    run_job(j, &o, outdir, argv[0]);
+  }
+  size_t w = 6;
+  for (int i = 0; i < n; i++) if (strlen(jobs[i].path) > w) w = strlen(jobs[i].path);
+  if (w > 40) w = 40;
+  printf("%-*s  %-10s  %8s  %9s  %5s  %s\n", (int)w, "script", "status", "time", "peak mem", "files", "last line");
+  int failed = 0;
+  for (int i = 0; i < n; i++) {
+    char st[32], mem[32];
+    describe(&jobs[i], st, sizeof st);
+    nn_gate_format_size(mem, sizeof mem, (size_t)jobs[i].rss_kb * 1024);
+    if (strcmp(st, "ok") != 0) failed++;
+    printf("%-*s  %-10s  %6.1f s  %9s  %5d  %s\n", (int)w, jobs[i].path, st, jobs[i].seconds, mem,
+           jobs[i].files, jobs[i].last);
+    free(paths[i]);
+  }
+  printf("%d of %d ran to the end; outputs in %s\n", n - failed, n, outdir);
+  fflush(stdout);
+  free(paths);
+  free(jobs);
+  free(outdir);
+  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+/* Several scripts: two or more arguments that are all .lua files, or a folder. */
+static int isbatch(int argc, char **argv, int first) {
+  struct stat st;
+  if (first == argc - 1) return stat(argv[first], &st) == 0 && S_ISDIR(st.st_mode);
+  for (int i = first; i < argc; i++)
+    if (!endswith(argv[i], ".lua") || !isregular(argv[i])) return 0;
+  return 1;
+}
+
+int vm_sandbox_main(int argc, char **argv) {
+  Opts o;
+  if (!parse(argc, argv, &o)) {
+    if (o.script == -1) { usage(stdout); return EXIT_SUCCESS; }
+    return EXIT_FAILURE;
+  }
+  if (isbatch(argc, argv, o.script)) return run_batch(argc, argv, o);
+  return run_one(argc, argv, o);
 }

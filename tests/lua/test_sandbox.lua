@@ -352,3 +352,45 @@ test("--sandbox --max-time: a loop that catches every error still ends at the li
   check_eq(code, 0, out)
   cleanup(root)
 end)
+
+test("--sandbox with a folder or several scripts: each in its own process and folder, then a table; "
+     .. "a script that fails, loops or fills memory ends only itself", function()
+  local root = tree()
+  local sub = root .. "/proj/class"
+  assert(os.execute("mkdir -p " .. q(sub)))
+  write_file(sub .. "/a_good.lua", "plot.lines{series = {{y = {1, 2}}}}:save('figures/loss.png')\n"
+             .. "tensor.save({w = tensor.ones(2)}, 'w.safetensors')\nprint('accuracy 0.91')\n")
+  write_file(sub .. "/b_error.lua", "print('before')\nerror('my mistake')\n")
+  write_file(sub .. "/c_loop.lua", "print('looping') io.stdout:flush() while true do end\n")
+  write_file(sub .. "/d_hog.lua", "local t = {} for i = 1, 1e9 do t[i] = ('x'):rep(1e6) .. i end\n")
+  write_file(sub .. "/e_escape.lua", "io.open(" .. string.format("%q", root .. "/outside/secret.txt")
+             .. ", 'w'):write('pwned')\n")
+  write_file(sub .. "/notes.txt", "not a script\n")
+  local before = snapshot(root, "/results")
+  local out, code = sh("cd " .. q(root) .. " && " .. NNLUA
+                       .. " --sandbox --out results --max-time 1 --max-memory 64M proj/class")
+  check_eq(code, 1, out)               -- not all ran to the end
+  check_eq(snapshot(root, "/results"), before, "the tree outside results/")
+  local function row(name)
+    local line = out:match("\n(proj/class/" .. name .. "%.lua [^\n]*)")
+    assert(line, name .. " missing from the table:\n" .. out)
+    return line
+  end
+  assert(row("a_good"):find("^%S+%s+ok%s+[%d.]+ s%s+[%d.]+ %a+%s+2%s+accuracy 0.91$"), row("a_good"))
+  assert(row("b_error"):find("exit 1 .*b_error%.lua:2: my mistake$"), row("b_error"))
+  assert(row("c_loop"):find("time limit", 1, true), row("c_loop"))
+  assert(row("d_hog"):find("exit 1 .*memory limit of 64 MiB reached"), row("d_hog"))
+  assert(row("e_escape"):find("exit 1 .*cannot write"), row("e_escape"))
+  assert(not out:find("notes", 1, true), out)
+  assert(out:find("1 of 5 ran to the end", 1, true), out)
+  check_eq(read_file(root .. "/outside/secret.txt"), "secret\n")
+  assert(io.open(root .. "/results/a_good/figures/loss.png"), "a_good's figure")
+  assert(io.open(root .. "/results/a_good/w.safetensors"), "a_good's checkpoint")
+  assert(read_file(root .. "/results/b_error.log"):find("before", 1, true))
+  -- several files given: the same, in the order given
+  out, code = sh("cd " .. q(root) .. " && " .. NNLUA .. " --sandbox --out results2 "
+                 .. "proj/class/b_error.lua proj/class/a_good.lua")
+  check_eq(code, 1, out)
+  assert(out:find("b_error.lua.*a_good.lua"), out)
+  cleanup(root)
+end)
