@@ -394,3 +394,18 @@ test("--sandbox with a folder or several scripts: each in its own process and fo
   assert(out:find("b_error.lua.*a_good.lua"), out)
   cleanup(root)
 end)
+
+test("--sandbox puts up the kernel's walls before the script runs: no_new_privs and a seccomp filter", function()
+  local root = tree()
+  local log = root .. "/run.log"
+  -- the script runs until the test has looked at it from outside (or its time is up)
+  write_file(root .. "/proj/s.lua", "print('looping') io.stdout:flush() while true do end\n")
+  local out = sh("cd " .. q(root .. "/proj") .. " && { " .. NNLUA .. " --sandbox --max-time 30 s.lua > "
+                 .. q(log) .. " 2>&1 & p=$!; for i in $(seq 300); do grep -q looping " .. q(log)
+                 .. " && break; sleep 0.1; done; grep -E '^(NoNewPrivs|Seccomp):' /proc/$p/status;"
+                 .. " kill $p; wait $p; }")
+  assert(out:find("NoNewPrivs:%s+1"), out)
+  assert(out:find("Seccomp:%s+2"), out)          -- 2: filter mode
+  assert(read_file(log):find("kernel filter: seccomp", 1, true), read_file(log))
+  cleanup(root)
+end)
