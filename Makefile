@@ -1,8 +1,9 @@
 # nnlua -- see README.md. Targets:
-#   all (./nnlua)  test  test-asan  clean  install-kernel (Jupyter)
+#   all (./nnlua)  test  test-asan  clean
 #   deps (Debian packages)  deps-bench (PyTorch, for make bench)  deps-fuzz (clang, libFuzzer)
 #   bench (nnlua beside PyTorch)  bench-tensor  bench-data
 #   fuzz  fuzz-build (libFuzzer harnesses, tests/fuzz/README.md)
+#   install-kernel (the nnlua kernel for Jupyter, docs/jupyter.md)
 PKGS    = lua5.4 libpng libedit libcjson zlib cairo freetype2
 DEBS    = liblua5.4-dev libpng-dev zlib1g-dev libdnnl-dev libedit-dev libcjson-dev \
           libopenblas-dev libcairo2-dev libgif-dev fonts-dejavu-core pkg-config make gcc \
@@ -69,6 +70,7 @@ deps:
 # checkout's ./nnlua, under Debian's Python (where python3-ipykernel is).
 KERNEL_PYTHON ?= /usr/bin/python3
 KERNEL_PREFIX ?=
+.PHONY: install-kernel
 install-kernel: nnlua
 	$(KERNEL_PYTHON) jupyter/nnlua_kernel.py install $(CURDIR)/nnlua $(KERNEL_PREFIX)
 
@@ -146,5 +148,5 @@ deps-fuzz:
 clean:
 	rm -rf build build-asan nnlua
 
-.PHONY: all test test-asan deps install-kernel deps-bench bench bench-tensor bench-data clean
+.PHONY: all test test-asan deps deps-bench bench bench-tensor bench-data clean
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
