@@ -1,7 +1,10 @@
 """What a notebook does that nbconvert cannot: the stop button, Tab, Shift-Tab,
 and a cell that ends nnlua. Drives the installed "nnlua" kernel through
 jupyter_client (tests/lua/test_jupyter.lua runs it with a temporary
-JUPYTER_PATH); prints one line per check and exits 1 at the first failure."""
+JUPYTER_PATH); prints one line per check and exits 1 at the first failure.
+With --repl (nnlua has the REPL's Lua half, stdlib/nnlua/repl.lua and
+help.lua), also checks what the kernel takes from it: locals that last
+from cell to cell, and help text for Shift-Tab."""
 
 import sys
 import threading
@@ -14,6 +17,8 @@ def main():
     km, kc = start_new_kernel(kernel_name="nnlua", startup_timeout=60)
     try:
         checks(km, kc)
+        if "--repl" in sys.argv[1:]:
+            repl_checks(km, kc)
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
@@ -94,6 +99,17 @@ def checks(km, kc):
           status == "error" and "bye" in text and "exited with status 3" in text, repr(out))
     status, out = run(kc, "kept")
     check("a fresh nnlua runs the next cell", status == "ok" and text_of(out) == "nil", repr(out))
+
+
+def repl_checks(km, kc):
+    run(kc, "local lasting = 7")
+    status, out = run(kc, "lasting * 6")
+    check("a cell's locals last into the next cell", text_of(out) == "42", repr(out))
+    status, out = run(kc, "lasting = nil\nrawget(_G, 'lasting')")
+    check("a lasting local is not a global", text_of(out) == "nil", repr(out))
+    reply = kc.inspect("tensor.randn(", 13, reply=True, timeout=30)["content"]
+    check("Shift-Tab shows the signature from the docs",
+          reply["found"] and "tensor.randn(size" in reply["data"]["text/plain"], repr(reply))
 
 
 if __name__ == "__main__":
