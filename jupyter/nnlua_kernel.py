@@ -6,8 +6,8 @@ requests and writes replies as frames on two pipes (the protocol is
 described at the top of stdlib/nnlua/kernel.lua); the cells' stdout and
 stderr come on two more pipes and are sent to the notebook as they arrive.
 Before handling a reply frame the streams are emptied; nnlua flushes them
-before it writes a frame and waits for an ack after a figure, so prints and
-figures keep their order.
+before it writes a frame and waits for an ack after a figure or a progress
+bar update, so prints, figures and the bar keep their order.
 
 Interrupt (the notebook's stop button): Jupyter sends SIGINT to this
 process; while a cell runs it is passed on to nnlua's process group, where
@@ -203,6 +203,15 @@ class NNLuaKernel(Kernel):
                    "metadata": {}}
         self.send_response(self.iopub_socket, "display_data", content)
 
+    def _progress(self, text, how):
+        """The progress bar: "\r" and the text on stderr, which the notebook
+        shows in place of the line before; how: 0 update, 1 finished, 2 the
+        line of an unfinished bar ends."""
+        if how == 2:
+            self._stream("stderr", "\n")
+        else:
+            self._stream("stderr", "\r" + text + ("\n" if how == 1 else ""))
+
     def _error(self, message):
         lines = message.split("\n")
         first = lines[0]
@@ -230,9 +239,12 @@ class NNLuaKernel(Kernel):
         old = signal.signal(signal.SIGINT, on_sigint)
         try:
             self.nnlua.send("execute", code, self.execution_count)
-            for kind, _, payload in self.nnlua.frames(self._stream):
+            for kind, arg, payload in self.nnlua.frames(self._stream):
                 if kind == "display":
                     self._display(payload)
+                    self.nnlua.send("ack")
+                elif kind == "progress":
+                    self._progress(payload.decode("utf-8", "replace"), arg)
                     self.nnlua.send("ack")
                 elif kind == "result":
                     if not silent:

@@ -7,10 +7,12 @@
 -- terminal (for tests and logs).
 --
 -- NNLUA_PROGRESS=notebook (the Jupyter kernel sets it, jupyter/nnlua_kernel.py)
--- draws it for a notebook instead: each update is "\r" and the bar written
--- to stderr, at most five times a second, and the finished bar ends with
--- "\n". A notebook shows text after "\r" in place of the line before it, so
--- the bar is one line that updates; no terminal escapes are written.
+-- draws it for a notebook instead, at most five times a second: through the
+-- kernel (nnlua.kernel's line, which keeps the bar in order with what the
+-- cell prints) in the kernel's own process, else (an nnlua a cell started)
+-- as "\r" and the bar written to stderr, the finished bar ending with "\n".
+-- A notebook shows text after "\r" in place of the line before it, so the
+-- bar is one line that updates; no terminal escapes are written.
 --
 -- The line is drawn through nnlua.statusline (bindings/l_std.c): while it is
 -- shown, print, io.write and io.stdout/io.stderr:write aimed at its terminal
@@ -43,11 +45,15 @@ function Progress:init(total, label)
 end
 
 -- the notebook's way to draw (see the top of the file)
-local notebook_line = {
+local stderr_line = {
   show = function(text) io.stderr:write("\r", text) end,
   finish = function(text) io.stderr:write("\r", text, "\n") end,
   close = function() io.stderr:write("\n") end,
 }
+local function notebook_line()
+  local k = package.loaded["nnlua.kernel"]
+  return type(k) == "table" and k.line or stderr_line
+end
 
 local function clock_text(s)
   s = math.floor(s + 0.5)
@@ -87,7 +93,7 @@ function Progress:draw(final)
   local text = string.format("%s%" .. width .. "d/%d [%s] %3d%%  %s samples/s%s",
                              self.label and self.label .. " " or "", self.done, self.total, bar,
                              math.floor(frac * 100), thousands(rate), tail)
-  local line = self.notebook and notebook_line or terminal_line()
+  local line = self.notebook and notebook_line() or terminal_line()
   if final then line.finish(text) else line.show(text) end
   self.last = now
   self.open = not final
@@ -111,7 +117,7 @@ function Progress:close()
   if self.done >= self.total then
     self:draw(true)
   elseif self.open then
-    (self.notebook and notebook_line or terminal_line()).close()
+    (self.notebook and notebook_line() or terminal_line()).close()
     self.open = false
   end
 end

@@ -9,6 +9,7 @@
 --
 --   requests (Python -> nnlua)              replies (nnlua -> Python)
 --   execute <count> <n> code                any number of: display 0 <n> png-bytes
+--                                                   progress <how> <n> bar-text
 --                                             (each answered by: ack 0 0)
 --                                           then one of:   result 0 <n> text
 --                                                          error 0 <n> message
@@ -18,9 +19,17 @@
 --   (at start)                              ready 0 <n> version
 --
 -- Before a frame goes out, stdout is flushed (stderr is unbuffered), and
--- after a display frame the cell waits for the Python side's ack, which
--- comes once it has emptied the stream pipes and sent the figure on: so
--- what a cell prints before and after a figure stays before and after it.
+-- after a display or progress frame the cell waits for the Python side's
+-- ack, which comes once it has emptied the stream pipes and sent the frame
+-- on: so what a cell prints before and after a figure or a progress bar
+-- update stays before and after it. (Text on stdout and on stderr, two
+-- pipes, may still swap places, as in any Jupyter kernel.)
+--
+-- The progress bar (stdlib/data/progress.lua) draws through kernel.line
+-- while the loop runs: a progress frame whose <how> is 0 for an update, 1
+-- for the finished bar, 2 to end the line of a bar left unfinished; the
+-- Python side shows it on stderr as "\r" and the text, so the notebook
+-- shows one line that updates.
 --
 -- A cell is compiled as a chunk named In[count], so an error reads
 -- "In[3]:2: ..." with that line of the cell quoted below. When the cell
@@ -59,7 +68,15 @@ local function send(kind, payload, arg)
   out:write(string.format("%s %d %d\n", kind, arg or 0, #payload), payload)
   out:flush()
 end
-kernel._send = send
+
+-- sends a frame and waits until the Python side has passed it on
+local function send_and_wait(kind, payload, arg)
+  send(kind, payload, arg)
+  local header = inp:read("l")
+  if header ~= "ack 0 0" then
+    error(string.format("nnlua --kernel: expected an ack after a %s frame, got %q", kind, header), 0)
+  end
+end
 
 ---------------------------------------------------------------------------
 -- figures
@@ -87,12 +104,15 @@ local function display(fig)
   local png = f:read("a")
   f:close()
   os.remove(path)
-  send("display", png)
-  local header = inp:read("l")
-  if header ~= "ack 0 0" then
-    error("nnlua --kernel: expected an ack after a figure, got " .. string.format("%q", header), 0)
-  end
+  send_and_wait("display", png)
 end
+
+-- how progress.lua draws its bar in a notebook (see the top of the file)
+local line = {
+  show = function(text) send_and_wait("progress", text, 0) end,
+  finish = function(text) send_and_wait("progress", text, 1) end,
+  close = function() send_and_wait("progress", "", 2) end,
+}
 
 ---------------------------------------------------------------------------
 -- compiling a cell
@@ -267,6 +287,7 @@ function kernel.main(run)
   end
   local okh, h = pcall(require, "nnlua.help")
   if okh and type(h) == "table" and h.text then help = h end
+  kernel.line = line
   local plot = require "plot"
   plot.display = display
   plot_figure = plot.Figure
