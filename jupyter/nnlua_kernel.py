@@ -176,8 +176,12 @@ class NNLuaKernel(Kernel):
         self._start()
 
     def _start(self):
-        """Starts nnlua; returns what it printed if it failed to start."""
-        self.nnlua = NNLuaProcess(self.binary)
+        """Starts nnlua; returns what went wrong if it failed to start."""
+        try:
+            self.nnlua = NNLuaProcess(self.binary)
+        except OSError as e:
+            self.nnlua = None
+            return "cannot start nnlua (%s): %s" % (self.binary, e)
         lost = []
         for kind, _, payload in self.nnlua.frames(lambda n, t: lost.append(t)):
             if kind == "ready":

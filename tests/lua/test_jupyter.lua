@@ -269,6 +269,61 @@ test("interrupt, Tab completion, help and a cell that ends nnlua (jupyter_client
   check_eq(checks, repl and 15 or 12, "checks passed\n" .. out)
 end)
 
+-- the frames of a reply file: {kind, arg, payload}, ...
+local function read_frames(s)
+  local frames, pos = {}, 1
+  while pos <= #s do
+    local kind, arg, len, after = s:match("^(%a+) (%-?%d+) (%d+)\n()", pos)
+    assert(kind, "bad frame at byte " .. pos .. ": " .. string.format("%q", s:sub(pos, pos + 40)))
+    frames[#frames + 1] = {kind, tonumber(arg), s:sub(after, after + tonumber(len) - 1)}
+    pos = after + tonumber(len)
+  end
+  return frames
+end
+
+test("nnlua --kernel speaks its protocol on the pipes it is given (no Jupyter)", function()
+  local dir = tmpdir()
+  local requests = {}
+  local function req(kind, payload, arg)
+    requests[#requests + 1] = string.format("%s %d %d\n%s", kind, arg or 0, #payload, payload)
+  end
+  req("execute", "x = 2", 1)
+  req("execute", "x * 21", 2)
+  req("execute", "local s = 'a'\ns .. 'b', nil, {1}", 3)
+  req("execute", "print('p1')\nerror('e')", 4)
+  req("execute", "print('p2')\nplot.lines{series = {{y = {1, 3, 2}}}, width = 200, height = 100}", 5)
+  req("ack", "")
+  req("execute", "for i = 1,", 6)
+  req("complete", "y = tensor.ra")
+  req("inspect", "tensor.randn")
+  req("inspect", "nothing_here")
+  req("execute", "print(x)", 7)
+  write_file(dir .. "/requests", table.concat(requests))
+  local ok, out = capture("NNLUA_KERNEL_FDS=3,4 " .. NNLUA .. " --kernel 3<" .. sh_quote(dir .. "/requests") ..
+                          " 4>" .. sh_quote(dir .. "/replies") .. " </dev/null 2>" .. sh_quote(dir .. "/stderr"))
+  assert(ok, out .. read_file(dir .. "/stderr"))
+  check_eq(out, "p1\np2\n2\n", "stdout")
+  check_eq(read_file(dir .. "/stderr"), "", "stderr")
+  local f = read_frames(read_file(dir .. "/replies"))
+  local kinds = {}
+  for i, x in ipairs(f) do kinds[i] = x[1] end
+  check_eq(table.concat(kinds, " "), "ready ok result result error display ok error matches help help ok")
+  check_eq(f[1][3], _VERSION)
+  check_eq(f[3][3], "42")
+  assert(f[4][3]:match('^ab\tnil\t'), f[4][3])
+  check_eq(f[5][3]:match("^[^\n]*\n[^\n]*"), "In[4]:2: e\n    2 | error('e')")
+  check_eq(f[6][3]:sub(1, 8), "\137PNG\r\n\26\n", "display: a PNG")
+  write_file(dir .. "/fig.png", f[6][3])
+  check_eq(table.concat(plot.read_image(dir .. "/fig.png").shape, "x"), "3x100x200")
+  assert(f[8][3]:find("^In%[6%]:1: .*near <eof>"), f[8][3])
+  local word, list = f[9][3]:match("^([^\n]*)\n(.*)$")
+  check_eq(word, "tensor.ra")
+  assert(("\n" .. list .. "\n"):find("\ntensor.randn\n", 1, true), list)
+  assert(f[10][3]:find("tensor.randn", 1, true), f[10][3])
+  check_eq(f[11][3], "", "help for an unknown name")
+  assert(os.execute("rm -rf " .. sh_quote(dir)))
+end)
+
 test("nnlua --kernel started by hand says how it is meant to be started", function()
   local ok, out = capture(NNLUA .. " --kernel")
   assert(not ok, out)
