@@ -199,11 +199,12 @@ class NNLuaKernel(Kernel):
         if not self.silent:
             self.send_response(self.iopub_socket, "stream", {"name": name, "text": text})
 
-    def _display(self, png):
+    def _display(self, image, gif):
         if self.silent:
             return
-        content = {"data": {"image/png": base64.b64encode(png).decode("ascii"),
-                            "text/plain": "<Figure>"},
+        mime, text = ("image/gif", "<Animation>") if gif else ("image/png", "<Figure>")
+        content = {"data": {mime: base64.b64encode(image).decode("ascii"),
+                            "text/plain": text},
                    "metadata": {}}
         self.send_response(self.iopub_socket, "display_data", content)
 
@@ -245,7 +246,7 @@ class NNLuaKernel(Kernel):
             self.nnlua.send("execute", code, self.execution_count)
             for kind, arg, payload in self.nnlua.frames(self._stream):
                 if kind == "display":
-                    self._display(payload)
+                    self._display(payload, arg == 1)
                     self.nnlua.send("ack")
                 elif kind == "progress":
                     self._progress(payload.decode("utf-8", "replace"), arg)

@@ -8,7 +8,7 @@
 -- (arg an integer, length the bytes that follow) and then length bytes.
 --
 --   requests (Python -> nnlua)              replies (nnlua -> Python)
---   execute <count> <n> code                any number of: display 0 <n> png-bytes
+--   execute <count> <n> code                any number of: display <gif> <n> image-bytes
 --                                                   progress <how> <n> bar-text
 --                                             (each answered by: ack 0 0)
 --                                           then one of:   result 0 <n> text
@@ -35,8 +35,9 @@
 -- "In[3]:2: ..." with that line of the cell quoted below. When the cell
 -- ends with an expression (its last lines, as long as the lines before them
 -- compile alone), the expression's values are the cell's result: a figure
--- is shown as a PNG, anything else as the REPL prints it. A cell whose last
--- line ends with ";" shows nothing.
+-- is shown as a PNG (display 0), an animation (plot.animate) as a GIF
+-- (display 1), anything else as the REPL prints it. A cell whose last line
+-- ends with ";" shows nothing.
 --
 -- When nnlua.repl is there (the REPL's Lua half), a cell is compiled by one
 -- session of it, so the cells' top-level locals last from cell to cell as
@@ -89,22 +90,37 @@ local function is_figure(v)
   return plot_figure ~= nil and type(v) == "table" and getmetatable(v) == plot_figure
 end
 
+local function is_animation(v)
+  local loaded = package.loaded.plot
+  local cls = loaded and rawget(loaded, "Animation")
+  return cls ~= nil and type(v) == "table" and getmetatable(v) == cls
+end
+
+-- sends the bytes fig:save writes for a temporary file ending in ext
+local function send_image(fig, ext, gif)
+  local base = os.tmpname()
+  local path = base .. ext
+  local ok, err = pcall(fig.save, fig, path)
+  os.remove(base)
+  if not ok then os.remove(path); error(err, 3) end
+  local f = assert(io.open(path, "rb"))
+  local bytes = f:read("a")
+  f:close()
+  os.remove(path)
+  send_and_wait("display", bytes, gif)
+end
+
 -- plot.display(fig): sends the figure to the notebook as a PNG
 local function display(fig)
   if not is_figure(fig) then
     error(string.format("plot.display: fig must be a figure (from plot.lines, ...), got %s",
                         type(fig)), 2)
   end
-  local base = os.tmpname()
-  local path = base .. ".png"
-  local ok, err = pcall(fig.save, fig, path)
-  os.remove(base)
-  if not ok then os.remove(path); error(err, 2) end
-  local f = assert(io.open(path, "rb"))
-  local png = f:read("a")
-  f:close()
-  os.remove(path)
-  send_and_wait("display", png)
+  send_image(fig, ".png", 0)
+end
+
+local function display_animation(anim)
+  send_image(anim, ".gif", 1)
 end
 
 -- how progress.lua draws its bar in a notebook (see the top of the file)
@@ -193,8 +209,8 @@ local function execute(run, code, count)
   local texts = {}
   for i = 1, n do
     local v = values[i]
-    if is_figure(v) then
-      local ok, e = run(display, v)
+    if is_figure(v) or is_animation(v) then
+      local ok, e = run(is_figure(v) and display or display_animation, v)
       if not ok then send("error", tostring(e)); return end
     else
       local ok, s = pcall(show, v)
