@@ -127,8 +127,9 @@ static int runargs(lua_State *L, char **argv, int script) {
 }
 
 /* Runs the script argv[0] ("-" is stdin unless it came after "--") with
- * argv[1..] as its arguments, which the chunk also gets as "...". */
-static int runscript(lua_State *L, char **argv) {
+ * argv[1..] as its arguments, which the chunk also gets as "...". With keep
+ * (-i), its top-level locals are kept for the REPL. */
+static int runscript(lua_State *L, char **argv, int keep) {
   const char *fname = argv[0];
   if (strcmp(fname, "-") == 0 && strcmp(argv[-1], "--") != 0) fname = NULL;
   int status = luaL_loadfilex(L, fname, "t");     /* source only: guard.c */
@@ -137,7 +138,7 @@ static int runscript(lua_State *L, char **argv) {
     while (argv[n + 1] != NULL) n++;
     luaL_checkstack(L, n + 3, "too many arguments to script");
     for (int i = 1; i <= n; i++) lua_pushstring(L, argv[i]);
-    status = vm_docall(L, n, 0);
+    status = keep ? vm_docall_keeplocals(L, n) : vm_docall(L, n, 0);
   }
   return vm_report(L, status, VM_PROGNAME);
 }
@@ -184,7 +185,7 @@ static int pmain(lua_State *L) {
   createargtable(L, argv, argc, script);
   if (flags & HAS_W) lua_warning(L, "@on", 0);
   if (!runargs(L, argv, script)) return 0;
-  if (script < argc && runscript(L, argv + script) != LUA_OK) return 0;
+  if (script < argc && runscript(L, argv + script, flags & HAS_I) != LUA_OK) return 0;
   if (flags & HAS_I) {
     vm_repl(L);
   } else if (script == argc && !(flags & (HAS_E | HAS_V))) {
