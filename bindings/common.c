@@ -1,8 +1,8 @@
-/* common.c -- helpers shared by the bindings: context, tensor userdata, arguments. */
+/* common.c -- helpers shared by the bindings: context, userdata lifetimes, arguments. */
 #include <limits.h>
-#include <math.h>
 #include <string.h>
 #include "common.h"
+#include "l_tensor.h"
 
 #define CTX_KEY "nnlua.context"  /* the registry slot of the one context userdata */
 #define METHODS_KEY "nnlua.methods"  /* registry: method (a C closure) -> "receiver:name" */
@@ -21,7 +21,6 @@
  * us an iteration instead of about 20. */
 #define GC_STEP_BYTES (1024 * 1024)
 
-const char lnn_tensor_mt[] = "nn.Tensor", lnn_generator_mt[] = "nn.Generator";
 static const char ctx_mt[] = "nn.Context";
 
 /* ---- userdata lifetimes (common.h) ---- */
@@ -134,13 +133,14 @@ static const char *typename_at(lua_State *L, int arg) {
  * first as self: argument 1 (x.sum(), x.view(2, 3)) says how to call it, in
  * the wording of stdlib/nnlua/class.lua so that C and Lua methods read alike;
  * a later argument of a method reached through a field (x.matmul(y) makes y
- * self and leaves no argument 2) adds the same advice to the usual message. */
-static int badarg(lua_State *L, int arg, const char *tname) {
+ * self and leaves no argument 2) adds the same advice to the usual message.
+ * The one type it knows by name is the tensor, the self most often passed. */
+int lnn_typeerror(lua_State *L, int arg, const char *tname) {
   lua_Debug ar;
   int top = lua_gettop(L);                  /* arguments past it are none: push nothing before */
   const char *got = typename_at(L, arg);    /* a __name is kept alive by its metatable */
   const char *self = lua_isnoneornil(L, 1) ? "nothing"
-                     : lnn_testudata(L, 1, TENSOR_MT) ? "a tensor"
+                     : lnn_testtensor(L, 1) ? "a tensor"
                      : lua_pushfstring(L, "a %s", luaL_typename(L, 1));
   if (lua_getstack(L, 0, &ar)) {
     lua_getfield(L, LUA_REGISTRYINDEX, METHODS_KEY);
@@ -165,28 +165,8 @@ static int badarg(lua_State *L, int arg, const char *tname) {
 
 void *lnn_checkself(lua_State *L, const char *tname) {
   void *p = lnn_testudata(L, 1, tname);
-  if (!p) badarg(L, 1, tname);
+  if (!p) lnn_typeerror(L, 1, tname);
   return p;
-}
-
-LTensor *lnn_testtensor(lua_State *L, int arg) {
-  return lnn_testudata(L, arg, TENSOR_MT);
-}
-
-nn_tensor *lnn_totensor(lua_State *L, int arg) {
-  LTensor *u = lnn_testudata(L, arg, TENSOR_MT);
-  return u ? u->t : NULL;
-}
-
-nn_tensor *lnn_checktensor(lua_State *L, int arg) {
-  LTensor *u = lnn_testudata(L, arg, TENSOR_MT);
-  if (!u) badarg(L, arg, TENSOR_MT);
-  if (!u->t) luaL_argerror(L, arg, "tensor has been freed");
-  return u->t;
-}
-
-LTensor *lnn_newtensor(lua_State *L) {
-  return lnn_newudata(L, sizeof(LTensor), TENSOR_MT);
 }
 
 int lnn_error(lua_State *L) {
@@ -204,36 +184,9 @@ void lnn_gcaccount(lua_State *L, nn_ctx *ctx) {
   ctx->gc_live_base = nn_storage_live_bytes();
 }
 
-int lnn_finish(lua_State *L, LTensor *u, nn_tensor *t) {
-  nn_ctx *ctx = getctx(L);
-  if (!t) return lnn_error(L);
-  u->t = t;
-  lnn_gcaccount(L, ctx);
-  return 1;
-}
-
-int lnn_checkdim(lua_State *L, int arg, int ndim) {
-  lua_Integer d = luaL_checkinteger(L, arg);
-  int n = ndim > 0 ? ndim : 1;
-  if (d >= 1 && d <= n) return (int)d - 1;
-  if (d < 0 && d >= -n) return n + (int)d;
-  return luaL_argerror(L, arg, lua_pushfstring(L, "dim %I out of range for a "
-                                               "%d-d tensor (dims are 1-based)", d, ndim));
-}
-
 int64_t lnn_checksize(lua_State *L, int arg) {
   lua_Integer n = luaL_checkinteger(L, arg);
   if (n < 0) luaL_argerror(L, arg, lua_pushfstring(L, "size must be >= 0, got %I", n));
-  return n;
-}
-
-static int64_t shape_entry(lua_State *L, int arg, int allow_neg1) {
-  int isint;
-  lua_Integer n = lua_tointegerx(L, -1, &isint);
-  if (!isint || n < (allow_neg1 ? -1 : 0))
-    luaL_argerror(L, arg, lua_pushfstring(L, "sizes must be whole numbers >= 0%s, got %s",
-                                          allow_neg1 ? " (or -1)" : "", luaL_tolstring(L, -1, NULL)));
-  lua_pop(L, 1);
   return n;
 }
 
@@ -255,43 +208,12 @@ void lnn_checklist(lua_State *L, int idx, int arg, lua_Integer n, const char *wh
   }
 }
 
-int lnn_checkshape(lua_State *L, int arg, int last, int64_t *shape, int allow_neg1) {
-  int n;
-  if (lua_istable(L, arg) && !luaL_testudata(L, arg, TENSOR_MT)) {
-    lua_Integer len = luaL_len(L, arg);       /* a __len may return anything */
-    if (len < 0 || len > NN_MAXDIM)
-      luaL_argerror(L, arg, lua_pushfstring(L, "%s: the shape table has length %I",
-                                            len < 0 ? "negative length" : "more than 8 dims", len));
-    n = (int)len;
-    lnn_checklist(L, arg, arg, n, "the shape table");
-    for (int i = 0; i < n; i++) {
-      lua_geti(L, arg, i + 1);
-      shape[i] = shape_entry(L, arg, allow_neg1);
-    }
-    return n;
-  }
-  n = last - arg + 1;
-  if (n > NN_MAXDIM)
-    luaL_argerror(L, arg, lua_pushfstring(L, "more than %d dims: got %d sizes", NN_MAXDIM, n));
-  for (int i = 0; i < n; i++) {
-    if (!lua_isnumber(L, arg + i)) luaL_typeerror(L, arg + i, "size (a number)");
-    lua_pushvalue(L, arg + i);
-    shape[i] = shape_entry(L, arg + i, allow_neg1);
-  }
-  return n < 0 ? 0 : n;
-}
-
 float lnn_checkfloat(lua_State *L, int arg) {
   if (lua_isboolean(L, arg)) return lua_toboolean(L, arg) ? 1.0f : 0.0f;
   int isnum;
   lua_Number v = lua_tonumberx(L, arg, &isnum);
-  if (!isnum) badarg(L, arg, "number");
+  if (!isnum) lnn_typeerror(L, arg, "number");
   return (float)v;
-}
-
-nn_rng *lnn_optgenerator(lua_State *L, int arg) {
-  if (lua_isnoneornil(L, arg)) return &getctx(L)->rng;
-  return &((LGenerator *)lnn_checkudata(L, arg, GENERATOR_MT))->rng;
 }
 
 void lnn_checkopts(lua_State *L, int arg, const char *fn, const char *const *keys) {

@@ -1,5 +1,7 @@
 /* common.h -- helpers shared by the bindings files: the context upvalue,
- * tensor userdata, argument and option checking. */
+ * userdata lifetimes, argument, option and path checking. Each userdata
+ * type has a header of its own for the other files (l_tensor.h,
+ * l_generator.h). */
 #ifndef NN_BINDINGS_COMMON_H
 #define NN_BINDINGS_COMMON_H
 
@@ -7,14 +9,10 @@
 #include <lauxlib.h>
 #include "nn/tensor.h"
 
-/* Metatable names. Each is one array, so that its address is the type's
- * tag (see LTensor below); a file with a type of its own defines its array. */
-extern const char lnn_tensor_mt[], lnn_generator_mt[];
-#define TENSOR_MT lnn_tensor_mt           /* "nn.Tensor" */
-#define GENERATOR_MT lnn_generator_mt     /* "nn.Generator" */
-
 /* Userdata lifetimes. Every nnlua userdata type is a struct whose first
- * member is `const char *tname`, its metatable's name, set by lnn_newudata;
+ * member is `const char *tname`, its metatable's name, set by lnn_newudata.
+ * The name is one array, defined by the type's file (lnn_tensor_mt in
+ * l_tensor.c), so that its address is the type's tag:
  * lnn_testudata accepts a userdata only when its metatable is the registry's,
  * its size is the type's and its tname matches, so a metatable swapped in the
  * registry (debug.getregistry()["nn.Tensor"] = ...) or given to a foreign
@@ -35,12 +33,6 @@ extern const char lnn_tensor_mt[], lnn_generator_mt[];
  * owns) is used only while that value sits in the function's own stack
  * slots, never after popping it or while only a table holds it. The host
  * (vm/guard.c) keeps scripts from changing C stack slots and C upvalues. */
-typedef struct LTensor {
-  const char *tname;
-  nn_tensor *t;         /* NULL: not built yet, or freed/closed */
-  nn_tensor *held;      /* a closed tensor's reference, until it can be released */
-} LTensor;
-typedef struct LGenerator { const char *tname; nn_rng rng; } LGenerator;
 typedef struct LContext { const char *tname; nn_ctx *ctx; } LContext;
 
 /* The nn_ctx of this Lua state: upvalue 1 of every binding. */
@@ -74,28 +66,23 @@ void lnn_setmethods(lua_State *L, const luaL_Reg *l, const char *receiver);
 /* The userdata of type tname at argument 1 of a method (see lnn_setmethods);
  * in any other function a plain "bad argument #1" error. */
 void *lnn_checkself(lua_State *L, const char *tname);
+/* Raises "bad argument #arg (tname expected, got ...)", with the advice of
+ * lnn_setmethods when the running function is a method called with '.'. */
+int lnn_typeerror(lua_State *L, int arg, const char *tname);
 
-nn_tensor *lnn_checktensor(lua_State *L, int arg);
-nn_tensor *lnn_totensor(lua_State *L, int arg);        /* NULL if not a tensor */
-LTensor *lnn_newtensor(lua_State *L);                   /* pushes an empty tensor userdata */
-LTensor *lnn_testtensor(lua_State *L, int arg);         /* a tensor userdata (maybe freed), or NULL */
-/* Stores t in u (the userdata on top) and returns 1; if t is NULL raises ctx->err.
- * Tells the garbage collector about storage allocated since the last call. */
-int lnn_finish(lua_State *L, LTensor *u, nn_tensor *t);
+/* Makes the collector take a step once the bytes of tensor storage alive
+ * (plus ctx->alloc_pending) have grown by GC_STEP_BYTES since its last step
+ * (common.c); called after allocating. */
 void lnn_gcaccount(lua_State *L, nn_ctx *ctx);
 int lnn_error(lua_State *L);                            /* raises ctx->err */
 
-int lnn_checkdim(lua_State *L, int arg, int ndim);      /* 1-based (or negative from the end) -> 0-based */
 int64_t lnn_checksize(lua_State *L, int arg);           /* a whole number >= 0 */
 /* Checks that the table at idx (raw: a proxy's __index is not asked) has no
  * key but the integers 1..n: a hole ({[1] = 1, [3] = 3}, whose # may be 1) or
  * another key raises "bad argument #arg (what is not a list: it has key K but
  * length n (holes are not allowed))". */
 void lnn_checklist(lua_State *L, int idx, int arg, lua_Integer n, const char *what);
-/* Sizes given as arguments arg..last (2, 3) or as one table {2, 3} at arg. Returns ndim. */
-int lnn_checkshape(lua_State *L, int arg, int last, int64_t *shape, int allow_neg1);
-float lnn_checkfloat(lua_State *L, int arg);
-nn_rng *lnn_optgenerator(lua_State *L, int arg);        /* a Generator at arg, or the default */
+float lnn_checkfloat(lua_State *L, int arg);          /* a number, or a boolean as 1 or 0 */
 /* Checks that the table at arg has only the given keys; raises "fn: unknown option 'k'". */
 void lnn_checkopts(lua_State *L, int arg, const char *fn, const char *const *keys);
 

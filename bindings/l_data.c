@@ -26,6 +26,8 @@
 #include <time.h>
 #include <unistd.h>
 #include "common.h"
+#include "l_tensor.h"
+#include "l_generator.h"
 #include "nn/data/data.h"
 #include "nn/io/png.h"
 #include "nn/io/infile.h"

@@ -1,10 +1,20 @@
-/* l_generator.c -- the nn.Generator userdata: an independent random stream. */
+/* l_generator.c -- the nn.Generator userdata: an independent random stream.
+ * Its interface for the other bindings files is l_generator.h; the tensor
+ * module (l_tensor.c) registers the constructor and the default stream's
+ * get_rng_state / set_rng_state. */
 #include "common.h"
-#include "l_tensor.h"
+#include "l_generator.h"
 #include "nn/rng.h"
+
+const char lnn_generator_mt[] = "nn.Generator";
 
 static LGenerator *checkgen(lua_State *L) {
   return lnn_checkself(L, GENERATOR_MT);
+}
+
+nn_rng *lnn_optgenerator(lua_State *L, int arg) {
+  if (lua_isnoneornil(L, arg)) return &getctx(L)->rng;
+  return &((LGenerator *)lnn_checkudata(L, arg, GENERATOR_MT))->rng;
 }
 
 static uint64_t checkseed(lua_State *L, int arg) {

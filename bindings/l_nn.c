@@ -5,7 +5,9 @@
  * out of memory for the userdata after the op, its tensor would leak. */
 #include <string.h>
 #include "common.h"
+#include "l_tensor.h"
 #include "bindings.h"
+#include "l_generator.h"
 #include "nn/layer.h"
 #include "nn/loss.h"
 

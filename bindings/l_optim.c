@@ -7,6 +7,7 @@
  * gradient and zero_grad frees it at once instead of leaving it to the
  * garbage collector (common.c, GC_STEP_BYTES). */
 #include "common.h"
+#include "l_tensor.h"
 #include "nn/optim.h"
 
 static nn_tensor *opttensor(lua_State *L, int arg) {

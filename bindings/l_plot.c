@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "common.h"
+#include "l_tensor.h"
 #include "nn/plot/plot.h"
 #include "nn/io/png.h"
 #include "bindings.h"

@@ -57,6 +57,7 @@
 #include <cjson/cJSON.h>
 #include "bindings.h"
 #include "common.h"
+#include "l_tensor.h"
 #include "l_save.h"
 #include "nn/io/safetensors.h"
 

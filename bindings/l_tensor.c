@@ -1,15 +1,395 @@
-/* l_tensor.c -- the nn.Tensor userdata: methods and metamethods.
- * Module-level functions (constructors and the like) are in l_tensorlib.c. */
+/* l_tensor.c -- the nn.Tensor userdata type and the `tensor` module that
+ * makes tensors, in the order of Lua's liolib.c: the type's test, check and
+ * push functions (its interface for the other bindings files, l_tensor.h),
+ * the module functions (tensor.new, zeros, ..., cat, stack, no_grad,
+ * set_num_threads), the methods, the metamethods, their tables, createmeta
+ * and luaopen_nn_tensor. Every function that makes a tensor pushes its
+ * userdata first, then runs the op, then calls lnn_finish (l_tensor.h).
+ * tensor.Generator is l_generator.c's, tensor.save and tensor.load are
+ * l_save.c's. */
 #include <float.h>
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "common.h"
+#include "bindings.h"
 #include "l_tensor.h"
+#include "l_generator.h"
+#include "l_save.h"
 #include "nn/autograd.h"
+#include "nn/ops.h"
+#include "nn/rng.h"
 
-/* ---- shape ---- */
+/* ---- the type: test, check, push ---- */
+
+const char lnn_tensor_mt[] = "nn.Tensor";
+
+LTensor *lnn_testtensor(lua_State *L, int arg) {
+  return lnn_testudata(L, arg, TENSOR_MT);
+}
+
+nn_tensor *lnn_totensor(lua_State *L, int arg) {
+  LTensor *u = lnn_testudata(L, arg, TENSOR_MT);
+  return u ? u->t : NULL;
+}
+
+nn_tensor *lnn_checktensor(lua_State *L, int arg) {
+  LTensor *u = lnn_testudata(L, arg, TENSOR_MT);
+  if (!u) lnn_typeerror(L, arg, TENSOR_MT);
+  if (!u->t) luaL_argerror(L, arg, "tensor has been freed");
+  return u->t;
+}
+
+LTensor *lnn_newtensor(lua_State *L) {
+  return lnn_newudata(L, sizeof(LTensor), TENSOR_MT);
+}
+
+int lnn_finish(lua_State *L, LTensor *u, nn_tensor *t) {
+  nn_ctx *ctx = getctx(L);
+  if (!t) return lnn_error(L);
+  u->t = t;
+  lnn_gcaccount(L, ctx);
+  return 1;
+}
+
+/* ---- dims and shapes as arguments ---- */
+
+int lnn_checkdim(lua_State *L, int arg, int ndim) {
+  lua_Integer d = luaL_checkinteger(L, arg);
+  int n = ndim > 0 ? ndim : 1;
+  if (d >= 1 && d <= n) return (int)d - 1;
+  if (d < 0 && d >= -n) return n + (int)d;
+  return luaL_argerror(L, arg, lua_pushfstring(L, "dim %I out of range for a "
+                                               "%d-d tensor (dims are 1-based)", d, ndim));
+}
+
+static int64_t shape_entry(lua_State *L, int arg, int allow_neg1) {
+  int isint;
+  lua_Integer n = lua_tointegerx(L, -1, &isint);
+  if (!isint || n < (allow_neg1 ? -1 : 0))
+    luaL_argerror(L, arg, lua_pushfstring(L, "sizes must be whole numbers >= 0%s, got %s",
+                                          allow_neg1 ? " (or -1)" : "", luaL_tolstring(L, -1, NULL)));
+  lua_pop(L, 1);
+  return n;
+}
+
+int lnn_checkshape(lua_State *L, int arg, int last, int64_t *shape, int allow_neg1) {
+  int n;
+  if (lua_istable(L, arg) && !luaL_testudata(L, arg, TENSOR_MT)) {
+    lua_Integer len = luaL_len(L, arg);       /* a __len may return anything */
+    if (len < 0 || len > NN_MAXDIM)
+      luaL_argerror(L, arg, lua_pushfstring(L, "%s: the shape table has length %I",
+                                            len < 0 ? "negative length" : "more than 8 dims", len));
+    n = (int)len;
+    lnn_checklist(L, arg, arg, n, "the shape table");
+    for (int i = 0; i < n; i++) {
+      lua_geti(L, arg, i + 1);
+      shape[i] = shape_entry(L, arg, allow_neg1);
+    }
+    return n;
+  }
+  n = last - arg + 1;
+  if (n > NN_MAXDIM)
+    luaL_argerror(L, arg, lua_pushfstring(L, "more than %d dims: got %d sizes", NN_MAXDIM, n));
+  for (int i = 0; i < n; i++) {
+    if (!lua_isnumber(L, arg + i)) luaL_typeerror(L, arg + i, "size (a number)");
+    lua_pushvalue(L, arg + i);
+    shape[i] = shape_entry(L, arg + i, allow_neg1);
+  }
+  return n < 0 ? 0 : n;
+}
+
+/* ---- module functions: tensor.new{...} from nested tables ---- */
+
+/* #t of a nested table, as a size: 0..INT_MAX (a __len may return anything;
+ * a Lua table holds fewer than 2^32 items, and one of more than INT_MAX
+ * numbers would take over 32 GB) */
+static int64_t nested_len(lua_State *L, const char *path) {
+  lua_Integer n = luaL_len(L, -1);
+  if (n < 0 || n > INT_MAX)
+    luaL_error(L, "tensor.new: the table at %s has length %I (expected 0..%d)",
+               path[0] ? path : "the top", n, INT_MAX);
+  return n;
+}
+
+/* The shape, from the lengths of the first table at each depth. */
+static int nested_shape(lua_State *L, int64_t *shape) {
+  int nd = 0;
+  char path[8 * 4 + 1] = "";
+  lua_pushvalue(L, 1);
+  while (lua_istable(L, -1) && !lnn_totensor(L, -1)) {
+    if (nd == NN_MAXDIM) luaL_argerror(L, 1, "nested more than 8 deep");
+    shape[nd++] = nested_len(L, path);
+    if (shape[nd - 1] == 0) break;
+    strcat(path, "[1]");
+    lua_geti(L, -1, 1);
+    lua_remove(L, -2);
+  }
+  lua_pop(L, 1);
+  return nd;
+}
+
+/* Copies the numbers of the table on top (at depth d, named path) to *p, checking
+ * that every table at depth d is a list (no holes, no other keys) of shape[d] items. */
+static void fill_nested(lua_State *L, int d, int nd, const int64_t *shape, float **p, char *path) {
+  size_t plen = strlen(path);
+  if (d == nd) {
+    int isnum;
+    lua_Number v = lua_tonumberx(L, -1, &isnum);
+    if (lua_isboolean(L, -1)) v = lua_toboolean(L, -1), isnum = 1;
+    if (!isnum)
+      luaL_error(L, "tensor.new: element %s is a %s, expected a number", path, luaL_typename(L, -1));
+    *(*p)++ = (float)v;
+    return;
+  }
+  const char *where = plen ? path : "the top";
+  if (!lua_istable(L, -1) || lnn_totensor(L, -1))
+    luaL_error(L, "tensor.new: ragged nested table at %s: expected a table of %I elements, "
+               "got a %s", where, (lua_Integer)shape[d], luaL_typename(L, -1));
+  int64_t n = nested_len(L, path);
+  if (n != shape[d])
+    luaL_error(L, "tensor.new: ragged nested table at %s: expected a table of %I elements, "
+               "got one of %I", where, (lua_Integer)shape[d], (lua_Integer)n);
+  lua_pushfstring(L, "the table at %s", where);
+  lnn_checklist(L, -2, 1, n, lua_tostring(L, -1));
+  lua_pop(L, 1);
+  luaL_checkstack(L, 4, "tensor.new: nested too deep");
+  for (int64_t i = 0; i < shape[d]; i++) {
+    lua_geti(L, -1, i + 1);
+    if (plen < 200) snprintf(path + plen, 256 - plen, "[%lld]", (long long)i + 1);
+    fill_nested(L, d + 1, nd, shape, p, path);
+    path[plen] = '\0';
+    lua_pop(L, 1);
+  }
+}
+
+static int l_new(lua_State *L) {
+  nn_ctx *ctx = getctx(L);
+  nn_tensor *src = lnn_totensor(L, 1);
+  if (src) {
+    LTensor *u = lnn_newtensor(L);
+    return lnn_finish(L, u, nn_tensor_clone(ctx, src));
+  }
+  if (lua_isnumber(L, 1) || lua_isboolean(L, 1)) {
+    LTensor *u = lnn_newtensor(L);
+    return lnn_finish(L, u, nn_tensor_full(ctx, 0, NULL, lnn_checkfloat(L, 1)));
+  }
+  luaL_checktype(L, 1, LUA_TTABLE);
+  int64_t shape[NN_MAXDIM];
+  int nd = nested_shape(L, shape);
+  if (nn_shape_check(ctx, "tensor.new", nd, shape, NULL, NULL)) return lnn_error(L);
+  LTensor *u = lnn_newtensor(L);
+  lnn_finish(L, u, nn_tensor_empty(ctx, nd, shape));
+  float *p = nn_tensor_data(u->t);
+  char path[256] = "";
+  lua_pushvalue(L, 1);
+  fill_nested(L, 0, nd, shape, &p, path);
+  lua_pop(L, 1);
+  return 1;
+}
+
+/* ---- module functions: filled constructors, f(2, 3) or f{2, 3} ---- */
+
+/* the last size argument of rand and randn, which may end with a generator */
+static int lastsize(lua_State *L) {
+  int top = lua_gettop(L);
+  return top > 0 && luaL_testudata(L, top, GENERATOR_MT) ? top - 1 : top;
+}
+
+/* the shape at arg..last (or a table at arg), checked as a whole for fn */
+static int checkshape(lua_State *L, const char *fn, int arg, int last, int64_t *shape) {
+  int nd = lnn_checkshape(L, arg, last, shape, 0);
+  if (nn_shape_check(getctx(L), fn, nd, shape, NULL, NULL)) lnn_error(L);
+  return nd;
+}
+
+static int filled(lua_State *L, const char *fn, float v) {
+  int64_t shape[NN_MAXDIM];
+  int nd = checkshape(L, fn, 1, lua_gettop(L), shape);
+  LTensor *u = lnn_newtensor(L);
+  return lnn_finish(L, u, nn_tensor_full(getctx(L), nd, shape, v));
+}
+
+static int l_zeros(lua_State *L) { return filled(L, "zeros", 0.0f); }
+static int l_ones(lua_State *L) { return filled(L, "ones", 1.0f); }
+
+static int l_empty(lua_State *L) {
+  int64_t shape[NN_MAXDIM];
+  int nd = checkshape(L, "empty", 1, lua_gettop(L), shape);
+  LTensor *u = lnn_newtensor(L);
+  return lnn_finish(L, u, nn_tensor_empty(getctx(L), nd, shape));
+}
+
+static int l_full(lua_State *L) {
+  int64_t shape[NN_MAXDIM];
+  luaL_checktype(L, 1, LUA_TTABLE);
+  int nd = checkshape(L, "full", 1, 1, shape);
+  float v = lnn_checkfloat(L, 2);
+  LTensor *u = lnn_newtensor(L);
+  return lnn_finish(L, u, nn_tensor_full(getctx(L), nd, shape, v));
+}
+
+static int l_eye(lua_State *L) {
+  int64_t n = lnn_checksize(L, 1), m = lua_isnoneornil(L, 2) ? n : lnn_checksize(L, 2);
+  if (nn_shape_check(getctx(L), "eye", 2, (int64_t[]){n, m}, NULL, NULL)) return lnn_error(L);
+  LTensor *u = lnn_newtensor(L);
+  return lnn_finish(L, u, nn_tensor_eye(getctx(L), n, m));
+}
+
+/* arange(n) -> 1..n; arange(a, b [, step]) -> a, a+step, ... < b */
+static int l_arange(lua_State *L) {
+  double start = 1, stop, step = 1;
+  if (lua_isnoneornil(L, 2)) stop = luaL_checknumber(L, 1) + 1;
+  else {
+    start = luaL_checknumber(L, 1);
+    stop = luaL_checknumber(L, 2);
+    step = luaL_optnumber(L, 3, 1);
+  }
+  LTensor *u = lnn_newtensor(L);
+  return lnn_finish(L, u, nn_tensor_arange(getctx(L), start, stop, step));
+}
+
+static int l_linspace(lua_State *L) {
+  double a = luaL_checknumber(L, 1), b = luaL_checknumber(L, 2);
+  lua_Integer n = luaL_checkinteger(L, 3);
+  LTensor *u = lnn_newtensor(L);
+  return lnn_finish(L, u, nn_tensor_linspace(getctx(L), a, b, n));
+}
+
+static int random_tensor(lua_State *L, int normal) {
+  int64_t shape[NN_MAXDIM];
+  int last = lastsize(L);
+  int nd = checkshape(L, normal ? "randn" : "rand", 1, last, shape);
+  nn_rng *r = lnn_optgenerator(L, last + 1);
+  LTensor *u = lnn_newtensor(L);
+  nn_ctx *ctx = getctx(L);
+  return lnn_finish(L, u, normal ? nn_tensor_randn(ctx, r, nd, shape) : nn_tensor_rand(ctx, r, nd, shape));
+}
+
+static int l_rand(lua_State *L) { return random_tensor(L, 0); }
+static int l_randn(lua_State *L) { return random_tensor(L, 1); }
+
+static int l_randperm(lua_State *L) {
+  int64_t n = lnn_checksize(L, 1);
+  nn_rng *r = lnn_optgenerator(L, 2);
+  LTensor *u = lnn_newtensor(L);
+  return lnn_finish(L, u, nn_tensor_randperm(getctx(L), r, n));
+}
+
+static int l_manual_seed(lua_State *L) {
+  int isint;
+  lua_Integer s = lua_tointegerx(L, 1, &isint);
+  if (!isint) luaL_argerror(L, 1, "seed must be an integer");
+  nn_rng_seed(&getctx(L)->rng, (uint64_t)s);
+  return 0;
+}
+
+/* ---- module functions: cat / stack ---- */
+
+/* stack = cat of the inputs each given a new dim (as views that autograd sees) */
+static nn_tensor *stack_tensors(nn_ctx *ctx, nn_tensor **ts, int n, int dim) {
+  for (int k = 1; k < n; k++) {
+    if (ts[k]->ndim == ts[0]->ndim && !memcmp(ts[k]->shape, ts[0]->shape, sizeof(int64_t) * (size_t)ts[0]->ndim))
+      continue;
+    char s1[128], s2[128];
+    nn_seterr(ctx, NN_EARG, "stack: tensor 1 has shape %s but tensor %d has shape %s",
+              nn_shape_str(ts[0], s1, 128), k + 1, nn_shape_str(ts[k], s2, 128));
+    return NULL;
+  }
+  nn_tensor **us = calloc((size_t)n, sizeof *us), *out = NULL;
+  int k = 0;
+  while (us && k < n && (us[k] = nn_ag_reshaped(ctx, nn_tensor_unsqueeze(ctx, ts[k], dim), ts[k]))) k++;
+  if (!us) nn_seterr(ctx, NN_ENOMEM, "out of memory");
+  else if (k == n) out = nn_ag_cat(ctx, us, n, dim);
+  for (int i = 0; us && i < k; i++) nn_tensor_free(us[i]);
+  free(us);
+  return out;
+}
+
+/* The most tensors cat and stack take: their list is read into one block of pointers. */
+#define MAXLIST (1 << 24)
+
+static int catlike(lua_State *L, int stack) {
+  lua_settop(L, 2);
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_Integer len = luaL_len(L, 1);             /* a __len may return anything */
+  if (len < 1) return luaL_argerror(L, 1, "expected a non-empty list of tensors");
+  if (len > MAXLIST)
+    return luaL_argerror(L, 1, lua_pushfstring(L, "a list of %I tensors (at most %d)",
+                                               len, MAXLIST));
+  int n = (int)len;
+  lnn_checklist(L, 1, 1, n, "the list of tensors");
+  nn_tensor **ts = lua_newuserdatauv(L, (size_t)n * sizeof *ts, 0);   /* freed by the GC */
+  lua_createtable(L, n, 0);          /* keeps the tensors: the list may be a proxy (common.h) */
+  for (int i = 0; i < n; i++) {
+    lua_geti(L, 1, i + 1);
+    if (!(ts[i] = lnn_totensor(L, -1)))
+      return luaL_argerror(L, 1, lua_pushfstring(L, "element %d of the list is a %s, expected a "
+                                                 "tensor", i + 1, luaL_typename(L, -1)));
+    lua_rawseti(L, -2, i + 1);
+  }
+  int nd = ts[0]->ndim + (stack ? 1 : 0);
+  int dim = lua_isnoneornil(L, 2) ? 0 : lnn_checkdim(L, 2, nd);
+  LTensor *u = lnn_newtensor(L);
+  nn_ctx *ctx = getctx(L);
+  if (!stack) return lnn_finish(L, u, nn_ag_cat(ctx, ts, n, dim));
+  return lnn_finish(L, u, stack_tensors(ctx, ts, n, dim));
+}
+
+static int l_cat(lua_State *L) { return catlike(L, 0); }
+static int l_stack(lua_State *L) { return catlike(L, 1); }
+
+/* ---- module functions: no_grad, allclose, is_tensor, threads ---- */
+
+static int l_no_grad(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TFUNCTION);
+  nn_ctx *ctx = getctx(L);
+  int before = ctx->grad_enabled;
+  ctx->grad_enabled = 0;
+  int status = lua_pcall(L, lua_gettop(L) - 1, LUA_MULTRET, 0);
+  ctx->grad_enabled = before;
+  if (status != LUA_OK) return lua_error(L);
+  return lua_gettop(L);
+}
+
+static int l_allclose(lua_State *L) {
+  nn_tensor *a = lnn_checktensor(L, 1), *b = lnn_checktensor(L, 2);
+  double rtol = luaL_optnumber(L, 3, 1e-5), atol = luaL_optnumber(L, 4, 1e-8);
+  int close;
+  if (nn_allclose(getctx(L), a, b, rtol, atol, &close)) return lnn_error(L);
+  lua_pushboolean(L, close);
+  return 1;
+}
+
+static int l_is_tensor(lua_State *L) {
+  lua_pushboolean(L, lnn_totensor(L, 1) != NULL);
+  return 1;
+}
+
+/* set_num_threads(n) fixes the count; set_num_threads("auto") goes back to
+ * the default, which follows how busy the machine is (nn/threads.h) */
+static int l_set_num_threads(lua_State *L) {
+  if (lua_type(L, 1) == LUA_TSTRING && strcmp(lua_tostring(L, 1), "auto") == 0) {
+    nn_threads_auto();
+    return 0;
+  }
+  int isint;
+  lua_Integer n = lua_tointegerx(L, 1, &isint);
+  if (!isint || lua_type(L, 1) != LUA_TNUMBER)
+    return luaL_argerror(L, 1, lua_pushfstring(L, "a thread count (a whole number) or \"auto\" expected, "
+                                               "got %s", lua_isnoneornil(L, 1) ? "nil" : luaL_tolstring(L, 1, NULL)));
+  if (n < 1 || n > 1024) return luaL_argerror(L, 1, "thread count must be in 1..1024");
+  nn_set_num_threads((int)n);
+  return 0;
+}
+
+static int l_get_num_threads(lua_State *L) {
+  lua_pushinteger(L, nn_get_num_threads());
+  return 1;
+}
+
+/* ---- methods: shape ---- */
 
 static void pushshape(lua_State *L, const nn_tensor *t) {
   lua_createtable(L, t->ndim, 0);
@@ -39,7 +419,7 @@ static int t_numel(lua_State *L) {
   return 1;
 }
 
-/* ---- values ---- */
+/* ---- methods: values ---- */
 
 static int t_item(lua_State *L) {
   nn_tensor *t = lnn_checktensor(L, 1);
@@ -108,20 +488,7 @@ static int t_equal(lua_State *L) {
   return 1;
 }
 
-static int t_tostring(lua_State *L) {
-  LTensor *u = lnn_checkudata(L, 1, TENSOR_MT);
-  if (!u->t) {
-    lua_pushliteral(L, "tensor(<freed>)");
-    return 1;
-  }
-  char *s = nn_tensor_format(u->t);
-  if (!s) return luaL_error(L, "tostring: out of memory");
-  lua_pushstring(L, s);
-  free(s);
-  return 1;
-}
-
-/* ---- views ---- */
+/* ---- methods: views ---- */
 
 static int reshape_like(lua_State *L, int copy_ok) {
   nn_tensor *t = lnn_checktensor(L, 1);
@@ -328,7 +695,7 @@ static int t_expand(lua_State *L) {
   return lnn_finish(L, u, nn_ag_expanded(getctx(L), nn_tensor_expand(getctx(L), t, nd, shape), t));
 }
 
-/* ---- autograd ---- */
+/* ---- methods: autograd ---- */
 
 static int autograd_field(lua_State *L, nn_tensor *t, const char *k) {
   if (k[0] == 'r') {
@@ -398,87 +765,7 @@ static int t_detach(lua_State *L) {
   return lnn_finish(L, u, nn_detach(getctx(L), t));
 }
 
-/* x[i]: sub-tensor along dim 1 (a number for 1-d); negative i counts from the end */
-static int64_t checkindex(lua_State *L, const nn_tensor *t, int arg) {
-  int isint;
-  lua_Integer i = lua_tointegerx(L, arg, &isint);
-  if (!isint) luaL_error(L, "tensor index must be an integer, got %s", luaL_tolstring(L, arg, NULL));
-  if (t->ndim == 0) luaL_error(L, "cannot index a 0-d tensor (use item())");
-  int64_t n = t->shape[0];
-  if (i < 0) i += n + 1;
-  if (i < 1 || i > n)
-    luaL_error(L, "index %I is out of range for dim 1 of size %I (indices are 1-based)",
-               lua_tointeger(L, arg), (lua_Integer)n);
-  return i - 1;
-}
-
-static int t_index(lua_State *L) {
-  if (lua_type(L, 2) == LUA_TSTRING) {
-    const char *k = lua_tostring(L, 2);
-    if (strcmp(k, "shape") == 0) {
-      pushshape(L, lnn_checktensor(L, 1));
-      return 1;
-    }
-    if (strcmp(k, "requires_grad") == 0 || strcmp(k, "grad") == 0 || strcmp(k, "grad_fn") == 0)
-      return autograd_field(L, lnn_checktensor(L, 1), k);
-    lua_getmetatable(L, 1);
-    lua_getfield(L, -1, "__methods");
-    lua_getfield(L, -1, k);
-    return 1;
-  }
-  nn_tensor *t = lnn_checktensor(L, 1);
-  int64_t i = checkindex(L, t, 2);
-  if (t->ndim == 1) {
-    lua_pushnumber(L, nn_tensor_data(t)[i * t->stride[0]]);
-    return 1;
-  }
-  LTensor *u = lnn_newtensor(L);
-  return lnn_finish(L, u, nn_ag_selected(getctx(L), nn_tensor_select(getctx(L), t, 0, i), t, 0, i));
-}
-
-static int t_newindex(lua_State *L) {
-  nn_tensor *t = lnn_checktensor(L, 1);
-  if (lua_type(L, 2) == LUA_TSTRING) {
-    const char *k = lua_tostring(L, 2);
-    if (strcmp(k, "requires_grad") == 0) return set_requires_grad(L, t, 3);
-    if (strcmp(k, "grad") == 0) return set_grad(L, t, 3);
-    return luaL_error(L, "cannot set field '%s' of a tensor", k);
-  }
-  int64_t i = checkindex(L, t, 2);
-  nn_ctx *ctx = getctx(L);
-  if (nn_check_inplace(ctx, "x[i] = v", t)) return lnn_error(L);
-  nn_tensor *src = lnn_totensor(L, 3);
-  float v = src ? 0 : lnn_checkfloat(L, 3);
-  nn_tensor *dst = nn_tensor_select(ctx, t, 0, i);
-  int rc = !dst ? -1 : src ? nn_copy_(ctx, dst, src) : nn_fill_(ctx, dst, v);
-  nn_tensor_free(dst);
-  return rc ? lnn_error(L) : 0;
-}
-
-static int t_len(lua_State *L) {
-  nn_tensor *t = lnn_checktensor(L, 1);
-  if (t->ndim == 0) return luaL_error(L, "#: a 0-d tensor has no length");
-  lua_pushinteger(L, t->shape[0]);
-  return 1;
-}
-
-/* __gc and __close: closes the handle; frees now when no C function can be
- * using the tensor, else at finalization (common.h, "Userdata lifetimes") */
-static int t_gc(lua_State *L) {
-  LTensor *u = lnn_checkudata(L, 1, TENSOR_MT);
-  if (u->t) {                     /* held is NULL while t is set */
-    u->held = u->t;
-    u->t = NULL;
-  }
-  if (u->held && lnn_releasable(L)) {
-    nn_tensor *t = u->held;
-    u->held = NULL;
-    nn_tensor_free(t);
-  }
-  return 0;
-}
-
-/* ---- indexing ---- */
+/* ---- methods: indexing ---- */
 
 static int t_index_select(lua_State *L) {
   nn_tensor *t = lnn_checktensor(L, 1);
@@ -544,7 +831,7 @@ static int t_masked_fill(lua_State *L) {
   return lnn_finish(L, u, nn_ag_masked_fill(getctx(L), t, mask, v));
 }
 
-/* ---- arithmetic: tensor op tensor, tensor op number, number op tensor ---- */
+/* ---- methods: arithmetic: tensor op tensor, tensor op number, number op tensor ---- */
 
 static int arith(lua_State *L, enum nn_binop op) {
   nn_tensor *a = lnn_totensor(L, 1), *b = lnn_totensor(L, 2);
@@ -581,11 +868,6 @@ static int add_alpha(lua_State *L, float sign) {
 
 static int m_add(lua_State *L) { return lua_isnoneornil(L, 3) ? arith_method(L, NN_ADD) : add_alpha(L, 1); }
 static int m_sub(lua_State *L) { return lua_isnoneornil(L, 3) ? arith_method(L, NN_SUB) : add_alpha(L, -1); }
-static int t_add(lua_State *L) { return arith(L, NN_ADD); }
-static int t_sub(lua_State *L) { return arith(L, NN_SUB); }
-static int t_mul(lua_State *L) { return arith(L, NN_MUL); }
-static int t_div(lua_State *L) { return arith(L, NN_DIV); }
-static int t_pow(lua_State *L) { return arith(L, NN_POW); }
 static int m_mul(lua_State *L) { return arith_method(L, NN_MUL); }
 static int m_div(lua_State *L) { return arith_method(L, NN_DIV); }
 static int m_pow(lua_State *L) { return arith_method(L, NN_POW); }
@@ -633,7 +915,7 @@ static int t_clamp(lua_State *L) {
   return lnn_finish(L, u, nn_ag_clamp(getctx(L), a, lo, hi));
 }
 
-/* ---- reductions ---- */
+/* ---- methods: reductions ---- */
 
 /* x:f([dim [, keepdim]] [, {keepdim, unbiased, correction}]) */
 static void reduce_args(lua_State *L, const nn_tensor *t, const char *fn, int *dim, int *keepdim,
@@ -715,7 +997,7 @@ static int t_softmax_like(lua_State *L, int take_log) {
 static int t_softmax(lua_State *L) { return t_softmax_like(L, 0); }
 static int t_log_softmax(lua_State *L) { return t_softmax_like(L, 1); }
 
-/* ---- in place: each returns the tensor itself ---- */
+/* ---- methods: in place: each returns the tensor itself ---- */
 
 /* the check every in-place method makes first */
 static nn_tensor *checkinplace(lua_State *L, const char *fn) {
@@ -790,6 +1072,129 @@ static int t_normal_(lua_State *L) {
   return done_inplace(L, nn_normal_(getctx(L), lnn_optgenerator(L, 4), t, m, s));
 }
 
+/* ---- metamethods ---- */
+
+/* x[i]: sub-tensor along dim 1 (a number for 1-d); negative i counts from the end */
+static int64_t checkindex(lua_State *L, const nn_tensor *t, int arg) {
+  int isint;
+  lua_Integer i = lua_tointegerx(L, arg, &isint);
+  if (!isint) luaL_error(L, "tensor index must be an integer, got %s", luaL_tolstring(L, arg, NULL));
+  if (t->ndim == 0) luaL_error(L, "cannot index a 0-d tensor (use item())");
+  int64_t n = t->shape[0];
+  if (i < 0) i += n + 1;
+  if (i < 1 || i > n)
+    luaL_error(L, "index %I is out of range for dim 1 of size %I (indices are 1-based)",
+               lua_tointeger(L, arg), (lua_Integer)n);
+  return i - 1;
+}
+
+static int t_index(lua_State *L) {
+  if (lua_type(L, 2) == LUA_TSTRING) {
+    const char *k = lua_tostring(L, 2);
+    if (strcmp(k, "shape") == 0) {
+      pushshape(L, lnn_checktensor(L, 1));
+      return 1;
+    }
+    if (strcmp(k, "requires_grad") == 0 || strcmp(k, "grad") == 0 || strcmp(k, "grad_fn") == 0)
+      return autograd_field(L, lnn_checktensor(L, 1), k);
+    lua_getmetatable(L, 1);
+    lua_getfield(L, -1, "__methods");
+    lua_getfield(L, -1, k);
+    return 1;
+  }
+  nn_tensor *t = lnn_checktensor(L, 1);
+  int64_t i = checkindex(L, t, 2);
+  if (t->ndim == 1) {
+    lua_pushnumber(L, nn_tensor_data(t)[i * t->stride[0]]);
+    return 1;
+  }
+  LTensor *u = lnn_newtensor(L);
+  return lnn_finish(L, u, nn_ag_selected(getctx(L), nn_tensor_select(getctx(L), t, 0, i), t, 0, i));
+}
+
+static int t_newindex(lua_State *L) {
+  nn_tensor *t = lnn_checktensor(L, 1);
+  if (lua_type(L, 2) == LUA_TSTRING) {
+    const char *k = lua_tostring(L, 2);
+    if (strcmp(k, "requires_grad") == 0) return set_requires_grad(L, t, 3);
+    if (strcmp(k, "grad") == 0) return set_grad(L, t, 3);
+    return luaL_error(L, "cannot set field '%s' of a tensor", k);
+  }
+  int64_t i = checkindex(L, t, 2);
+  nn_ctx *ctx = getctx(L);
+  if (nn_check_inplace(ctx, "x[i] = v", t)) return lnn_error(L);
+  nn_tensor *src = lnn_totensor(L, 3);
+  float v = src ? 0 : lnn_checkfloat(L, 3);
+  nn_tensor *dst = nn_tensor_select(ctx, t, 0, i);
+  int rc = !dst ? -1 : src ? nn_copy_(ctx, dst, src) : nn_fill_(ctx, dst, v);
+  nn_tensor_free(dst);
+  return rc ? lnn_error(L) : 0;
+}
+
+static int t_len(lua_State *L) {
+  nn_tensor *t = lnn_checktensor(L, 1);
+  if (t->ndim == 0) return luaL_error(L, "#: a 0-d tensor has no length");
+  lua_pushinteger(L, t->shape[0]);
+  return 1;
+}
+
+/* __gc and __close: closes the handle; frees now when no C function can be
+ * using the tensor, else at finalization (common.h, "Userdata lifetimes") */
+static int t_gc(lua_State *L) {
+  LTensor *u = lnn_checkudata(L, 1, TENSOR_MT);
+  if (u->t) {                     /* held is NULL while t is set */
+    u->held = u->t;
+    u->t = NULL;
+  }
+  if (u->held && lnn_releasable(L)) {
+    nn_tensor *t = u->held;
+    u->held = NULL;
+    nn_tensor_free(t);
+  }
+  return 0;
+}
+
+static int t_tostring(lua_State *L) {
+  LTensor *u = lnn_checkudata(L, 1, TENSOR_MT);
+  if (!u->t) {
+    lua_pushliteral(L, "tensor(<freed>)");
+    return 1;
+  }
+  char *s = nn_tensor_format(u->t);
+  if (!s) return luaL_error(L, "tostring: out of memory");
+  lua_pushstring(L, s);
+  free(s);
+  return 1;
+}
+
+/* x + y, x - y, x * y, x / y, x ^ y: tensor op tensor, tensor op number, number op tensor */
+static int t_add(lua_State *L) { return arith(L, NN_ADD); }
+static int t_sub(lua_State *L) { return arith(L, NN_SUB); }
+static int t_mul(lua_State *L) { return arith(L, NN_MUL); }
+static int t_div(lua_State *L) { return arith(L, NN_DIV); }
+static int t_pow(lua_State *L) { return arith(L, NN_POW); }
+
+/* x < y, x <= y (and > >=, which Lua turns into them): Lua needs one boolean */
+static int t_compare(lua_State *L) {
+  return luaL_error(L, "tensors cannot be compared with <, <=, > or >= (Lua wants one true or false): "
+                    "use x:lt(y), x:le(y), x:gt(y) or x:ge(y) for a 0/1 tensor, or x:item() < y for a number");
+}
+
+/* ---- the tables: module functions, methods, metamethods ---- */
+
+static const luaL_Reg funcs[] = {
+  {"new", l_new}, {"zeros", l_zeros}, {"ones", l_ones}, {"empty", l_empty}, {"full", l_full},
+  {"eye", l_eye}, {"arange", l_arange}, {"linspace", l_linspace},
+  {"rand", l_rand}, {"randn", l_randn}, {"randperm", l_randperm},
+  {"manual_seed", l_manual_seed}, {"Generator", lnn_generator_new},
+  {"get_rng_state", lnn_get_rng_state}, {"set_rng_state", lnn_set_rng_state},
+  {"cat", l_cat}, {"stack", l_stack}, {"no_grad", l_no_grad},
+  {"allclose", l_allclose}, {"is_tensor", l_is_tensor},
+  {"set_num_threads", l_set_num_threads}, {"get_num_threads", l_get_num_threads},
+  {"save", lnn_tensor_save}, {"load", lnn_tensor_load},
+  {NULL, NULL}
+};
+
 static const luaL_Reg methods[] = {
   {"size", t_size}, {"dim", t_dim}, {"numel", t_numel},
   {"item", t_item}, {"totable", t_totable}, {"clone", t_clone}, {"contiguous", t_contiguous},
@@ -815,12 +1220,6 @@ static const luaL_Reg methods[] = {
   {NULL, NULL}
 };
 
-/* x < y, x <= y (and > >=, which Lua turns into them): Lua needs one boolean */
-static int t_compare(lua_State *L) {
-  return luaL_error(L, "tensors cannot be compared with <, <=, > or >= (Lua wants one true or false): "
-                    "use x:lt(y), x:le(y), x:gt(y) or x:ge(y) for a 0/1 tensor, or x:item() < y for a number");
-}
-
 static const luaL_Reg metamethods[] = {
   {"__index", t_index}, {"__newindex", t_newindex}, {"__len", t_len},
   {"__tostring", t_tostring}, {"__gc", t_gc}, {"__close", t_gc},
@@ -829,7 +1228,7 @@ static const luaL_Reg metamethods[] = {
   {NULL, NULL}
 };
 
-void lnn_tensor_createmeta(lua_State *L) {
+static void createmeta(lua_State *L) {
   if (!luaL_newmetatable(L, TENSOR_MT)) {
     lua_pop(L, 1);
     return;
@@ -839,4 +1238,12 @@ void lnn_tensor_createmeta(lua_State *L) {
   lnn_setmethods(L, methods, "x");
   lua_setfield(L, -2, "__methods");
   lua_pop(L, 1);
+}
+
+int luaopen_nn_tensor(lua_State *L) {
+  createmeta(L);
+  lnn_generator_createmeta(L);
+  luaL_newlibtable(L, funcs);
+  lnn_setfuncs(L, funcs);
+  return 1;
 }

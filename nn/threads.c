@@ -18,6 +18,7 @@ enum { UNSET, FIXED, AUTO };
  * regions (the Lua thread) polls, and never from inside one. */
 static struct {
   int mode, max, cur;
+  int auto_cur;              /* the automatic mode's last decision */
   int64_t next_ns;           /* monotonic time of the next sample */
   int have;                  /* a previous sample is in prev_* */
   int64_t prev_ns, prev_self_ns, prev_busy_ticks;
@@ -32,7 +33,7 @@ static int64_t clock_ns(clockid_t id) {
 static void init(void) {
   if (pool.mode != UNSET) return;
   pool.max = omp_get_max_threads();
-  pool.cur = pool.max;
+  pool.cur = pool.auto_cur = pool.max;
   pool.mode = getenv("OMP_NUM_THREADS") ? FIXED : AUTO;
 }
 
@@ -50,10 +51,18 @@ int nn_get_num_threads(void) {
 
 void nn_threads_auto(void) {
   init();
-  pool.mode = AUTO;
-  pool.cur = pool.max;
-  pool.have = 0;
-  pool.next_ns = 0;
+  if (pool.mode != AUTO) {
+    /* the last decision holds while its sample is recent (a script that
+     * fixes the count for a moment and goes back should not start over at
+     * the maximum); what others use does not depend on our mode */
+    if (!pool.have || clock_ns(CLOCK_MONOTONIC) - pool.prev_ns > (int64_t)NN_THREADS_STALE_MS * 1000000) {
+      pool.auto_cur = pool.max;
+      pool.have = 0;
+      pool.next_ns = 0;
+    }
+    pool.mode = AUTO;
+  }
+  pool.cur = pool.auto_cur;
   omp_set_num_threads(pool.cur);
 }
 
@@ -116,7 +125,7 @@ void nn_threads_poll(void) {
     double busy_ns = (double)(busy - pool.prev_busy_ticks) * 1e9 / (double)hz;
     double others = (busy_ns - (double)(self - pool.prev_self_ns)) / (double)(now - pool.prev_ns);
     int n = nn_threads_decide(pool.cur, pool.max, ncpu, others);
-    if (n != pool.cur) { pool.cur = n; omp_set_num_threads(n); }
+    if (n != pool.cur) { pool.cur = pool.auto_cur = n; omp_set_num_threads(n); }
   }
   pool.have = 1;
   pool.prev_ns = now;

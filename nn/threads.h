@@ -30,10 +30,13 @@
 #define NN_THREADS_H
 
 #define NN_THREADS_WINDOW_MS 200
+#define NN_THREADS_STALE_MS 2000   /* an automatic decision older than this is dropped */
 
 void nn_set_num_threads(int n);    /* fixed mode, n threads (n < 1 counts as 1) */
 int nn_get_num_threads(void);      /* the count parallel regions use now */
-void nn_threads_auto(void);        /* back to the automatic mode, at the maximum */
+/* Back to the automatic mode: at the count it last decided if its last
+ * sample is under NN_THREADS_STALE_MS old, else at the maximum. */
+void nn_threads_auto(void);
 int nn_threads_is_auto(void);
 void nn_threads_poll(void);        /* cheap unless a window has passed; main thread only */
 

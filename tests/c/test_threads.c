@@ -60,9 +60,15 @@ TEST(threads_auto_gives_way_to_busy_programs) {
     CHECK(!nn_threads_is_auto());
     poll_for(3 * NN_THREADS_WINDOW_MS, -1);
     CHECK(nn_get_num_threads() == 2);
+    /* back to automatic at once: the last decision still holds */
+    nn_threads_auto();
+    CHECK(nn_threads_is_auto());
+    CHECK(nn_get_num_threads() == 1);
     for (int i = 0; i < n; i++) kill(kids[i], SIGKILL);
     for (int i = 0; i < n; i++) waitpid(kids[i], NULL, 0);
-    /* back to automatic: it starts at the maximum again */
+    /* after NN_THREADS_STALE_MS at a fixed count, it starts at the maximum again */
+    nn_set_num_threads(1);
+    nap_ms(NN_THREADS_STALE_MS + 100);
     nn_threads_auto();
     CHECK(nn_get_num_threads() == max);
   } else {
