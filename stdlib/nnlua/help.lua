@@ -75,7 +75,12 @@ local function sorted_keys(t)
 end
 
 local function is_public(k)
-  return type(k) == "string" and k:sub(1, 1) ~= "_" and k ~= "init" and k ~= "new"
+  return type(k) == "string" and k:sub(1, 1) ~= "_"
+end
+
+-- a class's own methods, minus new and init (the class's entry covers them)
+local function is_public_method(k)
+  return is_public(k) and k ~= "init" and k ~= "new"
 end
 
 -- The public methods of cls: its own functions that no class above it has.
@@ -83,7 +88,7 @@ local function own_methods(cls)
   local out = {}
   for _, k in ipairs(sorted_keys(cls)) do
     local f = rawget(cls, k)
-    if type(f) == "function" and is_public(k) then
+    if type(f) == "function" and is_public_method(k) then
       local up, inherited = rawget(cls, "super"), false
       while up do
         if rawget(up, k) ~= nil then inherited = true end
