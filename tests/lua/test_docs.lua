@@ -17,6 +17,7 @@ local dir = tmpdir()
 local function in_dir(fn)
   local save, save_image, read_image = plot.Figure.save, plot.save_image, plot.read_image
   local tsave, tload = tensor.save, tensor.load
+  local folder = datasets.ImageFolder
   local dataC = require "data._C"                  -- data.write_csv, read_csv and datasets.CSV
   local write_file = dataC.write_file
   local function at(path) return dir .. "/" .. path end
@@ -26,9 +27,14 @@ local function in_dir(fn)
   plot.read_image = function(path) return read_image(at(path)) end
   tensor.save = function(value, path) return tsave(value, at(path)) end   -- m:save and m:load too
   tensor.load = function(path) return tload(at(path)) end
+  datasets.ImageFolder = function(root, ...)
+    if type(root) == "string" then return folder(at(root), ...) end
+    return folder(root, ...)
+  end
   local ok, err = pcall(fn)
   plot.Figure.save, plot.save_image, plot.read_image = save, save_image, read_image
   tensor.save, tensor.load = tsave, tload
+  datasets.ImageFolder = folder
   dataC.write_file = write_file
   if not ok then error(err, 0) end
 end
