@@ -269,13 +269,24 @@ local function module_text(mname)
   return table.concat(lines, "\n")
 end
 
-local function class_methods_text(name)
-  local _, public = walk()
-  local ms = {}
-  for _, n in ipairs(public) do
-    if n:sub(1, #name + 1) == name .. ":" then ms[#ms + 1] = n:sub(#name + 2) end
+-- The methods of the class called name (cls its value, if a class), its
+-- own and those of the classes above it.
+local function class_methods_text(name, cls)
+  local names, public = walk()
+  local owners, seen, ms = {name}, {}, {}
+  local up = cls and rawget(cls, "super")
+  while up do
+    if names[up] then owners[#owners + 1] = names[up] end
+    up = rawget(up, "super")
+  end
+  for _, owner in ipairs(owners) do
+    for _, n in ipairs(public) do
+      local m = n:sub(1, #owner + 1) == owner .. ":" and n:sub(#owner + 2)
+      if m and not seen[m] then seen[m] = true; ms[#ms + 1] = m end
+    end
   end
   if #ms == 0 then return "" end
+  table.sort(ms)
   return "\n\nMethods: " .. table.concat(ms, ", ")
 end
 
@@ -315,9 +326,9 @@ function help.text(...)
   local e = help.entries()[name]
   if e == nil then return "no help for '" .. name .. "' (help() lists the modules)" end
   local text = entry_text(e)
-  local value = type(v) == "string" and module_value(name) or v
-  if name == "Tensor" or name == "Generator" or class.is_class(value) or class.is_object(value) then
-    text = text .. class_methods_text(name)
+  local value = (type(v) == "string" or class.is_object(v)) and module_value(name) or v
+  if name == "Tensor" or name == "Generator" or class.is_class(value) then
+    text = text .. class_methods_text(name, class.is_class(value) and value or nil)
   end
   return text
 end
@@ -394,12 +405,23 @@ local function parse_signature(sig)
       params[#params + 1] = {name = name, type = kind, optional = optional}
     end
   end
+  -- Lua's ... comes last: what follows it joins its type
+  for k, p in ipairs(params) do
+    if p.name == "..." and k < #params then
+      local types = {p.type}
+      for j = k + 1, #params do types[#types + 1] = params[j].type end
+      p.type = table.concat(types, "|")
+      for j = #params, k + 1, -1 do params[j] = nil end
+      break
+    end
+  end
   local returns = {}
   for r in (ret or ""):gmatch("[^,]+") do
     r = r:gsub("^%s+", ""):gsub("%s+$", "")
+    r = r:gsub("%.%.%.$", "")
     local arr = r:match("^(.-)%[%]$")
     returns[#returns + 1] = arr and (RETURN_TYPES[arr] or arr) .. "[]" or RETURN_TYPES[r]
-                            or (r:match("^[%w_.]+$") and r) or "any"
+                            or (r:match("^[%a_][%w_.]*$") and r) or "any"
   end
   return params, returns
 end
@@ -439,6 +461,12 @@ end
 
 function help.definitions()
   local names, public = walk()
+  for v, n in pairs(names) do      -- "-> Module" in a signature is nn.Module
+    local short = n:match("([%w_]+)$")
+    if class.is_class(v) and (RETURN_TYPES[short] == nil or RETURN_TYPES[short] == n) then
+      RETURN_TYPES[short] = n
+    end
+  end
   local entries = help.entries()
   local files = {}
   local function out(file)

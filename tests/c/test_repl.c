@@ -255,6 +255,13 @@ TEST(repl_values_and_locals) {
   CHECK(line("inner\n", "\nnil\n> "));               /* a block's locals stay in it */
   CHECK(line("local print = 7\n", "> "));
   CHECK(line("print\n", "\n7\n> "));                  /* a REPL local shadows the global */
+  CHECK(line("help(tensor.randn)\n", "\ntensor.randn(size..., [generator]) -> Tensor\n"));
+  CHECK(expect("Example:"));
+  CHECK(expect("> "));
+  CHECK(line("help()\n", "optim.lr_scheduler"));
+  CHECK(expect("> "));
+  CHECK(line("local w = tensor.ones(2):requires_grad_()\n", "> "));
+  CHECK(line("w * 2\n", "grad_fn=<MulBackward0>)\n> "));
   CHECK(line("z = 1 + nil\n", "stdin:1: attempt to perform arithmetic"));
   CHECK(line("local q = 1\n", "> "));
   CHECK(line("q = q + nil\n", "stdin:1: attempt to perform arithmetic"));
