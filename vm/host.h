@@ -44,7 +44,8 @@ const char *vm_pushversion(lua_State *L);
 
 /* vm_docall(L, narg, 0) for a script's main chunk (below its narg
  * arguments) under nnlua -i: the chunk's top-level locals, as they are when
- * it returns, become locals of the REPL that vm_repl starts next. */
+ * it returns or where it raised an error, become locals of the REPL that
+ * vm_repl starts next. Returns a status, with the message on top on error. */
 int vm_docall_keeplocals(lua_State *L, int narg);
 
 /* Reads, evaluates and prints until end of input on stdin; errors are printed

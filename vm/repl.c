@@ -2,10 +2,18 @@
  *
  * Each input is first tried as an expression (returned) so that expressions print
  * their values, then as a statement; a statement whose syntax error ends at
- * "<eof>" is incomplete and reads more lines with the ">> " prompt. Results
- * are printed tab-separated through the global tostring, so values with a
- * __tostring metamethod (tensors, modules) print as they like. Errors print
- * their message and traceback and the loop goes on.
+ * "<eof>" is incomplete and reads more lines with the ">> " prompt. Errors
+ * print their message and traceback and the loop goes on.
+ *
+ * The Lua half is a session of stdlib/nnlua/repl.lua: inputs are compiled
+ * through it, so that top-level locals last from line to line (it rewrites
+ * them into fields of the session's environment, keeping line numbers);
+ * results are printed through its show (tables as constructors, classes and
+ * nnlua's functions by name, the rest through __tostring), tab-separated;
+ * Tab asks it for completions, and `help` is one of its names. Without the
+ * stdlib the loop works as plain lua's. vm_docall_keeplocals runs the script
+ * of "nnlua -i script.lua" with a return hook that keeps its main chunk's
+ * locals for the session.
  *
  * On a terminal, lines come from libedit's readline API with history kept in
  * $HOME/.nnlua_history (last HISTMAX entries, rewritten after every input; a
@@ -399,15 +407,10 @@ static void session_open(lua_State *L, Repl *r) {
   r->session = luaL_ref(L, LUA_REGISTRYINDEX);
 }
 
-/* Return hook of vm_docall_keeplocals: when the script's main chunk returns,
- * its active locals go to the registry (LOCALS_KEY) as name -> value; later
- * declarations of a name win, as they shadow the earlier ones. */
-static void keep_hook(lua_State *L, lua_Debug *ar) {
-  if (ar->event != LUA_HOOKRET || !lua_getinfo(L, "f", ar)) return;
-  lua_rawgetp(L, LUA_REGISTRYINDEX, &CHUNK_KEY);
-  int chunk = lua_rawequal(L, -1, -2);
-  lua_pop(L, 2);
-  if (!chunk) return;
+/* Keeps the active locals of the function at ar in the registry
+ * (LOCALS_KEY) as name -> value; a later local of the same name wins, as it
+ * shadows the earlier one. */
+static void savelocals(lua_State *L, lua_Debug *ar) {
   lua_newtable(L);
   const char *name;
   for (int i = 1; (name = lua_getlocal(L, ar, i)) != NULL; i++) {
@@ -417,12 +420,60 @@ static void keep_hook(lua_State *L, lua_Debug *ar) {
   lua_rawsetp(L, LUA_REGISTRYINDEX, &LOCALS_KEY);
 }
 
+/* Whether the function at ar is the script's main chunk (CHUNK_KEY). */
+static int ischunk(lua_State *L, lua_Debug *ar) {
+  if (!lua_getinfo(L, "f", ar)) return 0;
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &CHUNK_KEY);
+  int chunk = lua_rawequal(L, -1, -2);
+  lua_pop(L, 2);
+  return chunk;
+}
+
+/* Return hook of vm_docall_keeplocals: the main chunk's locals as it
+ * returns. */
+static void keep_hook(lua_State *L, lua_Debug *ar) {
+  if (ar->event == LUA_HOOKRET && ischunk(L, ar)) savelocals(L, ar);
+}
+
+/* Message handler of the script under vm_docall_keeplocals: keeps the main
+ * chunk's locals as they were where the error happened (its frame is still
+ * on the stack), then hands the message to nnlua_msghandler. */
+static int keep_msghandler(lua_State *L) {
+  lua_Debug ar;
+  for (int level = 1; lua_getstack(L, level, &ar); level++)
+    if (ischunk(L, &ar)) { savelocals(L, &ar); break; }
+  lua_pushcfunction(L, nnlua_msghandler);
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, 1);
+  return 1;
+}
+
+/* lua_CFunction: (chunk, args...) -> true, nil | false, message. Runs the
+ * chunk under keep_msghandler, so that its locals are kept on an error too;
+ * the message comes back as a value, already through nnlua_msghandler. */
+static int keep_run(lua_State *L) {
+  int n = lua_gettop(L) - 1;
+  lua_pushcfunction(L, keep_msghandler);
+  lua_insert(L, 1);
+  int status = lua_pcall(L, n, 0, 1);
+  lua_pushboolean(L, status == LUA_OK);
+  if (status == LUA_OK) lua_pushnil(L);
+  else lua_insert(L, -2);
+  return 2;
+}
+
 int vm_docall_keeplocals(lua_State *L, int narg) {
   lua_pushvalue(L, -narg - 1);
   lua_rawsetp(L, LUA_REGISTRYINDEX, &CHUNK_KEY);
+  lua_pushcfunction(L, keep_run);
+  lua_insert(L, -narg - 2);
   lua_sethook(L, keep_hook, LUA_MASKRET, 0);
-  int status = vm_docall(L, narg, 0);
+  int status = vm_docall(L, narg + 1, 2);
   if (lua_gethook(L) == keep_hook) lua_sethook(L, NULL, 0, 0);
+  if (status == LUA_OK) {
+    if (lua_toboolean(L, -2)) lua_pop(L, 2);
+    else { lua_remove(L, -2); status = LUA_ERRRUN; }
+  }
   lua_pushnil(L);
   lua_rawsetp(L, LUA_REGISTRYINDEX, &CHUNK_KEY);
   return status;

@@ -334,3 +334,32 @@ TEST(repl_after_script_keeps_locals) {
   unlink(script);
   rmdir(home);
 }
+
+/* nnlua -i script.lua whose script fails: the error, then the REPL with the
+ * locals the script had made by then (as python -i); exit status 1. */
+TEST(repl_after_failed_script) {
+  char home[] = "/tmp/nnlua_repl_XXXXXX", script[PATH_MAX];
+  CHECK(mkdtemp(home) != NULL);
+  snprintf(script, sizeof script, "%s/bad.lua", home);
+  FILE *f = fopen(script, "w");
+  CHECK(f != NULL);
+  if (!f) return;
+  fputs("local loss = 2.5\n"
+        "local model = nn.Linear(2, 2)\n"
+        "model(tensor.zeros(1, 3))\n"
+        "local later = 1\n", f);
+  fclose(f);
+  CHECK(start2(home, "-i", script));
+  CHECK(expect("bad.lua:3: Linear(2, 2): input of shape [1, 3]"));
+  CHECK(expect("> "));
+  CHECK(line("loss\n", "\n2.5\n> "));
+  CHECK(line("model.in_features\n", "\n2\n> "));
+  CHECK(line("later\n", "\nnil\n> "));
+  type("\x04");
+  CHECK(finish() == 1);
+  char hist[PATH_MAX];
+  snprintf(hist, sizeof hist, "%s/.nnlua_history", home);
+  unlink(hist);
+  unlink(script);
+  rmdir(home);
+}
