@@ -232,11 +232,6 @@ local function indent(s, pad)
   return pad .. s:gsub("\n", "\n" .. pad)
 end
 
-local function first_sentence(text)
-  local s = (text or ""):gsub("\n", " ")
-  return s:match("^(.-%.)%s") or s:match("^(.-%.)$") or s
-end
-
 local function entry_text(e)
   local parts = {table.concat(e.signatures, "\n"), "", indent(e.text, "  ")}
   if e.example then
@@ -261,7 +256,7 @@ local function module_text(mname)
   for _, name in ipairs(public) do
     if name:sub(1, #prefix) == prefix and not name:find(":") and not name:find("%.", #prefix + 1) then
       local e = entries[name]
-      lines[#lines + 1] = string.format("  %-28s %s", name, e and first_sentence(e.text) or "")
+      lines[#lines + 1] = "  " .. (e and e.signatures[1] or name)
     end
   end
   lines[#lines + 1] = ""
@@ -287,7 +282,13 @@ local function class_methods_text(name, cls)
   end
   if #ms == 0 then return "" end
   table.sort(ms)
-  return "\n\nMethods: " .. table.concat(ms, ", ")
+  local out, line = {}, "Methods:"
+  for _, m in ipairs(ms) do
+    if #line + #m + 2 > 78 then out[#out + 1] = line .. ","; line = " " end
+    line = line .. (line == "Methods:" and " " or line == " " and "" or ", ") .. m
+  end
+  out[#out + 1] = line
+  return "\n\n" .. table.concat(out, "\n ")
 end
 
 -- The name v is known by: a module, function, class, or an object's class.
