@@ -515,6 +515,7 @@ function help.definitions()
       local parent = up and names[up]
       lines[#lines + 1] = comment(e and e.text)
       lines[#lines + 1] = "---@class " .. name .. (parent and " : " .. parent or "")
+      lines[#lines + 1] = "---@field [string] any fields set in init (weight, param_groups, ...)"
       local ps = {}
       for _, p in ipairs(params) do
         ps[#ps + 1] = (p.name == "..." and "..." or p.name .. (p.optional and "?" or "")) .. ": " .. p.type
