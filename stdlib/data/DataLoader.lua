@@ -16,7 +16,8 @@
 -- Three ways to make a batch, fastest first; all give the same tensors:
 --   * built-in image datasets (datasets.*) whose transform is built in, also
 --     through Subset/random_split: the whole batch in C from the uint8 images;
---   * TensorDataset (also through Subsets): index_select on each tensor;
+--   * TensorDataset and datasets.CSV without transforms (also through Subsets):
+--     index_select on each tensor;
 --   * anything else: ds:get(i) per sample, stacked (numbers become a 1-d tensor).
 local tensor = require "tensor"
 local args = require "nnlua.args"
@@ -100,6 +101,10 @@ local function plan(ds)
   elseif mt == data.TensorDataset then
     if #ds > FLOAT_EXACT then return nil end
     return {tensors = ds.tensors}
+  elseif type(ds) == "table" and rawget(ds, "_tensors") and ds.transform == nil
+         and ds.target_transform == nil then        -- datasets.CSV: its data and targets
+    if #ds > FLOAT_EXACT then return nil end
+    return {tensors = rawget(ds, "_tensors")}
   elseif type(ds) == "table" and rawget(ds, "_set") and ds.target_transform == nil then
     local steps = ds:_steps()
     if steps then return {set = ds._set, steps = steps} end

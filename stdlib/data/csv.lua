@@ -24,7 +24,7 @@ local WRITE = "data.write_csv"
 
 -- whether read_csv would read the unquoted text s as a number: what tonumber
 -- reads in decimal (never hex), or inf, infinity, nan in any case, signed.
--- data._C.csv_read applies the same rule (isnumber in bindings/l_data.c).
+-- data._C.csv_read applies the same rule (csv_number in bindings/l_data.c).
 local function numeric(s)
   if s:find("[xX]") then return false end
   if tonumber(s) ~= nil then return true end
@@ -32,7 +32,6 @@ local function numeric(s)
   w = w and w:lower()
   return w == "inf" or w == "infinity" or w == "nan"
 end
-csv._numeric = numeric
 
 -- the shortest %.Ng that reads back as v. A double with a form of 15 digits
 -- or fewer gets it from %.15g (which drops trailing zeros); subnormals, with
@@ -54,10 +53,11 @@ local function quote(s)
   return '"' .. s:gsub('"', '""') .. '"'
 end
 
--- a string field: quoted when it must be
+-- a string field: quoted when it must be (and when it starts with a UTF-8
+-- byte order mark, which read_csv would skip at the start of the file)
 local function format_string(s, is_name)
   if s == "" or s:find('[,"\r\n]') or s:find("^%s") or s:find("%s$")
-     or (not is_name and numeric(s)) then
+     or (not is_name and numeric(s)) or s:find("^\239\187\191") then
     return quote(s)
   end
   return s
@@ -147,7 +147,7 @@ end
 local function width(row)
   local n = 0
   for k in pairs(row) do
-    if k > n then n = k end
+    if math.type(k) == "integer" and k > n then n = k end
   end
   return n
 end
@@ -177,10 +177,7 @@ function csv.write_csv(path, rows, opts)
     ncols = 0
     for r = 1, #rows do
       local row = rows[r]
-      if type(row) == "table" then
-        local ok, n = pcall(width, row)     -- a row with other keys fails in kind() below
-        if ok and n > ncols then ncols = n end
-      end
+      if type(row) == "table" then ncols = math.max(ncols, width(row)) end
     end
   end
   local index = {}                          -- column name -> position
@@ -219,6 +216,22 @@ function csv.write_csv(path, rows, opts)
   local text = #lines > 1 and table.concat(lines, "\n") or ""
   local ok, err = pcall(C.write_file, path, text)
   if not ok then error(string.format("%s: %s", WRITE, err), 2) end
+end
+
+local READ = "data.read_csv"
+
+-- data.read_csv(path) -> rows: records keyed by column name, rows.columns the
+-- header's names in order. Unquoted numbers become numbers, empty fields nil,
+-- anything else (and every quoted field) a string.
+function csv.read_csv(path, ...)
+  check_path(READ, path)
+  local n = select("#", ...)
+  if n > 0 then
+    error(string.format("%s: takes one argument, the path (got %d more)", READ, n), 2)
+  end
+  local ok, rows = pcall(C.csv_read, path)
+  if not ok then error(string.format("%s: %s", READ, rows), 2) end
+  return rows
 end
 
 return csv

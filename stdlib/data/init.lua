@@ -236,6 +236,6 @@ end
 data.DataLoader = require "data.DataLoader"
 
 local csv = require "data.csv"
-data.write_csv = csv.write_csv
+data.write_csv, data.read_csv = csv.write_csv, csv.read_csv
 
 return data

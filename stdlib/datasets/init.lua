@@ -4,6 +4,7 @@
 --   datasets.MNIST(root, train = true, transform, target_transform, download = false)
 --   datasets.IDX(images, labels, transform, target_transform, classes)
 --   datasets.ImageFolder(root, transform, target_transform, loader, is_valid_file)
+--   datasets.CSV(path, target, features, transform, target_transform)   numbers in a CSV file
 --
 -- Arguments in this order or by name in one trailing table (nnlua.args), as
 -- datasets.FashionMNIST{train = false, transform = tf}. Each also takes
@@ -350,6 +351,132 @@ function ImageFolder:init(...)
   for k, name in ipairs(classes) do class_to_idx[name] = k end
   local set = call("ImageFolder", C.imageset_png, paths, labels, a.max_bytes)
   self:_setup(set, a, {root = root, classes = classes, class_to_idx = class_to_idx, samples = samples})
+end
+
+------------------------------------------------------------------------- CSV
+
+-- datasets.CSV(path, target, features, transform, target_transform): the rows
+-- of a CSV file of numbers (nnlua's own). ds:get(i) -> the features of row i
+-- (a float tensor [F], a view of ds.data), its target (a number: an integer
+-- when whole). The file is read once, in C (data._C.csv_read), into ds.data
+-- [N, F] and ds.targets [N]; the DataLoader batches those with index_select
+-- when there is no transform.
+local CSV = class("CSV", nil, {receiver = "ds"})
+CSV.__index = data._dataset_index
+datasets.CSV = CSV
+
+local CSV_NAME = "datasets.CSV"
+
+local function column_name(v, fn, name)
+  if type(v) ~= "string" or v == "" then
+    error(string.format("%s: %s must be a column name (a non-empty string), got %s", fn, name,
+                        args.describe(v)), 4)
+  end
+  return v
+end
+
+local function column_names(v, fn, name)
+  if type(v) ~= "table" or getmetatable(v) ~= nil or #v == 0 then
+    error(string.format("%s: %s must be a non-empty array of column names, got %s", fn, name,
+                        args.describe(v)), 4)
+  end
+  local seen = {}
+  for k = 1, #v do
+    column_name(v[k], fn, string.format("%s[%d]", name, k))
+    if seen[v[k]] then
+      error(string.format("%s: %s[%d] repeats '%s' (also %s[%d])", fn, name, k, v[k], name, seen[v[k]]), 4)
+    end
+    seen[v[k]] = k
+  end
+  return v
+end
+
+local CSV_SPEC = {
+  {"path", args.REQUIRED, check = check_path},
+  {"target", args.REQUIRED, check = column_name},
+  {"features", nil, table = true, check = column_names},
+  {"transform", nil, check = callable},
+  {"target_transform", nil, check = callable},
+}
+
+-- names as "a, b, c", the first max of them and a count when there are more
+local function name_list(names, max)
+  if #names <= max then return table.concat(names, ", ") end
+  return string.format("%s, ... (%d columns)", table.concat(names, ", ", 1, max), #names)
+end
+
+function CSV:init(...)
+  local a = args.parse(CSV_NAME, CSV_SPEC, ...)
+  local path, target = a.path, a.target
+  local features
+  -- the columns to read, from the header's names: features first, then the target
+  local function choose(names)
+    local index = {}
+    for c, name in ipairs(names) do index[name] = c end
+    local function column(name, what)
+      local c = index[name]
+      if c == nil then
+        error(string.format("'%s' has no column '%s' (%s); its columns are: %s", path, name, what,
+                            name_list(names, 30)), 0)
+      end
+      return c
+    end
+    local t = column(target, "the target")
+    local cols = {}
+    features = {}
+    if a.features then
+      for k, name in ipairs(a.features) do
+        cols[k] = column(name, string.format("features[%d]", k))
+        if cols[k] == t then
+          error(string.format("features[%d] is '%s', the target column", k, name), 0)
+        end
+        features[k] = name
+      end
+    else
+      for c, name in ipairs(names) do
+        if c ~= t then cols[#cols + 1], features[#features + 1] = c, name end
+      end
+      if #cols == 0 then
+        error(string.format("'%s' has no column besides the target '%s'", path, target), 0)
+      end
+    end
+    return {cols, {t}}
+  end
+  local x, y = call(CSV_NAME, C.csv_read, path, choose)
+  local n = x:size(1)
+  if n == 0 then
+    error(string.format("%s: '%s' has no rows after its header", CSV_NAME, path), 3)
+  end
+  self.path, self.target, self.features, self.name = path, target, features, "CSV"
+  self.data, self.targets = x, y:view(n)
+  self.transform, self.target_transform = a.transform, a.target_transform
+  self._n = n
+  self._tensors = {self.data, self.targets}     -- what the DataLoader batches
+end
+
+function CSV.__len(self) return self._n end
+
+-- ds:get(i) -> features [F], target
+function CSV:get(i)
+  i = data._check_index("CSV:get", i, self._n)
+  local x, y = self.data[i], self.targets[i]
+  y = math.tointeger(y) or y
+  if self.transform then x = self.transform(x) end
+  if self.target_transform then y = self.target_transform(y) end
+  return x, y
+end
+
+function CSV.__tostring(self)
+  local lines = {"Dataset CSV", "    Number of datapoints: " .. self._n, "    File: " .. self.path,
+                 string.format("    Features (%d): %s", #self.features, name_list(self.features, 10)),
+                 "    Target: " .. self.target}
+  if self.transform then
+    lines[#lines + 1] = "    Transform: " .. tostring(self.transform):gsub("\n", "\n    ")
+  end
+  if self.target_transform then
+    lines[#lines + 1] = "    Target transform: " .. tostring(self.target_transform)
+  end
+  return table.concat(lines, "\n")
 end
 
 return datasets

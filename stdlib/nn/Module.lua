@@ -20,7 +20,16 @@ local function is_module(v)
 end
 Module.is_module = is_module
 
--- instances: fields live in _modules / _params / _buffers / plain rawset
+-- Instances: fields live in _modules / _params / _buffers / plain rawset.
+-- Why __index is a function here and a plain table everywhere else: a
+-- parameter, submodule or buffer must not be a raw field of the instance,
+-- because Lua calls __newindex only for keys that are absent, and every
+-- assignment to such a name (m.fc = nn.Linear(...), m.weight = other) has to
+-- pass through newindex below to keep the order, refuse cycles and check the
+-- value, as PyTorch's Module.__setattr__ does. So they sit in their own
+-- tables and reads fall through to this function, the counterpart of
+-- PyTorch's Module.__getattr__; plain fields (training, __name, a script's
+-- own numbers) are raw and never reach it.
 local function index(self, k)
   local v = rawget(self, "_params")[k]
   if v ~= nil then return v end

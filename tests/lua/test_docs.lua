@@ -19,9 +19,10 @@ local function in_dir(fn)
   local tsave, tload = tensor.save, tensor.load
   local folder = datasets.ImageFolder
   local dataC = require "data._C"                  -- data.write_csv, read_csv and datasets.CSV
-  local write_file = dataC.write_file
+  local write_file, csv_read = dataC.write_file, dataC.csv_read
   local function at(path) return dir .. "/" .. path end
   dataC.write_file = function(path, s) return write_file(at(path), s) end
+  dataC.csv_read = function(path, ...) return csv_read(at(path), ...) end
   plot.Figure.save = function(self, path) return save(self, at(path)) end
   plot.save_image = function(t, path) return save_image(t, at(path)) end
   plot.read_image = function(path) return read_image(at(path)) end
@@ -35,7 +36,7 @@ local function in_dir(fn)
   plot.Figure.save, plot.save_image, plot.read_image = save, save_image, read_image
   tensor.save, tensor.load = tsave, tload
   datasets.ImageFolder = folder
-  dataC.write_file = write_file
+  dataC.write_file, dataC.csv_read = write_file, csv_read
   if not ok then error(err, 0) end
 end
 

@@ -176,6 +176,17 @@ local function results(out, set)
   return set
 end
 
+-- a reference checkpoint without the epochs' times (history.seconds, in the
+-- runs' histories), which differ from run to run
+local function without_seconds(t)
+  if type(t) ~= "table" then return t end
+  local copy = {}
+  for k, v in pairs(t) do
+    if k ~= "seconds" then copy[k] = without_seconds(v) end
+  end
+  return copy
+end
+
 local function sorted_keys(set)
   local t = {}
   for k in pairs(set) do t[#t + 1] = k end
@@ -205,10 +216,30 @@ test("scripts/reference.lua --save, stopped twice and resumed in fresh processes
   check_eq(c.optimizer_name, "SGD")
   check_eq(c.epoch, 1)
   check_eq(c.optimizer.optimizer, "SGD")
+  check_eq(table.concat(c.hidden, ","), "256,128")
+  check_eq(math.type(c.batch_size), "integer")
+  check_eq(c.adam_lr, 1e-3)
   -- the checkpoint continues only its own run
   local err, ok = sh(string.format("%s scripts/reference.lua 3 --resume '%s'", NNLUA, ck))
   check_eq(not ok, true)
   assert(err:find("the checkpoint is of a run with epochs = 2, not 3", 1, true), err)
+  err, ok = sh(string.format("%s scripts/reference.lua --hidden 64 --resume '%s'", NNLUA, ck))
+  check_eq(not ok, true)
+  assert(err:find("the checkpoint is of a run with hidden = 256,128, not 64", 1, true), err)
+  -- nor a run whose configuration the script's constants no longer name
+  local other = dir .. "/other.safetensors"
+  c.sgd_lr = 0.123
+  tensor.save(c, other)
+  err, ok = sh(string.format("%s scripts/reference.lua --resume '%s'", NNLUA, other))
+  check_eq(not ok, true)
+  assert(err:find("the checkpoint is of a run with SGD lr 0.123, batch size", 1, true), err)
+  -- and a checkpoint of the older layout says so
+  tensor.save({kind = "nnlua reference checkpoint", version = 1, epochs = 2, train_samples = 300}, other)
+  err, ok = sh(string.format("%s scripts/reference.lua --resume '%s'", NNLUA, other))
+  check_eq(not ok, true)
+  assert(err:find("a checkpoint of layout version 1, written by an older scripts/reference.lua; "
+                  .. "this one reads version 2 only", 1, true), err)
+  c = nil
   -- into the Adam run, stopped after its first epoch
   local run2 = reference(string.format("2 300 '%s/f2' --resume '%s' --save '%s' --stop-after 2", dir, ck, ck))
   c = tensor.load(ck)
@@ -216,8 +247,12 @@ test("scripts/reference.lua --save, stopped twice and resumed in fresh processes
   check_eq(c.optimizer_name, "Adam")
   check_eq(c.epoch, 1)
   local run3 = reference(string.format("2 300 '%s/f2' --resume '%s' --save '%s'", dir, ck, ck))
-  check_eq(read_file(ck), read_file(dir .. "/full.safetensors"), "the last checkpoints")
-  check_same_run(tensor.load(ck), tensor.load(dir .. "/full.safetensors"))
+  -- the last checkpoints are the same but for the epochs' wall-clock seconds
+  local last, straight = tensor.load(ck), tensor.load(dir .. "/full.safetensors")
+  check_eq(#last.history.seconds, 2)
+  check_eq(#last.finished[1].history.seconds, 2)
+  check_same_numbers(without_seconds(last), without_seconds(straight), "the last checkpoints")
+  check_same_run(without_seconds(last), without_seconds(straight))
   local stopped = results(run3, results(run2, results(run1, {})))
   check_eq(sorted_keys(stopped), sorted_keys(results(full, {})), "printed results")
   assert(run1:find("stopped (--stop-after 1)", 1, true), run1)
