@@ -334,7 +334,10 @@ function help.text(...)
   return text
 end
 
-setmetatable(help, {__call = function(_, ...) print(help.text(...)) end})
+setmetatable(help, {
+  __call = function(_, ...) print(help.text(...)) end,
+  __tostring = function() return "help: help() lists the modules, help(x) explains x" end,
+})
 
 ---------------------------------------------------------------------------
 -- lua-language-server definitions

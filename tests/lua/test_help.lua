@@ -65,6 +65,7 @@ test("help(value) finds the entry by identity, help(name) by name", function()
   assert(help.text():find("optim.lr_scheduler", 1, true))
   assert(help.text(nn):find("nn.Linear", 1, true))
   check_eq(help.text(42), "no help for this number (help() lists the modules)")
+  check_eq(tostring(help), "help: help() lists the modules, help(x) explains x")
   check_eq(help.text("nn.Nothing"), "no help for 'nn.Nothing' (help() lists the modules)")
   for _, n in ipairs(public) do
     assert(not help.text(n):find("^no help"), n)
