@@ -348,7 +348,15 @@ local PARAM_TYPES = {
   src = "Tensor", output = "Tensor", grad = "Tensor?",
   y = "Tensor|number", other = "Tensor|number", v = "Tensor|number", value = "any",
   dim = "integer", start_dim = "integer", end_dim = "integer", n = "integer", size = "integer",
-  length = "integer", start = "integer", d1 = "integer", d2 = "integer", i = "integer",
+  length = "integer", start = "number", stop = "number", step = "number", rtol = "number",
+  atol = "number", decay = "number", max_lr = "number", T_max = "integer", T_0 = "integer",
+  milestones = "integer[]", schedulers = "table[]", m = "integer", positional = "boolean",
+  param = "number", best = "number", C = "integer", lengths = "number[]", indices = "integer[]|Tensor",
+  images = "string", labels = "string", root = "string", target = "string", features = "string[]",
+  rows = "table[]", spec = "table", key = "string", group = "table", msg = "string",
+  weight = "Tensor", running_mean = "Tensor", running_var = "Tensor", training = "boolean",
+  data = "any", requires_grad = "boolean", inputs = "Tensor[]", delta = "integer",
+  transforms = "table", lambd = "function", d1 = "integer", d2 = "integer", i = "integer",
   seed = "integer", num_classes = "integer", step_size = "integer", in_features = "integer",
   out_features = "integer", num_features = "integer", steps = "integer",
   p = "number", lr = "number", alpha = "number", eps = "number", momentum = "number",
@@ -360,7 +368,7 @@ local PARAM_TYPES = {
   fn = "function", closure = "function", lr_lambda = "function",
   keepdim = "boolean", bias = "boolean", strict = "boolean",
   params = "Tensor[]|table[]", optimizer = "optim.Optimizer", opt = "optim.Optimizer",
-  model = "nn.Module", module = "nn.Module", m = "nn.Module", ds = "table", dataset = "table",
+  model = "nn.Module", module = "nn.Module|function", ds = "table", dataset = "table",
   sd = "table", state = "string", state_dict = "table", tensors = "Tensor[]", options = "table",
 }
 
@@ -541,6 +549,15 @@ function help.definitions()
       end
     else
       function_lines(e or {text = ""}, name, params, returns, lines)
+      for k = 2, e and #e.signatures or 0 do        -- tensor.arange(n), arange(start, stop, step)
+        local ps, rs = parse_signature(e.signatures[k])
+        local args = {}
+        for _, p in ipairs(ps) do
+          args[#args + 1] = (p.name == "..." and "..." or p.name .. (p.optional and "?" or "")) .. ": " .. p.type
+        end
+        table.insert(lines, #lines - 1, "---@overload fun(" .. table.concat(args, ", ") .. ")"
+                     .. (#rs > 0 and ": " .. table.concat(rs, ", ") or ""))
+      end
     end
   end
   local texts = {}
