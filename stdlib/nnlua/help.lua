@@ -352,7 +352,8 @@ local PARAM_TYPES = {
   atol = "number", decay = "number", max_lr = "number", T_max = "integer", T_0 = "integer",
   milestones = "integer[]", schedulers = "table[]", m = "integer", positional = "boolean",
   param = "number", best = "number", C = "integer", lengths = "number[]", indices = "integer[]|Tensor",
-  images = "string", labels = "string", root = "string", target = "string", features = "string[]",
+  images = "string", labels = "string", root = "string", features = "string[]",
+  ["datasets.CSV.target"] = "string",
   rows = "table[]", spec = "table", key = "string", group = "table", msg = "string",
   weight = "Tensor", running_mean = "Tensor", running_var = "Tensor", training = "boolean",
   data = "any", requires_grad = "boolean", inputs = "Tensor[]", delta = "integer",
@@ -396,6 +397,7 @@ end
 
 -- "tensor.randn(size..., [generator]) -> Tensor" -> params, returns
 local function parse_signature(sig)
+  local fname = sig:match("^[%w_.:]+") or ""
   local args, ret = sig:match("^[^(]*%((.*)%)%s*%->%s*(.-)%s*$")
   if not args then args = sig:match("^[^(]*%((.*)%)%s*$") or "" end
   local params, seen = {}, {}
@@ -410,7 +412,7 @@ local function parse_signature(sig)
       name, kind = "...", PARAM_TYPES[a:match("[%a_][%w_]*") or ""] or "any"
     else
       name = a:match("[%a_][%w_]*")
-      kind = name and (PARAM_TYPES[name] or "any")
+      kind = name and (PARAM_TYPES[fname .. "." .. name] or PARAM_TYPES[name] or "any")
     end
     if name and not seen[name] then
       seen[name] = true
