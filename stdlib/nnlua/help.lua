@@ -325,6 +325,15 @@ function help.text(...)
     if m[1] == name then return module_text(name) end
   end
   local e = help.entries()[name]
+  if e == nil and type(v) == "string" then       -- help("relu"): the names that hold it
+    local _, public = walk()
+    local found = {}
+    for _, n in ipairs(public) do
+      if n:match("[.:]" .. v:gsub("%p", "%%%0") .. "$") then found[#found + 1] = n end
+    end
+    if #found == 1 then return help.text(found[1]) end
+    if #found > 1 then return "'" .. v .. "' is any of: " .. table.concat(found, ", ") end
+  end
   if e == nil then return "no help for '" .. name .. "' (help() lists the modules)" end
   local text = entry_text(e)
   local value = (type(v) == "string" or class.is_object(v)) and module_value(name) or v

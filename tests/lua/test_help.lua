@@ -67,6 +67,8 @@ test("help(value) finds the entry by identity, help(name) by name", function()
   check_eq(help.text(42), "no help for this number (help() lists the modules)")
   check_eq(tostring(help), "help: help() lists the modules, help(x) explains x")
   check_eq(help.text("nn.Nothing"), "no help for 'nn.Nothing' (help() lists the modules)")
+  check_eq(help.text("relu"), "'relu' is any of: Tensor:relu, nn.functional.relu")
+  assert(help.text("kaiming_normal_"):find("nn.init.kaiming_normal_(t", 1, true))   -- one: its entry
   for _, n in ipairs(public) do
     assert(not help.text(n):find("^no help"), n)
   end
