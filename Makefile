@@ -5,7 +5,7 @@
 #   fuzz  fuzz-build (libFuzzer harnesses, tests/fuzz/README.md)
 PKGS    = lua5.4 libpng libedit libcjson zlib cairo freetype2
 DEBS    = liblua5.4-dev libpng-dev zlib1g-dev libdnnl-dev libedit-dev libcjson-dev \
-          libopenblas-dev libcairo2-dev fonts-dejavu-core pkg-config make gcc \
+          libopenblas-dev libcairo2-dev libgif-dev fonts-dejavu-core pkg-config make gcc \
           dataset-fashion-mnist tmux lua-argparse python3-torch python3-numpy
 BENCH_DEBS = python3-torch python3-torchvision lua5.4 gdb
 FUZZ_DEBS  = clang-14 libclang-rt-14-dev libomp-14-dev
@@ -15,7 +15,7 @@ SAN    ?=
 CFLAGS ?= -g $(OPT)
 CFLAGS += $(SAN) -std=c11 -D_DEFAULT_SOURCE -fno-math-errno -fopenmp -Wall -Wextra -Wshadow -Wmissing-prototypes \
           -MMD -MP -I. $(shell pkg-config --cflags $(PKGS))
-LDLIBS += $(SAN) $(shell pkg-config --libs $(PKGS)) -ldnnl -fopenmp -lm
+LDLIBS += $(SAN) $(shell pkg-config --libs $(PKGS)) -lgif -ldnnl -fopenmp -lm   # giflib ships no .pc
 
 BUILD  ?= build
 NN_DIRS = nn nn/io nn/data nn/plot
@@ -89,21 +89,22 @@ BENCH_BINS = $(addprefix $(BUILD)/bench/,floor startup optim_bw bench_memcpy)
 bench: nnlua $(BENCH_BINS)
 	./nnlua bench/bench.lua $(BUILD)
 
-# libFuzzer harnesses (tests/fuzz/README.md), built with clang: the PNG and IDX readers
+# libFuzzer harnesses (tests/fuzz/README.md), built with clang: the PNG, IDX and CSV readers
 # from the sources they need (ctx.c pulls in rng.c only: it frees the GEMM cache through a
 # hook, nn/ctx.h, so no oneDNN), the shape arithmetic and the safetensors reader from all of
 # nn/ and its subfolders (tensor.c reaches autograd and every kernel), never from gcc's libnn.a. `make fuzz FUZZ_SECONDS=300` runs the FUZZERS at once,
 # then a summary; new inputs and crashes go to build/fuzz.
 FUZZ_CC      ?= clang-14
 FUZZ_SECONDS ?= 60
-FUZZERS      ?= png idx shape safetensors
+FUZZERS      ?= png idx shape safetensors csv
 FUZZ_OUT      = $(BUILD)/fuzz
 FUZZ_PKGS     = libpng zlib libcjson cairo freetype2
 FUZZ_CFLAGS   = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
                 -fno-omit-frame-pointer -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra \
                 -Wno-source-uses-openmp -I. $(shell pkg-config --cflags $(FUZZ_PKGS))
-FUZZ_LIBS     = $(shell pkg-config --libs $(FUZZ_PKGS)) -lgomp -lm
+FUZZ_LIBS     = $(shell pkg-config --libs $(FUZZ_PKGS)) -lgif -lgomp -lm
 FUZZ_CORE     = nn/io/png.c nn/io/atomic.c nn/io/idx.c nn/ctx.c nn/rng.c
+FUZZ_CSV      = nn/io/csv.c nn/ctx.c nn/rng.c
 FUZZ_ALL      = $(NN_SRC)
 FUZZ_ENV      = UBSAN_OPTIONS=print_stacktrace=1 ASAN_OPTIONS=max_allocation_size_mb=300
 FUZZ_RUN      = -max_total_time=$(FUZZ_SECONDS) -timeout=10 -print_final_stats=1
@@ -116,6 +117,12 @@ $(FUZZ_OUT)/fuzz_shape $(FUZZ_OUT)/fuzz_safetensors: $(FUZZ_OUT)/fuzz_%: tests/f
     tests/fuzz/shape_one.h $(FUZZ_ALL) $(NN_HDR)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_ALL) $(FUZZ_LIBS) -ldnnl
+
+# the CSV reader, with Lua linked into the harness alone: tonumber is its numbers' oracle
+$(FUZZ_OUT)/fuzz_csv: tests/fuzz/fuzz_csv.c $(FUZZ_CSV) $(NN_HDR)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(shell pkg-config --cflags lua5.4) -o $@ $< $(FUZZ_CSV) \
+	  $(FUZZ_LIBS) $(shell pkg-config --libs lua5.4)
 
 fuzz-build: $(addprefix $(FUZZ_OUT)/fuzz_,$(FUZZERS))
 

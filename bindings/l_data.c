@@ -8,9 +8,11 @@
  * the DataLoader's epoch order. Its values live inside the userdata (no __gc,
  * nothing to free early); 1..n without shuffling is kept as a range.
  *
- * Also CSV files: csv_read parses a whole file (RFC 4180) into records for
- * data.read_csv, or straight into float tensors for datasets.CSV; write_file
- * writes data.write_csv's text atomically (nn/io/atomic.h).
+ * Also CSV files: csv_read turns the records of nn/io/csv.h's reader into
+ * Lua records for data.read_csv, or straight into float tensors for
+ * datasets.CSV (its nn.CSVReader userdata only owns the reader for the length
+ * of the call); write_file writes data.write_csv's text atomically
+ * (nn/io/atomic.h).
  *
  * These functions are internal but validate like public ones: tables are read
  * raw (no metamethod runs in the middle of a call, so nothing a call holds
@@ -36,11 +38,14 @@
 #include "nn/io/png.h"
 #include "nn/io/infile.h"
 #include "nn/io/atomic.h"
+#include "nn/io/csv.h"
 #include "bindings.h"
 
-static const char imageset_mt[] = "nn.ImageSet", indices_mt[] = "nn.Indices";
+static const char imageset_mt[] = "nn.ImageSet", indices_mt[] = "nn.Indices",
+                  csvreader_mt[] = "nn.CSVReader";
 #define IMAGESET_MT imageset_mt
 #define INDICES_MT indices_mt
+#define CSVREADER_MT csvreader_mt
 #define FLOAT_EXACT ((int64_t)1 << 24)   /* float32 holds every whole number up to this */
 #define STACK_IDX 256                 /* batch indices kept on the stack up to this many */
 
@@ -664,237 +669,99 @@ static int d_write_file(lua_State *L) {
   return 0;
 }
 
-/* ---- CSV files, for data.read_csv and datasets.CSV ---- */
+/* ---- CSV files, for data.read_csv and datasets.CSV (the parser: nn/io/csv.c) ---- */
 
-/* One field of a record: text p[0..n) inside the file's buffer (quotes
- * removed, "" made one quote, in place), the line it starts on, whether it
- * was quoted. */
-typedef struct csvfield { char *p; size_t n; int64_t line; int quoted; } csvfield;
+/* The reader of one csv_read call. It sits in that call's stack slot alone
+ * (scripts cannot read C slots: vm/guard.c), so after a Lua error its
+ * finalizer frees the file's bytes. */
+typedef struct LCSVReader { const char *tname; nn_csv *r; } LCSVReader;
 
-typedef struct csvreader {
-  const char *path;
-  char *p, *end;        /* the text not read yet; *end is a NUL of ours */
-  int64_t line;         /* the line p is on, 1-based */
-  csvfield *f;          /* the fields of the last record: a userdata at stack slot fslot */
-  int64_t cap;
-  int fslot;
-} csvreader;
-
-/* The whole file at path in a new userdata (pushed), NUL-terminated; *len
- * its size. Inputs must be regular files (nn/io/infile.h). */
-static char *csv_readall(lua_State *L, const char *path, size_t *len) {
-  nn_ctx *ctx = getctx(L);
-  struct stat st;
-  size_t size = 0;
-  if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
-    if ((uint64_t)st.st_size >= SIZE_MAX / 2)
-      luaL_error(L, "'%s' is too large to read (%I bytes)", path, (lua_Integer)st.st_size);
-    size = (size_t)st.st_size;
-  }
-  char *buf = lua_newuserdatauv(L, size + 1, 0);    /* before the open: a memory error leaks no fd */
-  int fd;
-  if (nn_open_input(ctx, path, &fd) != 0) lnn_error(L);
-  size_t got = 0;
-  int err = 0, grew = 0;
-  while (got < size) {
-    ssize_t k = read(fd, buf + got, size - got);
-    if (k < 0 && errno == EINTR) continue;
-    if (k < 0) { err = errno; break; }
-    if (k == 0) break;
-    got += (size_t)k;
-  }
-  if (!err && got == size) {                        /* the file must have ended there */
-    char extra;
-    ssize_t k;
-    while ((k = read(fd, &extra, 1)) < 0 && errno == EINTR) {}
-    if (k < 0) err = errno;
-    grew = k > 0;
-  }
-  close(fd);
-  if (err) luaL_error(L, "cannot read '%s': %s", path, strerror(err));
-  if (grew) luaL_error(L, "cannot read '%s': it grew while it was read", path);
-  buf[got] = '\0';
-  *len = got;
-  return buf;
-}
-
-/* Makes room for one more field. */
-static void csv_grow(lua_State *L, csvreader *r) {
-  int64_t cap = r->cap ? 2 * r->cap : 16;
-  csvfield *f = lua_newuserdatauv(L, (size_t)cap * sizeof *f, 0);
-  if (r->cap) memcpy(f, r->f, (size_t)r->cap * sizeof *f);
-  lua_replace(L, r->fslot);
-  r->f = f;
-  r->cap = cap;
-}
-
-/* Steps over the line end at p (\r\n, \n or a lone \r). */
-static char *csv_eol(csvreader *r, char *p) {
-  if (*p == '\r' && p + 1 < r->end && p[1] == '\n') p++;
-  r->line++;
-  return p + 1;
-}
-
-/* Reads the next record into r->f; returns its number of fields, 0 at the
- * end of the file. Blank lines are skipped when skip_blank, else they are a
- * record of one empty field. *line: the line the record starts on. */
-static int64_t csv_record(lua_State *L, csvreader *r, int skip_blank, int64_t *line) {
-  char *p = r->p, *end = r->end;
-  while (skip_blank && p < end && (*p == '\n' || *p == '\r')) p = csv_eol(r, p);
-  if (p == end) { r->p = p; return 0; }
-  *line = r->line;
-  int64_t k = 0;
-  for (;;) {
-    char *start = p, *w;
-    int64_t fline = r->line;
-    int quoted = p < end && *p == '"';
-    if (quoted) {
-      p++;
-      w = start;
-      for (;;) {
-        if (p == end) {
-          r->p = p;
-          luaL_error(L, "'%s' line %I: the quoted field that starts here (column %I) is never "
-                     "closed: it runs to the end of the file", r->path, (lua_Integer)fline,
-                     (lua_Integer)k + 1);
-        }
-        if (*p == '"') {
-          if (p + 1 < end && p[1] == '"') { *w++ = '"'; p += 2; continue; }
-          p++;
-          break;
-        }
-        if (*p == '\n' || (*p == '\r' && !(p + 1 < end && p[1] == '\n'))) r->line++;
-        *w++ = *p++;
-      }
-      if (p < end && *p != ',' && *p != '\n' && *p != '\r')
-        luaL_error(L, "'%s' line %I, column %I: text after the closing quote of a quoted field "
-                   "(a quote inside a quoted field is written twice: \"\")", r->path,
-                   (lua_Integer)r->line, (lua_Integer)k + 1);
-    } else {
-      while (p < end && *p != ',' && *p != '\n' && *p != '\r') p++;
-      w = p;
-    }
-    if (k == r->cap) csv_grow(L, r);
-    r->f[k] = (csvfield){start, (size_t)(w - start), fline, quoted};
-    k++;
-    if (p < end && *p == ',') { p++; continue; }
-    if (p < end) p = csv_eol(r, p);
-    break;
-  }
-  r->p = p;
-  return k;
-}
-
-static int csv_isspace(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
-}
-
-/* Pushes the number the text of f is and returns 1, or returns 0 (nothing
- * pushed): what tonumber reads in decimal (never hex: 0x10 stays text), or
- * inf, infinity, nan in any case with an optional sign, spaces around
- * allowed. stdlib/data/csv.lua's numeric() is the same rule. */
-static int csv_number(lua_State *L, const csvfield *f) {
-  char *s = f->p;
-  size_t n = f->n;
-  if (n == 0 || memchr(s, 'x', n) || memchr(s, 'X', n)) return 0;
-  char save = s[n];                 /* a separator, a line end, or the buffer's NUL */
-  s[n] = '\0';
-  size_t used = lua_stringtonumber(L, s);
-  s[n] = save;
-  if (used == n + 1) return 1;
-  if (used) lua_pop(L, 1);          /* a NUL inside: only a prefix was read */
-  size_t a = 0, b = n;
-  while (a < b && csv_isspace(s[a])) a++;
-  while (b > a && csv_isspace(s[b - 1])) b--;
-  int neg = a < b && s[a] == '-';
-  if (a < b && (s[a] == '-' || s[a] == '+')) a++;
-  char w[9];
-  size_t m = b - a;
-  if (m != 3 && m != 8) return 0;
-  for (size_t i = 0; i < m; i++) w[i] = (char)(s[a + i] | 0x20);   /* ASCII lower case */
-  w[m] = '\0';
-  if (strcmp(w, "inf") == 0 || strcmp(w, "infinity") == 0) {
-    lua_pushnumber(L, neg ? -HUGE_VAL : HUGE_VAL);
-    return 1;
-  }
-  if (strcmp(w, "nan") == 0) {
-    lua_pushnumber(L, NAN);
-    return 1;
+static int csvr_gc(lua_State *L) {
+  LCSVReader *u = lnn_checkudata(L, 1, CSVREADER_MT);
+  if (lnn_releasable(L)) {
+    nn_csv_close(u->r);
+    u->r = NULL;
   }
   return 0;
 }
 
-/* Reads the header into a new table of names (pushed); returns their count.
- * Names are strings as written; empty or repeated ones are errors. */
-static int64_t csv_header(lua_State *L, csvreader *r) {
-  int64_t line, n = csv_record(L, r, 1, &line);
-  if (n == 0)
-    luaL_error(L, "'%s' is empty: a CSV file starts with a header line naming its columns", r->path);
-  if (n > INT32_MAX) luaL_error(L, "'%s' line %I: too many columns", r->path, (lua_Integer)line);
-  lua_createtable(L, (int)n, 0);
-  lua_createtable(L, 0, (int)n);            /* name -> column, for repeats */
-  for (int64_t k = 0; k < n; k++) {
-    if (r->f[k].n == 0)
-      luaL_error(L, "'%s' line %I: column %I of the header has no name", r->path,
-                 (lua_Integer)line, (lua_Integer)k + 1);
-    lua_pushlstring(L, r->f[k].p, r->f[k].n);
-    lua_pushvalue(L, -1);
-    if (lua_rawget(L, -3) != LUA_TNIL)
-      luaL_error(L, "'%s' line %I: column %I repeats the name '%s' of column %I", r->path,
-                 (lua_Integer)line, (lua_Integer)k + 1, lua_tostring(L, -2),
-                 lua_tointeger(L, -1));
-    lua_pop(L, 1);
-    lua_pushvalue(L, -1);
-    lua_rawseti(L, -4, k + 1);
-    lua_pushinteger(L, k + 1);
-    lua_rawset(L, -3);
-  }
-  lua_pop(L, 1);
-  return n;
+/* Raises r's last error, whole (ctx->err may hold only its start). */
+static int csv_error(lua_State *L, const nn_csv *r) {
+  size_t n = nn_csv_message(r, NULL, 0);
+  if (n == 0) return lnn_error(L);
+  luaL_Buffer b;
+  char *s = luaL_buffinitsize(L, &b, n + 1);
+  nn_csv_message(r, s, n + 1);
+  luaL_pushresultsize(&b, n);
+  return lua_error(L);
 }
 
-static void csv_count(lua_State *L, csvreader *r, int64_t got, int64_t want, int64_t line) {
-  if (got != want)
-    luaL_error(L, "'%s' line %I has %I field%s but the header has %I", r->path, (lua_Integer)line,
-               (lua_Integer)got, got == 1 ? "" : "s", (lua_Integer)want);
+/* Pushes the number the text of f is (nn_csv_number) and returns 1, or
+ * returns 0 with nothing pushed. */
+static int csv_pushnumber(lua_State *L, const nn_csv_field *f) {
+  int64_t i;
+  double d;
+  switch (nn_csv_number(f->p, f->n, &i, &d)) {
+    case NN_CSV_INT: lua_pushinteger(L, i); return 1;
+    case NN_CSV_FLOAT: lua_pushnumber(L, d); return 1;
+    default: return 0;
+  }
+}
+
+/* Reads the header into a new table of names (pushed); returns their count
+ * (1..INT32_MAX). */
+static int64_t csv_names(lua_State *L, nn_csv *r) {
+  const nn_csv_field *f;
+  int64_t n;
+  if (nn_csv_header(getctx(L), r, &f, &n) != 0) csv_error(L, r);
+  lua_createtable(L, (int)n, 0);
+  for (int64_t k = 0; k < n; k++) {
+    lua_pushlstring(L, f[k].p, f[k].n);
+    lua_rawseti(L, -2, k + 1);
+  }
+  return n;
 }
 
 /* The rows as records keyed by the names at index names, in a new table
  * (pushed) with .columns = names. Unquoted fields that are numbers become
  * numbers, empty unquoted fields are left out (nil), anything else, and
  * every quoted field, is a string. */
-static int csv_records(lua_State *L, csvreader *r, int names, int64_t ncols) {
+static int csv_records(lua_State *L, nn_csv *r, int names, int64_t ncols) {
+  nn_ctx *ctx = getctx(L);
   lua_newtable(L);
   int rows = lua_gettop(L);
   lua_pushvalue(L, names);
   lua_setfield(L, rows, "columns");
-  int64_t line, n, i = 0;
-  while ((n = csv_record(L, r, ncols > 1, &line)) > 0) {
-    csv_count(L, r, n, ncols, line);
+  const nn_csv_field *f;
+  int64_t n, line, i = 0;
+  int rc;
+  while ((rc = nn_csv_next(ctx, r, &f, &n, &line)) > 0) {
     lua_createtable(L, 0, (int)ncols);
     for (int64_t k = 0; k < ncols; k++) {
-      const csvfield *f = &r->f[k];
-      if (f->n == 0 && !f->quoted) continue;
+      if (f[k].n == 0 && !f[k].quoted) continue;
       lua_rawgeti(L, names, k + 1);
-      if (f->quoted || !csv_number(L, f)) lua_pushlstring(L, f->p, f->n);
+      if (f[k].quoted || !csv_pushnumber(L, &f[k])) lua_pushlstring(L, f[k].p, f[k].n);
       lua_rawset(L, -3);
     }
     lua_rawseti(L, rows, ++i);
   }
+  if (rc < 0) csv_error(L, r);
   return 1;
 }
 
-/* Raises the error for field f (column k, 0-based) that is not a number. */
-static int csv_notnumber(lua_State *L, csvreader *r, int names, const csvfield *f, int64_t k) {
+/* Raises the error for field f (column k, 0-based) of the file at path that
+ * is not a number. */
+static int csv_notnumber(lua_State *L, const char *path, int names, const nn_csv_field *f,
+                         int64_t k) {
   lua_rawgeti(L, names, k + 1);
   const char *name = lua_tostring(L, -1);
   if (f->n == 0)
     return luaL_error(L, "'%s' line %I, column %I ('%s'): the field is empty; every field of the "
-                      "columns used must be a number", r->path, (lua_Integer)f->line,
+                      "columns used must be a number", path, (lua_Integer)f->line,
                       (lua_Integer)k + 1, name);
   size_t show = f->n > 40 ? 40 : f->n;
   lua_pushlstring(L, f->p, show);
-  return luaL_error(L, "'%s' line %I, column %I ('%s'): '%s%s' is not a number", r->path,
+  return luaL_error(L, "'%s' line %I, column %I ('%s'): '%s%s' is not a number", path,
                     (lua_Integer)f->line, (lua_Integer)k + 1, name, lua_tostring(L, -1),
                     show < f->n ? "..." : "");
 }
@@ -903,15 +770,14 @@ static int csv_notnumber(lua_State *L, csvreader *r, int names, const csvfield *
  * arrays of column numbers 1..ncols) as float tensors [N, #group], pushed in
  * order. Every field of those columns must be a number within float32's
  * range; quoted numbers count too. */
-static int csv_numbers(lua_State *L, csvreader *r, int names, int64_t ncols, int groups) {
+static int csv_numbers(lua_State *L, nn_csv *r, const char *path, int names, int64_t ncols,
+                       int groups) {
   nn_ctx *ctx = getctx(L);
   lua_Integer ng = (lua_Integer)lua_rawlen(L, groups);
   if (ng < 1 || ng > 16) luaL_error(L, "csv_read: 1 to 16 groups of columns expected");
   luaL_checkstack(L, 2 * (int)ng + 8, "csv_read: too many groups");
   int64_t *cols[16], width[16];
-  int64_t ub = 1;                           /* records cannot outnumber the lines */
-  for (char *p = r->p; p < r->end; p++)
-    if (*p == '\n' || (*p == '\r' && !(p + 1 < r->end && p[1] == '\n'))) ub++;
+  int64_t ub = nn_csv_records_left(r);      /* rows to make room for */
   LTensor *out[16];
   for (int g = 0; g < ng; g++) {
     if (lua_rawgeti(L, groups, g + 1) != LUA_TTABLE) luaL_error(L, "csv_read: groups must be tables");
@@ -933,21 +799,24 @@ static int csv_numbers(lua_State *L, csvreader *r, int names, int64_t ncols, int
     int64_t shape[2] = {ub, width[g]};
     if (!(out[g]->t = nn_tensor_empty(ctx, 2, shape))) lnn_error(L);
   }
-  int64_t line, n, i = 0;
-  while ((n = csv_record(L, r, ncols > 1, &line)) > 0) {
-    csv_count(L, r, n, ncols, line);
+  const nn_csv_field *f;
+  int64_t n, line, i = 0;
+  int rc;
+  while ((rc = nn_csv_next(ctx, r, &f, &n, &line)) > 0) {
     for (int g = 0; g < ng; g++) {
       float *row = nn_tensor_data(out[g]->t) + i * width[g];
       for (int64_t j = 0; j < width[g]; j++) {
-        const csvfield *f = &r->f[cols[g][j]];
-        if (!csv_number(L, f)) csv_notnumber(L, r, names, f, cols[g][j]);
-        lua_Number v = lua_tonumber(L, -1);
-        lua_pop(L, 1);
+        const nn_csv_field *fj = &f[cols[g][j]];
+        int64_t iv;
+        double v = 0;
+        int kind = nn_csv_number(fj->p, fj->n, &iv, &v);
+        if (kind == NN_CSV_TEXT) csv_notnumber(L, path, names, fj, cols[g][j]);
+        if (kind == NN_CSV_INT) v = (double)iv;
         if (isfinite(v) && (v > FLT_MAX || v < -FLT_MAX)) {
           lua_rawgeti(L, names, cols[g][j] + 1);
-          lua_pushlstring(L, f->p, f->n);
+          lua_pushlstring(L, fj->p, fj->n);
           luaL_error(L, "'%s' line %I, column %I ('%s'): %s is outside float32's range "
-                     "(about 3.4e38)", r->path, (lua_Integer)f->line,
+                     "(about 3.4e38)", path, (lua_Integer)fj->line,
                      (lua_Integer)cols[g][j] + 1, lua_tostring(L, -2), lua_tostring(L, -1));
         }
         row[j] = (float)v;
@@ -955,6 +824,7 @@ static int csv_numbers(lua_State *L, csvreader *r, int names, int64_t ncols, int
     }
     i++;
   }
+  if (rc < 0) csv_error(L, r);
   for (int g = 0; g < ng; g++) {            /* the rows read, of the ub made */
     nn_tensor *t = out[g]->t, *v = nn_tensor_narrow(ctx, t, 0, 0, i);
     if (!v) lnn_error(L);
@@ -970,9 +840,9 @@ static int csv_numbers(lua_State *L, csvreader *r, int names, int64_t ncols, int
   return (int)ng;                           /* the tensors are the top ng values */
 }
 
-/* csv_read(path [, choose]) -> rows: the CSV file at path (RFC 4180; \r\n, \n
- * or \r line ends; a UTF-8 BOM skipped; the first line is the header) as
- * records keyed by column name, rows.columns the names in order.
+/* csv_read(path [, choose]) -> rows: the CSV file at path (nn/io/csv.h: RFC
+ * 4180; \r\n, \n or \r line ends; a UTF-8 BOM skipped; the first line is the
+ * header) as records keyed by column name, rows.columns the names in order.
  * With choose: calls choose(names), which returns an array of arrays of
  * column numbers, and returns one float tensor [N, #group] per group, then
  * names. Errors name the file and the line. */
@@ -981,20 +851,28 @@ static int d_csv_read(lua_State *L) {
   int choose = !lua_isnoneornil(L, 2);
   if (choose) luaL_checktype(L, 2, LUA_TFUNCTION);
   lua_settop(L, 2);
-  size_t len;
-  char *buf = csv_readall(L, path, &len);   /* slot 3 */
-  lua_pushnil(L);                           /* slot 4: the fields */
-  csvreader r = {path, buf, buf + len, 1, NULL, 0, 4};
-  if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) r.p += 3;
-  int64_t ncols = csv_header(L, &r);        /* slot 5: the names */
-  if (!choose) return csv_records(L, &r, 5, ncols);
-  lua_pushvalue(L, 2);
-  lua_pushvalue(L, 5);
-  lua_call(L, 1, 1);                        /* slot 6: the groups */
-  luaL_checktype(L, 6, LUA_TTABLE);
-  int ng = csv_numbers(L, &r, 5, ncols, 6);
-  lua_pushvalue(L, 5);
-  return ng + 1;
+  LCSVReader *u = lnn_newudata(L, sizeof *u, CSVREADER_MT);   /* slot 3: the owner first */
+  nn_ctx *ctx = getctx(L);
+  if (nn_csv_open(ctx, path, &u->r) != 0) return lnn_error(L);
+  nn_csv *r = u->r;
+  ctx->alloc_pending += nn_csv_bytes(r);
+  lnn_gcaccount(L, ctx);
+  int64_t ncols = csv_names(L, r);          /* slot 4: the names */
+  int nret;
+  if (!choose) {
+    nret = csv_records(L, r, 4, ncols);
+  } else {
+    lua_pushvalue(L, 2);
+    lua_pushvalue(L, 4);
+    lua_call(L, 1, 1);                      /* slot 5: the groups */
+    luaL_checktype(L, 5, LUA_TTABLE);
+    nret = csv_numbers(L, r, path, 4, ncols, 5);
+    lua_pushvalue(L, 4);
+    nret++;
+  }
+  nn_csv_close(r);                          /* now rather than at the next cycle */
+  u->r = NULL;
+  return nret;
 }
 
 /* isatty(fd) -> boolean */
@@ -1043,6 +921,11 @@ static const luaL_Reg ix_metameth[] = {
   {NULL, NULL}
 };
 
+static const luaL_Reg csvr_metameth[] = {
+  {"__gc", csvr_gc},
+  {NULL, NULL}
+};
+
 static void createmeta(lua_State *L) {
   luaL_newmetatable(L, IMAGESET_MT);
   lnn_setfuncs(L, metameth);
@@ -1055,6 +938,9 @@ static void createmeta(lua_State *L) {
   luaL_newlibtable(L, ix_meth);
   lnn_setfuncs(L, ix_meth);
   lua_setfield(L, -2, "__index");
+  lua_pop(L, 1);
+  luaL_newmetatable(L, CSVREADER_MT);
+  lnn_setfuncs(L, csvr_metameth);
   lua_pop(L, 1);
 }
 

@@ -10,6 +10,7 @@
 #include "common.h"
 #include "l_tensor.h"
 #include "nn/plot/plot.h"
+#include "nn/plot/gif.h"
 #include "nn/io/png.h"
 #include "bindings.h"
 
@@ -17,6 +18,9 @@ static const char figure_mt[] = "nn.Figure";
 #define FIGURE_MT figure_mt
 #define MAX_POINTS 2000000      /* in all the series of a line chart */
 #define MAX_CELLS 512           /* rows or columns of a heatmap */
+#define MAX_GRID 2000           /* rows or columns of a contour's grid */
+#define MAX_LEVELS 1000         /* contour levels */
+#define MAX_BINS 100000         /* histogram bins */
 
 typedef struct LFigure {
   const char *tname;    /* FIGURE_MT (common.h, "Userdata lifetimes") */
@@ -99,6 +103,22 @@ static double *numbers(lua_State *L, int idx, int64_t *n) {
   return d;
 }
 
+/* the numbers of a 1-d tensor or array at idx, of any count (histograms) */
+static const double *numbers_any(lua_State *L, int idx, int64_t *n) {
+  nn_tensor *t = lnn_totensor(L, idx);
+  if (!t) luaL_checktype(L, idx, LUA_TTABLE);
+  *n = t ? (t->ndim == 1 ? t->shape[0] : 0) : (int64_t)lua_rawlen(L, idx);
+  if (t) luaL_argcheck(L, t->ndim == 1, idx, "expected a 1-d tensor");
+  double *d = lua_newuserdatauv(L, (size_t)(*n ? *n : 1) * sizeof *d, 0);
+  for (int64_t k = 0; k < *n; k++) {
+    if (t) { d[k] = t->s->data[t->off + (size_t)(k * t->stride[0])]; continue; }
+    lua_rawgeti(L, idx, k + 1);
+    d[k] = lua_isnumber(L, -1) ? lua_tonumber(L, -1) : NAN;
+    lua_pop(L, 1);
+  }
+  return d;
+}
+
 /* the fields every figure has: size and texts (xlabel, ylabel may be NULL) */
 static void opt_frame(lua_State *L, int t, int *w, int *h, const char **title,
                       const char **xlabel, const char **ylabel) {
@@ -152,29 +172,35 @@ static const float *tensor_data(lua_State *L, int idx, nn_tensor **t) {
 static const char *const legends[] = {"best", "none", "upper right", "upper left",
                                       "lower left", "lower right", NULL};
 
-/* lines(spec) -> figure */
-static int p_lines(lua_State *L) {
-  luaL_checktype(L, 1, LUA_TTABLE);
-  nn_lines_spec p;
-  memset(&p, 0, sizeof p);
-  opt_frame(L, 1, &p.width, &p.height, &p.title, &p.xlabel, &p.ylabel);
-  p.grid = opt_bool(L, 1, "grid");
-  p.logy = opt_bool(L, 1, "logy");
-  p.markers = opt_bool(L, 1, "markers");
-  lua_getfield(L, 1, "legend");
-  p.legend = luaL_checkoption(L, -1, "best", legends);
+static double opt_num(lua_State *L, int t, const char *k, double def) {
+  int ty = lua_getfield(L, t, k);
+  double v = ty == LUA_TNIL ? def : luaL_checknumber(L, -1);
   lua_pop(L, 1);
-  opt_range(L, 1, "xlim", p.xlim);
-  opt_range(L, 1, "ylim", p.ylim);
-  lua_getfield(L, 1, "series");
+  return v;
+}
+
+static int64_t opt_color(lua_State *L, int t, const char *k) {
+  int ty = lua_getfield(L, t, k);
+  int64_t v = ty == LUA_TNIL ? NN_PLOT_AUTO : (int64_t)luaL_checkinteger(L, -1);
+  lua_pop(L, 1);
+  return v;
+}
+
+/* the array of tables at field k of t (left on the stack) and its length */
+static int opt_list(lua_State *L, int t, const char *k) {
+  if (lua_getfield(L, t, k) == LUA_TNIL) return 0;
+  luaL_checktype(L, -1, LUA_TTABLE);
+  return (int)luaL_len(L, -1);
+}
+
+static void read_series(lua_State *L, int t, nn_lines_spec *p, int64_t *total) {
+  int n = opt_list(L, t, "series");
   int st = lua_gettop(L);
-  luaL_checktype(L, st, LUA_TTABLE);
-  p.nseries = (int)luaL_len(L, st);
-  int64_t total = 0;
-  nn_plot_series *ser = lua_newuserdatauv(L, (size_t)(p.nseries ? p.nseries : 1) * sizeof *ser, 0);
-  memset(ser, 0, (size_t)(p.nseries ? p.nseries : 1) * sizeof *ser);
-  p.series = ser;
-  for (int i = 0; i < p.nseries; i++) {
+  p->nseries = n;
+  nn_plot_series *ser = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *ser, 0);
+  memset(ser, 0, (size_t)(n ? n : 1) * sizeof *ser);
+  p->series = ser;
+  for (int i = 0; i < n; i++) {
     nn_plot_series *s = &ser[i];
     luaL_checkstack(L, 8, "plot.lines: too many series");   /* each keeps ~4 slots */
     lua_rawgeti(L, st, i + 1);
@@ -189,19 +215,243 @@ static int p_lines(lua_State *L) {
       s->x = numbers(L, -1, &nx);
       lua_replace(L, -2);
       if (nx != s->n)
-        return luaL_error(L, "plot.lines: series %d has %d x values and %d y values", i + 1,
-                          (int)nx, (int)s->n);
+        luaL_error(L, "plot.lines: series %d has %d x values and %d y values", i + 1, (int)nx,
+                   (int)s->n);
     } else {
       lua_pop(L, 1);
     }
-    s->color = opt_int(L, e, "color", NN_PLOT_AUTO);
+    s->color = opt_color(L, e, "color");
     s->dash = opt_int(L, e, "dash", NN_PLOT_AUTO);
     s->marker = opt_int(L, e, "marker", NN_PLOT_AUTO);
+    s->marker_size = opt_num(L, e, "marker_size", 0);
+    s->start_marker = opt_int(L, e, "start_marker", NN_MARK_NONE);
+    s->end_marker = opt_int(L, e, "end_marker", NN_MARK_NONE);
     /* the scratch buffers stay on the stack (above e) until we return */
-    total += s->n;
-    if (total > MAX_POINTS) return too_many_points(L);
+    *total += s->n;
+    if (*total > MAX_POINTS) too_many_points(L);
   }
-  return pushfig(L, nn_plot_lines(getctx(L), &p), "lines");
+}
+
+static void read_bars(lua_State *L, int t, nn_lines_spec *p, int64_t *total) {
+  int n = opt_list(L, t, "bars");
+  int st = lua_gettop(L);
+  p->nbars = n;
+  nn_plot_bars *bars = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *bars, 0);
+  memset(bars, 0, (size_t)(n ? n : 1) * sizeof *bars);
+  p->bars = bars;
+  for (int i = 0; i < n; i++) {
+    nn_plot_bars *b = &bars[i];
+    luaL_checkstack(L, 8, "plot.bar: too many bar groups");
+    lua_rawgeti(L, st, i + 1);
+    int e = lua_gettop(L);
+    luaL_checktype(L, e, LUA_TTABLE);
+    b->label = opt_str(L, e, "label");
+    int64_t nh = 0;
+    lua_getfield(L, e, "x");
+    b->x = numbers(L, -1, &b->n);
+    lua_replace(L, -2);
+    lua_getfield(L, e, "h");
+    b->h = numbers(L, -1, &nh);
+    lua_replace(L, -2);
+    if (nh != b->n) luaL_error(L, "plot.bar: %d positions and %d heights", (int)b->n, (int)nh);
+    b->width = opt_num(L, e, "width", 0.8);
+    b->bottom = opt_num(L, e, "bottom", 0);
+    b->color = opt_color(L, e, "color");
+    *total += b->n;
+    if (*total > MAX_POINTS) too_many_points(L);
+  }
+}
+
+static void read_texts(lua_State *L, int t, nn_lines_spec *p) {
+  int n = opt_list(L, t, "texts");
+  int st = lua_gettop(L);
+  if (n > MAX_POINTS) too_many_points(L);
+  p->ntexts = n;
+  nn_plot_text *tx = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *tx, 0);
+  memset(tx, 0, (size_t)(n ? n : 1) * sizeof *tx);
+  p->texts = tx;
+  for (int i = 0; i < n; i++) {
+    luaL_checkstack(L, 4, "plot: too many texts");
+    lua_rawgeti(L, st, i + 1);
+    int e = lua_gettop(L);
+    luaL_checktype(L, e, LUA_TTABLE);
+    tx[i].x = opt_num(L, e, "x", NAN);
+    tx[i].y = opt_num(L, e, "y", NAN);
+    tx[i].text = opt_str(L, e, "text");     /* stays on the stack */
+    tx[i].color = opt_color(L, e, "color");
+    tx[i].size = opt_num(L, e, "size", 0);
+    tx[i].halign = opt_num(L, e, "halign", 0);
+  }
+}
+
+static void read_field(lua_State *L, int t, nn_lines_spec *p) {
+  if (lua_getfield(L, t, "field") == LUA_TNIL) return;
+  int e = lua_gettop(L);
+  luaL_checktype(L, e, LUA_TTABLE);
+  nn_plot_field *f = lua_newuserdatauv(L, sizeof *f, 0);
+  memset(f, 0, sizeof *f);
+  lua_getfield(L, e, "z");
+  nn_tensor *z;
+  const float *zd = tensor_data(L, -1, &z);
+  if (z->ndim != 2 || z->shape[0] > MAX_GRID || z->shape[1] > MAX_GRID)
+    luaL_error(L, "plot.contour: z must be 2-d with at most %d rows and columns", MAX_GRID);
+  f->ny = (int)z->shape[0];
+  f->nx = (int)z->shape[1];
+  size_t n = (size_t)f->nx * (size_t)f->ny;
+  double *d = lua_newuserdatauv(L, (n ? n : 1) * sizeof *d, 0);
+  for (size_t k = 0; k < n; k++) d[k] = zd[k];
+  f->z = d;
+  int64_t nx = 0, ny = 0;
+  lua_getfield(L, e, "x");
+  f->x = numbers(L, -1, &nx);
+  lua_getfield(L, e, "y");
+  f->y = numbers(L, -1, &ny);
+  if (nx != f->nx || ny != f->ny)
+    luaL_error(L, "plot.contour: z is %d x %d but x has %d values and y %d", f->ny, f->nx,
+               (int)nx, (int)ny);
+  f->mode = opt_int(L, e, "mode", NN_FIELD_LINES);
+  int64_t nl = 0;
+  if (lua_getfield(L, e, "levels") != LUA_TNIL) {
+    f->levels = numbers(L, -1, &nl);
+    if (nl > MAX_LEVELS) luaL_error(L, "plot.contour: more than %d levels", MAX_LEVELS);
+  }
+  f->nlevels = (int)nl;
+  f->log = opt_bool(L, e, "log");
+  f->vmin = opt_num(L, e, "vmin", NAN);
+  f->vmax = opt_num(L, e, "vmax", NAN);
+  f->line_color = opt_color(L, e, "line_color");
+  f->colorbar = opt_bool(L, e, "colorbar");
+  f->colorbar_label = opt_str(L, e, "colorbar_label");
+  p->field = f;
+}
+
+/* the options of one set of axes at index t into p; what p points to stays
+ * on the stack until the caller returns */
+static void read_axes(lua_State *L, int t, nn_lines_spec *p) {
+  memset(p, 0, sizeof *p);
+  opt_frame(L, t, &p->width, &p->height, &p->title, &p->xlabel, &p->ylabel);
+  p->grid = opt_bool(L, t, "grid");
+  p->logy = opt_bool(L, t, "logy");
+  p->markers = opt_bool(L, t, "markers");
+  p->equal = opt_bool(L, t, "equal");
+  lua_getfield(L, t, "legend");
+  p->legend = luaL_checkoption(L, -1, "best", legends);
+  lua_pop(L, 1);
+  opt_range(L, t, "xlim", p->xlim);
+  opt_range(L, t, "ylim", p->ylim);
+  int64_t total = 0;
+  read_series(L, t, p, &total);
+  read_bars(L, t, p, &total);
+  read_texts(L, t, p);
+  read_field(L, t, p);
+  lua_getfield(L, t, "xticklabels");
+  int64_t nt = lua_istable(L, -1) ? (int64_t)luaL_len(L, -1) : 0;
+  lua_pop(L, 1);
+  if (nt > MAX_CELLS) luaL_error(L, "plot: more than %d tick labels", MAX_CELLS);
+  p->xticklabels = opt_strings(L, t, "xticklabels", nt);
+  p->nxticks = (int)nt;
+  p->kind = opt_str(L, t, "kind");
+}
+
+/* lines(spec) -> figure: every kind drawn in one set of axes */
+static int p_lines(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  nn_lines_spec p;
+  read_axes(L, 1, &p);
+  lua_getfield(L, 1, "kind");
+  const char *kind = lua_tostring(L, -1);
+  static const char *const kinds[] = {"lines", "contour", "scatter", "bar", "hist", "heatmap"};
+  const char *k = kinds[0];
+  for (size_t i = 0; kind && i < sizeof kinds / sizeof *kinds; i++)
+    if (strcmp(kind, kinds[i]) == 0) k = kinds[i];
+  return pushfig(L, nn_plot_lines(getctx(L), &p), k);
+}
+
+/* subplots(spec) -> figure; spec.cells a table of rows * cols axes specs, or
+ * {image = tensor [C, H, W] bytes 0..255 as floats, title =}, or false */
+static int p_subplots(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  nn_subplots_spec g;
+  memset(&g, 0, sizeof g);
+  opt_frame(L, 1, &g.width, &g.height, &g.title, NULL, NULL);
+  g.rows = opt_int(L, 1, "rows", 1);
+  g.cols = opt_int(L, 1, "cols", 1);
+  g.sharex = opt_bool(L, 1, "sharex");
+  g.sharey = opt_bool(L, 1, "sharey");
+  if (g.rows < 1 || g.cols < 1 || g.rows > 16 || g.cols > 16)
+    return luaL_error(L, "plot.subplots: rows and cols must be 1 to 16 (got %d x %d)", g.rows, g.cols);
+  int n = g.rows * g.cols;
+  lua_getfield(L, 1, "cells");
+  int cells = lua_gettop(L);
+  luaL_checktype(L, cells, LUA_TTABLE);
+  nn_lines_spec *ax = lua_newuserdatauv(L, (size_t)n * sizeof *ax, 0);
+  nn_plot_imagecell *im = lua_newuserdatauv(L, (size_t)n * sizeof *im, 0);
+  memset(ax, 0, (size_t)n * sizeof *ax);
+  memset(im, 0, (size_t)n * sizeof *im);
+  for (int k = 0; k < n; k++) {
+    luaL_checkstack(L, 40, "plot.subplots: too many cells");
+    ax[k].xlim[0] = ax[k].xlim[1] = ax[k].ylim[0] = ax[k].ylim[1] = NAN;
+    if (lua_rawgeti(L, cells, k + 1) != LUA_TTABLE) { lua_pop(L, 1); continue; }
+    int c = lua_gettop(L);
+    if (lua_getfield(L, c, "image") != LUA_TNIL) {
+      nn_tensor *t;
+      const float *d = tensor_data(L, -1, &t);
+      if (t->ndim != 3 || (t->shape[0] != 1 && t->shape[0] != 3) || t->shape[1] > NN_PLOT_MAXSIDE ||
+          t->shape[2] > NN_PLOT_MAXSIDE)
+        return luaL_error(L, "plot.subplots: cell %d: the image must be [C, H, W], C 1 or 3", k + 1);
+      int ch = (int)t->shape[0], h = (int)t->shape[1], w = (int)t->shape[2];
+      uint8_t *b = lua_newuserdatauv(L, (size_t)ch * h * w, 0);
+      size_t plane = (size_t)h * w;
+      for (int cc = 0; cc < ch; cc++)
+        for (size_t q = 0; q < plane; q++) {
+          float v = d[(size_t)cc * plane + q];
+          b[q * ch + cc] = (uint8_t)(v <= 0 ? 0 : v >= 255 ? 255 : v);   /* NaN: 0 */
+        }
+      im[k].data = b;
+      im[k].c = ch;
+      im[k].h = h;
+      im[k].w = w;
+      ax[k].title = opt_str(L, c, "title");
+      continue;
+    }
+    lua_pop(L, 1);
+    read_axes(L, c, &ax[k]);
+  }
+  g.axes = ax;
+  g.images = im;
+  return pushfig(L, nn_plot_subplots(getctx(L), &g), "subplots");
+}
+
+/* levels(lo, hi, n, log) -> array of contour levels */
+static int p_levels(lua_State *L) {
+  double lo = luaL_checknumber(L, 1), hi = luaL_checknumber(L, 2);
+  int n = (int)luaL_checkinteger(L, 3);
+  luaL_argcheck(L, n >= 1 && n <= MAX_LEVELS, 3, "level count out of range");
+  double lv[MAX_LEVELS + 4];
+  int m = nn_plot_levels(lo, hi, n, lua_toboolean(L, 4), lv, MAX_LEVELS + 4);
+  lua_createtable(L, m, 0);
+  for (int k = 0; k < m; k++) {
+    lua_pushnumber(L, lv[k]);
+    lua_rawseti(L, -2, k + 1);
+  }
+  return 1;
+}
+
+/* histogram(values, lo, hi, nbins) -> array of counts */
+static int p_histogram(lua_State *L) {
+  int64_t n;
+  const double *x = numbers_any(L, 1, &n);
+  double lo = luaL_checknumber(L, 2), hi = luaL_checknumber(L, 3);
+  int nb = (int)luaL_checkinteger(L, 4);
+  luaL_argcheck(L, nb >= 1 && nb <= MAX_BINS, 4, "bin count out of range");
+  double *c = lua_newuserdatauv(L, (size_t)nb * sizeof *c, 0);
+  nn_plot_histogram(x, n, lo, hi, nb, c);
+  lua_createtable(L, nb, 0);
+  for (int k = 0; k < nb; k++) {
+    lua_pushinteger(L, (lua_Integer)c[k]);
+    lua_rawseti(L, -2, k + 1);
+  }
+  return 1;
 }
 
 /* image_grid(spec) -> figure; spec.images a contiguous tensor [N, C, H, W] */
@@ -372,6 +622,62 @@ static int p_read_image(lua_State *L) {
   return lnn_finish(L, u, t);
 }
 
+/* animate(path, {fig, ...}, delay_cs, last_cs, loop): the figures as an animated GIF */
+static int p_animate(lua_State *L) {
+  const char *path = lnn_checkpath(L, 1);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  int n = (int)luaL_len(L, 2);
+  int delay = (int)luaL_checkinteger(L, 3), last = (int)luaL_checkinteger(L, 4);
+  int loop = (int)luaL_checkinteger(L, 5);
+  if (n < 1 || n > NN_GIF_MAXFRAMES)
+    return luaL_error(L, "plot.animate: 1 to %d frames (got %d)", NN_GIF_MAXFRAMES, n);
+  nn_canvas **cv = lua_newuserdatauv(L, (size_t)n * sizeof *cv, 0);
+  for (int k = 0; k < n; k++) {
+    lua_rawgeti(L, 2, k + 1);
+    cv[k] = checkfig(L, -1)->cv;      /* the table keeps the figures alive */
+    lua_pop(L, 1);
+  }
+  if (nn_gif_write(getctx(L), path, cv, n, delay, last, loop) != 0) return lnn_error(L);
+  return 0;
+}
+
+/* read_gif(path) -> {tensor [3, H, W], ...}, {delay_cs, ...}, loop */
+static int p_read_gif(lua_State *L) {
+  const char *path = lnn_checkpath(L, 1);
+  nn_ctx *ctx = getctx(L);
+  nn_gif *g = lua_newuserdatauv(L, sizeof *g, 0);    /* freed below; nothing raises before */
+  if (nn_gif_read(ctx, path, g) != 0) return lnn_error(L);
+  nn_gif gif = *g;
+  /* copy the frames out as tensors; a raise here (no memory) would leak gif: the
+   * tensors are made first, then gif freed, then the tables built */
+  lua_createtable(L, gif.n, 0);
+  int frames = lua_gettop(L);
+  size_t plane = (size_t)gif.w * gif.h;
+  for (int f = 0; f < gif.n; f++) {
+    LTensor *u = lnn_newtensor(L);
+    int64_t shape[3] = {3, gif.h, gif.w};
+    nn_tensor *t = nn_tensor_empty(ctx, 3, shape);
+    if (t) {
+      const uint8_t *src = gif.rgb + plane * 3 * (size_t)f;
+      float *d = t->s->data + t->off;
+      for (size_t k = 0; k < plane; k++)
+        for (int c = 0; c < 3; c++) d[(size_t)c * plane + k] = src[3 * k + (size_t)c] / 255.0f;
+    } else {
+      nn_gif_free(&gif);
+    }
+    lnn_finish(L, u, t);
+    lua_rawseti(L, frames, f + 1);
+  }
+  lua_createtable(L, gif.n, 0);
+  for (int f = 0; f < gif.n; f++) {
+    lua_pushinteger(L, gif.delay_cs[f]);
+    lua_rawseti(L, -2, f + 1);
+  }
+  lua_pushinteger(L, gif.loop);
+  nn_gif_free(&gif);
+  return 3;
+}
+
 /* the palette colour i (1-based) as 0xRRGGBB */
 static int p_palette(lua_State *L) {
   lua_pushinteger(L, nn_plot_palette((int)luaL_checkinteger(L, 1) - 1));
@@ -380,6 +686,8 @@ static int p_palette(lua_State *L) {
 
 static const luaL_Reg funcs[] = {
   {"lines", p_lines}, {"image_grid", p_image_grid}, {"heatmap", p_heatmap},
+  {"subplots", p_subplots}, {"levels", p_levels}, {"histogram", p_histogram},
+  {"animate", p_animate}, {"read_gif", p_read_gif},
   {"save", fig_save}, {"pixels", fig_pixels}, {"size", fig_size}, {"close", fig_gc},
   {"save_image", p_save_image}, {"read_image", p_read_image}, {"palette", p_palette},
   {NULL, NULL}

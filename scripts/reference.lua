@@ -499,9 +499,9 @@ plot.lines{title = "Learning rate", xlabel = "epoch", ylabel = "learning rate", 
            series = {{label = "SGD + StepLR", y = sgd.history.lr}, {label = "Adam + cosine", y = adam.history.lr}}}
   :save(out .. "/lr.png")
 
--- one test image per class, shown as it looks before Normalize; 240 x 300
--- pixels per cell (1200 x 600 for 2 x 5) make the thumbnails 7 times their
--- 28 pixels and keep the labels at the figures' usual font size
+-- one test image per class, shown as it looks before Normalize; image_grid
+-- sizes the figure from the grid (docs/plot.md): thumbnails of 140 pixels,
+-- every class name whole
 local images, names, found = {}, {}, 0
 for i = 1, #test do
   local x, y = test:get(i)
@@ -510,7 +510,7 @@ for i = 1, #test do
 end
 local rows, cols = 2, 5
 plot.image_grid{images = images, labels = names, rows = rows, cols = cols, mean = {0.286}, std = {0.353},
-                width = 240 * cols, height = 300 * rows, title = "FashionMNIST test images"}
+                title = "FashionMNIST test images"}
   :save(out .. "/samples.png")
 
 local better = sgd.test_acc > adam.test_acc and RUNS[1] or RUNS[2]

@@ -30,10 +30,12 @@
 #define NN_PLOT_TEXT_COLOR 0x222222u
 
 enum nn_marker { NN_MARK_NONE, NN_MARK_CIRCLE, NN_MARK_SQUARE, NN_MARK_TRIANGLE,
-                 NN_MARK_DIAMOND, NN_MARK_CROSS, NN_MARK_PLUS };
+                 NN_MARK_DIAMOND, NN_MARK_CROSS, NN_MARK_PLUS, NN_MARK_STAR };
 
 enum nn_legend { NN_LEGEND_BEST, NN_LEGEND_NONE, NN_LEGEND_UPPER_RIGHT, NN_LEGEND_UPPER_LEFT,
                  NN_LEGEND_LOWER_LEFT, NN_LEGEND_LOWER_RIGHT };
+
+#define NN_DASH_NONE 4            /* a series' dash: no line, markers only */
 
 typedef struct nn_plot_series {
   const char *label;        /* legend text; NULL or "" leaves it out of the legend */
@@ -41,10 +43,52 @@ typedef struct nn_plot_series {
   const double *y;          /* n values; NaN or infinite values leave gaps */
   int64_t n;
   int64_t color;            /* 0xRRGGBB, or NN_PLOT_AUTO */
-  int dash;                 /* enum nn_dash, or NN_PLOT_AUTO */
+  int dash;                 /* enum nn_dash or NN_DASH_NONE, or NN_PLOT_AUTO */
   int marker;               /* enum nn_marker, or NN_PLOT_AUTO (markers if the figure asks) */
+  double marker_size;       /* diameter in pixels of an 800 x 600 figure; 0: NN_PLOT_MARKER */
+  int start_marker, end_marker;  /* enum nn_marker at the first / last finite point (bigger) */
 } nn_plot_series;
 
+/* A text in data coordinates: its left end (halign 0), centre (0.5) or
+ * right end (1) at (x, y), vertically centred. */
+typedef struct nn_plot_text {
+  double x, y;
+  const char *text;
+  int64_t color;            /* 0xRRGGBB, or NN_PLOT_AUTO (the text colour) */
+  double size;              /* font size in pixels of an 800 x 600 figure; 0: the tick size */
+  double halign;
+} nn_plot_text;
+
+/* Bars: bar k spans x[k] - width / 2 .. x[k] + width / 2 and bottom .. h[k]. */
+typedef struct nn_plot_bars {
+  const char *label;
+  const double *x, *h;
+  int64_t n;
+  double width, bottom;
+  int64_t color;            /* 0xRRGGBB, or NN_PLOT_AUTO (the palette) */
+} nn_plot_bars;
+
+enum nn_field_mode { NN_FIELD_LINES, NN_FIELD_FILLED, NN_FIELD_BOTH, NN_FIELD_CELLS };
+
+/* Values on a rectilinear grid: z [ny, nx] row-major, z[i * nx + j] at
+ * (x[j], y[i]); x and y strictly increasing. Drawn as contour lines, filled
+ * bands between levels (both), or as cells centred on the points (a heatmap
+ * with numeric axes). NaN values leave their cells blank. */
+typedef struct nn_plot_field {
+  const double *z, *x, *y;
+  int nx, ny;
+  int mode;                 /* enum nn_field_mode */
+  const double *levels;     /* nlevels increasing values (not for cells) */
+  int nlevels;
+  int log;                  /* colour scale (and colour bar) logarithmic; values > 0 */
+  double vmin, vmax;        /* cells: the colour scale's ends (NaN: the data's) */
+  int64_t line_color;       /* lines: 0xRRGGBB, or NN_PLOT_AUTO (by level; dark over fills) */
+  int colorbar;             /* a colour bar at the right */
+  const char *colorbar_label;
+} nn_plot_field;
+
+/* One set of axes: line series (also markers only), bars, a field and texts.
+ * nn_plot_lines draws it as a figure; nn_plot_subplots draws several. */
 typedef struct nn_lines_spec {
   int width, height;
   const char *title, *xlabel, *ylabel;   /* NULL: none */
@@ -55,12 +99,56 @@ typedef struct nn_lines_spec {
   int markers;              /* a marker at every point of every series */
   int legend;               /* enum nn_legend */
   double xlim[2], ylim[2];  /* axis ranges; NaN: from the data */
+  const nn_plot_bars *bars;
+  int nbars;
+  const nn_plot_field *field;   /* or NULL */
+  const nn_plot_text *texts;
+  int ntexts;
+  int equal;                /* one unit is as long in x as in y (the area shrinks to fit) */
+  const char *const *xticklabels;   /* nxticks names at x = 1, 2, ..., or NULL: numbers */
+  int nxticks;
+  int hide_xticklabels, hide_yticklabels;   /* subplots sharing an axis */
+  const char *kind;         /* "scatter", "bar", ...: errors name plot.<kind> (NULL: guessed) */
 } nn_lines_spec;
 
 nn_canvas *nn_plot_lines(nn_ctx *ctx, const nn_lines_spec *spec);
 
-typedef struct nn_grid_spec {
+/* The ranges the axes of spec show (xlim, ylim if given; else the data's,
+ * padded), in data units; 0 or NN_EARG (ctx->err names what is wrong). */
+int nn_plot_ranges(nn_ctx *ctx, const nn_lines_spec *spec, double *xr, double *yr);
+
+/* An image cell of a subplot: [c, h, w] bytes as nn_canvas_image takes them */
+typedef struct nn_plot_imagecell {
+  const uint8_t *data;
+  int c, h, w;
+} nn_plot_imagecell;
+
+/* A figure of rows x cols axes, filled row by row: cell k is axes[k], or
+ * the image images[k] when axes[k].nseries, nbars and field are all empty
+ * and images[k].data is set; a cell with neither stays blank. */
+typedef struct nn_subplots_spec {
   int width, height;
+  const char *title;
+  int rows, cols;
+  const nn_lines_spec *axes;        /* rows * cols */
+  const nn_plot_imagecell *images;  /* rows * cols, or NULL */
+  int sharex, sharey;
+} nn_subplots_spec;
+
+nn_canvas *nn_plot_subplots(nn_ctx *ctx, const nn_subplots_spec *spec);
+
+/* Levels for a field: n "nice" values over [lo, hi] (linear), or n values
+ * evenly spaced in log10 from lo to hi (lo > 0). Returns the count written to
+ * levels (at most cap). */
+int nn_plot_levels(double lo, double hi, int n, int log, double *levels, int cap);
+
+/* Histogram counts of the finite values x[0..n) in nbins equal bins over
+ * [lo, hi] (the last bin includes hi; values outside are not counted). */
+void nn_plot_histogram(const double *x, int64_t n, double lo, double hi, int nbins,
+                       double *counts);
+
+typedef struct nn_grid_spec {
+  int width, height;        /* 0: follows the grid (rows, cols, image size, labels) */
   const char *title;
   const float *images;      /* n images [c, h, w], contiguous */
   int n, c, h, w;           /* c 1 (grey) or 3 (RGB) */

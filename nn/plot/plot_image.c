@@ -26,7 +26,9 @@ static const char *fit_text(nn_canvas *cv, const char *s, double size, double ma
 /* ----------------------------------------------------------- image grid */
 
 static int check_grid(nn_ctx *ctx, const nn_grid_spec *g) {
-  if (nn_plot_check_size(ctx, "plot.image_grid", g->width, g->height) != 0) return NN_EARG;
+  if (nn_plot_check_size(ctx, "plot.image_grid", g->width ? g->width : NN_PLOT_MINSIDE,
+                         g->height ? g->height : NN_PLOT_MINSIDE) != 0)
+    return NN_EARG;
   if (g->n < 1 || !g->images) return nn_seterr(ctx, NN_EARG, "plot.image_grid: no images");
   if (g->c != 1 && g->c != 3)
     return nn_seterr(ctx, NN_EARG, "plot.image_grid: images must have 1 or 3 channels (got %d)",
@@ -62,29 +64,99 @@ static int grid_bytes(nn_ctx *ctx, const nn_grid_spec *g, int i, uint8_t *out) {
   return 0;
 }
 
+/* The layout of a grid: the image scale k, the column pitch, the cell
+ * height and, for a side given as 0, the figure's size. */
+typedef struct grid_layout {
+  int width, height;
+  double s, pad, gap, lf, tf, top, lab;
+  double k, pitch, iw, ih;
+} grid_layout;
+
+#define GRID_TARGET 128.0   /* auto size: the larger side of an image shown about this big */
+#define GRID_MAXW 1600      /* auto size: the largest figure before images shrink */
+#define GRID_MAXH 1200
+#define GRID_LABEL_CELLS 3.0 /* a label may widen its column to 3 images' width */
+
+/* widest label in pixels at size lf (0 without labels) */
+static double widest_label(nn_canvas *cv, const nn_grid_spec *g, double lf) {
+  double w = 0;
+  for (int i = 0; g->labels && i < g->n; i++)
+    if (g->labels[i]) w = fmax(w, nn_canvas_text_width(cv, g->labels[i], lf));
+  return w;
+}
+
+/* the pitch of the columns: the image plus a gap, widened for the labels up
+ * to GRID_LABEL_CELLS images and, when the width is given, to the room there */
+static double grid_pitch(const grid_layout *L, double labw, double room) {
+  double want = fmin(labw + 0.6 * L->lf, GRID_LABEL_CELLS * L->iw) + L->gap;
+  double p = fmax(L->iw + L->gap, want);
+  return room > 0 ? fmax(L->iw + L->gap, fmin(p, room)) : p;
+}
+
+static int grid_layout_of(nn_ctx *ctx, nn_canvas *m, const nn_grid_spec *g, grid_layout *L) {
+  int autow = g->width == 0, autoh = g->height == 0;
+  L->s = autow && autoh ? 1
+       : autow ? fmin(fmax(g->height / 600.0, 0.75), 4)
+       : autoh ? fmin(fmax(g->width / 800.0, 0.75), 4) : nn_plot_scale(g->width, g->height);
+  L->pad = L->gap = NN_PLOT_PAD * L->s;
+  L->lf = NN_PLOT_TICK_FONT * L->s;
+  L->tf = NN_PLOT_TITLE_FONT * L->s;
+  int titled = g->title && *g->title;
+  L->top = L->pad + (titled ? nn_canvas_text_height(m, L->tf) + L->pad : 0);
+  L->lab = g->labels ? nn_canvas_text_height(m, L->lf) + 0.6 * L->lf : 0;
+  double labw = widest_label(m, g, L->lf);
+  int side = g->w > g->h ? g->w : g->h;
+  /* the scale: fit the given sides, or the target size for the auto ones */
+  double k = INFINITY;
+  if (!autow) k = fmin(k, (g->width - 2 * L->pad - (g->cols - 1) * L->gap) / g->cols / g->w);
+  if (!autoh)
+    k = fmin(k, ((g->height - L->top - L->pad - (g->rows - 1) * L->gap) / g->rows - L->lab) / g->h);
+  if (autow || autoh) {
+    double t = fmax(1, round(GRID_TARGET / side));
+    k = fmin(k, t);
+  }
+  if (k >= 1) k = floor(k);
+  for (;;) {                      /* auto sides: shrink the images until the figure is not huge */
+    L->k = k;
+    L->iw = k * g->w;
+    L->ih = k * g->h;
+    double room = autow ? 0 : (g->width - 2 * L->pad + L->gap) / g->cols;
+    L->pitch = grid_pitch(L, labw, room);
+    double fw = 2 * L->pad + g->cols * L->pitch - L->gap;
+    if (titled) fw = fmax(fw, nn_canvas_text_width(m, g->title, L->tf) + 2 * L->pad);
+    double fh = L->top + g->rows * (L->ih + L->lab) + (g->rows - 1) * L->gap + L->pad;
+    L->width = autow ? (int)ceil(fmax(fw, NN_PLOT_MINSIDE)) : g->width;
+    L->height = autoh ? (int)ceil(fmax(fh, NN_PLOT_MINSIDE)) : g->height;
+    int big = (autow && L->width > GRID_MAXW) || (autoh && L->height > GRID_MAXH);
+    if (!big || k <= 1) break;
+    k = k - 1;
+  }
+  if ((autow && L->width > NN_PLOT_MAXSIDE) || (autoh && L->height > NN_PLOT_MAXSIDE))
+    return nn_seterr(ctx, NN_EARG, "plot.image_grid: %d rows x %d cols of %d x %d images need "
+                     "a figure over %d pixels; give width and height", g->rows, g->cols, g->h,
+                     g->w, NN_PLOT_MAXSIDE);
+  if (!(L->k * g->w >= 1 && L->k * g->h >= 1))
+    return nn_seterr(ctx, NN_EARG, "plot.image_grid: %d rows x %d cols do not fit in %d x %d "
+                     "pixels", g->rows, g->cols, g->width, g->height);
+  return 0;
+}
+
 nn_canvas *nn_plot_image_grid(nn_ctx *ctx, const nn_grid_spec *g) {
   if (check_grid(ctx, g) != 0) return NULL;
-  nn_canvas *cv = nn_canvas_new(ctx, g->width, g->height);
+  nn_canvas *m = nn_canvas_new(ctx, 1, 1);    /* measures the text before the size is known */
+  if (!m) return NULL;
+  grid_layout L;
+  int rc = grid_layout_of(ctx, m, g, &L);
+  nn_canvas_free(m);
+  if (rc != 0) return NULL;
+  nn_canvas *cv = nn_canvas_new(ctx, L.width, L.height);
   if (!cv) return NULL;
-  double s = nn_plot_scale(g->width, g->height), pad = NN_PLOT_PAD * s;
-  double lf = NN_PLOT_TICK_FONT * s, tf = NN_PLOT_TITLE_FONT * s;
-  double top = pad + (g->title && *g->title ? nn_canvas_text_height(cv, tf) + pad : 0);
-  double gap = pad, lab = g->labels ? nn_canvas_text_height(cv, lf) + 0.6 * lf : 0;
-  double cw = (g->width - 2 * pad - (g->cols - 1) * gap) / g->cols;
-  double ch = (g->height - top - pad - (g->rows - 1) * gap) / g->rows;
-  double k = fmin(cw / g->w, (ch - lab) / g->h);
-  if (k >= 1) k = floor(k);
-  if (!(k * g->w >= 1 && k * g->h >= 1)) {
-    nn_canvas_free(cv);
-    nn_seterr(ctx, NN_EARG, "plot.image_grid: %d rows x %d cols do not fit in %d x %d pixels",
-              g->rows, g->cols, g->width, g->height);
-    return NULL;
-  }
-  /* the grid is centred: cells hug their images */
-  double iw = k * g->w, ih = k * g->h, cellh = ih + lab;
-  double gw = g->cols * iw + (g->cols - 1) * gap, gh = g->rows * cellh + (g->rows - 1) * gap;
-  double x0 = round((g->width - gw) / 2);
-  double y0 = round(top + (g->height - top - pad - gh) / 2);   /* title and grid centred together */
+  double pad = L.pad, gap = L.gap, lf = L.lf, tf = L.tf, top = L.top, lab = L.lab;
+  double k = L.k, iw = L.iw, ih = L.ih, cellh = ih + lab;
+  /* the grid is centred: cells hug their images, widened for their labels */
+  double gw = g->cols * L.pitch - gap, gh = g->rows * cellh + (g->rows - 1) * gap;
+  double x0 = round((L.width - gw) / 2 + (L.pitch - gap - iw) / 2);
+  double y0 = round(top + (L.height - top - pad - gh) / 2);   /* title and grid centred together */
   double ty = y0 - (top - pad);
   uint8_t *px = malloc((size_t)g->h * (size_t)g->w * (size_t)g->c);
   if (!px) {
@@ -94,7 +166,7 @@ nn_canvas *nn_plot_image_grid(nn_ctx *ctx, const nn_grid_spec *g) {
   }
   char buf[256];
   for (int i = 0; i < g->n; i++) {
-    double x = x0 + (i % g->cols) * (iw + gap), y = y0 + (i / g->cols) * (cellh + gap);
+    double x = x0 + (i % g->cols) * L.pitch, y = y0 + (i / g->cols) * (cellh + gap);
     if (grid_bytes(ctx, g, i, px) != 0 ||
         nn_canvas_image(ctx, cv, round(x), round(y), px, g->h, g->w, g->c, k) != 0) {
       free(px);
@@ -103,15 +175,15 @@ nn_canvas *nn_plot_image_grid(nn_ctx *ctx, const nn_grid_spec *g) {
     }
     if (g->labels && g->labels[i]) {
       nn_canvas_color(cv, NN_PLOT_TEXT_COLOR, 1);
-      nn_canvas_text(cv, x + iw / 2, y + ih + 0.5 * lf,
-                     fit_text(cv, g->labels[i], lf, iw + gap * 0.8, buf, sizeof buf), lf,
+      nn_canvas_text(cv, round(x) + iw / 2, y + ih + 0.5 * lf,
+                     fit_text(cv, g->labels[i], lf, L.pitch - 0.2 * gap, buf, sizeof buf), lf,
                      0.5, 0, 0);
     }
   }
   free(px);
   if (g->title && *g->title) {
     nn_canvas_color(cv, NN_PLOT_TEXT_COLOR, 1);
-    nn_canvas_text(cv, g->width / 2.0, ty, g->title, tf, 0.5, 0, 0);
+    nn_canvas_text(cv, L.width / 2.0, ty, g->title, tf, 0.5, 0, 0);
   }
   if (nn_canvas_check(ctx, cv) != 0) { nn_canvas_free(cv); return NULL; }
   return cv;
@@ -136,6 +208,16 @@ static const char *tick_label(const char *const *labels, int i, char *buf, size_
   if (labels && labels[i]) return labels[i];
   snprintf(buf, len, "%d", i + 1);
   return buf;
+}
+
+/* the smallest of 1, 2, 5, 10, 20, 50, ... at least need */
+static int label_stride(double need) {
+  for (int m = 1; m < 1000000; m *= 10) {
+    if (need <= m) return m;
+    if (need <= 2 * m) return 2 * m;
+    if (need <= 5 * m) return 5 * m;
+  }
+  return 1000000;
 }
 
 nn_canvas *nn_plot_heatmap(nn_ctx *ctx, const nn_heatmap_spec *p) {
@@ -188,11 +270,16 @@ nn_canvas *nn_plot_heatmap(nn_ctx *ctx, const nn_heatmap_spec *p) {
   double xl_extra = p->xlabel && *p->xlabel ? lh + 0.7 * lf : 0;
   double bottom = pad + tl + 0.5 * tf + th + xl_extra;
   double cell = fmin((p->width - left - right) / p->cols, (p->height - top - bottom) / p->rows);
-  int rotate = xlw > cell * 0.92;
+  /* labels on every stride-th row and column when the cells are too small for
+   * all of them; column labels turn 45 degrees when that keeps many more */
+  int su = label_stride((xlw + 0.8 * tf) / cell), sr = label_stride(1.3 * th / cell);
+  int rotate = xlw > cell * 0.92 && su > 2 * sr;
   if (rotate) {   /* labels at 45 degrees need more room below */
     bottom = pad + tl + 0.5 * tf + (xlw + th) * 0.7072 + xl_extra;
     cell = fmin((p->width - left - right) / p->cols, (p->height - top - bottom) / p->rows);
   }
+  int xstride = rotate ? label_stride(1.3 * th / cell) : label_stride((xlw + 0.8 * tf) / cell);
+  int ystride = label_stride(1.3 * th / cell);
   if (cell < 2) {
     nn_canvas_free(cv);
     nn_seterr(ctx, NN_EARG, "plot.heatmap: a %d x %d matrix does not fit in %d x %d pixels",
@@ -231,23 +318,23 @@ nn_canvas *nn_plot_heatmap(nn_ctx *ctx, const nn_heatmap_spec *p) {
   nn_canvas_color(cv, 0x000000, 1);
   nn_canvas_line_width(cv, lw);
   nn_canvas_rect(cv, ax, ay, floor(ax + aw) - ax, floor(ay + ah) - ay);
-  for (int j = 0; j < p->cols; j++) {
+  for (int j = 0; j < p->cols; j += xstride) {
     nn_canvas_move(cv, ax + (j + 0.5) * cell, ay + ah);
     nn_canvas_line(cv, ax + (j + 0.5) * cell, ay + ah + tl);
   }
-  for (int i = 0; i < p->rows; i++) {
+  for (int i = 0; i < p->rows; i += ystride) {
     nn_canvas_move(cv, ax, ay + (i + 0.5) * cell);
     nn_canvas_line(cv, ax - tl, ay + (i + 0.5) * cell);
   }
   nn_canvas_stroke(cv);
   nn_canvas_color(cv, NN_PLOT_TEXT_COLOR, 1);
-  for (int j = 0; j < p->cols; j++) {
+  for (int j = 0; j < p->cols; j += xstride) {
     const char *t = tick_label(p->xlabels, j, buf, sizeof buf);
     double x = ax + (j + 0.5) * cell, y = ay + ah + tl + 0.4 * tf;
     if (rotate) nn_canvas_text(cv, x + 0.35 * th, y, t, tf, 1, 0, 45);
     else nn_canvas_text(cv, x, y, t, tf, 0.5, 0, 0);
   }
-  for (int i = 0; i < p->rows; i++)
+  for (int i = 0; i < p->rows; i += ystride)
     nn_canvas_text(cv, ax - tl - 0.4 * tf, ay + (i + 0.5) * cell,
                    tick_label(p->ylabels, i, buf, sizeof buf), tf, 1, 0.5, 0);
   /* axis labels hug the tick labels (the matrix may be centred in spare room) */

@@ -6,8 +6,8 @@
 -- The text is made here; the file is written whole or not at all by
 -- data._C.write_file (nn/io/atomic.c), which also makes missing folders,
 -- keeps an existing file's mode and writes through a FIFO or device instead
--- of replacing it. Reading is data._C.csv_read (bindings/l_data.c), which
--- datasets.CSV uses too.
+-- of replacing it. Reading is data._C.csv_read (bindings/l_data.c, over the
+-- parser in nn/io/csv.c), which datasets.CSV uses too.
 --
 -- Values are written so that read_csv gives them back: numbers in the
 -- shortest form that reads back to the same double (integers without a
@@ -24,7 +24,7 @@ local WRITE = "data.write_csv"
 
 -- whether read_csv would read the unquoted text s as a number: what tonumber
 -- reads in decimal (never hex), or inf, infinity, nan in any case, signed.
--- data._C.csv_read applies the same rule (csv_number in bindings/l_data.c).
+-- data._C.csv_read applies the same rule (nn_csv_number in nn/io/csv.c).
 local function numeric(s)
   if s:find("[xX]") then return false end
   if tonumber(s) ~= nil then return true end

@@ -50,10 +50,8 @@ function ImageDataset:_steps()
   return nil
 end
 
-function ImageDataset.__tostring(self)
-  local lines = {"Dataset " .. self.name, "    Number of datapoints: " .. #self._set}
-  if self.root then lines[#lines + 1] = "    Root location: " .. self.root end
-  if self.train ~= nil then lines[#lines + 1] = "    Split: " .. (self.train and "Train" or "Test") end
+-- a dataset's printout: its lines, then its transforms as PyTorch prints them
+local function with_transforms(self, lines)
   if self.transform then
     lines[#lines + 1] = "    Transform: " .. tostring(self.transform):gsub("\n", "\n    ")
   end
@@ -61,6 +59,13 @@ function ImageDataset.__tostring(self)
     lines[#lines + 1] = "    Target transform: " .. tostring(self.target_transform)
   end
   return table.concat(lines, "\n")
+end
+
+function ImageDataset.__tostring(self)
+  local lines = {"Dataset " .. self.name, "    Number of datapoints: " .. #self._set}
+  if self.root then lines[#lines + 1] = "    Root location: " .. self.root end
+  if self.train ~= nil then lines[#lines + 1] = "    Split: " .. (self.train and "Train" or "Test") end
+  return with_transforms(self, lines)
 end
 
 -- fills in the fields every built-in dataset has
@@ -470,13 +475,7 @@ function CSV.__tostring(self)
   local lines = {"Dataset CSV", "    Number of datapoints: " .. self._n, "    File: " .. self.path,
                  string.format("    Features (%d): %s", #self.features, name_list(self.features, 10)),
                  "    Target: " .. self.target}
-  if self.transform then
-    lines[#lines + 1] = "    Transform: " .. tostring(self.transform):gsub("\n", "\n    ")
-  end
-  if self.target_transform then
-    lines[#lines + 1] = "    Target transform: " .. tostring(self.target_transform)
-  end
-  return table.concat(lines, "\n")
+  return with_transforms(self, lines)
 end
 
 return datasets

@@ -93,7 +93,7 @@ static nn_lines_spec lines_spec(nn_plot_series *s, int n) {
 }
 
 static nn_plot_series series(const double *x, const double *y, int64_t n) {
-  nn_plot_series s = {NULL, x, y, n, NN_PLOT_AUTO, NN_PLOT_AUTO, NN_PLOT_AUTO};
+  nn_plot_series s = {NULL, x, y, n, NN_PLOT_AUTO, NN_PLOT_AUTO, NN_PLOT_AUTO, 0, 0, 0};
   return s;
 }
 

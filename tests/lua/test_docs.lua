@@ -16,6 +16,7 @@ local dir = tmpdir()
 -- runs fn with plot's file functions writing and reading in dir
 local function in_dir(fn)
   local save, save_image, read_image = plot.Figure.save, plot.save_image, plot.read_image
+  local asave, read_gif = plot.Animation.save, plot.read_gif
   local tsave, tload = tensor.save, tensor.load
   local folder = datasets.ImageFolder
   local dataC = require "data._C"                  -- data.write_csv, read_csv and datasets.CSV
@@ -26,6 +27,8 @@ local function in_dir(fn)
   plot.Figure.save = function(self, path) return save(self, at(path)) end
   plot.save_image = function(t, path) return save_image(t, at(path)) end
   plot.read_image = function(path) return read_image(at(path)) end
+  plot.Animation.save = function(self, path) return asave(self, at(path)) end
+  plot.read_gif = function(path) return read_gif(at(path)) end
   tensor.save = function(value, path) return tsave(value, at(path)) end   -- m:save and m:load too
   tensor.load = function(path) return tload(at(path)) end
   datasets.ImageFolder = function(root, ...)
@@ -34,6 +37,7 @@ local function in_dir(fn)
   end
   local ok, err = pcall(fn)
   plot.Figure.save, plot.save_image, plot.read_image = save, save_image, read_image
+  plot.Animation.save, plot.read_gif = asave, read_gif
   tensor.save, tensor.load = tsave, tload
   datasets.ImageFolder = folder
   dataC.write_file, dataC.csv_read = write_file, csv_read

@@ -10,7 +10,8 @@ local function listdir(dir)
   return names
 end
 
-local function shape(t) return table.concat(t.shape, ",") end
+local pixels = dofile("tests/lua/pixels.lua")
+local shape, rgb, near, has_color, to_px = pixels.shape, pixels.rgb, pixels.near, pixels.has_color, pixels.to_px
 
 -- the error e points at the line of this file just above the call (the
 -- script's own line, not one inside stdlib/)
@@ -24,27 +25,6 @@ end
 local BLUE = {0x00 / 255, 0x72 / 255, 0xB2 / 255}     -- palette 1 (Okabe-Ito blue)
 local ORANGE = {0xE6 / 255, 0x9F / 255, 0x00 / 255}   -- palette 2
 
--- px [3, H, W]: the colour at 1-based (x, y)
-local function rgb(px, x, y)
-  return {px[1][y][x], px[2][y][x], px[3][y][x]}
-end
-
-local function near(a, b, tol)
-  return math.abs(a[1] - b[1]) < tol and math.abs(a[2] - b[2]) < tol and math.abs(a[3] - b[3]) < tol
-end
-
--- whether some pixel within r of (x, y) has colour c
-local function has_color(px, x, y, c, r)
-  r = r or 2
-  x, y = math.floor(x + 0.5), math.floor(y + 0.5)
-  for dy = -r, r do
-    for dx = -r, r do
-      if near(rgb(px, x + dx, y + dy), c, 0.12) then return true end
-    end
-  end
-  return false
-end
-
 -- the plotting area's frame: first and last columns and rows that are dark
 -- over a third of the figure (1-based pixels)
 local function frame(px)
@@ -56,12 +36,6 @@ local function frame(px)
   for y = 1, h do if rows[y] > w / 3 then f.top = f.top or y; f.bottom = y end end
   assert(f.left and f.top, "no frame found")
   return f
-end
-
--- the pixel of data point (x, y) given the axis ranges shown
-local function to_px(f, x, y, xr, yr)
-  return f.left + (x - xr[1]) / (xr[2] - xr[1]) * (f.right - f.left),
-         f.bottom - (y - yr[1]) / (yr[2] - yr[1]) * (f.bottom - f.top)
 end
 
 -- dark pixels (text) in the rows y0..y1 of px
@@ -296,7 +270,7 @@ end)
 test("image_grid: [N, 1, H, W], [N, 3, H, W], [N, H, W, 3], tables of tensors; mean/std un-normalise", function()
   local function centre(fig)
     local px = fig:pixels()
-    return rgb(px, 400, 300)
+    return rgb(px, px:size(3) // 2, px:size(2) // 2)
   end
   -- one image fills the centre of the figure
   local red = tensor.zeros(1, 3, 8, 8)
@@ -314,6 +288,75 @@ test("image_grid: [N, 1, H, W], [N, 3, H, W], [N, H, W, 3], tables of tensors; m
   check_close(c[1], 1, 1e-6)
   c = centre(plot.image_grid{images = tensor.full({1, 8, 8}, 51), range = {0, 255}})
   check_close(c[1], 0.2, 1e-6)
+end)
+
+-- the ink spans (first, last column) of dark text in the rows y0..y1 of px;
+-- runs closer than 10 columns are one span (the words of one label)
+local function ink_spans(px, y0, y1)
+  local cols = px[1]:narrow(1, y0, y1 - y0 + 1):lt(0.8):sum(1):totable()
+  local spans, cur = {}, nil
+  for x = 1, #cols do
+    if cols[x] > 0 then
+      if cur and x - cur[2] < 10 then cur[2] = x else cur = {x, x}; spans[#spans + 1] = cur end
+    end
+  end
+  return spans
+end
+
+-- the bands of rows holding dark text
+local function ink_bands(px)
+  local rows = px[1]:lt(0.8):sum(2):totable()
+  local bands, cur = {}, nil
+  for y = 1, #rows do
+    if rows[y] > 0 then
+      if cur and y - cur[2] <= 3 then cur[2] = y else cur = {y, y}; bands[#bands + 1] = cur end
+    end
+  end
+  return bands
+end
+
+test("image_grid: the default size follows the grid; FashionMNIST's labels are never cut", function()
+  local names = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
+                 "Sneaker", "Bag", "Ankle boot"}
+  local imgs = tensor.zeros(10, 3, 28, 28)       -- red: only the text is dark in channel 1
+  imgs:narrow(2, 1, 1):fill_(1)
+  -- each label's ink width drawn alone in a roomy figure (the same font size: scale 1)
+  local alone = {}
+  for i, name in ipairs(names) do
+    local px = plot.image_grid{images = imgs:narrow(1, 1, 1), labels = {name}, width = 800,
+                               height = 600}:pixels()
+    local b = ink_bands(px)
+    local sp = ink_spans(px, b[1][1], b[1][2])
+    alone[i] = sp[#sp][2] - sp[1][1]
+  end
+  for _, shape_ in ipairs {{2, 5}, {5, 2}} do
+    local rows, cols = shape_[1], shape_[2]
+    local fig = plot.image_grid{images = imgs, labels = names, rows = rows, cols = cols,
+                                title = "FashionMNIST"}
+    local px = fig:pixels()
+    -- 28 x 28 images are enlarged 5 times (140 pixels): read well, and the figure hugs the grid
+    local red = px[1]:eq(1):mul(px[2]:eq(0))
+    check_eq(red:sum():item(), 10 * 140 * 140, rows .. "x" .. cols .. ": ten images 140 pixels square")
+    check_eq(fig.width < 140 * cols + 40 * cols and fig.height < 200 * rows + 60, true, "no wasted room")
+    local bands = ink_bands(px)
+    check_eq(#bands, rows + 1, "a title and one band of labels per row")
+    for r = 1, rows do
+      local spans = ink_spans(px, bands[r + 1][1], bands[r + 1][2])
+
+      check_eq(#spans, cols, "row " .. r .. ": one label per column, none running into the next")
+      for c = 1, cols do
+        local i = (r - 1) * cols + c
+        check_close(spans[c][2] - spans[c][1], alone[i], 1, names[i] .. " drawn whole")
+      end
+    end
+  end
+  -- given sizes win
+  check_eq(shape(plot.image_grid{images = imgs, labels = names, rows = 2, cols = 5, width = 640}:pixels()):match("3,%d+,640") ~= nil, true)
+  check_eq(shape(plot.image_grid{images = imgs, rows = 2, cols = 5, width = 640, height = 300}:pixels()), "3,300,640")
+  -- many big images shrink so the figure stays a screen's size
+  local big = plot.image_grid{images = tensor.zeros(64, 28, 28), labels = tensor.ones(64)}
+  check_eq(big.width <= 1600 and big.height <= 1200, true, "8 x 8 grid fits a screen")
+  expect_error(function() plot.image_grid{images = imgs, width = 0} end, "width must be a whole number")
 end)
 
 test("image_grid: labels may be numbers or a tensor of class indices", function()
@@ -396,7 +439,7 @@ test("lines: bad input is a clear error at the script's line", function()
   expect_error(function() plot.lines{series = {{y = {1, 2}}}, titel = "x"} end, "unknown option 'titel'")
   expect_error(function() plot.lines{series = {{y = {1, 2}, color = "#12345"}}} end, "color must be")
   expect_error(function() plot.lines{series = {{y = {1, 2}, linestyle = "~"}}} end, "linestyle must be")
-  expect_error(function() plot.lines{series = {{y = {1, 2}, marker = "*"}}} end, "marker must be")
+  expect_error(function() plot.lines{series = {{y = {1, 2}, marker = "?"}}} end, "marker must be")
   expect_error(function() plot.lines{series = {{y = {1, -2}}}, logy = true} end, "needs values > 0")
   expect_error(function() plot.lines{series = {{y = {1, 2}}}, ylim = {2, 1}} end, "lo < hi")
   expect_error(function() plot.lines{series = {{y = {1, 2}}}, legend = "middle"} end, "legend must be")

@@ -67,7 +67,7 @@ local COLUMNS = "run,optimizer,lr,batch_size,hidden,epoch,train_loss,train_acc,v
 -- every figure is a PNG of its size
 local function check_figures(dir)
   local sizes = {loss = "3,600,800", accuracy = "3,600,800", lr = "3,600,800", confusion = "3,600,800",
-                 samples = "3,600,1200"}
+                 samples = "3,398,784"}
   for name, size in pairs(sizes) do
     local path = dir .. "/" .. name .. ".png"
     check_eq(read_file(path):sub(1, 8), "\137PNG\r\n\26\n", path)
