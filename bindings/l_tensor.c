@@ -285,6 +285,114 @@ static int l_manual_seed(lua_State *L) {
   return 0;
 }
 
+/* ---- module functions: like another tensor, randint, logspace ---- */
+
+/* zeros_like(x), ones_like(x), full_like(x, v), rand_like(x [, g]), randn_like(x [, g]):
+ * a new contiguous tensor of x's shape that does not require grad */
+enum like_kind { LIKE_FULL, LIKE_RAND, LIKE_RANDN };
+
+static int like(lua_State *L, enum like_kind kind, int value_arg, float v) {
+  nn_tensor *x = lnn_checktensor(L, 1);
+  if (value_arg) v = lnn_checkfloat(L, value_arg);
+  nn_rng *r = kind == LIKE_FULL ? NULL : lnn_optgenerator(L, 2);
+  int last = kind == LIKE_FULL ? 1 + value_arg / 2 : 2;
+  if (!lua_isnoneornil(L, last + 1)) return luaL_argerror(L, last + 1, "unexpected argument");
+  LTensor *u = lnn_newtensor(L);
+  nn_ctx *ctx = getctx(L);
+  x = lnn_checktensor(L, 1);            /* after the last allocation (common.h, "Userdata lifetimes") */
+  if (kind == LIKE_RAND) return lnn_finish(L, u, nn_tensor_rand(ctx, r, x->ndim, x->shape));
+  if (kind == LIKE_RANDN) return lnn_finish(L, u, nn_tensor_randn(ctx, r, x->ndim, x->shape));
+  return lnn_finish(L, u, nn_tensor_full(ctx, x->ndim, x->shape, v));
+}
+
+static int l_zeros_like(lua_State *L) { return like(L, LIKE_FULL, 0, 0.0f); }
+static int l_ones_like(lua_State *L) { return like(L, LIKE_FULL, 0, 1.0f); }
+static int l_full_like(lua_State *L) { return like(L, LIKE_FULL, 2, 0.0f); }
+static int l_rand_like(lua_State *L) { return like(L, LIKE_RAND, 0, 0.0f); }
+static int l_randn_like(lua_State *L) { return like(L, LIKE_RANDN, 0, 0.0f); }
+
+/* randint(low, high, shape [, g]) or randint(high, {sizes} [, g]) (low 0, as PyTorch):
+ * whole numbers in [low, high); shape a table {2, 3}, or one size after low and high */
+static int l_randint(lua_State *L) {
+  int two = lua_istable(L, 2);
+  lua_Integer low = two ? 0 : luaL_checkinteger(L, 1), high = luaL_checkinteger(L, two ? 1 : 2);
+  int sarg = two ? 2 : 3;
+  if (!lua_istable(L, sarg) && !lua_isnumber(L, sarg)) luaL_typeerror(L, sarg, "shape (a table of sizes)");
+  int64_t shape[NN_MAXDIM];
+  int nd = checkshape(L, "randint", sarg, sarg, shape);
+  nn_rng *r = lnn_optgenerator(L, sarg + 1);
+  nn_ctx *ctx = getctx(L);
+  LTensor *u = lnn_newtensor(L);
+  nn_tensor *t = nn_tensor_empty(ctx, nd, shape);
+  if (t && nn_randint_(ctx, r, t, low, high)) {
+    nn_tensor_free(t);
+    t = NULL;
+  }
+  return lnn_finish(L, u, t);
+}
+
+static int l_logspace(lua_State *L) {
+  double a = luaL_checknumber(L, 1), b = luaL_checknumber(L, 2), base = luaL_optnumber(L, 4, 10);
+  lua_Integer n = luaL_checkinteger(L, 3);
+  LTensor *u = lnn_newtensor(L);
+  return lnn_finish(L, u, nn_logspace(getctx(L), a, b, n, base));
+}
+
+/* meshgrid(a, b, ... [, {indexing = "ij"}]) or meshgrid({a, b, ...} [, opts]): one
+ * tensor per input (returned as several values), each of shape [#a, #b, ...]
+ * ("xy": the first two sizes swapped), input i laid along dim i; expanded views
+ * that keep the gradient, as PyTorch's */
+static int l_meshgrid(lua_State *L) {
+  static const char *const keys[] = {"indexing", NULL};
+  int top = lua_gettop(L), xy = 0;
+  if (top >= 1 && lua_istable(L, top) && !lnn_totensor(L, top) &&
+      (top > 1 || lua_rawgeti(L, top, 1) == LUA_TNIL)) {
+    lua_settop(L, top);
+    lnn_checkopts(L, top, "meshgrid", keys);
+    if (lua_getfield(L, top, "indexing") != LUA_TNIL) {
+      const char *ix = luaL_checkstring(L, -1);
+      if (strcmp(ix, "xy") && strcmp(ix, "ij"))
+        return luaL_error(L, "meshgrid: indexing must be \"ij\" or \"xy\", got \"%s\"", ix);
+      xy = ix[0] == 'x';
+    }
+    top--;
+  }
+  lua_settop(L, top);
+  int list = top == 1 && lua_istable(L, 1) && !lnn_totensor(L, 1);
+  lua_Integer n = list ? luaL_len(L, 1) : top;
+  if (n < 1 || n > NN_MAXDIM)
+    return luaL_error(L, "meshgrid: expected 1 to %d tensors, got %I", NN_MAXDIM, n);
+  if (list) lnn_checklist(L, 1, 1, n, "the list of tensors");
+  nn_tensor *ts[NN_MAXDIM];
+  int64_t shape[NN_MAXDIM];
+  for (int i = 0; i < (int)n; i++) {
+    if (list) lua_geti(L, 1, i + 1);
+    else lua_pushvalue(L, i + 1);
+    ts[i] = lnn_totensor(L, -1);
+    if (!ts[i] || ts[i]->ndim > 1)
+      return luaL_error(L, "meshgrid: input %d must be a 0-d or 1-d tensor, got %s", i + 1,
+                        ts[i] ? lua_pushfstring(L, "a %d-d one", ts[i]->ndim) : luaL_typename(L, -1));
+    int at = xy && n > 1 && i < 2 ? 1 - i : i;
+    shape[at] = ts[i]->ndim ? ts[i]->shape[0] : 1;
+  }                                     /* the inputs stay on the stack while we work */
+  nn_ctx *ctx = getctx(L);
+  if (nn_shape_check(ctx, "meshgrid", (int)n, shape, NULL, NULL)) return lnn_error(L);
+  int first = lua_gettop(L) + 1;
+  for (int i = 0; i < (int)n; i++) lnn_newtensor(L);
+  for (int i = 0; i < (int)n; i++) {
+    int64_t vs[NN_MAXDIM];
+    int at = xy && n > 1 && i < 2 ? 1 - i : i;
+    for (int d = 0; d < (int)n; d++) vs[d] = d == at ? shape[d] : 1;
+    nn_tensor *v = nn_ag_reshaped(ctx, nn_tensor_view(ctx, ts[i], (int)n, vs), ts[i]);
+    nn_tensor *e = v ? nn_ag_expanded(ctx, nn_tensor_expand(ctx, v, (int)n, shape), v) : NULL;
+    nn_tensor_free(v);
+    lua_pushvalue(L, first + i);
+    lnn_finish(L, lua_touserdata(L, -1), e);
+    lua_pop(L, 1);
+  }
+  return (int)n;
+}
+
 /* ---- module functions: cat / stack ---- */
 
 /* stack = cat of the inputs each given a new dim (as views that autograd sees) */
@@ -648,10 +756,11 @@ static int t_slice(lua_State *L) {
   int pick[NN_MAXDIM];                          /* 1: select start[k] and drop the dim */
   for (int k = 0; k < (int)n; k++) {
     int64_t size = t->shape[k];
-    int ty = lua_rawgeti(L, 2, k + 1);
-    pick[k] = lua_isinteger(L, -1);
+    int ty = lua_rawgeti(L, 2, k + 1), isint;
+    lua_Integer i = lua_tointegerx(L, -1, &isint);    /* 2 and 2.0 alike */
+    pick[k] = ty == LUA_TNUMBER && isint;
     if (pick[k]) {
-      lua_Integer i = lua_tointeger(L, -1), j = i < 0 ? i + size + 1 : i;
+      lua_Integer j = i < 0 ? i + size + 1 : i;
       if (j < 1 || j > size)
         return luaL_error(L, "slice: entry %d: index %I is out of range for a dim of size %I",
                           k + 1, i, (lua_Integer)size);
@@ -831,6 +940,156 @@ static int t_masked_fill(lua_State *L) {
   return lnn_finish(L, u, nn_ag_masked_fill(getctx(L), t, mask, v));
 }
 
+/* ---- methods (and module functions, x first): where, matrices ---- */
+
+/* the tensor at arg, or a number there made a 0-d tensor (pushed, so the GC owns it) */
+static nn_tensor *tensor_or_number(lua_State *L, int arg) {
+  nn_tensor *t = lnn_totensor(L, arg);
+  if (t) return t;
+  float v = lnn_checkfloat(L, arg);
+  LTensor *u = lnn_newtensor(L);
+  lnn_finish(L, u, nn_tensor_full(getctx(L), 0, NULL, v));
+  return u->t;
+}
+
+static int where3(lua_State *L, int cond_arg, int a_arg, int b_arg) {
+  nn_tensor *c = lnn_checktensor(L, cond_arg);
+  nn_tensor *a = tensor_or_number(L, a_arg), *b = tensor_or_number(L, b_arg);
+  LTensor *u = lnn_newtensor(L);
+  return lnn_finish(L, u, nn_ag_where(getctx(L), c, a, b));
+}
+
+/* tensor.where(cond, a, b): a where cond is nonzero, else b (tensors or numbers, broadcast) */
+static int l_where(lua_State *L) { return where3(L, 1, 2, 3); }
+/* x:where(cond, y) = tensor.where(cond, x, y), as PyTorch's Tensor.where */
+static int t_where(lua_State *L) {
+  lnn_checktensor(L, 1);
+  return where3(L, 2, 1, 3);
+}
+
+/* outer(a, b): the [#a, #b] matrix a[i] * b[j] of two 1-d tensors (MulBackward0, as PyTorch) */
+static int t_outer(lua_State *L) {
+  nn_tensor *a = lnn_checktensor(L, 1), *b = lnn_checktensor(L, 2);
+  if (a->ndim != 1 || b->ndim != 1) {
+    char s1[NN_SHAPESTR], s2[NN_SHAPESTR];
+    return luaL_error(L, "outer: expected two 1-d tensors, got shapes %s and %s",
+                      nn_shape_str(a, s1, sizeof s1), nn_shape_str(b, s2, sizeof s2));
+  }
+  LTensor *u = lnn_newtensor(L);
+  nn_ctx *ctx = getctx(L);
+  a = lnn_checktensor(L, 1);            /* after the last allocation (common.h, "Userdata lifetimes") */
+  b = lnn_checktensor(L, 2);
+  nn_tensor *ac = nn_ag_reshaped(ctx, nn_tensor_view(ctx, a, 2, (int64_t[]){a->shape[0], 1}), a);
+  nn_tensor *br = ac ? nn_ag_reshaped(ctx, nn_tensor_view(ctx, b, 2, (int64_t[]){1, b->shape[0]}), b) : NULL;
+  nn_tensor *out = br ? nn_ag_binary(ctx, NN_MUL, ac, br) : NULL;
+  NN_FREE(ac, br);
+  return lnn_finish(L, u, out);
+}
+
+static int64_t optdiagonal(lua_State *L, int arg) {
+  return lua_isnoneornil(L, arg) ? 0 : luaL_checkinteger(L, arg);
+}
+
+/* diag(x [, k]): a 1-d x on diagonal k of a square matrix, or diagonal k of a 2-d x */
+static int t_diag(lua_State *L) {
+  nn_tensor *t = lnn_checktensor(L, 1);
+  int64_t k = optdiagonal(L, 2);
+  LTensor *u = lnn_newtensor(L);
+  return lnn_finish(L, u, nn_ag_diag(getctx(L), t, k));
+}
+
+/* tril(x [, k]), triu(x [, k]): the lower (upper) triangle from diagonal k, the rest 0 */
+static int tri(lua_State *L, int upper) {
+  nn_tensor *t = lnn_checktensor(L, 1);
+  int64_t k = optdiagonal(L, 2);
+  LTensor *u = lnn_newtensor(L);
+  return lnn_finish(L, u, nn_ag_tril(getctx(L), t, k, upper));
+}
+static int t_tril(lua_State *L) { return tri(L, 0); }
+static int t_triu(lua_State *L) { return tri(L, 1); }
+
+/* ---- methods: cumsum, norm, sort, topk ---- */
+
+static int t_cumsum(lua_State *L) {
+  nn_tensor *t = lnn_checktensor(L, 1);
+  int d = lnn_checkdim(L, 2, t->ndim);
+  LTensor *u = lnn_newtensor(L);
+  return lnn_finish(L, u, nn_ag_cumsum(getctx(L), t, d));
+}
+
+/* p given as 1, 2, math.huge, -math.huge is not a norm; "fro" is 2 */
+static double checknorm_p(lua_State *L, int arg) {
+  if (lua_isnoneornil(L, arg)) return 2;
+  if (lua_type(L, arg) == LUA_TSTRING) {
+    if (strcmp(lua_tostring(L, arg), "fro") == 0) return 2;
+    return luaL_argerror(L, arg, lua_pushfstring(L, "p must be 1, 2, math.huge or \"fro\", got \"%s\"",
+                                                 lua_tostring(L, arg)));
+  }
+  double p = luaL_checknumber(L, arg);
+  if (p != 1 && p != 2 && p != HUGE_VAL)
+    luaL_argerror(L, arg, lua_pushfstring(L, "p must be 1, 2, math.huge or \"fro\", got %f", p));
+  return p;
+}
+
+/* x:norm([p [, dim [, keepdim]]] [, {p, dim, keepdim}]): the 2-norm (Frobenius) of all
+ * elements by default */
+static int t_norm(lua_State *L) {
+  static const char *const keys[] = {"p", "dim", "keepdim", NULL};
+  nn_tensor *t = lnn_checktensor(L, 1);
+  int top = lua_gettop(L), opts = 0;
+  if (top >= 2 && lua_istable(L, top) && !lnn_totensor(L, top)) {
+    opts = top;
+    lnn_checkopts(L, opts, "norm", keys);
+    top--;
+  }
+  if (top > 4) return luaL_argerror(L, 5, "unexpected argument");
+  double p = top >= 2 ? checknorm_p(L, 2) : 2;
+  int dim = top < 3 || lua_isnil(L, 3) ? -1 : lnn_checkdim(L, 3, t->ndim);
+  int keepdim = top >= 4 && lua_toboolean(L, 4);
+  if (opts) {
+    if (lua_getfield(L, opts, "p") != LUA_TNIL) p = checknorm_p(L, lua_gettop(L));
+    if (lua_getfield(L, opts, "dim") != LUA_TNIL) dim = lnn_checkdim(L, lua_gettop(L), t->ndim);
+    if (lua_getfield(L, opts, "keepdim") != LUA_TNIL) keepdim = lua_toboolean(L, -1);
+  }
+  LTensor *u = lnn_newtensor(L);
+  return lnn_finish(L, u, nn_ag_norm(getctx(L), t, p, dim, keepdim));
+}
+
+/* values and indices, as two results */
+static int two_results(lua_State *L, nn_tensor *t, int dim, int descending, int64_t k) {
+  LTensor *uv = lnn_newtensor(L), *ui = lnn_newtensor(L);
+  nn_tensor *v, *ix;
+  if (nn_ag_sort(getctx(L), t, dim, descending, k, &v, &ix)) return lnn_error(L);
+  uv->t = v;
+  ui->t = ix;
+  lnn_gcaccount(L, getctx(L));
+  return 2;
+}
+
+/* x:sort([dim [, descending]]) -> values, 1-based indices; stable (equal values keep their order) */
+static int t_sort(lua_State *L) {
+  nn_tensor *t = lnn_checktensor(L, 1);
+  int dim = lua_isnoneornil(L, 2) ? (t->ndim ? t->ndim - 1 : 0) : lnn_checkdim(L, 2, t->ndim);
+  if (!lua_isnoneornil(L, 3)) luaL_checktype(L, 3, LUA_TBOOLEAN);
+  if (!lua_isnone(L, 4)) return luaL_argerror(L, 4, "unexpected argument");
+  return two_results(L, t, dim, lua_toboolean(L, 3), -1);
+}
+
+/* x:topk(k [, dim [, largest]]) -> the k largest (smallest) values along dim, sorted, and their indices */
+static int t_topk(lua_State *L) {
+  nn_tensor *t = lnn_checktensor(L, 1);
+  lua_Integer k = luaL_checkinteger(L, 2);
+  if (k < 0) return luaL_argerror(L, 2, lua_pushfstring(L, "k must be >= 0, got %I", k));
+  int dim = lua_isnoneornil(L, 3) ? (t->ndim ? t->ndim - 1 : 0) : lnn_checkdim(L, 3, t->ndim);
+  int largest = 1;
+  if (!lua_isnoneornil(L, 4)) {
+    luaL_checktype(L, 4, LUA_TBOOLEAN);
+    largest = lua_toboolean(L, 4);
+  }
+  if (!lua_isnone(L, 5)) return luaL_argerror(L, 5, "unexpected argument");
+  return two_results(L, t, dim, largest, k);
+}
+
 /* ---- methods: arithmetic: tensor op tensor, tensor op number, number op tensor ---- */
 
 static int arith(lua_State *L, enum nn_binop op) {
@@ -899,6 +1158,12 @@ static int t_sign(lua_State *L) { return unary(L, NN_SIGN); }
 static int t_relu(lua_State *L) { return unary(L, NN_RELU); }
 static int t_sigmoid(lua_State *L) { return unary(L, NN_SIGMOID); }
 static int t_tanh(lua_State *L) { return unary(L, NN_TANH); }
+static int t_sin(lua_State *L) { return unary(L, NN_SIN); }
+static int t_cos(lua_State *L) { return unary(L, NN_COS); }
+static int t_tan(lua_State *L) { return unary(L, NN_TAN); }
+static int t_floor(lua_State *L) { return unary(L, NN_FLOOR); }
+static int t_round(lua_State *L) { return unary(L, NN_ROUND); }
+static int t_trunc(lua_State *L) { return unary(L, NN_TRUNC); }
 
 static void clamp_args(lua_State *L, float *lo, float *hi) {
   if (lua_isnoneornil(L, 2) && lua_isnoneornil(L, 3))
@@ -1192,6 +1457,10 @@ static const luaL_Reg funcs[] = {
   {"allclose", l_allclose}, {"is_tensor", l_is_tensor},
   {"set_num_threads", l_set_num_threads}, {"get_num_threads", l_get_num_threads},
   {"save", lnn_tensor_save}, {"load", lnn_tensor_load},
+  {"zeros_like", l_zeros_like}, {"ones_like", l_ones_like}, {"full_like", l_full_like},
+  {"rand_like", l_rand_like}, {"randn_like", l_randn_like}, {"randint", l_randint},
+  {"logspace", l_logspace}, {"meshgrid", l_meshgrid}, {"where", l_where},
+  {"outer", t_outer}, {"diag", t_diag}, {"tril", t_tril}, {"triu", t_triu},
   {NULL, NULL}
 };
 
@@ -1208,7 +1477,11 @@ static const luaL_Reg methods[] = {
   {"matmul", t_matmul},
   {"exp", t_exp}, {"log", t_log}, {"sqrt", t_sqrt}, {"abs", t_abs}, {"neg", t_neg},
   {"sign", t_sign}, {"relu", t_relu}, {"sigmoid", t_sigmoid}, {"tanh", t_tanh},
+  {"sin", t_sin}, {"cos", t_cos}, {"tan", t_tan},
+  {"floor", t_floor}, {"round", t_round}, {"trunc", t_trunc},
   {"clamp", t_clamp},
+  {"where", t_where}, {"outer", t_outer}, {"diag", t_diag}, {"tril", t_tril}, {"triu", t_triu},
+  {"cumsum", t_cumsum}, {"norm", t_norm}, {"sort", t_sort}, {"topk", t_topk},
   {"sum", t_sum}, {"mean", t_mean}, {"var", t_var}, {"std", t_std},
   {"max", t_max}, {"min", t_min}, {"argmax", t_argmax}, {"argmin", t_argmin},
   {"eq", t_eq}, {"ne", t_ne}, {"lt", t_lt}, {"le", t_le}, {"gt", t_gt}, {"ge", t_ge},

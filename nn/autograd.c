@@ -130,8 +130,9 @@ nn_tensor *nn_ag_axpy(nn_ctx *ctx, nn_tensor *a, float alpha, nn_tensor *b) {
 nn_tensor *nn_ag_unary(nn_ctx *ctx, enum nn_unop op, nn_tensor *a) {
   nn_tensor *out = nn_unary(ctx, op, a);
   if (!out || !nn_ag_wants_grad(ctx, &a, 1)) return out;
-  int uses_out = op == NN_EXP || op == NN_SQRT || op == NN_RELU || op == NN_SIGMOID || op == NN_TANH;
-  int uses_in = op == NN_LOG || op == NN_ABS;
+  int uses_out = op == NN_EXP || op == NN_SQRT || op == NN_RELU || op == NN_SIGMOID || op == NN_TANH ||
+                 op == NN_TAN;
+  int uses_in = op == NN_LOG || op == NN_ABS || op == NN_SIN || op == NN_COS;
   nn_node *n = attach(ctx, out, NN_OP_UNARY, op, &a, 1, uses_in ? 1 : 0);
   if (!n || (uses_out && save_out(ctx, n, out))) return fail(out);
   return out;

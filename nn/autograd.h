@@ -42,6 +42,17 @@ nn_tensor *nn_ag_gather(nn_ctx *ctx, nn_tensor *a, int dim, nn_tensor *idx);
 nn_tensor *nn_ag_masked_fill(nn_ctx *ctx, nn_tensor *a, nn_tensor *mask, float v);
 nn_tensor *nn_ag_cat(nn_ctx *ctx, nn_tensor *const *ts, int n, int dim);
 
+/* Ops recorded with a backward of their own (nn_ag_record), defined next to it
+ * in backward.c; each saves what its backward reads, so an in-place change in
+ * between is caught. */
+nn_tensor *nn_ag_where(nn_ctx *ctx, nn_tensor *cond, nn_tensor *a, nn_tensor *b);
+nn_tensor *nn_ag_cumsum(nn_ctx *ctx, nn_tensor *a, int dim);
+nn_tensor *nn_ag_norm(nn_ctx *ctx, nn_tensor *a, double p, int dim, int keepdim);
+int nn_ag_sort(nn_ctx *ctx, nn_tensor *a, int dim, int descending, int64_t k,
+               nn_tensor **values, nn_tensor **indices);    /* k >= 0: topk */
+nn_tensor *nn_ag_diag(nn_ctx *ctx, nn_tensor *a, int64_t k);
+nn_tensor *nn_ag_tril(nn_ctx *ctx, nn_tensor *a, int64_t k, int upper);
+
 /* Ops defined outside this file (layers, losses) record themselves with a
  * backward function of their own. in: the op's inputs (gin[i] is wanted for
  * those that require grad); saved: tensors backward reads (their versions are

@@ -138,7 +138,21 @@ static nn_tensor *unary_factor(nn_ctx *ctx, nn_node *n) {
   case NN_LOG: return nn_binary_scalar(ctx, NN_DIV, a, 1.0f, 1);
   case NN_SQRT: return nn_binary_scalar(ctx, NN_DIV, y, 0.5f, 1);             /* 1 / (2 sqrt a) */
   case NN_ABS: return nn_unary(ctx, NN_SIGN, a);
-  case NN_SIGN: return nn_tensor_full(ctx, 0, NULL, 0.0f);
+  case NN_SIGN:
+  case NN_FLOOR:
+  case NN_ROUND:
+  case NN_TRUNC: return nn_tensor_full(ctx, 0, NULL, 0.0f);       /* steps: 0, as PyTorch */
+  case NN_SIN: return nn_unary(ctx, NN_COS, a);
+  case NN_COS: {                                                              /* -sin a */
+    nn_tensor *s = nn_unary(ctx, NN_SIN, a), *f = bins(ctx, NN_MUL, s, -1.0f);
+    nn_tensor_free(s);
+    return f;
+  }
+  case NN_TAN: {                                                              /* 1 + y^2 */
+    nn_tensor *y2 = bin(ctx, NN_MUL, y, y), *f = bins(ctx, NN_ADD, y2, 1.0f);
+    nn_tensor_free(y2);
+    return f;
+  }
   case NN_RELU: return bins(ctx, NN_GT, y, 0.0f);
   case NN_SIGMOID: {                                                          /* y (1 - y) */
     nn_tensor *r = nn_binary_scalar(ctx, NN_SUB, y, 1.0f, 1), *f = bin(ctx, NN_MUL, y, r);
@@ -272,6 +286,25 @@ static int back_softmax(nn_ctx *ctx, nn_node *n, nn_tensor *g, nn_tensor **gin) 
   return gin[0] ? 0 : NN_ENOMEM;
 }
 
+/* gz[..., idx[e] - 1 (along dim), ...] += g[e] for every element e of g (idx of g's shape,
+ * 1-based, already checked): the gradient of gather, sort and topk */
+static int scatter_add(nn_ctx *ctx, nn_tensor *gz, int dim, nn_tensor *idx, nn_tensor *g) {
+  nn_tensor *gc = nn_tensor_contiguous(ctx, g), *ix = gc ? nn_tensor_contiguous(ctx, idx) : NULL;
+  if (ix) {
+    int64_t cnt = nn_tensor_numel(gc), pos[NN_MAXDIM] = {0};
+    float *o = nn_tensor_data(gz);
+    for (int64_t e = 0; e < cnt; e++) {
+      int64_t off = 0;
+      for (int d = 0; d < gz->ndim; d++)
+        off += (d == dim ? (int64_t)nn_tensor_data(ix)[e] - 1 : pos[d]) * gz->stride[d];
+      o[off] += nn_tensor_data(gc)[e];
+      for (int d = gz->ndim - 1; d >= 0 && ++pos[d] == gc->shape[d]; d--) pos[d] = 0;
+    }
+  }
+  NN_FREE(gc, ix);
+  return ix ? 0 : NN_ENOMEM;
+}
+
 /* zeros of a's shape with g added at the positions the op read */
 static int back_index(nn_ctx *ctx, nn_node *n, nn_tensor *g, nn_tensor **gin) {
   nn_tensor *a = n->in[0], *gz = nn_tensor_zeros(ctx, a->ndim, a->shape);
@@ -285,15 +318,7 @@ static int back_index(nn_ctx *ctx, nn_node *n, nn_tensor *g, nn_tensor **gin) {
       NN_FREE(dst, src);
     }
   } else if (!rc) {                                 /* gather: scatter-add */
-    int64_t cnt = nn_tensor_numel(gc), pos[NN_MAXDIM] = {0};
-    float *o = nn_tensor_data(gz);
-    for (int64_t e = 0; e < cnt; e++) {
-      int64_t off = 0;
-      for (int d = 0; d < a->ndim; d++)
-        off += (d == n->dim ? (int64_t)nn_tensor_data(ix)[e] - 1 : pos[d]) * gz->stride[d];
-      o[off] += nn_tensor_data(gc)[e];
-      for (int d = a->ndim - 1; d >= 0 && ++pos[d] == gc->shape[d]; d--) pos[d] = 0;
-    }
+    rc = scatter_add(ctx, gz, n->dim, ix, gc);
   }
   NN_FREE(gc, ix);
   if (rc) {
@@ -364,6 +389,149 @@ static int back_relu(nn_ctx *ctx, nn_node *n, nn_tensor *g, nn_tensor **gin) {
   return 0;
 }
 
+/* ---- ops recorded with a backward of their own (nn_ag_record) ---- */
+
+/* where: the gradient goes to a where cond holds, to b elsewhere; saved: cond */
+static int where_backward(nn_ctx *ctx, nn_tensor *const *in, nn_tensor *const *saved,
+                          const void *params, nn_tensor *g, nn_tensor **gin) {
+  (void)params;
+  nn_tensor *zero = nn_tensor_zeros(ctx, 0, NULL);
+  int rc = zero ? 0 : NN_ENOMEM;
+  for (int i = 0; i < 2 && !rc; i++) {
+    if (!nn_ag_need(in, i)) continue;
+    nn_tensor *full = i == 0 ? nn_where(ctx, saved[0], g, zero) : nn_where(ctx, saved[0], zero, g);
+    gin[i] = full ? nn_reduce_to(ctx, full, in[i]->ndim, in[i]->shape) : NULL;
+    nn_tensor_free(full);
+    rc = gin[i] ? 0 : NN_ENOMEM;
+  }
+  nn_tensor_free(zero);
+  return rc;
+}
+
+nn_tensor *nn_ag_where(nn_ctx *ctx, nn_tensor *cond, nn_tensor *a, nn_tensor *b) {
+  return nn_ag_record(ctx, nn_where(ctx, cond, a, b), "WhereBackward0", where_backward,
+                      (nn_tensor *[]){a, b}, 2, &cond, 1, NULL, 0);
+}
+
+typedef struct { int dim; } cumsum_params;
+
+/* cumsum: each input element feeds every later sum, so its gradient is the sum of g from its place to the end */
+static int cumsum_backward(nn_ctx *ctx, nn_tensor *const *in, nn_tensor *const *saved,
+                           const void *params, nn_tensor *g, nn_tensor **gin) {
+  (void)in, (void)saved;
+  gin[0] = nn_cumsum(ctx, g, ((const cumsum_params *)params)->dim, 1);
+  return gin[0] ? 0 : NN_ENOMEM;
+}
+
+nn_tensor *nn_ag_cumsum(nn_ctx *ctx, nn_tensor *a, int dim) {
+  cumsum_params p = {dim};
+  return nn_ag_record(ctx, nn_cumsum(ctx, a, dim, 0), "CumsumBackward0", cumsum_backward,
+                      &a, 1, NULL, 0, &p, sizeof p);
+}
+
+typedef struct { double p; int dim, keepdim; } norm_params;
+
+/* norm: p = 1: sign(a); p = 2: a / norm (0 where the norm is 0); inf: sign(a) on the
+ * elements where |a| is the norm, shared among ties (PyTorch's formulas). saved: a, the norm */
+static int norm_backward(nn_ctx *ctx, nn_tensor *const *in, nn_tensor *const *saved,
+                         const void *params, nn_tensor *g, nn_tensor **gin) {
+  (void)in;
+  const norm_params *np = params;
+  nn_tensor *a = saved[0], *f = NULL;
+  nn_tensor *gs = spread(ctx, g, a, np->dim, np->keepdim), *ys = spread(ctx, saved[1], a, np->dim, np->keepdim);
+  if (!gs || !ys) {
+  } else if (np->p == 1) {
+    f = nn_unary(ctx, NN_SIGN, a);
+  } else if (np->p == 2) {
+    nn_tensor *q = bin(ctx, NN_DIV, a, ys), *z = bins(ctx, NN_EQ, ys, 0.0f);
+    f = q && z ? nn_masked_fill(ctx, q, z, 0.0f) : NULL;
+    NN_FREE(q, z);
+  } else {
+    nn_tensor *abs = nn_unary(ctx, NN_ABS, a), *hit = bin(ctx, NN_EQ, abs, ys), *nan = bin(ctx, NN_NE, abs, abs);
+    nn_tensor *mask = bin(ctx, NN_ADD, hit, nan);
+    nn_tensor *cnt = mask ? nn_reduce(ctx, NN_SUM, mask, np->dim, 1, 0) : NULL;
+    nn_tensor *s = nn_unary(ctx, NN_SIGN, a), *sm = bin(ctx, NN_MUL, s, mask);
+    f = bin(ctx, NN_DIV, sm, cnt);
+    NN_FREE(abs, hit, nan, mask, cnt, s, sm);
+  }
+  gin[0] = bin(ctx, NN_MUL, gs, f);
+  NN_FREE(gs, ys, f);
+  return gin[0] ? 0 : NN_ENOMEM;
+}
+
+nn_tensor *nn_ag_norm(nn_ctx *ctx, nn_tensor *a, double p, int dim, int keepdim) {
+  nn_tensor *out = nn_norm(ctx, a, p, dim, keepdim);
+  if (!out || !nn_ag_wants_grad(ctx, &a, 1)) return out;
+  norm_params np = {p, dim, keepdim};
+  nn_tensor *y = nn_detach(ctx, out);               /* the result without its node: no cycle */
+  if (!y) {
+    nn_tensor_free(out);
+    return NULL;
+  }
+  out = nn_ag_record(ctx, out, "LinalgVectorNormBackward0", norm_backward, &a, 1,
+                     (nn_tensor *[]){a, y}, 2, &np, sizeof np);
+  nn_tensor_free(y);
+  return out;
+}
+
+typedef struct { int dim; } sort_params;
+
+/* sort, topk: g goes back to the places the values came from; saved: the indices */
+static int sort_backward(nn_ctx *ctx, nn_tensor *const *in, nn_tensor *const *saved,
+                         const void *params, nn_tensor *g, nn_tensor **gin) {
+  nn_tensor *gz = nn_tensor_zeros(ctx, in[0]->ndim, in[0]->shape);
+  int rc = gz ? scatter_add(ctx, gz, ((const sort_params *)params)->dim, saved[0], g) : NN_ENOMEM;
+  if (rc) nn_tensor_free(gz);
+  else gin[0] = gz;
+  return rc;
+}
+
+int nn_ag_sort(nn_ctx *ctx, nn_tensor *a, int dim, int descending, int64_t k,
+               nn_tensor **values, nn_tensor **indices) {
+  int rc = nn_sort(ctx, a, dim, descending, k, values, indices);
+  if (rc || !nn_ag_wants_grad(ctx, &a, 1)) return rc;
+  sort_params p = {dim};
+  *values = nn_ag_record(ctx, *values, k < 0 ? "SortBackward0" : "TopkBackward0", sort_backward,
+                         &a, 1, indices, 1, &p, sizeof p);
+  if (*values) return 0;
+  nn_tensor_free(*indices);
+  *indices = NULL;
+  return NN_ENOMEM;
+}
+
+typedef struct { int64_t k, rows, cols; int from_matrix; } diag_params;
+
+/* diag of a vector: the gradient is g's diagonal k; diag of a matrix: g put back on diagonal k */
+static int diag_backward(nn_ctx *ctx, nn_tensor *const *in, nn_tensor *const *saved,
+                         const void *params, nn_tensor *g, nn_tensor **gin) {
+  (void)in, (void)saved;
+  const diag_params *p = params;
+  gin[0] = p->from_matrix ? nn_diag_embed(ctx, g, p->rows, p->cols, p->k) : nn_diag(ctx, g, p->k);
+  return gin[0] ? 0 : NN_ENOMEM;
+}
+
+nn_tensor *nn_ag_diag(nn_ctx *ctx, nn_tensor *a, int64_t k) {
+  diag_params p = {k, a->ndim == 2 ? a->shape[0] : 0, a->ndim == 2 ? a->shape[1] : 0, a->ndim == 2};
+  return nn_ag_record(ctx, nn_diag(ctx, a, k), "DiagBackward0", diag_backward, &a, 1, NULL, 0, &p, sizeof p);
+}
+
+typedef struct { int64_t k; int upper; } tril_params;
+
+/* tril, triu: the same triangle of g */
+static int tril_backward(nn_ctx *ctx, nn_tensor *const *in, nn_tensor *const *saved,
+                         const void *params, nn_tensor *g, nn_tensor **gin) {
+  (void)in, (void)saved;
+  const tril_params *p = params;
+  gin[0] = nn_tril(ctx, g, p->k, p->upper);
+  return gin[0] ? 0 : NN_ENOMEM;
+}
+
+nn_tensor *nn_ag_tril(nn_ctx *ctx, nn_tensor *a, int64_t k, int upper) {
+  tril_params p = {k, upper};
+  return nn_ag_record(ctx, nn_tril(ctx, a, k, upper), upper ? "TriuBackward0" : "TrilBackward0",
+                      tril_backward, &a, 1, NULL, 0, &p, sizeof p);
+}
+
 int nn_node_backward(nn_ctx *ctx, nn_node *n, nn_tensor *g, nn_tensor **gin) {
   switch (n->op) {
   case NN_OP_BINARY: return back_binary(ctx, n, g, gin);
@@ -400,7 +568,8 @@ const char *nn_node_name(const nn_node *n) {
                                  "PowBackward0", "MaximumBackward0", "MinimumBackward0"};
   static const char *unary[] = {"NegBackward0", "ExpBackward0", "LogBackward0", "SqrtBackward0",
                                 "AbsBackward0", "SignBackward0", "ReluBackward0",
-                                "SigmoidBackward0", "TanhBackward0"};
+                                "SigmoidBackward0", "TanhBackward0", "SinBackward0", "CosBackward0",
+                                "TanBackward0", "FloorBackward0", "RoundBackward0", "TruncBackward0"};
   static const char *reduce[] = {"SumBackward", "MeanBackward", "MaxBackward", "MinBackward", "VarBackward"};
   switch (n->op) {
   case NN_OP_BINARY: return n->kind < 7 ? binary[n->kind] : "CompareBackward0";

@@ -103,3 +103,79 @@ nn_tensor *nn_masked_fill(nn_ctx *ctx, const nn_tensor *a, const nn_tensor *mask
   nn_tensor_free(mc);
   return out;
 }
+
+/* ---- diag, tril, triu ---- */
+
+/* k brought within +-(NN_MAXNUMEL + 1): a diagonal that far out is empty in any matrix,
+ * and -k, i0 and j0 below cannot overflow */
+static int64_t diag_clamp(int64_t k) {
+  return k > NN_MAXNUMEL ? NN_MAXNUMEL + 1 : k < -NN_MAXNUMEL ? -NN_MAXNUMEL - 1 : k;
+}
+
+/* the length of diagonal k of an r x c matrix */
+static int64_t diag_len(int64_t r, int64_t c, int64_t k) {
+  k = diag_clamp(k);
+  int64_t n = k >= 0 ? (k > c ? 0 : (r < c - k ? r : c - k)) : (-k > r ? 0 : (r + k < c ? r + k : c));
+  return n > 0 ? n : 0;
+}
+
+nn_tensor *nn_diag(nn_ctx *ctx, const nn_tensor *a, int64_t k) {
+  char s[NN_SHAPESTR];
+  if (a->ndim != 1 && a->ndim != 2) {
+    nn_seterr(ctx, NN_EARG, "diag: expected a 1-d or 2-d tensor, got shape %s", nn_shape_str(a, s, sizeof s));
+    return NULL;
+  }
+  if (a->ndim == 2) {                               /* the diagonal, as a new 1-d tensor */
+    k = diag_clamp(k);
+    int64_t n = diag_len(a->shape[0], a->shape[1], k);
+    nn_tensor *out = nn_tensor_empty(ctx, 1, &n);
+    if (!out) return NULL;
+    int64_t i0 = k >= 0 ? 0 : -k, j0 = k >= 0 ? k : 0;
+    const float *x = nn_tensor_data(a);
+    for (int64_t i = 0; i < n; i++)
+      nn_tensor_data(out)[i] = x[(i0 + i) * a->stride[0] + (j0 + i) * a->stride[1]];
+    return out;
+  }
+  int64_t n = a->shape[0], m;
+  if (k < -NN_MAXNUMEL || k > NN_MAXNUMEL || nn_size_add(n, k < 0 ? -k : k, &m) ||
+      nn_shape_check(ctx, "diag", 2, (int64_t[]){m, m}, NULL, NULL)) {
+    nn_seterr(ctx, NN_EARG, "diag: a diagonal of %lld elements at offset %lld needs a matrix larger "
+              "than a tensor can be", (long long)n, (long long)k);
+    return NULL;
+  }
+  nn_tensor *out = nn_tensor_zeros(ctx, 2, (int64_t[]){m, m});
+  if (!out) return NULL;
+  int64_t i0 = k >= 0 ? 0 : -k, j0 = k >= 0 ? k : 0;
+  for (int64_t i = 0; i < n; i++)
+    nn_tensor_data(out)[(i0 + i) * m + j0 + i] = nn_tensor_data(a)[i * a->stride[0]];
+  return out;
+}
+
+/* zeros of shape [r, c] with the 1-d d on diagonal k (the gradient of diag of a matrix) */
+nn_tensor *nn_diag_embed(nn_ctx *ctx, const nn_tensor *d, int64_t r, int64_t c, int64_t k) {
+  nn_tensor *out = nn_tensor_zeros(ctx, 2, (int64_t[]){r, c});
+  if (!out) return NULL;
+  k = diag_clamp(k);
+  int64_t n = diag_len(r, c, k), i0 = k >= 0 ? 0 : -k, j0 = k >= 0 ? k : 0;
+  for (int64_t i = 0; i < n; i++)
+    nn_tensor_data(out)[(i0 + i) * c + j0 + i] = nn_tensor_data(d)[i * d->stride[0]];
+  return out;
+}
+
+nn_tensor *nn_tril(nn_ctx *ctx, const nn_tensor *a, int64_t k, int upper) {
+  if (a->ndim < 2) {
+    char s[NN_SHAPESTR];
+    nn_seterr(ctx, NN_EARG, "%s: expected a tensor of 2 or more dims (matrices in the last two), got shape %s",
+              upper ? "triu" : "tril", nn_shape_str(a, s, sizeof s));
+    return NULL;
+  }
+  nn_tensor *out = nn_tensor_clone(ctx, a);
+  if (!out) return NULL;
+  int64_t r = a->shape[a->ndim - 2], c = a->shape[a->ndim - 1], count = nn_tensor_numel(out);
+  float *o = nn_tensor_data(out);
+  for (int64_t b = 0; r * c > 0 && b < count / (r * c); b++)
+    for (int64_t i = 0; i < r; i++)
+      for (int64_t j = 0; j < c; j++)       /* tril keeps j - i <= k, triu keeps j - i >= k */
+        if (upper ? j - i < k : j - i > k) o[(b * r + i) * c + j] = 0.0f;
+  return out;
+}

@@ -282,6 +282,12 @@ static float unary_one(enum nn_unop op, float x) {
   case NN_RELU: return x < 0 ? 0.0f : x;
   case NN_SIGMOID: return 1.0f / (1.0f + expf(-x));
   case NN_TANH: return tanhf(x);
+  case NN_SIN: return sinf(x);
+  case NN_COS: return cosf(x);
+  case NN_TAN: return tanf(x);
+  case NN_FLOOR: return floorf(x);
+  case NN_ROUND: return nearbyintf(x);     /* the default rounding mode: half to even */
+  case NN_TRUNC: return truncf(x);
   }
   return 0;
 }
@@ -411,4 +417,65 @@ int nn_normal_(nn_ctx *ctx, nn_rng *r, nn_tensor *a, float mean, float std) {
     return 0;
   }
   return random_fill(ctx, r, a, mean, std, 1);
+}
+
+/* ---- random whole numbers, logspace ---- */
+
+int nn_randint_(nn_ctx *ctx, nn_rng *r, nn_tensor *a, int64_t low, int64_t high) {
+  const int64_t lim = (int64_t)1 << 24;               /* float32 holds every whole number up to 2^24 */
+  if (low < -lim || high > lim + 1 || low >= high)
+    return nn_seterr(ctx, NN_EARG, "randint: expected low < high with every value in -2^24..2^24 "
+                     "(exact in float32), got low %lld and high %lld", (long long)low, (long long)high);
+  nn_tensor *tmp = nn_tensor_empty(ctx, a->ndim, a->shape);
+  if (!tmp) return NN_ENOMEM;
+  float *p = nn_tensor_data(tmp);
+  for (int64_t i = 0, n = nn_tensor_numel(tmp); i < n; i++)
+    p[i] = (float)(low + (int64_t)nn_rng_below(r, (uint64_t)(high - low)));
+  int rc = nn_copy_(ctx, a, tmp);
+  nn_tensor_free(tmp);
+  return rc;
+}
+
+/* base ^ linspace(start, end, n), each half computed from its own end as PyTorch does */
+nn_tensor *nn_logspace(nn_ctx *ctx, double start, double end, int64_t n, double base) {
+  if (n < 0) {
+    nn_seterr(ctx, NN_EARG, "logspace: steps must be >= 0, got %lld", (long long)n);
+    return NULL;
+  }
+  if (!isfinite(start) || !isfinite(end) || !isfinite(base)) {
+    nn_seterr(ctx, NN_EARG, "logspace: start, end and base must be finite, got %g, %g and %g", start, end, base);
+    return NULL;
+  }
+  if (nn_shape_check(ctx, "logspace", 1, &n, NULL, NULL)) return NULL;
+  nn_tensor *out = nn_tensor_empty(ctx, 1, &n);
+  if (!out) return NULL;
+  float *p = nn_tensor_data(out);
+  double step = n > 1 ? (end - start) / (double)(n - 1) : 0.0;
+  int64_t half = n / 2;
+  for (int64_t i = 0; i < n; i++)
+    p[i] = (float)(i < half || n == 1 ? pow(base, start + step * (double)i) : pow(base, end - step * (double)(n - 1 - i)));
+  return out;
+}
+
+/* ---- where ---- */
+
+static void k_where(const void *arg, float **p, const int64_t *st, int64_t n) {
+  (void)arg;                                       /* p: out (holds b), cond, a */
+  for (int64_t i = 0; i < n; i++)
+    if (p[1][i * st[1]] != 0.0f) p[0][i * st[0]] = p[2][i * st[2]];
+}
+
+nn_tensor *nn_where(nn_ctx *ctx, const nn_tensor *cond, const nn_tensor *a, const nn_tensor *b) {
+  int nd, nd2;
+  int64_t s1[NN_MAXDIM], shape[NN_MAXDIM];
+  if (nn_broadcast_shape(ctx, "where", cond, a, &nd, s1)) return NULL;
+  nn_tensor ca = {.ndim = nd};                          /* the shape of cond and a together */
+  memcpy(ca.shape, s1, sizeof s1);
+  if (nn_broadcast_shape(ctx, "where", &ca, b, &nd2, shape)) return NULL;
+  nn_tensor *out = nn_tensor_empty(ctx, nd2, shape);
+  if (out && (nn_copy_(ctx, out, b) || run3(ctx, out, cond, a, k_where, NULL))) {
+    nn_tensor_free(out);
+    return NULL;
+  }
+  return out;
 }

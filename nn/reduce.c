@@ -277,3 +277,147 @@ nn_tensor *nn_softmax(nn_ctx *ctx, const nn_tensor *a, int dim, int take_log) {
   nn_tensor_free(c);
   return out;
 }
+
+/* ---- cumsum ---- */
+
+/* running sums along dim in double, each stored as float (as PyTorch's CPU kernel);
+ * reverse: from the end (the gradient of cumsum). Lines are independent. */
+nn_tensor *nn_cumsum(nn_ctx *ctx, const nn_tensor *a, int dim, int reverse) {
+  if (norm_dim(ctx, "cumsum", dim, a)) return NULL;
+  int64_t outer, len, inner;
+  nn_tensor *c = as_oli(ctx, a, dim, &outer, &len, &inner);
+  nn_tensor *out = c ? nn_tensor_empty(ctx, a->ndim, a->shape) : NULL;
+  if (out && nn_tensor_numel(out) > 0) {
+    const float *x = nn_tensor_data(c);
+    float *y = nn_tensor_data(out);
+#pragma omp parallel for schedule(static) if (outer * len * inner >= NN_PAR_MIN && outer > 1)
+    for (int64_t o = 0; o < outer; o++)
+      for (int64_t j = 0; j < inner; j++) {
+        double s = 0;
+        for (int64_t t = 0; t < len; t++) {
+          int64_t l = reverse ? len - 1 - t : t, at = (o * len + l) * inner + j;
+          s += x[at];
+          y[at] = (float)s;
+        }
+      }
+  }
+  nn_tensor_free(c);
+  return out;
+}
+
+/* ---- norm ---- */
+
+/* the p-norm (1, 2 or inf) of n values at stride st, in double, in one fixed order */
+static double norm_row(const float *x, int64_t n, int64_t st, double p) {
+  double s = 0;
+  if (p == 1) for (int64_t l = 0; l < n; l++) s += fabs((double)x[l * st]);
+  else if (p == 2) for (int64_t l = 0; l < n; l++) s += (double)x[l * st] * x[l * st];
+  else
+    for (int64_t l = 0; l < n; l++) {
+      double v = fabs((double)x[l * st]);
+      if (v != v) return v;                          /* NaN wins, as in PyTorch */
+      if (v > s) s = v;
+    }
+  return p == 2 ? sqrt(s) : s;
+}
+
+nn_tensor *nn_norm(nn_ctx *ctx, const nn_tensor *a, double p, int dim, int keepdim) {
+  if (p != 1 && p != 2 && p != INFINITY) {
+    nn_seterr(ctx, NN_EARG, "norm: p must be 1, 2 or inf (math.huge), got %g", p);
+    return NULL;
+  }
+  nn_tensor *flat = NULL;
+  if (dim < 0) {                                    /* everything: view as one row */
+    flat = nn_tensor_reshape(ctx, a, 1, (int64_t[]){nn_tensor_numel(a)});
+    if (!flat) return NULL;
+    a = flat;
+    dim = 0;
+  } else if (norm_dim(ctx, "norm", dim, a)) {
+    return NULL;
+  }
+  int64_t outer, len, inner;
+  nn_tensor *c = as_oli(ctx, a, dim, &outer, &len, &inner);
+  nn_tensor *out = c ? (flat ? nn_tensor_empty(ctx, 0, NULL) : reduced_out(ctx, a, dim, keepdim)) : NULL;
+  if (out && nn_tensor_numel(out) > 0) {
+    const float *x = nn_tensor_data(c);
+    float *y = nn_tensor_data(out);
+#pragma omp parallel for schedule(static) if (outer * len * inner >= NN_PAR_MIN && outer * inner > 1)
+    for (int64_t e = 0; e < outer * inner; e++) {
+      int64_t o = e / inner, j = e % inner;
+      y[e] = (float)norm_row(x + o * len * inner + j, len, inner, p);
+    }
+  }
+  nn_tensor_free(c);
+  nn_tensor_free(flat);
+  return out;
+}
+
+/* ---- sort, topk ---- */
+
+typedef struct { float v; int64_t i; } keyed;
+
+/* a before b: smaller first (larger when desc); NaN counts as the largest, as in PyTorch */
+static int before(const keyed *a, const keyed *b, int desc) {
+  int an = a->v != a->v, bn = b->v != b->v;
+  if (an || bn) return desc ? an && !bn : bn && !an;
+  return desc ? a->v > b->v : a->v < b->v;
+}
+
+/* stable merge sort of x[0..n) using tmp[0..n) */
+static void merge_sort(keyed *x, keyed *tmp, int64_t n, int desc) {
+  for (int64_t w = 1; w < n; w *= 2) {
+    for (int64_t lo = 0; lo < n; lo += 2 * w) {
+      int64_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
+      int64_t i = lo, j = mid, k = lo;
+      while (i < mid && j < hi) tmp[k++] = before(&x[j], &x[i], desc) ? x[j++] : x[i++];
+      while (i < mid) tmp[k++] = x[i++];
+      while (j < hi) tmp[k++] = x[j++];
+    }
+    memcpy(x, tmp, (size_t)n * sizeof *x);
+  }
+}
+
+int nn_sort(nn_ctx *ctx, const nn_tensor *a, int dim, int desc, int64_t k,
+            nn_tensor **values, nn_tensor **indices) {
+  const char *fn = k < 0 ? "sort" : "topk";
+  *values = *indices = NULL;
+  if (norm_dim(ctx, fn, dim, a)) return NN_EARG;
+  int64_t len = a->ndim ? a->shape[dim] : 1;
+  if (len > ((int64_t)1 << 24))
+    return nn_seterr(ctx, NN_EARG, "%s: dim %d has %lld elements; 1-based indices above 2^24 are not "
+                     "exact in float32", fn, dim + 1, (long long)len);
+  if (k > len)
+    return nn_seterr(ctx, NN_EARG, "topk: k = %lld is larger than dim %d of size %lld", (long long)k,
+                     dim + 1, (long long)len);
+  int64_t outer, inner, shape[NN_MAXDIM];
+  memcpy(shape, a->shape, sizeof shape);
+  if (a->ndim == 0 && k == 0)
+    return nn_seterr(ctx, NN_EARG, "topk: k must be 1 for a 0-d tensor, got 0");
+  if (a->ndim && k >= 0) shape[dim] = k;
+  nn_tensor *c = as_oli(ctx, a, dim, &outer, &len, &inner);
+  keyed *buf = c ? malloc(2 * (size_t)(len ? len : 1) * sizeof *buf) : NULL;
+  *values = buf ? nn_tensor_empty(ctx, a->ndim, shape) : NULL;
+  *indices = *values ? nn_tensor_empty(ctx, a->ndim, shape) : NULL;
+  if (!*indices) {
+    if (c && !buf) nn_seterr(ctx, NN_ENOMEM, "%s: out of memory", fn);
+    free(buf);
+    NN_FREE(c, *values);
+    *values = NULL;
+    return NN_ENOMEM;
+  }
+  int64_t kk = k < 0 ? len : k;
+  const float *x = nn_tensor_data(c);
+  float *v = nn_tensor_data(*values), *ix = nn_tensor_data(*indices);
+  for (int64_t o = 0; o < outer && kk > 0 && nn_tensor_numel(c) > 0; o++)
+    for (int64_t j = 0; j < inner; j++) {
+      for (int64_t l = 0; l < len; l++) buf[l] = (keyed){x[(o * len + l) * inner + j], l};
+      merge_sort(buf, buf + len, len, desc);
+      for (int64_t l = 0; l < kk; l++) {
+        v[(o * kk + l) * inner + j] = buf[l].v;
+        ix[(o * kk + l) * inner + j] = (float)(buf[l].i + 1);
+      }
+    }
+  free(buf);
+  nn_tensor_free(c);
+  return 0;
+}

@@ -356,3 +356,35 @@ TEST(shape_fuzz_corpus_replays) {
   closedir(dp);
   CHECK(files >= 9);
 }
+
+TEST(tensor_sort_norm_cumsum_where_diag) {
+  nn_ctx *ctx = nn_ctx_new();
+  nn_tensor *a = from(ctx, 1, (int64_t[]){5}, (float[]){2, 1, 2, 1, 2}), *v, *ix;
+  CHECK(nn_sort(ctx, a, 0, 1, -1, &v, &ix) == 0);           /* descending, stable */
+  const float want_ix[] = {1, 3, 5, 2, 4};
+  for (int i = 0; i < 5; i++) CHECK(nn_tensor_data(ix)[i] == want_ix[i]);
+  NN_FREE(v, ix);
+  CHECK(nn_sort(ctx, a, 0, 0, 6, &v, &ix) == NN_EARG && strstr(ctx->err, "topk: k = 6"));
+  nn_tensor *one = nn_tensor_zeros(ctx, 1, (int64_t[]){1});
+  nn_tensor *wide = nn_tensor_expand(ctx, one, 1, (int64_t[]){((int64_t)1 << 24) + 1});
+  CHECK(nn_sort(ctx, wide, 0, 0, -1, &v, &ix) == NN_EARG && strstr(ctx->err, "above 2^24") && !v && !ix);
+  nn_tensor *m = from(ctx, 2, (int64_t[]){2, 2}, (float[]){3, -4, 0, 0});
+  nn_tensor *n2 = nn_norm(ctx, m, 2, -1, 0), *n1 = nn_norm(ctx, m, 1, 1, 0), *ni = nn_norm(ctx, m, INFINITY, 0, 1);
+  CHECK(n2->ndim == 0 && nn_tensor_data(n2)[0] == 5);
+  CHECK(nn_tensor_data(n1)[0] == 7 && nn_tensor_data(n1)[1] == 0);
+  CHECK(ni->ndim == 2 && nn_tensor_data(ni)[0] == 3 && nn_tensor_data(ni)[1] == 4);
+  CHECK(!nn_norm(ctx, m, 3, -1, 0) && strstr(ctx->err, "norm: p must be 1, 2 or inf"));
+  nn_tensor *c = nn_cumsum(ctx, m, 1, 0), *cr = nn_cumsum(ctx, m, 1, 1);
+  CHECK(nn_tensor_data(c)[1] == -1 && nn_tensor_data(cr)[0] == -1 && nn_tensor_data(cr)[1] == -4);
+  nn_tensor *cond = from(ctx, 1, (int64_t[]){2}, (float[]){1, 0}), *zero = nn_tensor_zeros(ctx, 0, NULL);
+  nn_tensor *w = nn_where(ctx, cond, m, zero);
+  CHECK(nn_tensor_data(w)[0] == 3 && nn_tensor_data(w)[1] == 0 && nn_tensor_data(w)[2] == 0);
+  nn_tensor *d = nn_diag(ctx, m, 0), *dd = nn_diag(ctx, d, -1), *t = nn_tril(ctx, m, -1, 0);
+  CHECK(d->shape[0] == 2 && nn_tensor_data(d)[0] == 3 && dd->shape[0] == 3 && nn_tensor_data(dd)[3] == 3);
+  CHECK(nn_tensor_data(t)[0] == 0 && nn_tensor_data(t)[2] == 0 && nn_tensor_data(t)[1] == 0);
+  CHECK(!nn_diag(ctx, d, NN_MAXNUMEL) && strstr(ctx->err, "diag: a diagonal of 2 elements"));
+  CHECK(nn_randint_(ctx, &ctx->rng, a, 3, 3) == NN_EARG && strstr(ctx->err, "randint: expected low < high"));
+  CHECK(!nn_logspace(ctx, 0, 1, -1, 10) && strstr(ctx->err, "logspace: steps must be >= 0"));
+  NN_FREE(a, one, wide, m, n2, n1, ni, c, cr, cond, zero, w, d, dd, t);
+  nn_ctx_free(ctx);
+}

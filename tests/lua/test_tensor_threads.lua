@@ -48,3 +48,17 @@ test("matmul agrees with a sum of products", function()
   local ref = (a:unsqueeze(3) * b:unsqueeze(1)):sum(2)     -- [33, 70, 1] * [1, 70, 21]
   check_close(a:matmul(b), ref, 1e-4)
 end)
+
+test("norm, cumsum, where and sort are bit-identical across thread counts", function()
+  local x = tensor.randn(3000001, tensor.Generator(11)) * 1000 + 0.001
+  local m = tensor.randn(1000, 301, tensor.Generator(12))
+  for _, p in ipairs{1, 2, math.huge} do
+    same_for_1_2_3("norm p=" .. p, function() return x:norm(p) end)
+    same_for_1_2_3("norm p=" .. p .. " dim 1", function() return m:norm(p, 1) end)
+    same_for_1_2_3("norm p=" .. p .. " dim 2", function() return m:norm(p, 2) end)
+  end
+  same_for_1_2_3("cumsum dim 1", function() return m:cumsum(1) end)
+  same_for_1_2_3("cumsum dim 2", function() return m:cumsum(2) end)
+  same_for_1_2_3("where", function() return tensor.where(m:gt(0), m, m * 2) end)
+  same_for_1_2_3("sort", function() return (m:sort(2)) end)
+end)
