@@ -197,12 +197,19 @@ local function parse_page(text, page, out)
       local body = table.concat(para, "\n")
       for _, n in ipairs(names) do
         local short = n:match("[%.:]([%w_]+)$") or n
-        local mine = {}
+        -- its own signatures: the same name, called the same way (x:outer(y)
+        -- for Tensor:outer, tensor.outer(a, b) for tensor.outer)
+        local mine, named = {}, {}
+        local method = n:find(":", 1, true) ~= nil
         for _, s in ipairs(sigs) do
-          local called = s:match("^[%w_.:]-([%w_]+)%s*[%(%[{]") or s:match("^[%w_.:]-([%w_]+)")
-          if called == short or #sigs == 1 then mine[#mine + 1] = s end
+          local prefix, called = s:match("^([%w_.:]-)([%w_]+)%s*[%(%[{]")
+          if not called then prefix, called = s:match("^([%w_.:]-)([%w_]+)") end
+          if called == short or #sigs == 1 then
+            named[#named + 1] = s
+            if #sigs == 1 or (prefix or ""):sub(-1) == ":" == method then mine[#mine + 1] = s end
+          end
         end
-        if #mine == 0 then mine = sigs end
+        if #mine == 0 then mine = #named > 0 and named or sigs end
         out[n] = {name = n, signatures = mine, text = body, example = example, page = page}
       end
     else
@@ -356,10 +363,12 @@ local PARAM_TYPES = {
   mask = "Tensor", index = "Tensor", idx = "Tensor", logits = "Tensor", targets = "Tensor",
   src = "Tensor", output = "Tensor", grad = "Tensor?",
   y = "Tensor|number", other = "Tensor|number", v = "Tensor|number", value = "any",
-  dim = "integer", start_dim = "integer", end_dim = "integer", n = "integer", size = "integer",
+  dim = "integer", start_dim = "integer", end_dim = "integer", n = "integer", size = "integer|integer[]",
   length = "integer", start = "number", stop = "number", step = "number", rtol = "number",
   atol = "number", decay = "number", max_lr = "number", T_max = "integer", T_0 = "integer",
   milestones = "integer[]", schedulers = "table[]", m = "integer", positional = "boolean",
+  k = "integer", cond = "Tensor", low = "integer", high = "integer", descending = "boolean",
+  largest = "boolean", base = "number",
   param = "number", best = "number", C = "integer", lengths = "number[]", indices = "integer[]|Tensor",
   images = "string", labels = "string", root = "string", features = "string[]",
   ["datasets.CSV.target"] = "string",
@@ -371,7 +380,7 @@ local PARAM_TYPES = {
   out_features = "integer", num_features = "integer", steps = "integer",
   p = "number", lr = "number", alpha = "number", eps = "number", momentum = "number",
   mean = "number|number[]", std = "number|number[]", lo = "number", hi = "number",
-  a = "number", b = "number", min = "number", max = "number", gamma = "number", gain = "number",
+  a = "any", b = "any", min = "number", max = "number", gamma = "number", gain = "number",
   exponent = "number", negative_slope = "number", max_norm = "number", val = "number",
   generator = "Generator", g = "Generator",
   path = "string", name = "string", mode = "string", reduction = "string", nonlinearity = "string",
