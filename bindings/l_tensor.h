@@ -32,4 +32,8 @@ int lnn_checkdim(lua_State *L, int arg, int ndim);      /* 1-based (or negative 
 /* Sizes given as arguments arg..last (2, 3) or as one table {2, 3} at arg. Returns ndim. */
 int lnn_checkshape(lua_State *L, int arg, int last, int64_t *shape, int allow_neg1);
 
+/* Adds l_tensor_new.c's module functions (tensor.new, zeros, ..., cat, stack,
+ * no_grad, set_num_threads) to the table on top; luaopen_nn_tensor calls it. */
+void lnn_tensor_newfuncs(lua_State *L);
+
 #endif
