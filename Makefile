@@ -6,7 +6,7 @@
 PKGS    = lua5.4 libpng libedit libcjson zlib cairo freetype2
 DEBS    = liblua5.4-dev libpng-dev zlib1g-dev libdnnl-dev libedit-dev libcjson-dev \
           libopenblas-dev libcairo2-dev libgif-dev fonts-dejavu-core pkg-config make gcc \
-          dataset-fashion-mnist tmux lua-argparse python3-torch python3-numpy
+          dataset-fashion-mnist tmux lua-argparse python3-torch python3-numpy poppler-utils
 BENCH_DEBS = python3-torch python3-torchvision lua5.4 gdb
 FUZZ_DEBS  = clang-14 libclang-rt-14-dev libomp-14-dev
 
