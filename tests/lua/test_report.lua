@@ -294,3 +294,21 @@ test("--report refuses what it cannot do, with a clear message and exit status 1
   has(out, "epoch", "the script ran")
   has(err, "--report: cannot write 'adir.pdf'", "stderr")
 end)
+
+test("docs/report.md's script gives the report the page says: two pages, 10 lines of source, 6 of output, loss.png", function()
+  local doc = read_file("docs/report.md")
+  local code = assert(doc:match("## A script to try\n\n```lua\n(.-)```"), "no script in docs/report.md")
+  local dir = tmpdir()
+  write_file(dir .. "/try.lua", code)
+  local _, err, rc = nnlua(dir, "--report try.pdf try.lua")
+  check_eq(rc, 0, err)
+  check_eq(pages(dir, "try.pdf"), 2, "pages")
+  local text = pdftext(dir, "try.pdf", 1)
+  has(text, "10 ")
+  assert(not text:find("\n%s*11 "), "more than 10 source lines")
+  local out = output_section(text)
+  local lines = 0
+  for line in out:gmatch("[^\n]+") do if line:match("^%d+%s+%d") or line:match("^step") then lines = lines + 1 end end
+  check_eq(lines, 6, "output lines")
+  has(pdftext(dir, "try.pdf", 2), "Figure 1: loss.png")
+end)
