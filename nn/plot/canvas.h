@@ -1,5 +1,6 @@
 /* canvas.h -- the drawing surface of figures, over cairo (canvas.c is the only
- * file that includes cairo's and FreeType's headers).
+ * file that includes cairo's and FreeType's headers, besides report.c, which
+ * lays out the pages of nnlua --report on cairo's PDF surface).
  *
  * A canvas keeps the list of what is drawn on it and plays it onto a cairo
  * surface when rendered, so one figure can be saved as PNG or SVG, any number

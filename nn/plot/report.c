@@ -705,6 +705,14 @@ static void base64(membuf *b, const unsigned char *s, size_t n) {
   }
 }
 
+/* the first needle in s[0..n) (not NUL-terminated), or NULL */
+static const char *find(const char *s, size_t n, const char *needle) {
+  size_t k = strlen(needle);
+  for (size_t i = 0; i + k <= n; i++)
+    if (memcmp(s + i, needle, k) == 0) return s + i;
+  return NULL;
+}
+
 static int render_html(nn_ctx *ctx, nn_report *r, const nn_report_doc *doc, const parts *P,
                        membuf *b) {
   char buf[512];
@@ -783,13 +791,30 @@ static int render_html(nn_ctx *ctx, nn_report *r, const nn_report_doc *doc, cons
     mb_str(b, buf);
     html_str(b, r->figs[k].name);
     mb_str(b, "</code></figcaption>\n<img");
-    if (r->figs[k].image) mb_str(b, " class=\"pixels\"");
-    snprintf(buf, sizeof buf, " width=\"%d\" height=\"%d\" alt=\"",
-             nn_canvas_width(r->figs[k].cv), nn_canvas_height(r->figs[k].cv));
+    int w = nn_canvas_width(r->figs[k].cv), h = nn_canvas_height(r->figs[k].cv), zoom = 1;
+    if (r->figs[k].image) {                 /* pixels: shown as sharp squares, at least 320 wide */
+      mb_str(b, " class=\"pixels\"");
+      zoom = 320 / (w > h ? w : h);
+      if (zoom < 1) zoom = 1;
+    }
+    snprintf(buf, sizeof buf, " width=\"%d\" height=\"%d\" alt=\"", w * zoom, h * zoom);
     mb_str(b, buf);
     html_str(b, r->figs[k].name);
     mb_str(b, "\" src=\"data:image/svg+xml;base64,");
-    base64(b, (const unsigned char *)svg, len);
+    const char *img = r->figs[k].image ? find(svg, len, "<image ") : NULL;
+    if (img) {                              /* the SVG's own image, not smoothed either */
+      static const char sharp[] = "<image image-rendering=\"optimizeSpeed\" "
+                                  "style=\"image-rendering:pixelated\" ";
+      membuf t = {0};
+      mb_add(&t, svg, (size_t)(img - svg));
+      mb_str(&t, sharp);
+      mb_add(&t, img + 7, len - (size_t)(img + 7 - svg));
+      if (t.err) b->err = 1;
+      else base64(b, (const unsigned char *)t.p, t.n);
+      free(t.p);
+    } else {
+      base64(b, (const unsigned char *)svg, len);
+    }
     free(svg);
     mb_str(b, "\">\n</figure>\n");
   }

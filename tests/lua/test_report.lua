@@ -238,6 +238,7 @@ test("--report run.html: one self-contained file with the source, the output, th
   has(html, "Figure 1: <code>loss.png</code>")
   has(html, "Figure 2: <code>blue.png</code>")
   check_eq(select(2, html:gsub('src="data:image/svg%+xml;base64,', "")), 2, "inlined figures")
+  has(html, '<img class="pixels" width="318" height="212" alt="blue.png"')   -- 6 x 4, 53 times
   assert(not html:find("src=\"http", 1, true) and not html:find("href=\"http", 1, true), "external links")
   -- the same bytes again
   nnlua(dir, "--report again.html exp.lua")
