@@ -17,6 +17,7 @@
 #include <lualib.h>
 #include "bindings/bindings.h"
 #include "host.h"
+#include "kernel.h"
 #include "report.h"
 
 enum {                 /* what collectargs found on the command line */
@@ -26,8 +27,9 @@ enum {                 /* what collectargs found on the command line */
   HAS_E = 8,           /* -e stat */
   HAS_W = 16,          /* -W */
   HAS_HELP = 32,       /* -h, --help */
-  HAS_REPORT = 64,     /* --report FILE (report.c) */
-  HAS_REPORT_DATE = 128  /* --report-date */
+  HAS_KERNEL = 64,     /* --kernel: the process behind the Jupyter kernel (kernel.c) */
+  HAS_REPORT = 128,    /* --report FILE (report.c) */
+  HAS_REPORT_DATE = 256  /* --report-date */
 };
 
 static void usage(FILE *f) {
@@ -62,6 +64,7 @@ static int optflag(const char *a) {
   if (strcmp(a, "-v") == 0 || strcmp(a, "--version") == 0) return HAS_V;
   if (strcmp(a, "-W") == 0) return HAS_W;
   if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) return HAS_HELP;
+  if (strcmp(a, "--kernel") == 0) return HAS_KERNEL;
   if (strcmp(a, "--report-date") == 0) return HAS_REPORT_DATE;
   return HAS_ERROR;
 }
@@ -199,6 +202,7 @@ static int pmain(lua_State *L) {
   }
   if (flags & HAS_V) printversion(L);
   if (openlibs(L, scriptfile(argv, argc, script)) != LUA_OK) return 0;
+  if (flags & HAS_KERNEL) { lua_pushboolean(L, vm_kernel(L)); return 1; }
   createargtable(L, argv, argc, script);
   if (flags & HAS_W) lua_warning(L, "@on", 0);
   if (!runargs(L, argv, script)) return 0;
