@@ -108,8 +108,8 @@ enum { W_MANUAL_SEED, W_GENERATOR, W_GEN_SEED, W_EXIT };
  * original with the same arguments. */
 static int w_hook(lua_State *L) {
   Run *run = (Run *)lua_touserdata(L, lua_upvalueindex(1));
-  int which = (int)lua_tointeger(L, lua_upvalueindex(3)), isint;
-  char call[96] = "";
+  int which = (int)lua_tointeger(L, lua_upvalueindex(3)), isint, n = lua_gettop(L);
+  char call[96] = "";         /* the seeding call, as the report lists it */
   lua_Integer s;
   switch (which) {
   case W_MANUAL_SEED:
@@ -141,8 +141,15 @@ static int w_hook(lua_State *L) {
     break;
   }
   }
-  if (*call && run->r) nn_report_seed(run->r, call);
-  int n = lua_gettop(L);
+  if (*call && run->r) {
+    lua_Debug ar;                           /* where: "tensor.manual_seed(42) at train.lua:3" */
+    if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "Sl", &ar) && ar.currentline > 0)
+      lua_pushfstring(L, "%s at %s:%d", call, ar.short_src, ar.currentline);
+    else
+      lua_pushstring(L, call);
+    nn_report_seed(run->r, lua_tostring(L, -1));
+  }
+  lua_settop(L, n);                         /* the arguments as they came */
   lua_pushvalue(L, lua_upvalueindex(2));
   lua_insert(L, 1);
   lua_call(L, n, LUA_MULTRET);
