@@ -394,6 +394,7 @@ enum { F_SANS, F_BOLD, F_MONO };
 
 typedef struct pager {
   cairo_t *cr;
+  cairo_surface_t *surf;      /* the PDF surface: outline entries go to it */
   const nn_report_doc *doc;
   double y;                   /* baseline of the next line */
   int page;                   /* pages begun */
@@ -430,8 +431,16 @@ static void need(pager *p, double h) {
   if (p->page == 0 || p->y + h > PAGE_H - MARGIN) newpage(p);
 }
 
+/* an entry of the PDF's outline (the viewer's bookmarks) at the current place */
+static void outline(pager *p, const char *name) {
+  char dest[96];
+  snprintf(dest, sizeof dest, "page=%d pos=[%.1f %.1f]", p->page, MARGIN, p->y - 20 > 0 ? p->y - 20 : 0);
+  cairo_pdf_surface_add_outline(p->surf, CAIRO_PDF_OUTLINE_ROOT, name, dest, 0);
+}
+
 static void heading(pager *p, const char *s, double size) {
   need(p, size * 3);
+  outline(p, s);
   p->y += size * 0.6;
   font(p, F_BOLD, size, palette[C_TEXT]);
   text_at(p, MARGIN, p->y, s);
@@ -550,6 +559,9 @@ static int figure_page(nn_ctx *ctx, pager *p, const figure *f, int k) {
   cairo_text_extents(p->cr, head, &te);
   font(p, F_MONO, 11, palette[C_TEXT]);
   text_at(p, MARGIN + te.x_advance, p->y + 4, f->name);
+  char entry[300];
+  snprintf(entry, sizeof entry, "%s%s", head, f->name);
+  outline(p, entry);
   p->y += 20;
   double w = nn_canvas_width(f->cv), h = nn_canvas_height(f->cv);
   double aw = PAGE_W - 2 * MARGIN, ah = PAGE_H - MARGIN - p->y;
@@ -617,7 +629,7 @@ static int render_pdf(nn_ctx *ctx, nn_report *r, const nn_report_doc *doc, const
   cairo_font_options_set_hint_metrics(fo, CAIRO_HINT_METRICS_OFF);
   cairo_set_font_options(cr, fo);
   cairo_font_options_destroy(fo);
-  pager p = {cr, doc, 0, 0, 0};
+  pager p = {cr, surf, doc, 0, 0, 0};
   font(&p, F_MONO, CODE_SIZE, 0);
   cairo_text_extents_t te;
   cairo_text_extents(cr, "M", &te);

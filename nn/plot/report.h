@@ -21,7 +21,7 @@
 #include <stdint.h>
 #include "canvas.h"
 
-#define NN_REPORT_MAXOUTPUT (4u << 20)   /* bytes of printed output kept; the rest is counted */
+#define NN_REPORT_MAXOUTPUT (1u << 20)   /* bytes of printed output kept (some 200 pages) */
 #define NN_REPORT_MAXSEEDS 64            /* seed calls listed; the rest are counted */
 
 typedef struct nn_report nn_report;
