@@ -1,5 +1,5 @@
 # nnlua -- see README.md. Targets:
-#   all (./nnlua)  test  test-asan  clean
+#   all (./nnlua, types/)  test  test-asan  clean  types (editor definitions)
 #   deps (Debian packages)  deps-bench (PyTorch, for make bench)  deps-fuzz (clang, libFuzzer)
 #   bench (nnlua beside PyTorch)  bench-tensor  bench-data
 #   fuzz  fuzz-build (libFuzzer harnesses, tests/fuzz/README.md)
@@ -28,10 +28,16 @@ CORE    = $(patsubst %.c,$(BUILD)/%.o,$(NN_SRC))
 HOST    = $(patsubst %.c,$(BUILD)/%.o,$(wildcard bindings/*.c vm/*.c))
 CTESTS  = $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/c/*.c))
 
-all: nnlua
+all: nnlua types
 
 nnlua: $(BUILD)/nnlua
 	cp $< $@
+
+# lua-language-server definitions of the whole API (---@meta files, one per module), made by
+# nnlua.help from the Reference sections of docs/*.md; point an editor at types/ (README.md).
+types: types/tensor.lua
+types/tensor.lua: nnlua stdlib/nnlua/help.lua $(wildcard docs/*.md)
+	./nnlua -e 'require("nnlua.help").write_definitions("types")'
 
 $(BUILD)/nnlua: $(HOST) $(BUILD)/libnn.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
@@ -154,7 +160,7 @@ deps-fuzz:
 .PHONY: fuzz fuzz-build deps-fuzz
 
 clean:
-	rm -rf build build-asan nnlua
+	rm -rf build build-asan nnlua types
 
-.PHONY: all test test-asan deps deps-bench bench bench-tensor bench-data clean
+.PHONY: all types test test-asan deps deps-bench bench bench-tensor bench-data clean
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -14,12 +14,16 @@
  * nnlua adds "shape=[d1, ..., dn]" as a suffix of every tensor with ndim >= 1,
  * placed by PyTorch's suffix rule (same line if it fits in LINEWIDTH, else on
  * a new line under the opening bracket); it replaces PyTorch's size=(...) of
- * empty tensors. 0-d tensors get no suffix.
+ * empty tensors. 0-d tensors get no shape. Then, as PyTorch does,
+ * "grad_fn=<Name>" for a tensor made by a recorded op, or else
+ * "requires_grad=true" for one that requires grad (Lua's true for Python's
+ * True); placed by the same rule.
  */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "autograd.h"
 #include "tensor.h"
 
 #define PRECISION 4
@@ -194,25 +198,45 @@ static void block(printer *p, int d, int indent) {
 
 /* ---- whole printout ---- */
 
-/* ", shape=[2, 3])", on a new line if PyTorch's _add_suffixes would put it
- * there (its last-line length counts two more characters than the line has). */
-static void shape_suffix(buf *b, const nn_tensor *t) {
-  char s[32 + NN_MAXDIM * 24];
-  size_t len = (size_t)snprintf(s, 32, "shape=[");
-  for (int d = 0; d < t->ndim; d++)
-    len += (size_t)snprintf(s + len, sizeof s - len, "%s%lld", d ? ", " : "",
-                            (long long)t->shape[d]);
-  len += (size_t)snprintf(s + len, sizeof s - len, "]");
-  if (b->oom) return;
-  const char *nl = strrchr(b->p, '\n');
-  size_t last = b->n - (nl ? (size_t)(nl - b->p) + 1 : 0);
-  if (last + 2 + len + 2 > LINEWIDTH) {
+/* Appends ", suffix" to the printout, or ",\n" and the indent before it,
+ * by PyTorch's _add_suffixes rule; *last is its count of the last line (two
+ * more characters than the line has), updated here. */
+static void suffix(buf *b, const char *s, size_t *last) {
+  size_t len = strlen(s);
+  if (*last + len + 2 > LINEWIDTH) {
     putstr(b, ",\n");
     putrep(b, ' ', INDENT);
+    *last = INDENT + len;
   } else {
     putstr(b, ", ");
+    *last += len + 2;
   }
   putn(b, s, len);
+}
+
+/* The suffixes: "shape=[2, 3]" for ndim >= 1, then "grad_fn=<MulBackward0>"
+ * for a tensor made by a recorded op, or else "requires_grad=true" for a leaf
+ * that requires grad (PyTorch's order and rule; true in Lua's spelling). */
+static void suffixes(buf *b, const nn_tensor *t) {
+  char s[32 + NN_MAXDIM * 24];
+  if (b->oom) return;
+  const char *nl = strrchr(b->p, '\n');
+  size_t last = b->n - (nl ? (size_t)(nl - b->p) + 1 : 0) + 2;
+  if (t->ndim > 0) {
+    size_t len = (size_t)snprintf(s, 32, "shape=[");
+    for (int d = 0; d < t->ndim; d++)
+      len += (size_t)snprintf(s + len, sizeof s - len, "%s%lld", d ? ", " : "",
+                              (long long)t->shape[d]);
+    snprintf(s + len, sizeof s - len, "]");
+    suffix(b, s, &last);
+  }
+  const char *fn = nn_grad_fn_name(t);
+  if (fn != NULL) {
+    snprintf(s, sizeof s, "grad_fn=<%s>", fn);
+    suffix(b, s, &last);
+  } else if (t->requires_grad) {
+    suffix(b, "requires_grad=true", &last);
+  }
 }
 
 static size_t count_shown(const nn_tensor *t, int summ) {
@@ -249,7 +273,7 @@ char *nn_tensor_format(const nn_tensor *t) {
   putstr(&p.b, PREFIX);
   if (n == 0) putstr(&p.b, "[]");
   else body(&p, t);
-  if (t->ndim > 0) shape_suffix(&p.b, t);
+  suffixes(&p.b, t);
   putstr(&p.b, ")");
   return p.b.oom ? NULL : p.b.p;
 }

@@ -42,6 +42,12 @@ void vm_guard(lua_State *L);
  * "nnlua 0.1.0 (Lua 5.4.4, oneDNN 2.6.3, libpng 1.6.39, cairo 1.16.0)". */
 const char *vm_pushversion(lua_State *L);
 
+/* vm_docall(L, narg, 0) for a script's main chunk (below its narg
+ * arguments) under nnlua -i: the chunk's top-level locals, as they are when
+ * it returns or where it raised an error, become locals of the REPL that
+ * vm_repl starts next. Returns a status, with the message on top on error. */
+int vm_docall_keeplocals(lua_State *L, int narg);
+
 /* Reads, evaluates and prints until end of input on stdin; errors are printed
  * and the session goes on. Uses libedit and ~/.nnlua_history when stdin is a
  * terminal, plain lines without prompts otherwise. */

@@ -141,8 +141,10 @@ static int runargs(lua_State *L, char **argv, int script) {
 }
 
 /* Runs the script argv[0] ("-" is stdin unless it came after "--") with
- * argv[1..] as its arguments, which the chunk also gets as "...". */
-static int runscript(lua_State *L, char **argv) {
+ * argv[1..] as its arguments, which the chunk also gets as "...". With keep
+ * (-i), its top-level locals are kept for the REPL, which then starts even
+ * after an error (as python -i does; the exit status is still 1). */
+static int runscript(lua_State *L, char **argv, int keep) {
   const char *fname = argv[0];
   if (strcmp(fname, "-") == 0 && strcmp(argv[-1], "--") != 0) fname = NULL;
   int status = luaL_loadfilex(L, fname, "t");     /* source only: guard.c */
@@ -151,7 +153,7 @@ static int runscript(lua_State *L, char **argv) {
     while (argv[n + 1] != NULL) n++;
     luaL_checkstack(L, n + 3, "too many arguments to script");
     for (int i = 1; i <= n; i++) lua_pushstring(L, argv[i]);
-    status = vm_docall(L, n, 0);
+    status = keep ? vm_docall_keeplocals(L, n) : vm_docall(L, n, 0);
   }
   return vm_report(L, status, VM_PROGNAME);
 }
@@ -206,18 +208,18 @@ static int pmain(lua_State *L) {
   createargtable(L, argv, argc, script);
   if (flags & HAS_W) lua_warning(L, "@on", 0);
   if (!runargs(L, argv, script)) return 0;
-  if (script < argc && ((flags & HAS_REPORT)
-                        ? vm_report_script(L, argv + script, vm_report_path(argv, script),
-                                           (flags & HAS_REPORT_DATE) != 0)
-                        : runscript(L, argv + script)) != LUA_OK)
-    return 0;
-  if (flags & HAS_I) {
+  int failed = script < argc &&
+               ((flags & HAS_REPORT) ? vm_report_script(L, argv + script, vm_report_path(argv, script),
+                                                        (flags & HAS_REPORT_DATE) != 0)
+                                     : runscript(L, argv + script, flags & HAS_I)) != LUA_OK;
+  if (failed && !(flags & HAS_I)) return 0;
+  if (flags & HAS_I) {            /* after an error too, to look at it (python -i) */
     vm_repl(L);
   } else if (script == argc && !(flags & (HAS_E | HAS_V))) {
     if (isatty(STDIN_FILENO)) vm_repl(L);
     else if (dochunk(L, luaL_loadfilex(L, NULL, "t")) != LUA_OK) return 0;
   }
-  lua_pushboolean(L, 1);
+  lua_pushboolean(L, !failed);
   return 1;
 }
 

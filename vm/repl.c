@@ -2,10 +2,18 @@
  *
  * Each input is first tried as an expression (returned) so that expressions print
  * their values, then as a statement; a statement whose syntax error ends at
- * "<eof>" is incomplete and reads more lines with the ">> " prompt. Results
- * are printed tab-separated through the global tostring, so values with a
- * __tostring metamethod (tensors, modules) print as they like. Errors print
- * their message and traceback and the loop goes on.
+ * "<eof>" is incomplete and reads more lines with the ">> " prompt. Errors
+ * print their message and traceback and the loop goes on.
+ *
+ * The Lua half is a session of stdlib/nnlua/repl.lua: inputs are compiled
+ * through it, so that top-level locals last from line to line (it rewrites
+ * them into fields of the session's environment, keeping line numbers);
+ * results are printed through its show (tables as constructors, classes and
+ * nnlua's functions by name, the rest through __tostring), tab-separated;
+ * Tab asks it for completions, and `help` is one of its names. Without the
+ * stdlib the loop works as plain lua's. vm_docall_keeplocals runs the script
+ * of "nnlua -i script.lua" with a return hook that keeps its main chunk's
+ * locals for the session.
  *
  * On a terminal, lines come from libedit's readline API with history kept in
  * $HOME/.nnlua_history (last HISTMAX entries, rewritten after every input; a
@@ -39,7 +47,19 @@
 typedef struct Repl {
   int tty;                             /* stdin is a terminal: libedit, prompts */
   char *histfile;                      /* malloc'd path, or NULL for no history */
+  int session;                         /* registry ref of the nnlua.repl session, or LUA_NOREF */
+  int show;                            /* registry ref of nnlua.repl.show, or LUA_NOREF */
 } Repl;
+
+/* Registry keys (their addresses): the main chunk of a script run by
+ * vm_docall_keeplocals, and the table of its top-level locals. */
+static const char CHUNK_KEY = 'c';
+static const char LOCALS_KEY = 'l';
+
+/* The session the completion callback works for. libedit's callbacks take
+ * no user data, hence statics; set while vm_repl runs on a terminal. */
+static lua_State *completing_L;
+static Repl *completing_r;
 
 /* Set by SIGINT while the prompt waits for input. Signal handlers get no
  * argument, hence a static. */
@@ -69,6 +89,81 @@ static int getc_interruptible(FILE *f) {
   }
 }
 
+/* ---- completion ------------------------------------------------------- */
+
+#define MAXMATCHES 4096
+static char *matches[MAXMATCHES + 1];  /* the candidates of the Tab being handled */
+static int nmatches;
+
+/* rl_compentry_func_t: the candidates one by one (state 0 starts over). */
+static char *nextmatch(const char *text, int state) {
+  static int i;
+  (void)text;
+  if (state == 0) i = 0;
+  return i < nmatches ? strdup(matches[i++]) : NULL;
+}
+
+static void clearmatches(void) {
+  for (int i = 0; i < nmatches; i++) free(matches[i]);
+  nmatches = 0;
+}
+
+/* Fills matches with session:complete(text); nothing on any error. */
+static void collect(lua_State *L, Repl *r, const char *text) {
+  int top = lua_gettop(L);
+  clearmatches();
+  lua_rawgeti(L, LUA_REGISTRYINDEX, r->session);
+  lua_getfield(L, -1, "complete");
+  lua_insert(L, -2);
+  lua_pushstring(L, text);
+  if (lua_pcall(L, 2, 1, 0) == LUA_OK && lua_istable(L, -1)) {
+    lua_Integer n = luaL_len(L, -1);
+    for (lua_Integer i = 1; i <= n && nmatches < MAXMATCHES; i++) {
+      if (lua_rawgeti(L, -1, i) == LUA_TSTRING) {
+        char *m = strdup(lua_tostring(L, -1));
+        if (m != NULL) matches[nmatches++] = m;
+      }
+      lua_pop(L, 1);
+    }
+  }
+  lua_settop(L, top);
+}
+
+/* rl_attempted_completion_function. Tab with nothing typed before the cursor
+ * (or only blanks) inserts a tab, so pasted code keeps its indentation;
+ * otherwise the word before the cursor is completed through the session
+ * (names, a.b.c fields, x:method), never with file names. */
+static char **attempt(const char *text, int start, int end) {
+  (void)end;
+  rl_attempted_completion_over = 1;
+  int blank = text[0] == '\0';
+  for (int i = 0; blank && i < start; i++)
+    if (rl_line_buffer[i] != ' ' && rl_line_buffer[i] != '\t') blank = 0;
+  if (blank) {
+    clearmatches();
+    matches[nmatches++] = strdup("\t");
+    if (matches[0] == NULL) nmatches = 0;
+  } else {
+    collect(completing_L, completing_r, text);
+  }
+  if (nmatches == 0) return NULL;
+  return rl_completion_matches(text, nextmatch);
+}
+
+/* Tab completes; '.', ':', '[' and ']' are part of a word ("tensor.ra",
+ * "x:su", "seq[1].we"). */
+static void setcompletion(Repl *r) {
+  if (r->session == LUA_NOREF) {
+    rl_bind_key('\t', rl_insert);      /* no session: pasted code keeps its tabs */
+    return;
+  }
+  static char breaks[] = " \t\n\"\\'`@$><=;|&{}(),+-*/%^~#";
+  rl_basic_word_break_characters = breaks;
+  rl_completer_word_break_characters = breaks;
+  rl_completion_append_character = '\0';
+  rl_attempted_completion_function = attempt;
+}
+
 /* ---- terminal and history -------------------------------------------- */
 
 /* Sets libedit up and loads the history file. */
@@ -79,7 +174,7 @@ static void tty_open(Repl *r) {
   rl_catch_signals = 0;                /* SIGINT is ours: catch_sigint */
   rl_getc_function = getc_interruptible;
   rl_initialize();
-  rl_bind_key('\t', rl_insert);        /* pasted code keeps its tabs */
+  setcompletion(r);
   using_history();
   stifle_history(HISTMAX);
   if (home == NULL || home[0] == '\0') return;
@@ -148,15 +243,32 @@ static int pushline(lua_State *L, Repl *r, int first) {
 
 /* ---- compiling -------------------------------------------------------- */
 
+/* Compiles code[0..n) as the chunk "stdin": through the session (REPL
+ * locals, nnlua.repl) when there is one, else plainly. Pushes the function
+ * or the message; returns LUA_OK or LUA_ERRSYNTAX. */
+static int compile(lua_State *L, Repl *r, const char *code, size_t n) {
+  if (r->session == LUA_NOREF) return luaL_loadbufferx(L, code, n, CHUNKNAME, "t");
+  lua_rawgeti(L, LUA_REGISTRYINDEX, r->session);
+  lua_getfield(L, -1, "load");
+  lua_insert(L, -2);                   /* load, session */
+  lua_pushlstring(L, code, n);
+  lua_pushliteral(L, CHUNKNAME);
+  if (lua_pcall(L, 3, 2, 0) != LUA_OK) return LUA_ERRSYNTAX;   /* the message */
+  if (!lua_isnil(L, -2)) { lua_pop(L, 1); return LUA_OK; }
+  lua_remove(L, -2);
+  if (!lua_isstring(L, -1)) { lua_pop(L, 1); lua_pushliteral(L, "cannot compile the input"); }
+  return LUA_ERRSYNTAX;
+}
+
 /* Tries the line on top as an expression whose values are returned. On
  * success pushes the function and returns LUA_OK; otherwise pushes nothing.
  * The values pass through a function, so that a call in the line is not a
  * tail call: the line's frame stays on the stack and an error inside the
  * call is reported at "stdin:1:" (bindings/errors.c). */
-static int addreturn(lua_State *L) {
+static int addreturn(lua_State *L, Repl *r) {
   const char *line = lua_tostring(L, -1);
   const char *code = lua_pushfstring(L, "return (function(...) return ... end)(%s);", line);
-  int status = luaL_loadbufferx(L, code, strlen(code), CHUNKNAME, "t");
+  int status = compile(L, r, code, strlen(code));
   lua_remove(L, -2);                   /* the "return" text */
   if (status != LUA_OK) lua_pop(L, 1);
   return status;
@@ -177,7 +289,7 @@ static int multiline(lua_State *L, Repl *r) {
   for (;;) {
     size_t n;
     const char *code = lua_tolstring(L, -1, &n);
-    int status = luaL_loadbufferx(L, code, n, CHUNKNAME, "t");
+    int status = compile(L, r, code, n);
     if (!incomplete(L, status)) return status;
     int got = pushline(L, r, 0);
     if (got == 0) return status;       /* end of input: report the error */
@@ -195,7 +307,7 @@ static int multiline(lua_State *L, Repl *r) {
 static int loadline(lua_State *L, Repl *r) {
   int got = pushline(L, r, 1);
   if (got <= 0) return got == 0 ? -1 : CANCELLED;
-  int status = addreturn(L);
+  int status = addreturn(L, r);
   if (status != LUA_OK) status = multiline(L, r);
   if (status == CANCELLED) { lua_pop(L, 1); return status; }
   history_add(r, lua_tostring(L, -2));
@@ -205,11 +317,15 @@ static int loadline(lua_State *L, Repl *r) {
 
 /* ---- printing --------------------------------------------------------- */
 
-/* lua_CFunction: writes its arguments, each through the global tostring
- * (luaL_tolstring if a script removed it), separated by tabs, then a newline. */
+/* lua_CFunction: writes its arguments separated by tabs, then a newline;
+ * each through its upvalue (nnlua.repl.show: tables as constructors) if it
+ * is a function, else through the global tostring (luaL_tolstring if a
+ * script removed it). */
 static int printvalues(lua_State *L) {
   int n = lua_gettop(L);
-  int global = lua_getglobal(L, "tostring") == LUA_TFUNCTION;
+  int global = lua_type(L, lua_upvalueindex(1)) == LUA_TFUNCTION;
+  if (global) lua_pushvalue(L, lua_upvalueindex(1));
+  else global = lua_getglobal(L, "tostring") == LUA_TFUNCTION;
   for (int i = 1; i <= n; i++) {
     size_t len;
     if (global) {
@@ -231,11 +347,12 @@ static int printvalues(lua_State *L) {
 }
 
 /* Prints the values above base, if any, and removes them. */
-static void printresults(lua_State *L, int base) {
+static void printresults(lua_State *L, Repl *r, int base) {
   int n = lua_gettop(L) - base;
   if (n > 0) {
     luaL_checkstack(L, LUA_MINSTACK, "too many results to print");
-    lua_pushcfunction(L, printvalues);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, r->show);   /* nil for LUA_NOREF */
+    lua_pushcclosure(L, printvalues, 1);
     lua_insert(L, base + 1);
     vm_report(L, vm_docall(L, n, 0), NULL);
   }
@@ -259,15 +376,121 @@ static void catch_sigint(struct sigaction *old) {
   sigaction(SIGINT, &sa, old);
 }
 
+/* ---- the session ------------------------------------------------------ */
+
+/* lua_CFunction: () -> session, show. A new nnlua.repl session, holding the
+ * top-level locals of the script vm_docall_keeplocals ran, if any. */
+static int opensession(lua_State *L) {
+  lua_getglobal(L, "require");
+  lua_pushliteral(L, "nnlua.repl");
+  lua_call(L, 1, 1);                   /* repl */
+  lua_getfield(L, -1, "new");
+  lua_call(L, 0, 1);                   /* repl, session */
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &LOCALS_KEY) == LUA_TTABLE) {
+    lua_getfield(L, -2, "keep");
+    lua_pushvalue(L, -3);
+    lua_pushvalue(L, -3);
+    lua_call(L, 2, 0);
+  }
+  lua_pop(L, 1);
+  lua_getfield(L, -2, "show");         /* repl, session, show */
+  return 2;
+}
+
+/* Opens the session; without the stdlib (or on any error) the REPL works as
+ * plain lua's: no locals across lines, no completion, tostring printing. */
+static void session_open(lua_State *L, Repl *r) {
+  r->session = r->show = LUA_NOREF;
+  lua_pushcfunction(L, opensession);
+  if (lua_pcall(L, 0, 2, 0) != LUA_OK) { lua_pop(L, 1); return; }
+  r->show = luaL_ref(L, LUA_REGISTRYINDEX);
+  r->session = luaL_ref(L, LUA_REGISTRYINDEX);
+}
+
+/* Keeps the active locals of the function at ar in the registry
+ * (LOCALS_KEY) as name -> value; a later local of the same name wins, as it
+ * shadows the earlier one. */
+static void savelocals(lua_State *L, lua_Debug *ar) {
+  lua_newtable(L);
+  const char *name;
+  for (int i = 1; (name = lua_getlocal(L, ar, i)) != NULL; i++) {
+    if (name[0] == '(') lua_pop(L, 1);             /* temporaries, varargs */
+    else lua_setfield(L, -2, name);
+  }
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &LOCALS_KEY);
+}
+
+/* Whether the function at ar is the script's main chunk (CHUNK_KEY). */
+static int ischunk(lua_State *L, lua_Debug *ar) {
+  if (!lua_getinfo(L, "f", ar)) return 0;
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &CHUNK_KEY);
+  int chunk = lua_rawequal(L, -1, -2);
+  lua_pop(L, 2);
+  return chunk;
+}
+
+/* Return hook of vm_docall_keeplocals: the main chunk's locals as it
+ * returns. */
+static void keep_hook(lua_State *L, lua_Debug *ar) {
+  if (ar->event == LUA_HOOKRET && ischunk(L, ar)) savelocals(L, ar);
+}
+
+/* Message handler of the script under vm_docall_keeplocals: keeps the main
+ * chunk's locals as they were where the error happened (its frame is still
+ * on the stack), then hands the message to nnlua_msghandler. */
+static int keep_msghandler(lua_State *L) {
+  lua_Debug ar;
+  for (int level = 1; lua_getstack(L, level, &ar); level++)
+    if (ischunk(L, &ar)) { savelocals(L, &ar); break; }
+  lua_pushcfunction(L, nnlua_msghandler);
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, 1);
+  return 1;
+}
+
+/* lua_CFunction: (chunk, args...) -> true, nil | false, message. Runs the
+ * chunk under keep_msghandler, so that its locals are kept on an error too;
+ * the message comes back as a value, already through nnlua_msghandler. */
+static int keep_run(lua_State *L) {
+  int n = lua_gettop(L) - 1;
+  lua_pushcfunction(L, keep_msghandler);
+  lua_insert(L, 1);
+  int status = lua_pcall(L, n, 0, 1);
+  lua_pushboolean(L, status == LUA_OK);
+  if (status == LUA_OK) lua_pushnil(L);
+  else lua_insert(L, -2);
+  return 2;
+}
+
+int vm_docall_keeplocals(lua_State *L, int narg) {
+  lua_pushvalue(L, -narg - 1);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &CHUNK_KEY);
+  lua_pushcfunction(L, keep_run);
+  lua_insert(L, -narg - 2);
+  lua_sethook(L, keep_hook, LUA_MASKRET, 0);
+  int status = vm_docall(L, narg + 1, 2);
+  if (lua_gethook(L) == keep_hook) lua_sethook(L, NULL, 0, 0);
+  if (status == LUA_OK) {
+    if (lua_toboolean(L, -2)) lua_pop(L, 2);
+    else { lua_remove(L, -2); status = LUA_ERRRUN; }
+  }
+  lua_pushnil(L);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &CHUNK_KEY);
+  return status;
+}
+
 void vm_repl(lua_State *L) {
-  Repl r = { isatty(STDIN_FILENO), NULL };
+  Repl r = { isatty(STDIN_FILENO), NULL, LUA_NOREF, LUA_NOREF };
   int base = lua_gettop(L), status;
   struct sigaction old;
+  session_open(L, &r);
+  completing_L = L;
+  completing_r = &r;
   if (r.tty) { banner(); tty_open(&r); catch_sigint(&old); }
   while ((status = loadline(L, &r)) != -1) {
     if (status == CANCELLED) continue;
     if (status == LUA_OK) status = vm_docall(L, 0, LUA_MULTRET);
-    if (status == LUA_OK) printresults(L, base);
+    if (status == LUA_OK) printresults(L, &r, base);
     else vm_report(L, status, NULL);
     lua_settop(L, base);
   }
@@ -276,5 +499,10 @@ void vm_repl(lua_State *L) {
     fputc('\n', stdout);
     fflush(stdout);
   }
+  clearmatches();
+  completing_L = NULL;
+  completing_r = NULL;
+  luaL_unref(L, LUA_REGISTRYINDEX, r.session);
+  luaL_unref(L, LUA_REGISTRYINDEX, r.show);
   free(r.histfile);
 }

@@ -312,3 +312,39 @@ TEST(print_negative_nan) {              /* 0/0 on x86 has the sign bit set */
   free(s);
   drop(t);
 }
+
+/* A leaf that requires grad says so after the shape, as PyTorch's
+ * requires_grad=True, and moves to a new line by the same rule as the shape. */
+TEST(print_requires_grad) {
+  int64_t shape[1] = {2}, stride[1] = {1}, none[1] = {0};
+  nn_tensor *t = mk(1, shape, stride, 0, 2);
+  CHECK(t != NULL);
+  if (!t) return;
+  t->s->data[0] = 1;
+  t->s->data[1] = -0.5f;
+  t->requires_grad = 1;
+  char *s = nn_tensor_format(t);
+  CHECK(same_text("leaf", s, "tensor([ 1.0000, -0.5000], shape=[2], requires_grad=true)"));
+  free(s);
+  drop(t);
+  nn_tensor *z = mk(0, none, none, 0, 1);
+  CHECK(z != NULL);
+  if (!z) return;
+  z->requires_grad = 1;
+  s = nn_tensor_format(z);
+  CHECK(same_text("0-d leaf", s, "tensor(0., requires_grad=true)"));
+  free(s);
+  drop(z);
+  int64_t wide[1] = {10};
+  nn_tensor *w = mk(1, wide, stride, 0, 10);
+  CHECK(w != NULL);
+  if (!w) return;
+  for (int i = 0; i < 10; i++) w->s->data[i] = 1.5f + (float)i * 1000;
+  w->requires_grad = 1;
+  s = nn_tensor_format(w);
+  CHECK(same_text("wrapped", s, "tensor([1.5000e+00, 1.0015e+03, 2.0015e+03, 3.0015e+03, 4.0015e+03, 5.0015e+03,\n"
+                                "        6.0015e+03, 7.0015e+03, 8.0015e+03, 9.0015e+03], shape=[10],\n"
+                                "       requires_grad=true)"));
+  free(s);
+  drop(w);
+}

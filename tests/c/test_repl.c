@@ -33,8 +33,9 @@ static Pty P;
 
 
 
-/* Starts nnlua on a new terminal with HOME=home and one optional option. */
-static int start(const char *home, const char *opt) {
+/* Starts nnlua on a new terminal with HOME=home and up to two arguments
+ * (opt2 is ignored when opt is NULL). */
+static int start2(const char *home, const char *opt, const char *opt2) {
   struct winsize ws = { 24, 80, 0, 0 };
   memset(&P, 0, sizeof P);
   P.pid = forkpty(&P.fd, NULL, NULL, &ws);
@@ -42,10 +43,15 @@ static int start(const char *home, const char *opt) {
   if (P.pid == 0) {
     setenv("HOME", home, 1);
     setenv("TERM", "xterm", 1);
-    execl(check_nnlua(), check_nnlua(), opt, (char *)NULL);
+    execl(check_nnlua(), check_nnlua(), opt, opt2, (char *)NULL);
     _exit(127);
   }
   return 1;
+}
+
+/* Starts nnlua on a new terminal with HOME=home and one optional option. */
+static int start(const char *home, const char *opt) {
+  return start2(home, opt, NULL);
 }
 
 /* Reads what the terminal has within ms milliseconds, without '\r'.
@@ -222,6 +228,138 @@ TEST(progress_bar_on_a_terminal) {
   int bars = 0;                                   /* one loop drew a bar, not two */
   for (const char *p = P.buf; (p = strstr(p, "] 100%")) != NULL; p++) bars++;
   CHECK(bars == 1);
+  unlink(script);
+  rmdir(home);
+}
+
+/* Values print as Lua would write them: tables as constructors, classes and
+ * nnlua's functions by name; top-level locals last from line to line. */
+TEST(repl_values_and_locals) {
+  char home[] = "/tmp/nnlua_repl_XXXXXX";
+  CHECK(mkdtemp(home) != NULL);
+  CHECK(start(home, "-i"));
+  CHECK(expect("> "));
+  CHECK(line("tensor.zeros(64, 1, 28, 28).shape\n", "\n{64, 1, 28, 28}\n> "));
+  CHECK(line("{3, 'a', {x = 1, [\"y z\"] = true}, k = false}\n",
+             "\n{3, \"a\", {x = 1, [\"y z\"] = true}, k = false}\n> "));
+  CHECK(line("local t = {} t.self = t\n", "> "));
+  CHECK(line("t\n", "\n{self = <cycle>}\n> "));
+  CHECK(line("optim.SGD\n", "\n<class optim.SGD>\n> "));
+  CHECK(line("local y = 5\n", "> "));
+  CHECK(line("y * 2\n", "\n10\n> "));
+  CHECK(line("local a, b <const> = 1, 2\n", "> "));
+  CHECK(line("a + b\n", "\n3\n> "));
+  CHECK(line("local function fact(n) if n < 2 then return 1 end return n * fact(n - 1) end\n", "> "));
+  CHECK(line("fact(5)\n", "\n120\n> "));
+  CHECK(line("do local inner = 1 end\n", "> "));
+  CHECK(line("inner\n", "\nnil\n> "));               /* a block's locals stay in it */
+  CHECK(line("local print = 7\n", "> "));
+  CHECK(line("print\n", "\n7\n> "));                  /* a REPL local shadows the global */
+  CHECK(line("help(tensor.randn)\n", "\ntensor.randn(size..., [generator]) -> Tensor\n"));
+  CHECK(expect("Example:"));
+  CHECK(expect("> "));
+  CHECK(line("help()\n", "optim.lr_scheduler"));
+  CHECK(expect("> "));
+  CHECK(line("local w = tensor.ones(2):requires_grad_()\n", "> "));
+  CHECK(line("w * 2\n", "grad_fn=<MulBackward0>)\n> "));
+  CHECK(line("z = 1 + nil\n", "stdin:1: attempt to perform arithmetic"));
+  CHECK(line("local q = 1\n", "> "));
+  CHECK(line("q = q + nil\n", "stdin:1: attempt to perform arithmetic"));
+  type("\x04");
+  CHECK(finish() == 0);
+  rmdir(home);
+}
+
+/* Tab completes globals, module fields, a module's children and methods. */
+TEST(repl_tab_completion) {
+  char home[] = "/tmp/nnlua_repl_XXXXXX", hist[PATH_MAX];
+  CHECK(mkdtemp(home) != NULL);
+  CHECK(start(home, "-i"));
+  CHECK(expect("> "));
+  CHECK(line("tensor.randp\t", "erm"));
+  CHECK(line("(3):numel()\n", "\n3\n> "));
+  CHECK(line("local x = tensor.zeros(2, 3)\n", "> "));
+  CHECK(line("x:nu\t", "mel"));
+  CHECK(line("()\n", "\n6\n> "));
+  CHECK(line("x:su\t\t", "x:sub"));                   /* two Tabs list the choices */
+  CHECK(expect("x:sum"));
+  CHECK(line("m()\n", "\ntensor(0.)\n> "));
+  CHECK(line("local model = nn.Sequential(nn.Linear(2, 3))\n", "> "));
+  CHECK(line("model[1].out_f\t", "eatures"));
+  CHECK(line("\n", "\n3\n> "));
+  CHECK(line("local net = nn.Module:extend('Net')\n", "> "));
+  CHECK(line("function net:init() self.fc1 = nn.Linear(2, 2) end\n", "> "));
+  CHECK(line("local m = net()\n", "> "));
+  CHECK(line("m.fc\t", "1"));
+  CHECK(line(".wei\t", "ght"));
+  CHECK(line(".sh\t", "ape"));
+  CHECK(line("\n", "\n{2, 2}\n> "));
+  CHECK(line("prin\t", "t"));
+  CHECK(line("(1)\n", "\n1\n> "));
+  CHECK(line("\tfor i = 1, 2 do end\n", "> "));        /* Tab at the start indents */
+  type("\x04");
+  CHECK(finish() == 0);
+  snprintf(hist, sizeof hist, "%s/.nnlua_history", home);
+  unlink(hist);
+  rmdir(home);
+}
+
+/* nnlua -i script.lua: the script's top-level locals are there afterwards. */
+TEST(repl_after_script_keeps_locals) {
+  char home[] = "/tmp/nnlua_repl_XXXXXX", script[PATH_MAX];
+  CHECK(mkdtemp(home) != NULL);
+  snprintf(script, sizeof script, "%s/train.lua", home);
+  FILE *f = fopen(script, "w");
+  CHECK(f != NULL);
+  if (!f) return;
+  fputs("local acc = 0.25\n"
+        "local model = nn.Linear(4, 3)\n"
+        "local acc = acc * 2\n"                 /* the later acc wins */
+        "do local hidden = 1 end\n"
+        "epochs = 3\n", f);
+  fclose(f);
+  CHECK(start2(home, "-i", script));
+  CHECK(expect("> "));
+  CHECK(line("acc\n", "\n0.5\n> "));
+  CHECK(line("model.weight.shape\n", "\n{3, 4}\n> "));
+  CHECK(line("epochs\n", "\n3\n> "));
+  CHECK(line("hidden\n", "\nnil\n> "));
+  CHECK(line("acc = acc + 1\n", "> "));
+  CHECK(line("acc\n", "\n1.5\n> "));
+  type("\x04");
+  CHECK(finish() == 0);
+  char hist[PATH_MAX];
+  snprintf(hist, sizeof hist, "%s/.nnlua_history", home);
+  unlink(hist);
+  unlink(script);
+  rmdir(home);
+}
+
+/* nnlua -i script.lua whose script fails: the error, then the REPL with the
+ * locals the script had made by then (as python -i); exit status 1. */
+TEST(repl_after_failed_script) {
+  char home[] = "/tmp/nnlua_repl_XXXXXX", script[PATH_MAX];
+  CHECK(mkdtemp(home) != NULL);
+  snprintf(script, sizeof script, "%s/bad.lua", home);
+  FILE *f = fopen(script, "w");
+  CHECK(f != NULL);
+  if (!f) return;
+  fputs("local loss = 2.5\n"
+        "local model = nn.Linear(2, 2)\n"
+        "model(tensor.zeros(1, 3))\n"
+        "local later = 1\n", f);
+  fclose(f);
+  CHECK(start2(home, "-i", script));
+  CHECK(expect("bad.lua:3: Linear(2, 2): input of shape [1, 3]"));
+  CHECK(expect("> "));
+  CHECK(line("loss\n", "\n2.5\n> "));
+  CHECK(line("model.in_features\n", "\n2\n> "));
+  CHECK(line("later\n", "\nnil\n> "));
+  type("\x04");
+  CHECK(finish() == 1);
+  char hist[PATH_MAX];
+  snprintf(hist, sizeof hist, "%s/.nnlua_history", home);
+  unlink(hist);
   unlink(script);
   rmdir(home);
 }

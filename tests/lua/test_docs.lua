@@ -18,6 +18,7 @@ local function in_dir(fn)
   local save, save_image, read_image = plot.Figure.save, plot.save_image, plot.read_image
   local asave, read_gif = plot.Animation.save, plot.read_gif
   local tsave, tload = tensor.save, tensor.load
+  local folder = datasets.ImageFolder
   local dataC = require "data._C"                  -- data.write_csv, read_csv and datasets.CSV
   local write_file, csv_read = dataC.write_file, dataC.csv_read
   local function at(path) return dir .. "/" .. path end
@@ -30,10 +31,15 @@ local function in_dir(fn)
   plot.read_gif = function(path) return read_gif(at(path)) end
   tensor.save = function(value, path) return tsave(value, at(path)) end   -- m:save and m:load too
   tensor.load = function(path) return tload(at(path)) end
+  datasets.ImageFolder = function(root, ...)
+    if type(root) == "string" then return folder(at(root), ...) end
+    return folder(root, ...)
+  end
   local ok, err = pcall(fn)
   plot.Figure.save, plot.save_image, plot.read_image = save, save_image, read_image
   plot.Animation.save, plot.read_gif = asave, read_gif
   tensor.save, tensor.load = tsave, tload
+  datasets.ImageFolder = folder
   dataC.write_file, dataC.csv_read = write_file, csv_read
   if not ok then error(err, 0) end
 end
