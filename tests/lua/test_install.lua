@@ -149,6 +149,19 @@ test("examples/embed.c builds with pkg-config against the installed library and 
   assert(run:find("stack traceback:\n\tbad:2: in main chunk", 1, true), run)
 end)
 
+test("the embedding API refuses bad input with clear messages (tests/install/embed_errors.c)", function()
+  local env = "PKG_CONFIG_PATH=" .. q(PREFIX .. "/lib/pkgconfig")
+  local flags, ok = sh(env .. " pkg-config --cflags --libs nnlua")
+  assert(ok, flags)
+  local exe = BASE .. "/embed_errors"
+  local out, built = sh("cc -std=c11 -Wall -Wextra -Werror -o " .. q(exe) .. " " ..
+                        q(ROOT .. "/tests/install/embed_errors.c") .. " " .. flags:gsub("\n", " "))
+  assert(built, out)
+  local run, ran = sh("cd " .. q(WORK) .. " && LD_LIBRARY_PATH=" .. q(PREFIX .. "/lib") .. " " .. q(exe))
+  assert(ran, run)
+  check_eq(select(2, run:gsub("\nok: ", "")) + 1, 24, "cases passed")
+end)
+
 test("make install with DESTDIR stages under it; the staged binary runs from there", function()
   local dest = BASE .. "/dest"
   local out, ok = sh("make -s --no-print-directory -C " .. q(ROOT) .. " install PREFIX=/usr DESTDIR=" .. q(dest))
