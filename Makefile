@@ -162,6 +162,8 @@ DIST     ?= build/dist
 DIST_OPT ?= -O3 -march=x86-64-v2 -mtune=generic
 LIB_OBJ   = $(patsubst %.c,$(BUILD)/%.o,$(wildcard bindings/*.c) vm/embed.c vm/path.c vm/guard.c vm/run.c) $(CORE)
 LUA_LIBS  = $(shell pkg-config --libs lua5.4)
+PIC      ?=
+CFLAGS   += $(PIC)
 DEBS     += lua5.4
 
 $(BUILD)/libnnlua.a: $(LIB_OBJ)
@@ -178,7 +180,7 @@ $(BUILD)/nnlua.so: $(LIB_OBJ) vm/luamod.map
 
 DIST_OUT = $(addprefix $(DIST)/,nnlua libnnlua.a $(SONAME) nnlua.so)
 dist:
-	$(MAKE) --no-print-directory BUILD=$(DIST) OPT="$(DIST_OPT) -fPIC" $(DIST_OUT)
+	$(MAKE) --no-print-directory BUILD=$(DIST) OPT="$(DIST_OPT)" PIC=-fPIC $(DIST_OUT)
 
 $(DIST)/nnlua.pc: nnlua.pc.in
 	@mkdir -p $(dir $@)
@@ -211,7 +213,15 @@ uninstall:
 	  $(DESTDIR)$(PCDIR)/nnlua.pc $(DESTDIR)$(MANDIR)/nnlua.1 $(DESTDIR)$(BASHCOMPDIR)/nnlua
 	rm -rf $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR)
 
-.PHONY: dist install uninstall
+# luarocks make (nnlua-0.1.0-1.rockspec): the stock-Lua module in the rock's C module folder,
+# the stdlib under its Lua folder (nnlua/stdlib, which nnlua.so finds from the tree)
+install-rock: dist
+	install -d $(DESTDIR)$(LUACDIR) $(DESTDIR)$(ROCK_LUADIR)/nnlua/stdlib
+	install -m 755 $(DIST)/nnlua.so $(DESTDIR)$(LUACDIR)/nnlua.so
+	cd stdlib && find . -type d -exec install -d $(abspath $(DESTDIR)$(ROCK_LUADIR))/nnlua/stdlib/{} \; \
+	  && find . -type f -name '*.lua' -exec install -m 644 {} $(abspath $(DESTDIR)$(ROCK_LUADIR))/nnlua/stdlib/{} \;
+
+.PHONY: dist install uninstall install-rock
 # ---- end of libraries, install, stock Lua ------------------------------------------------
 
 clean:

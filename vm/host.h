@@ -32,7 +32,8 @@ void vm_setpath_stdlib(lua_State *L, const char *stdlib, const char *script);
 
 /* Finds the stdlib folder of an installed or built nnlua from the path of
  * one of its files (a library): in each of the five folders above it,
- * <folder>/share/nnlua/stdlib then <folder>/stdlib, the first that holds
+ * <folder>/share/nnlua/stdlib (make install), <folder>/share/lua/5.4/nnlua/stdlib
+ * (a luarocks tree) then <folder>/stdlib (a source tree), the first that holds
  * nnlua/errors.lua. Writes it to out (size bytes) and returns 1, or 0. */
 int vm_stdlib_near(const char *file, char *out, size_t size);
 

@@ -183,8 +183,8 @@ int vm_stdlib_near(const char *file, char *out, size_t size) {
     char *slash = strrchr(dir, '/');
     if (slash == NULL || slash == dir) return 0;
     *slash = '\0';                    /* the folder one level up */
-    static const char *const under[] = {"share/nnlua/stdlib", "stdlib"};
-    for (int k = 0; k < 2; k++) {
+    static const char *const under[] = {"share/nnlua/stdlib", "share/lua/5.4/nnlua/stdlib", "stdlib"};
+    for (int k = 0; k < 3; k++) {
       n = snprintf(out, size, "%s/%s", dir, under[k]);
       if (n > 0 && (size_t)n < size && isstdlib(out)) return 1;
     }

@@ -176,6 +176,52 @@ test("make install with DESTDIR stages under it; the staged binary runs from the
   check_eq(#files_under(dest), 0, "files left after uninstall")
 end)
 
+test("luarocks make installs the rockspec into a tree; lua5.4 requires nnlua from it", function()
+  if sh("command -v luarocks") == "" or not HAVE_LUA then
+    print("  (skipped: luarocks or lua5.4 is not installed; apt-get install luarocks lua5.4)") return
+  end
+  local tree = BASE .. "/rocks"
+  local out, ok = sh("cd " .. q(ROOT) .. " && luarocks --lua-version=5.4 make --tree=" .. q(tree) ..
+                     " nnlua-0.1.0-1.rockspec")
+  assert(ok, out)
+  local probe = 'local m = require "nnlua"; print(m.version, nn.Linear(2, 3)(tensor.ones(1, 2)):size(2))'
+  local run, ran = sh("cd " .. q(WORK) .. ' && eval "$(luarocks --lua-version=5.4 --tree=' .. q(tree) ..
+                      ' path)" && lua5.4 -e ' .. q(probe))
+  assert(ran, run)
+  assert(run:match("^%d+%.%d+%.%d+\t3\n$"), run)
+end)
+
+test("dpkg-buildpackage builds a .deb with its dependencies declared; its nnlua and lua5.4 module run", function()
+  if os.getenv("NNLUA_ASAN") then print("  (skipped under make test-asan: make test builds the .deb)") return end
+  local missing = sh("command -v dpkg-buildpackage >/dev/null || echo dpkg-dev; command -v dh >/dev/null || echo debhelper; " ..
+                     "cd " .. q(ROOT) .. " && dpkg-checkbuilddeps 2>&1 || true")
+  if missing ~= "" then print("  (skipped: " .. missing:gsub("\n", " ") .. ")") return end
+  local src = BASE .. "/deb/nnlua-0.1.0"
+  assert(os.execute("mkdir -p " .. q(src)))
+  local out, ok = sh("cd " .. q(ROOT) .. " && git ls-files -co --exclude-standard | tar -cf - -T - | tar -xf - -C " .. q(src))
+  assert(ok, out)
+  out, ok = sh("cd " .. q(src) .. " && dpkg-buildpackage -b -us -uc")
+  assert(ok, out:sub(-3000))
+  local deb = BASE .. "/deb/nnlua_0.1.0_amd64.deb"
+  local info = sh("dpkg-deb -I " .. q(deb))
+  for _, dep in ipairs{"libdnnl2", "liblua5.4-0", "libpng16-16", "libcairo2", "libgomp1", "fonts-dejavu-core"} do
+    assert(info:match("Depends:[^\n]*" .. dep:gsub("%-", "%%-")), "Depends lacks " .. dep .. ":\n" .. info)
+  end
+  local root = BASE .. "/deb/root"
+  assert(os.execute("dpkg-deb -x " .. q(deb) .. " " .. q(root)))
+  write_file(WORK .. "/main.lua", SCRIPT)
+  local ref = run_installed(SCRIPT)
+  local run, ran = sh("cd " .. q(WORK) .. " && " .. q(root .. "/usr/bin/nnlua") .. " main.lua")
+  assert(ran, run)
+  check_eq(run:gsub("\n[^\n]*\n$", "\n"), (ref:gsub("\n[^\n]*\n$", "\n")), "output but the stdlib path")
+  if HAVE_LUA then
+    local cpath = "LUA_CPATH=" .. q(root .. "/usr/lib/x86_64-linux-gnu/lua/5.4/?.so")
+    local lrun, lran = sh("cd " .. q(WORK) .. " && " .. cpath .. " lua5.4 main.lua")
+    assert(lran, lrun)
+    check_eq(lrun, run)
+  end
+end)
+
 test("make uninstall leaves no file in the prefix", function()
   local out, ok = sh("make -s --no-print-directory -C " .. q(ROOT) .. " uninstall PREFIX=" .. q(PREFIX))
   assert(ok, out)
