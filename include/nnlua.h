@@ -64,9 +64,11 @@ lua_State *nnlua_newstate(void);
  * the reason in nnlua_errmsg. Call it once per state. */
 int nnlua_open(lua_State *L);
 
-/* The stdlib folder this library uses (<prefix>/share/nnlua/stdlib, found
- * next to the library file itself, or the one of the source tree it was
- * built in), or NULL if none was found. Never the current directory. */
+/* The stdlib folder this library uses, or NULL if none was found: the first
+ * of <prefix>/share/nnlua/stdlib found from the library file itself (or, for
+ * a program linked with libnnlua.a, from the program's file), the stdlib of
+ * the source tree it was built in, then the absolute folder named by the
+ * environment variable NNLUA_STDLIB. Never the current directory. */
 const char *nnlua_stdlib(void);
 
 /* Runs the script file at path (NULL: stdin) as the nnlua program runs one,

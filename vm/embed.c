@@ -5,8 +5,8 @@
  * next to its own file (dladdr): <prefix>/lib/libnnlua.so.0 finds
  * <prefix>/share/nnlua/stdlib, <prefix>/lib/lua/5.4/nnlua.so too, and a
  * library built in a source tree finds that tree's stdlib (vm_stdlib_near).
- * A program linked with libnnlua.a is its own file; the prefix the library
- * was built for (NNLUA_STDLIB_DIR) is the last resort. Never the current
+ * A program linked with libnnlua.a is its own file: <bin>/../share/nnlua/stdlib
+ * is tried, then the absolute folder in NNLUA_STDLIB. Never the current
  * directory.
  *
  * Errors: every call runs under nnlua_msghandler (bindings/errors.c), the
@@ -41,12 +41,14 @@ const char *nnlua_stdlib(void) {
     if (dladdr((void *)nnlua_stdlib, &info) && info.dli_fname != NULL)
       found = vm_stdlib_near(info.dli_fname, stdlib_dir, sizeof stdlib_dir);
     if (!found) found = vm_stdlib_near("/proc/self/exe", stdlib_dir, sizeof stdlib_dir);
-#ifdef NNLUA_STDLIB_DIR
-    if (!found) {
-      snprintf(stdlib_dir, sizeof stdlib_dir, "%s", NNLUA_STDLIB_DIR);
+    const char *env = getenv("NNLUA_STDLIB");   /* a program linked statically, elsewhere */
+    char mark[PATH_MAX];
+    if (!found && env != NULL && env[0] == '/' &&
+        snprintf(mark, sizeof mark, "%s/nnlua/errors.lua", env) < (int)sizeof mark &&
+        access(mark, R_OK) == 0 && strlen(env) < sizeof stdlib_dir) {
+      strcpy(stdlib_dir, env);
       found = 1;
     }
-#endif
     stdlib_state = found ? 1 : -1;
   }
   return stdlib_state == 1 ? stdlib_dir : NULL;
