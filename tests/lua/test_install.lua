@@ -95,6 +95,36 @@ test("the installed nnlua ignores a stdlib folder in the current directory", fun
   assert(ok, out)
 end)
 
+test("the installed (portable, x86-64-v2) build computes the same bits as the -march=native one", function()
+  local probe = [[
+tensor.manual_seed(3)
+local model = nn.Sequential(nn.Linear(20, 64), nn.ReLU(), nn.Linear(64, 64), nn.Tanh(), nn.Linear(64, 3))
+local x, y = tensor.randn(128, 20), tensor.randint(1, 4, {128})
+for _, mk in ipairs{function(p) return optim.Adam(p, {lr = 1e-3, weight_decay = 0.01}) end,
+                    function(p) return optim.SGD(p, {lr = 0.1, momentum = 0.9, nesterov = true}) end,
+                    function(p) return optim.RMSprop(p, {lr = 1e-3, centered = true}) end,
+                    function(p) return optim.Adagrad(p, {lr = 0.01}) end} do
+  local opt = mk(model:parameters())
+  for _ = 1, 5 do
+    opt:zero_grad()
+    local loss = nn.functional.cross_entropy(model(x), y)
+    loss:backward()
+    opt:step()
+  end
+end
+local s = 0
+for _, p in ipairs(model:parameters()) do s = s + p:sum():item() end
+print(string.format("%a %a", s, model(x):sum():item()))
+]]
+  local installed, ok = run_installed(probe)
+  assert(ok, installed)
+  local bin = (os.getenv("NNLUA") or "./nnlua"):gsub("^%./", "")
+  if bin:sub(1, 1) ~= "/" then bin = ROOT .. "/" .. bin end
+  local native, ok2 = sh("cd " .. q(WORK) .. " && " .. q(bin) .. " main.lua")
+  assert(ok2, native)
+  check_eq(installed, native)
+end)
+
 local HAVE_LUA = sh("command -v lua5.4") ~= ""
 local LUA_ENV = "LUA_CPATH=" .. q(PREFIX .. "/lib/lua/5.4/?.so") .. " LUA_PATH=';;'"
 
