@@ -3,10 +3,12 @@
 #   deps (Debian packages)  deps-bench (PyTorch, for make bench)  deps-fuzz (clang, libFuzzer)
 #   bench (nnlua beside PyTorch)  bench-tensor  bench-data
 #   fuzz  fuzz-build (libFuzzer harnesses, tests/fuzz/README.md)
+#   install-kernel (the nnlua kernel for Jupyter, docs/jupyter.md)
 PKGS    = lua5.4 libpng libedit libcjson zlib cairo freetype2
 DEBS    = liblua5.4-dev libpng-dev zlib1g-dev libdnnl-dev libedit-dev libcjson-dev \
           libopenblas-dev libcairo2-dev libgif-dev fonts-dejavu-core pkg-config make gcc \
-          dataset-fashion-mnist tmux lua-argparse python3-torch python3-numpy
+          dataset-fashion-mnist tmux lua-argparse python3-torch python3-numpy \
+          jupyter-notebook jupyter-nbconvert jupyter-client python3-ipykernel python3-nbclient
 BENCH_DEBS = python3-torch python3-torchvision lua5.4 gdb
 FUZZ_DEBS  = clang-14 libclang-rt-14-dev libomp-14-dev
 
@@ -62,6 +64,15 @@ deps:
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
+
+# Registers the nnlua kernel with Jupyter (docs/jupyter.md): for this user, or
+# under KERNEL_PREFIX/share/jupyter/kernels when given. The kernel runs this
+# checkout's ./nnlua, under Debian's Python (where python3-ipykernel is).
+KERNEL_PYTHON ?= /usr/bin/python3
+KERNEL_PREFIX ?=
+.PHONY: install-kernel
+install-kernel: nnlua
+	$(KERNEL_PYTHON) jupyter/nnlua_kernel.py install $(CURDIR)/nnlua $(KERNEL_PREFIX)
 
 deps-bench:
 	@$(MAKE) --no-print-directory deps DEBS="$(BENCH_DEBS)"

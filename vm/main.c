@@ -17,6 +17,7 @@
 #include <lualib.h>
 #include "bindings/bindings.h"
 #include "host.h"
+#include "kernel.h"
 
 enum {                 /* what collectargs found on the command line */
   HAS_ERROR = 1,       /* bad option: usage and exit status 1 */
@@ -24,7 +25,8 @@ enum {                 /* what collectargs found on the command line */
   HAS_V = 4,           /* -v, --version */
   HAS_E = 8,           /* -e stat */
   HAS_W = 16,          /* -W */
-  HAS_HELP = 32        /* -h, --help */
+  HAS_HELP = 32,       /* -h, --help */
+  HAS_KERNEL = 64      /* --kernel: the process behind the Jupyter kernel (kernel.c) */
 };
 
 static void usage(FILE *f) {
@@ -57,6 +59,7 @@ static int optflag(const char *a) {
   if (strcmp(a, "-v") == 0 || strcmp(a, "--version") == 0) return HAS_V;
   if (strcmp(a, "-W") == 0) return HAS_W;
   if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) return HAS_HELP;
+  if (strcmp(a, "--kernel") == 0) return HAS_KERNEL;
   return HAS_ERROR;
 }
 
@@ -181,6 +184,7 @@ static int pmain(lua_State *L) {
   if (flags & HAS_HELP) { usage(stdout); lua_pushboolean(L, 1); return 1; }
   if (flags & HAS_V) printversion(L);
   if (openlibs(L, scriptfile(argv, argc, script)) != LUA_OK) return 0;
+  if (flags & HAS_KERNEL) { lua_pushboolean(L, vm_kernel(L)); return 1; }
   createargtable(L, argv, argc, script);
   if (flags & HAS_W) lua_warning(L, "@on", 0);
   if (!runargs(L, argv, script)) return 0;

@@ -6,6 +6,14 @@
 -- ten times a second. NNLUA_PROGRESS=1 draws it even when stderr is not a
 -- terminal (for tests and logs).
 --
+-- NNLUA_PROGRESS=notebook (the Jupyter kernel sets it, jupyter/nnlua_kernel.py)
+-- draws it for a notebook instead, at most five times a second: through the
+-- kernel (nnlua.kernel's line, which keeps the bar in order with what the
+-- cell prints) in the kernel's own process, else (an nnlua a cell started)
+-- as "\r" and the bar written to stderr, the finished bar ending with "\n".
+-- A notebook shows text after "\r" in place of the line before it, so the
+-- bar is one line that updates; no terminal escapes are written.
+--
 -- The line is drawn through nnlua.statusline (bindings/l_std.c): while it is
 -- shown, print, io.write and io.stdout/io.stderr:write aimed at its terminal
 -- clear it first and draw it again after, so printed lines stand alone and the
@@ -25,13 +33,26 @@ function Progress.enabled(opt)
   if opt == false then return false end
   local env = os.getenv("NNLUA_PROGRESS")
   if env == "0" then return false end
-  if env == "1" then return true end
+  if env == "1" or env == "notebook" then return true end
   return C.isatty(2)
 end
 
 function Progress:init(total, label)
   self.total, self.done, self.samples, self.start, self.last = total, 0, 0, C.clock(), -1
   self.label, self.open = label, false
+  self.notebook = os.getenv("NNLUA_PROGRESS") == "notebook"
+  self.every = self.notebook and 0.2 or 0.1     -- seconds between updates
+end
+
+-- the notebook's way to draw (see the top of the file)
+local stderr_line = {
+  show = function(text) io.stderr:write("\r", text) end,
+  finish = function(text) io.stderr:write("\r", text, "\n") end,
+  close = function() io.stderr:write("\n") end,
+}
+local function notebook_line()
+  local k = package.loaded["nnlua.kernel"]
+  return type(k) == "table" and k.line or stderr_line
 end
 
 local function clock_text(s)
@@ -47,6 +68,11 @@ local function thousands(x)
   local head, tail = s:match("^(%-?%d-)(%d*)$")
   tail = tail:reverse():gsub("(%d%d%d)", "%1,"):reverse()
   return (head .. tail):gsub("^,", ""):gsub("^(%-?),", "%1")
+end
+
+local function terminal_line()
+  statusline = statusline or require "nnlua.statusline"
+  return statusline
 end
 
 function Progress:draw(final)
@@ -67,8 +93,8 @@ function Progress:draw(final)
   local text = string.format("%s%" .. width .. "d/%d [%s] %3d%%  %s samples/s%s",
                              self.label and self.label .. " " or "", self.done, self.total, bar,
                              math.floor(frac * 100), thousands(rate), tail)
-  statusline = statusline or require "nnlua.statusline"
-  if final then statusline.finish(text) else statusline.show(text) end
+  local line = self.notebook and notebook_line() or terminal_line()
+  if final then line.finish(text) else line.show(text) end
   self.last = now
   self.open = not final
 end
@@ -77,7 +103,7 @@ end
 function Progress:step(n)
   self.done = self.done + 1
   self.samples = self.samples + n
-  if self.done < self.total and C.clock() - self.last >= 0.1 then
+  if self.done < self.total and C.clock() - self.last >= self.every then
     self:draw(false)
   end
 end
@@ -91,7 +117,7 @@ function Progress:close()
   if self.done >= self.total then
     self:draw(true)
   elseif self.open then
-    statusline.close()
+    (self.notebook and notebook_line() or terminal_line()).close()
     self.open = false
   end
 end
