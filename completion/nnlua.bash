@@ -17,7 +17,7 @@ _nnlua() {
     -l) COMPREPLY=($(compgen -W "tensor nn optim data datasets transforms plot" -- "$cur")); return ;;
   esac
   if [[ $cur == -* ]]; then
-    COMPREPLY=($(compgen -W "-e -i -l -v --version -W -h --help -- -" -- "$cur"))
+    COMPREPLY=($(compgen -W "-e -i -l -v --version -W -h --help --kernel -- -" -- "$cur"))
     return
   fi
   COMPREPLY=($(compgen -f -X '!*.lua' -- "$cur") $(compgen -d -- "$cur"))
