@@ -182,7 +182,7 @@ LIB_OBJ   = $(patsubst %.c,$(BUILD)/%.o,$(wildcard bindings/*.c) vm/embed.c vm/p
 LUA_LIBS  = $(shell pkg-config --libs lua5.4)
 PIC      ?=
 CFLAGS   += $(PIC)
-DEBS     += lua5.4
+DEBS     += lua5.4 luarocks debhelper dpkg-dev   # the rock and the .deb are built by test_install.lua
 
 $(BUILD)/libnnlua.a: $(LIB_OBJ)
 	rm -f $@; ar rcs $@ $^
