@@ -8,7 +8,8 @@ PKGS    = lua5.4 libpng libedit libcjson zlib cairo freetype2
 DEBS    = liblua5.4-dev libpng-dev zlib1g-dev libdnnl-dev libedit-dev libcjson-dev \
           libopenblas-dev libcairo2-dev libgif-dev fonts-dejavu-core pkg-config make gcc \
           dataset-fashion-mnist tmux lua-argparse python3-torch python3-numpy \
-          jupyter-notebook jupyter-nbconvert jupyter-client python3-ipykernel python3-nbclient
+          jupyter-notebook jupyter-nbconvert jupyter-client python3-ipykernel python3-nbclient \
+          poppler-utils
 BENCH_DEBS = python3-torch python3-torchvision lua5.4 gdb
 FUZZ_DEBS  = clang-14 libclang-rt-14-dev libomp-14-dev
 
@@ -51,7 +52,7 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
-test: nnlua $(BUILD)/tests/c/run
+test: nnlua $(BUILD)/tests/c/run dist
 	NNLUA=./nnlua CTEST=$(BUILD)/tests/c/run tests/run
 
 # The same tests under AddressSanitizer and UndefinedBehaviorSanitizer, in their own build folder.
@@ -157,6 +158,89 @@ deps-fuzz:
 	@$(MAKE) --no-print-directory deps DEBS="$(FUZZ_DEBS)"
 
 .PHONY: fuzz fuzz-build deps-fuzz
+
+# ---- libraries, install, stock Lua (docs/install.md) ------------------------------------
+# What is installed is built in its own folder, DIST, portable (x86-64-v2: oneDNN picks
+# its kernels at run time) and position-independent, once for the binary, libnnlua.a,
+# libnnlua.so.0 and the stock-Lua module nnlua.so. `make` keeps -march=native for local use.
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+BINDIR   ?= $(PREFIX)/bin
+LIBDIR   ?= $(PREFIX)/lib
+INCDIR   ?= $(PREFIX)/include
+DATADIR  ?= $(PREFIX)/share/nnlua
+MANDIR   ?= $(PREFIX)/share/man/man1
+DOCDIR   ?= $(PREFIX)/share/doc/nnlua
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+LUACDIR  ?= $(LIBDIR)/lua/5.4
+PCDIR    ?= $(LIBDIR)/pkgconfig
+SOVER     = 0
+SONAME    = libnnlua.so.$(SOVER)
+DIST     ?= build/dist
+DIST_OPT ?= -O3 -march=x86-64-v2 -mtune=generic
+LIB_OBJ   = $(patsubst %.c,$(BUILD)/%.o,$(wildcard bindings/*.c) vm/embed.c vm/path.c vm/guard.c vm/run.c) $(CORE)
+LUA_LIBS  = $(shell pkg-config --libs lua5.4)
+PIC      ?=
+CFLAGS   += $(PIC)
+DEBS     += lua5.4 luarocks debhelper dpkg-dev   # the rock and the .deb are built by test_install.lua
+
+$(BUILD)/libnnlua.a: $(LIB_OBJ)
+	rm -f $@; ar rcs $@ $^
+
+$(BUILD)/$(SONAME): $(LIB_OBJ) vm/nnlua.map
+	$(CC) $(CFLAGS) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=vm/nnlua.map -o $@ \
+	  $(LIB_OBJ) $(LDFLAGS) $(LDLIBS)
+
+# the Lua C module: the lua5.4 program provides Lua itself
+$(BUILD)/nnlua.so: $(LIB_OBJ) vm/luamod.map
+	$(CC) $(CFLAGS) -shared -Wl,--version-script=vm/luamod.map -o $@ \
+	  $(LIB_OBJ) $(LDFLAGS) $(filter-out $(LUA_LIBS),$(LDLIBS))
+
+DIST_OUT = $(addprefix $(DIST)/,nnlua libnnlua.a $(SONAME) nnlua.so)
+dist:
+	$(MAKE) --no-print-directory BUILD=$(DIST) OPT="$(DIST_OPT)" PIC=-fPIC $(DIST_OUT)
+
+$(DIST)/nnlua.pc: nnlua.pc.in
+	@mkdir -p $(dir $@)
+	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCDIR@|$(INCDIR)|; s|@VERSION@|$(shell \
+	  sed -n 's/^#define NNLUA_VERSION "\(.*\)"/\1/p' bindings/bindings.h)|' $< >$@
+
+DOCS = README.md docs/install.md $(filter-out docs/install.md,$(wildcard docs/*.md))
+install: dist
+	$(MAKE) --no-print-directory -B $(DIST)/nnlua.pc
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) $(DESTDIR)$(DATADIR) \
+	  $(DESTDIR)$(MANDIR) $(DESTDIR)$(DOCDIR) $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(LUACDIR) $(DESTDIR)$(PCDIR)
+	install -m 755 $(DIST)/nnlua $(DESTDIR)$(BINDIR)/nnlua
+	rm -rf $(DESTDIR)$(DATADIR)/stdlib
+	cd stdlib && find . -type d -exec install -d $(abspath $(DESTDIR)$(DATADIR))/stdlib/{} \; \
+	  && find . -type f -name '*.lua' -exec install -m 644 {} $(abspath $(DESTDIR)$(DATADIR))/stdlib/{} \;
+	install -m 644 $(DIST)/libnnlua.a $(DESTDIR)$(LIBDIR)/libnnlua.a
+	install -m 755 $(DIST)/$(SONAME) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libnnlua.so
+	install -m 755 $(DIST)/nnlua.so $(DESTDIR)$(LUACDIR)/nnlua.so
+	install -m 644 include/nnlua.h $(DESTDIR)$(INCDIR)/nnlua.h
+	install -m 644 $(DIST)/nnlua.pc $(DESTDIR)$(PCDIR)/nnlua.pc
+	install -m 644 man/nnlua.1 $(DESTDIR)$(MANDIR)/nnlua.1
+	install -m 644 $(DOCS) $(DESTDIR)$(DOCDIR)/
+	install -m 644 examples/embed.c $(DESTDIR)$(DOCDIR)/embed.c
+	install -m 644 completion/nnlua.bash $(DESTDIR)$(BASHCOMPDIR)/nnlua
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/nnlua $(DESTDIR)$(LIBDIR)/libnnlua.a $(DESTDIR)$(LIBDIR)/$(SONAME) \
+	  $(DESTDIR)$(LIBDIR)/libnnlua.so $(DESTDIR)$(LUACDIR)/nnlua.so $(DESTDIR)$(INCDIR)/nnlua.h \
+	  $(DESTDIR)$(PCDIR)/nnlua.pc $(DESTDIR)$(MANDIR)/nnlua.1 $(DESTDIR)$(BASHCOMPDIR)/nnlua
+	rm -rf $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR)
+
+# luarocks make (nnlua-0.1.0-1.rockspec): the stock-Lua module in the rock's C module folder,
+# the stdlib under its Lua folder (nnlua/stdlib, which nnlua.so finds from the tree)
+install-rock: dist
+	install -d $(DESTDIR)$(LUACDIR) $(DESTDIR)$(ROCK_LUADIR)/nnlua/stdlib
+	install -m 755 $(DIST)/nnlua.so $(DESTDIR)$(LUACDIR)/nnlua.so
+	cd stdlib && find . -type d -exec install -d $(abspath $(DESTDIR)$(ROCK_LUADIR))/nnlua/stdlib/{} \; \
+	  && find . -type f -name '*.lua' -exec install -m 644 {} $(abspath $(DESTDIR)$(ROCK_LUADIR))/nnlua/stdlib/{} \;
+
+.PHONY: dist install uninstall install-rock
+# ---- end of libraries, install, stock Lua ------------------------------------------------
 
 clean:
 	rm -rf build build-asan nnlua types

@@ -15,6 +15,12 @@
  * it under lua_pcall. */
 int nnlua_openlibs(lua_State *L);
 
+/* require "nnlua" (package.preload.nnlua, set by nnlua_openlibs; and the
+ * stock-Lua module nnlua.so): loads every module now (nnlua_materialize_globals)
+ * and returns a table of the seven (tensor, nn, optim, data, datasets,
+ * transforms, plot), with version and handler (nnlua_msghandler). */
+int nnlua_modules(lua_State *L);
+
 /* While the lazy globals' metatable is on the global table: loads every
  * module not loaded yet (require, then rawset in the global table unless the
  * script assigned that name first), removes the metatable and returns 1;

@@ -252,6 +252,24 @@ static void lazy_globals(lua_State *L) {
   lua_settop(L, top);
 }
 
+int nnlua_modules(lua_State *L) {
+  static const char *const globals[] = {"tensor", "nn", "optim", "data", "datasets",
+                                        "transforms", "plot", NULL};
+  nnlua_materialize_globals(L);
+  lua_createtable(L, 0, 9);
+  for (const char *const *g = globals; *g; g++) {
+    lua_getglobal(L, "require");
+    lua_pushstring(L, *g);
+    lua_call(L, 1, 1);                 /* the module, even if the global was reassigned */
+    lua_setfield(L, -2, *g);
+  }
+  lua_pushliteral(L, NNLUA_VERSION);
+  lua_setfield(L, -2, "version");
+  lua_pushcfunction(L, nnlua_msghandler);
+  lua_setfield(L, -2, "handler");
+  return 1;
+}
+
 int nnlua_openlibs(lua_State *L) {
   luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);   /* require "nn._C" loads it */
   lua_pushcfunction(L, luaopen_nn__C);
@@ -264,6 +282,8 @@ int nnlua_openlibs(lua_State *L) {
   lua_setfield(L, -2, "plot._C");
   lua_pushcfunction(L, luaopen_nnlua__C);
   lua_setfield(L, -2, "nnlua._C");
+  lua_pushcfunction(L, nnlua_modules);         /* a script for stock Lua: require "nnlua" */
+  lua_setfield(L, -2, "nnlua");
   lua_pop(L, 1);
   lua_getglobal(L, "require");                  /* first: it registers the stdlib folder */
   lua_pushliteral(L, "nnlua.errors");

@@ -12,7 +12,9 @@
 #include "nn/plot/plot.h"
 #include "nn/plot/gif.h"
 #include "nn/io/png.h"
+#include "nn/plot/report.h"
 #include "bindings.h"
+#include "l_std.h"
 
 static const char figure_mt[] = "nn.Figure";
 #define FIGURE_MT figure_mt
@@ -541,6 +543,8 @@ static int fig_save(lua_State *L) {
   const char *kv[6];
   int n = text_chunks(L, kv, 3, 4);
   if (nn_canvas_save(getctx(L), f->cv, path, kv, n) != 0) return lnn_error(L);
+  nn_report *r = nnlua_getreport(L);          /* nnlua --report: the drawing is kept */
+  if (r && nn_report_figure(getctx(L), r, path, f->cv) != 0) return lnn_error(L);
   return 0;
 }
 
@@ -599,6 +603,10 @@ static int p_save_image(lua_State *L) {
   if (nn_plot_save_image(getctx(L), path, d, (int)t->shape[0], (int)t->shape[1],
                          (int)t->shape[2], kv, n) != 0)
     return lnn_error(L);
+  nn_report *r = nnlua_getreport(L);          /* nnlua --report: the pixels are kept */
+  if (r && nn_report_image(getctx(L), r, path, d, (int)t->shape[0], (int)t->shape[1],
+                           (int)t->shape[2]) != 0)
+    return lnn_error(L);
   return 0;
 }
 
@@ -638,6 +646,11 @@ static int p_animate(lua_State *L) {
     lua_pop(L, 1);
   }
   if (nn_gif_write(getctx(L), path, cv, n, delay, last, loop) != 0) return lnn_error(L);
+  nn_report *r = nnlua_getreport(L);          /* nnlua --report: the last frame is kept */
+  if (r) {
+    const char *name = lua_pushfstring(L, "%s (the last of %d frames)", path, n);
+    if (nn_report_figure(getctx(L), r, name, cv[n - 1]) != 0) return lnn_error(L);
+  }
   return 0;
 }
 

@@ -24,6 +24,9 @@
  *   show(text)    text becomes the status line and is drawn (after "\r")
  *   finish(text)  draws text a last time, ends its line, forgets the status line
  *   close()       ends the line of a status line left on screen, forgets it
+ *
+ * nnlua --report: while nnlua_setreport has set a report, the same wrappers
+ * also hand what goes to stdout to it (capture_*, below).
  */
 #include <stdio.h>
 #include <string.h>
@@ -31,6 +34,7 @@
 #include <time.h>
 #include <lauxlib.h>
 #include "l_std.h"
+#include "nn/plot/report.h"
 
 #define MODNAME "nnlua.statusline"
 #define CLEARLINE "\r\033[K"          /* to column 0, erase to the end of the line */
@@ -176,8 +180,79 @@ static int around(lua_State *L, Status *s, FILE *f, int ends) {
   return nres;
 }
 
+/* ---- nnlua --report: what goes to stdout is also kept ---------------- */
+
+static const char reportkey = 0;      /* registry[&reportkey]: the report, light userdata */
+
+void nnlua_setreport(lua_State *L, struct nn_report *r) {
+  if (r) lua_pushlightuserdata(L, r);
+  else lua_pushnil(L);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &reportkey);
+}
+
+struct nn_report *nnlua_getreport(lua_State *L) {
+  luaL_checkstack(L, 1, NULL);
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &reportkey);
+  struct nn_report *r = (struct nn_report *)lua_touserdata(L, -1);
+  lua_pop(L, 1);
+  return r;
+}
+
+/* print's line: the arguments through luaL_tolstring (__tostring, __name),
+ * tab-separated, as print writes them. It becomes the one argument, so the
+ * original prints exactly the bytes kept (and calls __tostring once). */
+static void capture_print(lua_State *L, nn_report *r) {
+  int n = lua_gettop(L);
+  luaL_checkstack(L, 2 * n + 1, "too many arguments to print");
+  for (int i = 1; i <= n; i++) {
+    if (i > 1) lua_pushliteral(L, "\t");
+    luaL_tolstring(L, i, NULL);
+  }
+  lua_concat(L, n > 0 ? 2 * n - 1 : 0);
+  size_t len;
+  const char *line = lua_tolstring(L, -1, &len);
+  nn_report_output(r, line, len);
+  nn_report_output(r, "\n", 1);
+  lua_insert(L, 1);
+  lua_settop(L, 1);
+}
+
+/* the arguments from first on as a write to stdout writes them (numbers in
+ * LUA_INTEGER_FMT / LUA_NUMBER_FMT, as liolib's g_write); nothing when one
+ * is neither a string nor a number (the original raises) */
+static void capture_write(lua_State *L, nn_report *r, int first) {
+  int n = lua_gettop(L);
+  for (int i = first; i <= n; i++)
+    if (lua_type(L, i) != LUA_TSTRING && lua_type(L, i) != LUA_TNUMBER) return;
+  for (int i = first; i <= n; i++) {
+    char num[64];
+    size_t len;
+    const char *p = num;
+    if (lua_type(L, i) == LUA_TSTRING) p = lua_tolstring(L, i, &len);
+    else if (lua_isinteger(L, i))
+      len = (size_t)snprintf(num, sizeof num, LUA_INTEGER_FMT, (LUAI_UACINT)lua_tointeger(L, i));
+    else
+      len = (size_t)snprintf(num, sizeof num, LUA_NUMBER_FMT, (LUAI_UACNUMBER)lua_tonumber(L, i));
+    if (len >= sizeof num && p == num) len = sizeof num - 1;
+    nn_report_output(r, p, len);
+  }
+}
+
+/* the FILE of the io.output() file, or NULL (upvalue 3 is io.output) */
+static FILE *output_file(lua_State *L) {
+  luaL_checkstack(L, 1, NULL);
+  lua_pushvalue(L, lua_upvalueindex(3));
+  lua_call(L, 0, 1);
+  luaL_Stream *p = (luaL_Stream *)luaL_testudata(L, -1, LUA_FILEHANDLE);
+  FILE *f = p != NULL && p->closef != NULL ? p->f : NULL;
+  lua_pop(L, 1);
+  return f;
+}
+
 static int w_print(lua_State *L) {
   Status *s = getstatus(L);
+  nn_report *r = nnlua_getreport(L);
+  if (r) capture_print(L, r);
   if (!covers(s, stdout)) return original(L)(L);
   return around(L, s, stdout, 1);
 }
@@ -185,13 +260,10 @@ static int w_print(lua_State *L) {
 /* io.write writes to io.output(), whatever file that is now. */
 static int w_iowrite(lua_State *L) {
   Status *s = getstatus(L);
-  if (!s->shown) return original(L)(L);
-  luaL_checkstack(L, 1, NULL);
-  lua_pushvalue(L, lua_upvalueindex(3));
-  lua_call(L, 0, 1);
-  luaL_Stream *p = (luaL_Stream *)luaL_testudata(L, -1, LUA_FILEHANDLE);
-  FILE *f = p != NULL && p->closef != NULL ? p->f : NULL;
-  lua_pop(L, 1);
+  nn_report *r = nnlua_getreport(L);
+  if (!s->shown && !r) return original(L)(L);
+  FILE *f = output_file(L);
+  if (r && f == stdout) capture_write(L, r, 1);
   if (!covers(s, f)) return original(L)(L);
   return around(L, s, f, endsline(L, 1));
 }
@@ -199,9 +271,11 @@ static int w_iowrite(lua_State *L) {
 /* file:write, for every file; only io.stdout and io.stderr matter. */
 static int w_fwrite(lua_State *L) {
   Status *s = getstatus(L);
-  if (!s->shown) return original(L)(L);
+  nn_report *r = nnlua_getreport(L);
+  if (!s->shown && !r) return original(L)(L);
   luaL_Stream *p = (luaL_Stream *)luaL_testudata(L, 1, LUA_FILEHANDLE);
   FILE *f = p != NULL && p->closef != NULL ? p->f : NULL;
+  if (r && f == stdout) capture_write(L, r, 2);
   if (!covers(s, f)) return original(L)(L);
   return around(L, s, f, endsline(L, 2));
 }

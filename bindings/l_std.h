@@ -10,4 +10,12 @@
  * after luaL_openlibs; calling it again on the same state changes nothing. */
 void nnlua_openstd(lua_State *L);
 
+/* nnlua --report (vm/report.c): while a report is set, everything print,
+ * io.write and io.stdout:write write to stdout is also handed to
+ * nn_report_output, and figure and image saves (l_plot.c) to the report.
+ * NULL unsets it. The report stays the caller's. */
+struct nn_report;
+void nnlua_setreport(lua_State *L, struct nn_report *r);
+struct nn_report *nnlua_getreport(lua_State *L);
+
 #endif

@@ -23,6 +23,20 @@
  * passed as arguments, so that it vectorises inside the parallel region too. */
 #define OPTIM_PAR_MIN 32768
 
+/* The installed build (Makefile, DIST_OPT) runs on any x86-64-v2 machine,
+ * which has no FMA: there each fmaf is a call into libm's exact software
+ * version, and Adam's step took ten times as long. So each loop is compiled
+ * once more for x86-64-v3 (AVX2 + FMA) and for x86-64-v4 (AVX-512), and the
+ * loader picks the copy for the CPU (GCC's target_clones, an ifunc). The
+ * results are the same bits on every copy: fmaf rounds once however it is
+ * done, and -std=c11 contracts no a * b + c into an FMA by itself. A build
+ * with FMA already (-march=native) gets the one plain copy. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__FMA__)
+#define DISPATCH __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define DISPATCH
+#endif
+
 /* this thread's slice [*lo, *hi) of n elements, in blocks of 16 (a cache line) */
 static void slice(int64_t n, int64_t *lo, int64_t *hi) {
   int64_t nt = omp_get_num_threads(), t = omp_get_thread_num();
@@ -61,7 +75,7 @@ static inline float lerpf(float s, float e, float w) {
 
 static void touch(nn_tensor *t) { if (t) t->s->version++; }
 
-static void sgd_loop(int64_t lo, int64_t hi, float *restrict w, float *restrict b,
+DISPATCH static void sgd_loop(int64_t lo, int64_t hi, float *restrict w, float *restrict b,
                      const float *restrict gr, float wd, float mu, float damp, float nlr,
                      int l2, int mom, int first, int nesterov) {
   for (int64_t i = lo; i < hi; i++) {
@@ -129,6 +143,21 @@ adam_loop(int64_t lo, int64_t hi, float *restrict w, float *restrict ma, float *
   }
 }
 
+/* the copy of adam_loop for the flags (each copy compiled for each target) */
+DISPATCH static void adam_run(int64_t lo, int64_t hi, float *restrict w, float *restrict ma,
+                              float *restrict va, float *restrict vm, const float *restrict gr,
+                              adam_k k, int dec, int l2, int ams) {
+  if (ams) {
+    if (dec) adam_loop(lo, hi, w, ma, va, vm, gr, k, 1, 0, 1);
+    else if (l2) adam_loop(lo, hi, w, ma, va, vm, gr, k, 0, 1, 1);
+    else adam_loop(lo, hi, w, ma, va, vm, gr, k, 0, 0, 1);
+  } else {
+    if (dec) adam_loop(lo, hi, w, ma, va, NULL, gr, k, 1, 0, 0);
+    else if (l2) adam_loop(lo, hi, w, ma, va, NULL, gr, k, 0, 1, 0);
+    else adam_loop(lo, hi, w, ma, va, NULL, gr, k, 0, 0, 0);
+  }
+}
+
 int nn_optim_adam(nn_ctx *ctx, nn_tensor *p, const nn_tensor *g, nn_tensor *m, nn_tensor *v,
                   nn_tensor *vmax, int64_t step, const nn_adam_opts *o) {
   static const char *const names[] = {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"};
@@ -155,15 +184,7 @@ int nn_optim_adam(nn_ctx *ctx, nn_tensor *p, const nn_tensor *g, nn_tensor *m, n
   {
     int64_t lo, hi;
     slice(n, &lo, &hi);
-    if (o->amsgrad) {
-      if (dec) adam_loop(lo, hi, w, ma, va, vm, gr, k, 1, 0, 1);
-      else if (l2) adam_loop(lo, hi, w, ma, va, vm, gr, k, 0, 1, 1);
-      else adam_loop(lo, hi, w, ma, va, vm, gr, k, 0, 0, 1);
-    } else {
-      if (dec) adam_loop(lo, hi, w, ma, va, NULL, gr, k, 1, 0, 0);
-      else if (l2) adam_loop(lo, hi, w, ma, va, NULL, gr, k, 0, 1, 0);
-      else adam_loop(lo, hi, w, ma, va, NULL, gr, k, 0, 0, 0);
-    }
+    adam_run(lo, hi, w, ma, va, vm, gr, k, dec, l2, o->amsgrad != 0);
   }
   touch(p); touch(m); touch(v); if (vm) touch(vmax);
   return 0;
@@ -200,6 +221,22 @@ rmsprop_loop(int64_t lo, int64_t hi, float *restrict w, float *restrict s, float
   }
 }
 
+/* the copy of rmsprop_loop for the flags l2 << 2 | centered << 1 | momentum */
+DISPATCH static void rmsprop_run(int64_t lo, int64_t hi, float *restrict w, float *restrict s,
+                                 float *restrict gav, float *restrict b, const float *restrict gr,
+                                 rmsprop_k k, int flags) {
+  switch (flags) {                      /* one specialised copy of the loop per case */
+  case 0: rmsprop_loop(lo, hi, w, s, gav, b, gr, k, 0, 0, 0); break;
+  case 1: rmsprop_loop(lo, hi, w, s, gav, b, gr, k, 0, 0, 1); break;
+  case 2: rmsprop_loop(lo, hi, w, s, gav, b, gr, k, 0, 1, 0); break;
+  case 3: rmsprop_loop(lo, hi, w, s, gav, b, gr, k, 0, 1, 1); break;
+  case 4: rmsprop_loop(lo, hi, w, s, gav, b, gr, k, 1, 0, 0); break;
+  case 5: rmsprop_loop(lo, hi, w, s, gav, b, gr, k, 1, 0, 1); break;
+  case 6: rmsprop_loop(lo, hi, w, s, gav, b, gr, k, 1, 1, 0); break;
+  default: rmsprop_loop(lo, hi, w, s, gav, b, gr, k, 1, 1, 1); break;
+  }
+}
+
 int nn_optim_rmsprop(nn_ctx *ctx, nn_tensor *p, const nn_tensor *g, nn_tensor *sq,
                      nn_tensor *ga, nn_tensor *buf, const nn_rmsprop_opts *o) {
   static const char *const names[] = {"square_avg", "grad_avg", "momentum_buffer"};
@@ -221,22 +258,13 @@ int nn_optim_rmsprop(nn_ctx *ctx, nn_tensor *p, const nn_tensor *g, nn_tensor *s
   {
     int64_t lo, hi;
     slice(n, &lo, &hi);
-    switch (l2 << 2 | c << 1 | mom) {          /* one specialised copy of the loop per case */
-    case 0: rmsprop_loop(lo, hi, w, s, gav, b, gr, k, 0, 0, 0); break;
-    case 1: rmsprop_loop(lo, hi, w, s, gav, b, gr, k, 0, 0, 1); break;
-    case 2: rmsprop_loop(lo, hi, w, s, gav, b, gr, k, 0, 1, 0); break;
-    case 3: rmsprop_loop(lo, hi, w, s, gav, b, gr, k, 0, 1, 1); break;
-    case 4: rmsprop_loop(lo, hi, w, s, gav, b, gr, k, 1, 0, 0); break;
-    case 5: rmsprop_loop(lo, hi, w, s, gav, b, gr, k, 1, 0, 1); break;
-    case 6: rmsprop_loop(lo, hi, w, s, gav, b, gr, k, 1, 1, 0); break;
-    default: rmsprop_loop(lo, hi, w, s, gav, b, gr, k, 1, 1, 1); break;
-    }
+    rmsprop_run(lo, hi, w, s, gav, b, gr, k, l2 << 2 | c << 1 | mom);
   }
   touch(p); touch(sq); if (gav) touch(ga); if (b) touch(buf);
   return 0;
 }
 
-static void adagrad_loop(int64_t lo, int64_t hi, float *restrict w, float *restrict s,
+DISPATCH static void adagrad_loop(int64_t lo, int64_t hi, float *restrict w, float *restrict s,
                          const float *restrict gr, float nclr, float wd, float eps, int l2) {
   for (int64_t i = lo; i < hi; i++) {
     float gi = gr[i];
@@ -273,7 +301,7 @@ int nn_optim_adagrad(nn_ctx *ctx, nn_tensor *p, const nn_tensor *g, nn_tensor *s
   return 0;
 }
 
-static void adadelta_loop(int64_t lo, int64_t hi, float *restrict w, float *restrict s,
+DISPATCH static void adadelta_loop(int64_t lo, int64_t hi, float *restrict w, float *restrict s,
                           float *restrict ac, const float *restrict gr, float rho, float c, float eps,
                           float wd, float nlr, int l2) {
   for (int64_t i = lo; i < hi; i++) {
@@ -316,7 +344,7 @@ int nn_optim_adadelta(nn_ctx *ctx, nn_tensor *p, const nn_tensor *g, nn_tensor *
   return 0;
 }
 
-static void adamax_loop(int64_t lo, int64_t hi, float *restrict w, float *restrict ma,
+DISPATCH static void adamax_loop(int64_t lo, int64_t hi, float *restrict w, float *restrict ma,
                         float *restrict ua, const float *restrict gr, float nclr, float w1, float b2,
                         float eps, float wd, int l2) {
   for (int64_t i = lo; i < hi; i++) {
@@ -357,7 +385,7 @@ int nn_optim_adamax(nn_ctx *ctx, nn_tensor *p, const nn_tensor *g, nn_tensor *m,
   return 0;
 }
 
-static void nadam_loop(int64_t lo, int64_t hi, float *restrict w, float *restrict ma, float *restrict va,
+DISPATCH static void nadam_loop(int64_t lo, int64_t hi, float *restrict w, float *restrict ma, float *restrict va,
                        const float *restrict gr, float c1, float c2, float w1, float b2, float cb2,
                        float bc2f, float eps, float wd, int l2) {
   for (int64_t i = lo; i < hi; i++) {

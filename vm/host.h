@@ -4,6 +4,7 @@
 #ifndef NN_VM_HOST_H
 #define NN_VM_HOST_H
 
+#include <stddef.h>
 #include <lua.h>
 
 #define VM_PROGNAME "nnlua"          /* prefix of error messages: "nnlua: ..." */
@@ -27,6 +28,16 @@ void vm_setpath(lua_State *L, const char *script);
 
 /* Pushes nnlua's stdlib folder (as vm_setpath finds it), or nil. */
 void vm_pushstdlib(lua_State *L);
+/* vm_setpath with the stdlib folder given (NULL: none) instead of the one
+ * found from the binary's path: for a library, whose binary is someone else's. */
+void vm_setpath_stdlib(lua_State *L, const char *stdlib, const char *script);
+
+/* Finds the stdlib folder of an installed or built nnlua from the path of
+ * one of its files (a library): in each of the five folders above it,
+ * <folder>/share/nnlua/stdlib (make install), <folder>/share/lua/5.4/nnlua/stdlib
+ * (a luarocks tree) then <folder>/stdlib (a source tree), the first that holds
+ * nnlua/errors.lua. Writes it to out (size bytes) and returns 1, or 0. */
+int vm_stdlib_near(const char *file, char *out, size_t size);
 
 /* Prints a warning to stderr for each file in the folder of script (if not
  * NULL) or in the current directory that require would have loaded for one

@@ -19,6 +19,7 @@
 #include "host.h"
 #include "kernel.h"
 #include "sandbox.h"
+#include "report.h"
 
 enum {                 /* what collectargs found on the command line */
   HAS_ERROR = 1,       /* bad option: usage and exit status 1 */
@@ -27,7 +28,9 @@ enum {                 /* what collectargs found on the command line */
   HAS_E = 8,           /* -e stat */
   HAS_W = 16,          /* -W */
   HAS_HELP = 32,       /* -h, --help */
-  HAS_KERNEL = 64      /* --kernel: the process behind the Jupyter kernel (kernel.c) */
+  HAS_KERNEL = 64,     /* --kernel: the process behind the Jupyter kernel (kernel.c) */
+  HAS_REPORT = 128,    /* --report FILE (report.c) */
+  HAS_REPORT_DATE = 256  /* --report-date */
 };
 
 static void usage(FILE *f) {
@@ -40,6 +43,8 @@ static void usage(FILE *f) {
         "  -W            turn warnings on\n"
         "  -h, --help    show this help\n"
         "  --sandbox ... run someone else's script safely (first option; --sandbox --help)\n"
+        "  --report FILE run the script and write FILE (.pdf or .html): source, output, figures\n"
+        "  --report-date put today's date in the report\n"
         "  --            stop handling options\n"
         "  -             stop handling options and execute stdin\n"
         "With no arguments: the REPL if stdin is a terminal, else run stdin.\n",
@@ -48,7 +53,7 @@ static void usage(FILE *f) {
 }
 
 static void badoption(const char *opt) {
-  if (opt[1] == 'e' || opt[1] == 'l')
+  if (opt[1] == 'e' || opt[1] == 'l' || strcmp(opt, "--report") == 0)
     fprintf(stderr, "%s: '%s' needs argument\n", VM_PROGNAME, opt);
   else
     fprintf(stderr, "%s: unrecognized option '%s'\n", VM_PROGNAME, opt);
@@ -62,6 +67,7 @@ static int optflag(const char *a) {
   if (strcmp(a, "-W") == 0) return HAS_W;
   if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) return HAS_HELP;
   if (strcmp(a, "--kernel") == 0) return HAS_KERNEL;
+  if (strcmp(a, "--report-date") == 0) return HAS_REPORT_DATE;
   return HAS_ERROR;
 }
 
@@ -78,6 +84,11 @@ static int collectargs(char **argv, int *script) {
     if (a[1] == 'e' || a[1] == 'l') {
       if (a[1] == 'e') flags |= HAS_E;
       if (a[2] == '\0' && argv[++i] == NULL) return flags | HAS_ERROR;
+      continue;
+    }
+    if (strcmp(a, "--report") == 0) {
+      flags |= HAS_REPORT;
+      if (argv[++i] == NULL) return flags | HAS_ERROR;
       continue;
     }
     int f = optflag(a);
@@ -186,13 +197,23 @@ static int pmain(lua_State *L) {
   luaL_checkversion(L);
   if (flags & HAS_ERROR) { badoption(argv[script]); return 0; }
   if (flags & HAS_HELP) { usage(stdout); lua_pushboolean(L, 1); return 1; }
+  if ((flags & (HAS_REPORT | HAS_REPORT_DATE)) && (!(flags & HAS_REPORT) ||
+      scriptfile(argv, argc, script) == NULL)) {
+    fprintf(stderr, "%s: %s\n", VM_PROGNAME, flags & HAS_REPORT ? "--report needs a script file"
+                                                                : "--report-date needs --report");
+    usage(stderr);
+    return 0;
+  }
   if (flags & HAS_V) printversion(L);
   if (openlibs(L, scriptfile(argv, argc, script)) != LUA_OK) return 0;
   if (flags & HAS_KERNEL) { lua_pushboolean(L, vm_kernel(L)); return 1; }
   createargtable(L, argv, argc, script);
   if (flags & HAS_W) lua_warning(L, "@on", 0);
   if (!runargs(L, argv, script)) return 0;
-  int failed = script < argc && runscript(L, argv + script, flags & HAS_I) != LUA_OK;
+  int failed = script < argc &&
+               ((flags & HAS_REPORT) ? vm_report_script(L, argv + script, vm_report_path(argv, script),
+                                                        (flags & HAS_REPORT_DATE) != 0)
+                                     : runscript(L, argv + script, flags & HAS_I)) != LUA_OK;
   if (failed && !(flags & HAS_I)) return 0;
   if (flags & HAS_I) {            /* after an error too, to look at it (python -i) */
     vm_repl(L);

@@ -26,6 +26,8 @@
 #include <lauxlib.h>
 #include "host.h"
 
+static int isfile(const char *path, struct stat *st);
+
 static int isdir(const char *path) {
   struct stat st;
   return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
@@ -122,13 +124,12 @@ static void pushscriptdir(lua_State *L, const char *script) {
   else pushparent(L, script);
 }
 
-void vm_setpath(lua_State *L, const char *script) {
+/* vm_setpath with the stdlib folder at index stdlib (a string, or nil). */
+static void setpath(lua_State *L, int stdlib, const char *script) {
   int top = lua_gettop(L);
   lua_newtable(L);                     /* top+1: the templates in order */
   lua_newtable(L);                     /* top+2: the ones already in */
-  pushstdlib(L);
-  if (!lua_isnil(L, -1)) addfolder(L, top + 1, lua_tostring(L, -1));
-  lua_pop(L, 1);
+  if (!lua_isnil(L, stdlib)) addfolder(L, top + 1, lua_tostring(L, stdlib));
   if (script != NULL) {
     pushscriptdir(L, script);
     addfolder(L, top + 1, lua_tostring(L, -1));
@@ -148,6 +149,49 @@ void vm_setpath(lua_State *L, const char *script) {
   luaL_pushresult(&b);
   lua_setfield(L, top + 3, "path");
   lua_settop(L, top);
+}
+
+void vm_setpath(lua_State *L, const char *script) {
+  pushstdlib(L);
+  setpath(L, lua_gettop(L), script);
+  lua_pop(L, 1);
+}
+
+void vm_setpath_stdlib(lua_State *L, const char *stdlib, const char *script) {
+  if (stdlib != NULL) lua_pushstring(L, stdlib);
+  else lua_pushnil(L);
+  setpath(L, lua_gettop(L), script);
+  lua_pop(L, 1);
+}
+
+/* ---- the stdlib of a library ------------------------------------------ */
+
+/* whether dir holds nnlua's stdlib (its error module is the mark) */
+static int isstdlib(const char *dir) {
+  char buf[4096];
+  struct stat st;
+  int n = snprintf(buf, sizeof buf, "%s/nnlua/errors.lua", dir);
+  return n > 0 && (size_t)n < sizeof buf && isfile(buf, &st);
+}
+
+int vm_stdlib_near(const char *file, char *out, size_t size) {
+  char dir[4096];
+  char *real = realpath(file, NULL);
+  if (real == NULL) return 0;
+  int n = snprintf(dir, sizeof dir, "%s", real);
+  free(real);
+  if (n <= 0 || (size_t)n >= sizeof dir) return 0;
+  for (int up = 0; up < 5; up++) {
+    char *slash = strrchr(dir, '/');
+    if (slash == NULL || slash == dir) return 0;
+    *slash = '\0';                    /* the folder one level up */
+    static const char *const under[] = {"share/nnlua/stdlib", "share/lua/5.4/nnlua/stdlib", "stdlib"};
+    for (int k = 0; k < 3; k++) {
+      n = snprintf(out, size, "%s/%s", dir, under[k]);
+      if (n > 0 && (size_t)n < size && isstdlib(out)) return 1;
+    }
+  }
+  return 0;
 }
 
 /* ---- files that nnlua's modules shadow ------------------------------- */

@@ -342,9 +342,8 @@ static void play_round_rect(cairo_t *cr, const double *v) {
   cairo_close_path(cr);
 }
 
-/* draws the canvas onto target, over a white background */
-static cairo_status_t replay(nn_canvas *cv, cairo_surface_t *target) {
-  cairo_t *cr = cairo_create(target);
+/* draws the canvas with cr, over a white background */
+static void play(nn_canvas *cv, cairo_t *cr) {
   setup(cr);
   cairo_set_source_rgb(cr, 1, 1, 1);
   cairo_paint(cr);
@@ -379,9 +378,58 @@ static cairo_status_t replay(nn_canvas *cv, cairo_surface_t *target) {
     default: break;
     }
   }
+}
+
+/* draws the canvas onto target, over a white background */
+static cairo_status_t replay(nn_canvas *cv, cairo_surface_t *target) {
+  cairo_t *cr = cairo_create(target);
+  play(cv, cr);
   cairo_status_t st = cairo_status(cr);
   cairo_destroy(cr);
   return st;
+}
+
+int nn_canvas_draw(nn_ctx *ctx, nn_canvas *cv, struct _cairo *cr) {
+  int rc = nn_canvas_check(ctx, cv);
+  if (rc != 0) return rc;
+  cairo_save(cr);
+  cairo_rectangle(cr, 0, 0, cv->w, cv->h);
+  cairo_clip(cr);
+  play(cv, cr);
+  cairo_restore(cr);
+  cairo_status_t st = cairo_status(cr);
+  return st == CAIRO_STATUS_SUCCESS ? 0 : cairo_error(ctx, st);
+}
+
+nn_canvas *nn_canvas_copy(nn_ctx *ctx, const nn_canvas *cv) {
+  nn_canvas *c = nn_canvas_new(ctx, cv->w, cv->h);
+  if (!c) return NULL;
+  c->ops = malloc((cv->n ? cv->n : 1) * sizeof *c->ops);
+  if (!c->ops) goto nomem;
+  c->cap = cv->n ? cv->n : 1;
+  for (size_t k = 0; k < cv->n; k++) {
+    const op *o = &cv->ops[k];
+    size_t n = 0;
+    if (o->kind == OP_TEXT) n = strlen(o->p) + 1;
+    else if (o->kind == OP_IMAGE) {
+      const image_data *im = o->p;
+      n = sizeof *im + (size_t)im->h * (size_t)im->w * (size_t)im->c;
+    }
+    c->ops[k] = *o;
+    c->ops[k].p = NULL;
+    c->n = k + 1;
+    if (n > 0) {
+      if (!(c->ops[k].p = malloc(n))) goto nomem;
+      memcpy(c->ops[k].p, o->p, n);
+      c->bytes += n;
+    }
+  }
+  c->err = cv->err;
+  return c;
+nomem:
+  nn_canvas_free(c);
+  nn_seterr(ctx, NN_ENOMEM, "figure: out of memory");
+  return NULL;
 }
 
 /* ---------------------------------------------------------------- output */
@@ -487,8 +535,12 @@ static int svg_renumber(const buf *in, buf *out) {
   return 0;
 }
 
-static int save_svg(nn_ctx *ctx, nn_canvas *cv, const char *path) {
+int nn_canvas_svg(nn_ctx *ctx, nn_canvas *cv, char **data, size_t *len) {
   buf doc = {0}, out = {0};
+  *data = NULL;
+  *len = 0;
+  int rc = nn_canvas_check(ctx, cv);
+  if (rc != 0) return rc;
   cairo_surface_t *svg = cairo_svg_surface_create_for_stream(svg_write, &doc, cv->w, cv->h);
   cairo_svg_surface_restrict_to_version(svg, CAIRO_SVG_VERSION_1_1);
   cairo_svg_surface_set_document_unit(svg, CAIRO_SVG_UNIT_PX);
@@ -503,14 +555,24 @@ static int save_svg(nn_ctx *ctx, nn_canvas *cv, const char *path) {
     free(out.p);
     return cairo_error(ctx, st);
   }
+  *data = out.p;
+  *len = out.n;
+  return 0;
+}
+
+static int save_svg(nn_ctx *ctx, nn_canvas *cv, const char *path) {
+  char *data;
+  size_t len;
+  int rc = nn_canvas_svg(ctx, cv, &data, &len);
+  if (rc != 0) return rc;
   nn_atomic a;
-  int rc = nn_atomic_open(ctx, path, &a);
-  for (size_t k = 0; rc == 0 && k < out.n;) {
-    ssize_t w = write(a.fd, out.p + k, out.n - k);
+  rc = nn_atomic_open(ctx, path, &a);
+  for (size_t k = 0; rc == 0 && k < len;) {
+    ssize_t w = write(a.fd, data + k, len - k);
     if (w <= 0) rc = nn_seterr(ctx, NN_EIO, "cannot write '%s': write failed", path);
     else k += (size_t)w;
   }
-  free(out.p);
+  free(data);
   return rc == 0 || a.tmp ? nn_atomic_commit(ctx, &a, rc) : rc;
 }
 

@@ -1,5 +1,6 @@
 /* canvas.h -- the drawing surface of figures, over cairo (canvas.c is the only
- * file that includes cairo's and FreeType's headers).
+ * file that includes cairo's and FreeType's headers, besides report.c, which
+ * lays out the pages of nnlua --report on cairo's PDF surface).
  *
  * A canvas keeps the list of what is drawn on it and plays it onto a cairo
  * surface when rendered, so one figure can be saved as PNG or SVG, any number
@@ -78,5 +79,20 @@ uint8_t *nn_canvas_pixels(nn_ctx *ctx, nn_canvas *cv);
  * else PNG with the ntext tEXt chunks of text_kv (see nn_png_write). */
 int nn_canvas_save(nn_ctx *ctx, nn_canvas *cv, const char *path,
                    const char *const *text_kv, int ntext);
+
+/* For the report (nnlua --report, report.h): */
+
+/* A copy of cv that lives on after cv is freed, or NULL (ctx->err set). */
+nn_canvas *nn_canvas_copy(nn_ctx *ctx, const nn_canvas *cv);
+
+/* Draws cv with the cairo context cr (a cairo_t) in cr's current user space,
+ * clipped to (0, 0, w, h): vector paths and text stay vectors on a PDF or SVG
+ * surface. Returns 0, or NN_ENOMEM / NN_EBACKEND with ctx->err set. */
+struct _cairo;
+int nn_canvas_draw(nn_ctx *ctx, nn_canvas *cv, struct _cairo *cr);
+
+/* The SVG document that saving cv as .svg writes, in *data (malloc'd, the
+ * caller frees) of *len bytes; 0, or an NN_E* code with ctx->err set. */
+int nn_canvas_svg(nn_ctx *ctx, nn_canvas *cv, char **data, size_t *len);
 
 #endif
