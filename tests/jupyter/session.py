@@ -24,13 +24,16 @@ def main():
         km.shutdown_kernel(now=True)
 
 
-def run(kc, code, timeout=60):
-    """(status, outputs) of one cell; outputs as (msg_type, content)."""
+def run(kc, code, timeout=60, on_output=None):
+    """(status, outputs) of one cell; outputs as (msg_type, content).
+    on_output(msg_type, content) is called as each output arrives."""
     out = []
 
     def hook(msg):
         if msg["msg_type"] in ("stream", "execute_result", "display_data", "error"):
             out.append((msg["msg_type"], msg["content"]))
+            if on_output:
+                on_output(msg["msg_type"], msg["content"])
     reply = kc.execute_interactive(code, output_hook=hook, timeout=timeout)
     return reply["content"]["status"], out
 
@@ -59,19 +62,26 @@ def checks(km, kc):
     check("a cell's last expression is its result", status == "ok" and text_of(out) == "42",
           repr(out))
 
-    # interrupt: a busy Lua loop stops with "interrupted!", the state stays
+    # interrupt: a busy Lua loop stops with "interrupted!", the state stays.
+    # The stop is pressed once the cell says it runs (a timer could fire
+    # before a slow machine starts the cell, when an interrupt is ignored).
     for code in ("while true do end",
                  "local t = tensor.zeros(100) while true do t = t + 1 end"):
-        timer = threading.Timer(1.0, km.interrupt_kernel)
-        timer.start()
+        pressed = []
+
+        def press(kind, content):
+            if not pressed and kind == "stream" and "running" in content.get("text", ""):
+                pressed.append(True)
+                threading.Timer(0.2, km.interrupt_kernel).start()
         start = time.time()
-        status, out = run(kc, code)
+        status, out = run(kc, 'print("running") ' + code, on_output=press)
         took = time.time() - start
         check("interrupt stops `%s`" % code,
               status == "error" and "interrupted!" in text_of(out) and took < 20,
               "%s %r after %.1f s" % (status, out, took))
         status, out = run(kc, "kept")
         check("the state is kept after an interrupt", text_of(out) == "41", repr(out))
+        time.sleep(0.1)
 
     # an interrupt while no cell runs changes nothing
     km.interrupt_kernel()
