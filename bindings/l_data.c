@@ -656,21 +656,7 @@ static int d_write_file(lua_State *L) {
   const char *path = lnn_checkpath(L, 1);
   size_t len;
   const char *s = luaL_checklstring(L, 2, &len);
-  nn_ctx *ctx = getctx(L);
-  nn_atomic a;
-  if (nn_atomic_open(ctx, path, &a) != 0) return lnn_error(L);
-  int rc = 0;
-  while (len > 0) {
-    ssize_t k = write(a.fd, s, len);
-    if (k < 0 && errno == EINTR) continue;
-    if (k <= 0) {
-      rc = nn_seterr(ctx, NN_EIO, "cannot write '%s': %s", path, strerror(k < 0 ? errno : EIO));
-      break;
-    }
-    s += k;
-    len -= (size_t)k;
-  }
-  if (nn_atomic_commit(ctx, &a, rc) != 0) return lnn_error(L);
+  if (nn_atomic_write(getctx(L), path, s, len) != 0) return lnn_error(L);
   return 0;
 }
 

@@ -341,3 +341,21 @@ int nn_atomic_commit(nn_ctx *ctx, nn_atomic *a, int rc) {
   drop(a);
   return rc;
 }
+
+int nn_atomic_write(nn_ctx *ctx, const char *path, const void *data, size_t len) {
+  nn_atomic a;
+  int rc = nn_atomic_open(ctx, path, &a);
+  if (rc != 0) return rc;
+  const char *p = data;
+  while (len > 0) {
+    ssize_t k = write(a.fd, p, len);
+    if (k < 0 && errno == EINTR) continue;
+    if (k <= 0) {
+      rc = nn_seterr(ctx, NN_EIO, "cannot write '%s': %s", path, strerror(k < 0 ? errno : EIO));
+      break;
+    }
+    p += k;
+    len -= (size_t)k;
+  }
+  return nn_atomic_commit(ctx, &a, rc);
+}

@@ -58,4 +58,9 @@ int nn_atomic_open(nn_ctx *ctx, const char *path, nn_atomic *a);
  * unless -1 and frees everything either way. */
 int nn_atomic_commit(nn_ctx *ctx, nn_atomic *a, int rc);
 
+/* The whole of open, write and commit for data already in memory: len bytes
+ * at data become path's contents. Returns 0, or NN_EIO / NN_ENOMEM with the
+ * message in ctx->err. */
+int nn_atomic_write(nn_ctx *ctx, const char *path, const void *data, size_t len);
+
 #endif

@@ -565,18 +565,12 @@ static int save_svg(nn_ctx *ctx, nn_canvas *cv, const char *path) {
   size_t len;
   int rc = nn_canvas_svg(ctx, cv, &data, &len);
   if (rc != 0) return rc;
-  nn_atomic a;
-  rc = nn_atomic_open(ctx, path, &a);
-  for (size_t k = 0; rc == 0 && k < len;) {
-    ssize_t w = write(a.fd, data + k, len - k);
-    if (w <= 0) rc = nn_seterr(ctx, NN_EIO, "cannot write '%s': write failed", path);
-    else k += (size_t)w;
-  }
+  rc = nn_atomic_write(ctx, path, data, len);
   free(data);
-  return rc == 0 || a.tmp ? nn_atomic_commit(ctx, &a, rc) : rc;
+  return rc;
 }
 
-static int ends_with(const char *s, const char *suffix) {
+int nn_has_suffix(const char *s, const char *suffix) {
   size_t n = strlen(s), k = strlen(suffix);
   if (n < k) return 0;
   for (size_t i = 0; i < k; i++) {
@@ -591,7 +585,7 @@ int nn_canvas_save(nn_ctx *ctx, nn_canvas *cv, const char *path,
                    const char *const *text_kv, int ntext) {
   int rc = nn_canvas_check(ctx, cv);
   if (rc != 0) return rc;
-  if (ends_with(path, ".svg")) return save_svg(ctx, cv, path);
+  if (nn_has_suffix(path, ".svg")) return save_svg(ctx, cv, path);
   uint8_t *px;
   if ((rc = render(ctx, cv, &px)) != 0) return rc;
   rc = nn_png_write(ctx, path, px, cv->h, cv->w, 3, text_kv, ntext);

@@ -95,4 +95,7 @@ int nn_canvas_draw(nn_ctx *ctx, nn_canvas *cv, struct _cairo *cr);
  * caller frees) of *len bytes; 0, or an NN_E* code with ctx->err set. */
 int nn_canvas_svg(nn_ctx *ctx, nn_canvas *cv, char **data, size_t *len);
 
+/* Whether file name s ends with suffix (lower case, ".svg"), in any case. */
+int nn_has_suffix(const char *s, const char *suffix);
+
 #endif

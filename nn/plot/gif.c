@@ -286,15 +286,9 @@ int nn_gif_write(nn_ctx *ctx, const char *path, nn_canvas *const *frames, int n,
   if (rc == 0) rc = encode(ctx, path, frames, n, delay_cs, last_cs, loop, pl, &out);
   free(pl);
   if (rc != 0) { free(out.p); return rc; }
-  nn_atomic a;
-  rc = nn_atomic_open(ctx, path, &a);
-  for (size_t k = 0; rc == 0 && k < out.n;) {
-    ssize_t wr = write(a.fd, out.p + k, out.n - k);
-    if (wr <= 0) rc = nn_seterr(ctx, NN_EIO, "cannot write '%s': write failed", path);
-    else k += (size_t)wr;
-  }
+  rc = nn_atomic_write(ctx, path, out.p, out.n);
   free(out.p);
-  return rc == 0 || a.tmp ? nn_atomic_commit(ctx, &a, rc) : rc;
+  return rc;
 }
 
 /* ----------------------------------------------------------------- read */

@@ -836,36 +836,19 @@ static int render_html(nn_ctx *ctx, nn_report *r, const nn_report_doc *doc, cons
 
 /* ----------------------------------------------------------------- write */
 
-static int ends_with(const char *s, const char *suffix) {
-  size_t n = strlen(s), k = strlen(suffix);
-  if (n < k) return 0;
-  for (size_t i = 0; i < k; i++) {
-    char ch = s[n - k + i];
-    if (ch >= 'A' && ch <= 'Z') ch = (char)(ch - 'A' + 'a');
-    if (ch != suffix[i]) return 0;
-  }
-  return 1;
-}
-
 int nn_report_write(nn_ctx *ctx, nn_report *r, const nn_report_doc *doc, const char *path) {
   parts P;
   membuf out = {0};
   int rc = make_parts(ctx, r, doc, &P);
   if (rc == 0)
-    rc = ends_with(path, ".html") || ends_with(path, ".htm") ? render_html(ctx, r, doc, &P, &out)
+    rc = nn_has_suffix(path, ".html") || nn_has_suffix(path, ".htm") ? render_html(ctx, r, doc, &P, &out)
                                                             : render_pdf(ctx, r, doc, &P, &out);
   parts_free(&P);
   if (rc != 0) {
     free(out.p);
     return rc;
   }
-  nn_atomic a;
-  rc = nn_atomic_open(ctx, path, &a);
-  for (size_t k = 0; rc == 0 && k < out.n;) {
-    ssize_t w = write(a.fd, out.p + k, out.n - k);
-    if (w <= 0) rc = nn_seterr(ctx, NN_EIO, "cannot write '%s': write failed", path);
-    else k += (size_t)w;
-  }
+  rc = nn_atomic_write(ctx, path, out.p, out.n);
   free(out.p);
-  return rc == 0 || a.tmp ? nn_atomic_commit(ctx, &a, rc) : rc;
+  return rc;
 }
