@@ -196,6 +196,7 @@ static int opt_list(lua_State *L, int t, const char *k) {
 }
 
 static void read_series(lua_State *L, int t, nn_lines_spec *p, int64_t *total) {
+  luaL_checkstack(L, 4, "plot: series");
   int n = opt_list(L, t, "series");
   int st = lua_gettop(L);
   p->nseries = n;
@@ -235,6 +236,7 @@ static void read_series(lua_State *L, int t, nn_lines_spec *p, int64_t *total) {
 }
 
 static void read_bars(lua_State *L, int t, nn_lines_spec *p, int64_t *total) {
+  luaL_checkstack(L, 4, "plot: bars");
   int n = opt_list(L, t, "bars");
   int st = lua_gettop(L);
   p->nbars = n;
@@ -265,6 +267,7 @@ static void read_bars(lua_State *L, int t, nn_lines_spec *p, int64_t *total) {
 }
 
 static void read_texts(lua_State *L, int t, nn_lines_spec *p) {
+  luaL_checkstack(L, 4, "plot: texts");
   int n = opt_list(L, t, "texts");
   int st = lua_gettop(L);
   if (n > MAX_POINTS) too_many_points(L);
@@ -287,6 +290,7 @@ static void read_texts(lua_State *L, int t, nn_lines_spec *p) {
 }
 
 static void read_field(lua_State *L, int t, nn_lines_spec *p) {
+  luaL_checkstack(L, 24, "plot.contour");   /* what it reads stays on the stack: about 16 slots */
   if (lua_getfield(L, t, "field") == LUA_TNIL) return;
   int e = lua_gettop(L);
   luaL_checktype(L, e, LUA_TTABLE);
@@ -346,6 +350,7 @@ static void read_axes(lua_State *L, int t, nn_lines_spec *p) {
   read_bars(L, t, p, &total);
   read_texts(L, t, p);
   read_field(L, t, p);
+  luaL_checkstack(L, 8, "plot");
   lua_getfield(L, t, "xticklabels");
   int64_t nt = lua_istable(L, -1) ? (int64_t)luaL_len(L, -1) : 0;
   lua_pop(L, 1);

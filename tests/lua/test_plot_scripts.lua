@@ -26,7 +26,7 @@ local function read_csv(path)
   return rows
 end
 
-local function rgb(px, x, y) return {px[1][y][x], px[2][y][x], px[3][y][x]} end
+local rgb = dofile("tests/lua/pixels.lua").rgb
 
 -- the frame of the axes: the first two runs of long dark columns, the first
 -- and last long dark rows
@@ -93,6 +93,17 @@ test("optimizer_paths.lua: PNG, GIF and CSV per surface; the paths are the optim
   local corner = px:narrow(2, math.floor(f.bottom - (f.bottom - f.top) * 0.3), 40)
                    :narrow(3, math.floor(f.right - (f.right - f.left) * 0.3), 40)
   check_eq(corner[1]:lt(0.25):sum():item(), 0, "nothing drawn far from the paths")
+  os.execute("rm -rf '" .. dir .. "'")
+end)
+
+-- These settings once crashed the process: a contour with seven paths and its
+-- labels left more values on the Lua stack than it had room for (the binding
+-- now asks for the room), which overwrote the heap past the stack.
+test("optimizer_paths.lua: the valley and the saddle at 50 steps and 5 frames run to the end", function()
+  local dir = tmpdir()
+  local out = run(NNLUA .. " scripts/optimizer_paths.lua --out '" .. dir .. "' --steps 50 --frames 5"
+                  .. " --surfaces valley,saddle")
+  assert(out:find("saddle: ", 1, true), out)
   os.execute("rm -rf '" .. dir .. "'")
 end)
 
