@@ -73,8 +73,6 @@ if opts.size ~= "" then
   if not w then p:error("--size must be WxH, e.g. 1600x900") end
   W, H = tonumber(w), tonumber(h)
 end
-local dir = opts.out:match("^(.*)/[^/]*$")
-if dir then os.execute("mkdir -p '" .. dir:gsub("'", "'\\''") .. "'") end
 plot.subplots{rows = 3, cols = 4, cells = cells, sharex = true, width = W, height = H,
               title = string.format("Learning-rate schedules over %d epochs (SGD, lr %g)", E, LR)}
   :save(opts.out)

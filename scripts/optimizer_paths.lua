@@ -115,15 +115,13 @@ local function run(surface, opt_def)
   return {name = opt_def.name, x = xs, y = ys, loss = ls}
 end
 
+-- one row per optimizer and step; data.write_csv makes the folder
 local function write_csv(path, paths)
-  local f = assert(io.open(path, "w"))
-  f:write("optimizer,step,w1,w2,loss\n")
+  local rows = {}
   for _, p in ipairs(paths) do
-    for k = 1, #p.x do
-      f:write(string.format("%s,%d,%.9g,%.9g,%.9g\n", p.name, k - 1, p.x[k], p.y[k], p.loss[k]))
-    end
+    for k = 1, #p.x do rows[#rows + 1] = {p.name, k - 1, p.x[k], p.y[k], p.loss[k]} end
   end
-  f:close()
+  data.write_csv(path, rows, {columns = {"optimizer", "step", "w1", "w2", "loss"}})
 end
 
 ---------------------------------------------------------------- figures
@@ -169,7 +167,6 @@ local function figure(surface, z, xs, ys, series, title)
                                       color = "#333333"}}}
 end
 
-os.execute("mkdir -p '" .. opts.out:gsub("'", "'\\''") .. "'")
 local wanted = {}
 for name in opts.surfaces:gmatch("[^,]+") do
   if not surfaces[name] then error("--surfaces: unknown surface '" .. name .. "' (beale, valley, saddle)", 0) end

@@ -10,7 +10,7 @@
  *   (env_lua below), not the host's: nnlua's stdlib keeps the real one, with
  *   the real debug, os, io and package it needs, and its private C modules
  *   (nn._C, data._C, ...) stay in the host's package.loaded where the script
- *   cannot look. Inside: no os.execute (but the mkdir -p 'dir' the course
+ *   cannot look. Inside: no os.execute (but the mkdir -p 'dir' that older
  *   scripts use, done in C inside DIR), io.popen, io.tmpfile, package.loadlib,
  *   C modules or package.cpath, string.dump, debug beyond traceback, binary
  *   chunks, collectgarbage options that stop or tune the collector; os.exit is
@@ -453,8 +453,8 @@ static const char env_lua[] =
   "S.io.tmpfile = gone('io.tmpfile', ' (io.open a file in the output folder)')\n"
   "S.os = {clock = os.clock, date = os.date, time = os.time, difftime = os.difftime,\n"
   "        monotime = os.monotime, tmpname = os.tmpname}\n"
-  /* os.execute runs no command; the one form course scripts use to make an
-   * output folder, mkdir -p 'path' quoted as they quote it, is done here */
+  /* os.execute runs no command; the one form older scripts use to make an
+   * output folder (nnlua's writers make it themselves), mkdir -p 'path' quoted as they quote it, is done here */
   "local function unquote(q)\n"
   "  local out, pos = {}, 1\n"
   "  while true do\n"
