@@ -56,10 +56,10 @@ test: nnlua $(BUILD)/tests/c/run dist
 	NNLUA=./nnlua CTEST=$(BUILD)/tests/c/run tests/run
 
 # The same tests under AddressSanitizer and UndefinedBehaviorSanitizer, in their own build folder.
+ASAN_VARS = BUILD=build-asan OPT="-O1 -march=native" \
+  SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
 test-asan:
-	$(MAKE) BUILD=build-asan OPT="-O1 -march=native" \
-	  SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
-	  build-asan/nnlua build-asan/tests/c/run
+	$(MAKE) $(ASAN_VARS) build-asan/nnlua build-asan/tests/c/run
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
 	  NNLUA=build-asan/nnlua CTEST=build-asan/tests/c/run NNLUA_ASAN=1 tests/run
 
@@ -153,11 +153,18 @@ fuzz: fuzz-build
 	echo "exit codes ($(FUZZERS)):$$codes"; \
 	for c in $$codes; do [ $$c = 0 ] || exit 1; done
 
+# The Lua fuzzers (tests/fuzz/README.md): FUZZ_SEEDS seeds of api.lua, views.lua and saved.lua
+# on the ASan build; the output of a failing seed is kept in build-asan/fuzz-lua/.
+FUZZ_SEEDS ?= 50
+fuzz-lua:
+	$(MAKE) $(ASAN_VARS) build-asan/nnlua
+	tests/fuzz/run_lua build-asan/nnlua $(FUZZ_SEEDS) build-asan/fuzz-lua
+
 # Installs clang and libFuzzer for make fuzz.
 deps-fuzz:
 	@$(MAKE) --no-print-directory deps DEBS="$(FUZZ_DEBS)"
 
-.PHONY: fuzz fuzz-build deps-fuzz
+.PHONY: fuzz fuzz-build deps-fuzz fuzz-lua
 
 # ---- libraries, install, stock Lua (docs/install.md) ------------------------------------
 # What is installed is built in its own folder, DIST, portable (x86-64-v2: oneDNN picks
