@@ -390,6 +390,7 @@ static int random_fill(nn_ctx *ctx, nn_rng *r, nn_tensor *a, float x, float y, i
 }
 
 int nn_uniform_(nn_ctx *ctx, nn_rng *r, nn_tensor *a, float lo, float hi) {
+  if (check_writable(ctx, "uniform_", a)) return NN_EARG;    /* before the generator moves */
   if (!isfinite(lo) || !isfinite(hi))
     return nn_seterr(ctx, NN_EARG, "uniform_: a and b must be finite, got %g and %g", lo, hi);
   if (!(lo <= hi)) return nn_seterr(ctx, NN_EARG, "uniform_: expected a <= b, got %g and %g", lo, hi);
@@ -405,6 +406,7 @@ int nn_uniform_(nn_ctx *ctx, nn_rng *r, nn_tensor *a, float lo, float hi) {
 }
 
 int nn_normal_(nn_ctx *ctx, nn_rng *r, nn_tensor *a, float mean, float std) {
+  if (check_writable(ctx, "normal_", a)) return NN_EARG;
   if (!isfinite(mean) || !isfinite(std))
     return nn_seterr(ctx, NN_EARG, "normal_: mean and std must be finite, got %g and %g", mean, std);
   if (!(std >= 0)) return nn_seterr(ctx, NN_EARG, "normal_: std must be >= 0, got %g", std);
@@ -422,6 +424,7 @@ int nn_normal_(nn_ctx *ctx, nn_rng *r, nn_tensor *a, float mean, float std) {
 /* ---- random whole numbers, logspace ---- */
 
 int nn_randint_(nn_ctx *ctx, nn_rng *r, nn_tensor *a, int64_t low, int64_t high) {
+  if (check_writable(ctx, "randint", a)) return NN_EARG;
   const int64_t lim = (int64_t)1 << 24;               /* float32 holds every whole number up to 2^24 */
   if (low < -lim || high > lim + 1 || low >= high)
     return nn_seterr(ctx, NN_EARG, "randint: expected low < high with every value in -2^24..2^24 "

@@ -81,3 +81,34 @@ test("a freed tensor (closed by a to-be-closed variable) errors instead of crash
   expect_error(function() return keep + 1 end, "tensor has been freed")
   check_eq(tostring(keep), "tensor(<freed>)")
 end)
+
+test("a random call that fails leaves its generator where it was", function()
+  -- uniform_ and normal_ of an expanded tensor drew all their numbers and
+  -- only then refused to write them, moving the generator: the same script
+  -- with a pcall around a mistake then gave other numbers afterwards
+  local cases = {
+    {"uniform_ of an expanded tensor", function(g) tensor.zeros(1, 3):expand(4, 3):uniform_(0, 1, g) end,
+     "uniform_: several elements of this tensor share memory"},
+    {"normal_ of an expanded tensor", function(g) tensor.zeros(1, 3):expand(4, 3):normal_(0, 1, g) end,
+     "normal_: several elements of this tensor share memory"},
+    {"normal_ with std < 0", function(g) tensor.zeros(3):normal_(0, -1, g) end, "std must be >= 0"},
+    {"uniform_ with a > b", function(g) tensor.zeros(3):uniform_(2, 1, g) end, "expected a <= b"},
+    {"randint with low >= high", function(g) tensor.randint(5, 1, {3}, g) end, "expected low < high"},
+    {"randn too large", function(g) tensor.randn(1e6, 1e6, g) end, "too large"},
+    {"randperm of -1", function(g) tensor.randperm(-1, g) end, "size must be >= 0"},
+    {"random_split with wrong lengths", function(g)
+       data.random_split(data.TensorDataset(tensor.zeros(10, 2)), {3, 3}, g) end, "lengths sum to 6"},
+    {"RandomCrop larger than the image", function(g)
+       transforms.RandomCrop(40, {generator = g})(tensor.zeros(1, 28, 28)) end, "larger than"},
+  }
+  for _, c in ipairs(cases) do
+    local g = tensor.Generator(5)
+    local before = g:get_state()
+    expect_error(function() c[2](g) end, c[3])
+    check_eq(g:get_state() == before, true, c[1] .. ": the generator moved")
+  end
+  -- and the first numbers after such a failure are those of a fresh generator
+  local g = tensor.Generator(5)
+  pcall(function() tensor.zeros(1, 3):expand(4, 3):uniform_(0, 1, g) end)
+  check_eq(tensor.rand(4, g):equal(tensor.rand(4, tensor.Generator(5))), true, "numbers after the failure")
+end)
