@@ -27,6 +27,12 @@ static int o_has_grad(lua_State *L) {
   return 1;
 }
 
+/* is_live(p) -> false when p is a tensor that has been freed (closed), true for a live one */
+static int o_is_live(lua_State *L) {
+  lua_pushboolean(L, lnn_totensor(L, 1) != NULL);
+  return 1;
+}
+
 static int64_t checkstep(lua_State *L, int arg) {
   lua_Integer s = luaL_checkinteger(L, arg);
   luaL_argcheck(L, s >= 1, arg, "step must be >= 1");
@@ -113,6 +119,7 @@ static int o_nadam(lua_State *L) {
 static const luaL_Reg funcs[] = {
   {"sgd", o_sgd}, {"adam", o_adam}, {"rmsprop", o_rmsprop}, {"adagrad", o_adagrad},
   {"adadelta", o_adadelta}, {"adamax", o_adamax}, {"nadam", o_nadam}, {"has_grad", o_has_grad},
+  {"is_live", o_is_live},
   {NULL, NULL}
 };
 

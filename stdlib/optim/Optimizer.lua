@@ -32,7 +32,7 @@ Optimizer.required = setmetatable({}, {__tostring = function() return "<required
 -- raises msg; the host's message handler puts the script's line in front
 local function raise(msg) error(msg, 2) end
 
-local has_grad = require("optim._C").has_grad
+local has_grad, is_live = require("optim._C").has_grad, require("optim._C").is_live
 
 -- The _update functions of nnlua's rules, which hand the gradient straight to
 -- their C kernel: step passes them true for it, and the kernel reads p's own
@@ -250,8 +250,17 @@ function Optimizer:step(closure)
     loss = closure()
   end
   local in_c = reads_grad_in_c[self._update] == true
+  -- every group's options and every parameter are checked before any is
+  -- updated: a step that fails changes nothing
   for gi, group in ipairs(self.param_groups) do
     self:_validate(group, fn, gi)
+    for i, p in ipairs(group.params) do
+      if not is_live(p) then
+        raise(string.format("%s: parameter %d of group %d has been freed (closed); nothing was updated", fn, i, gi))
+      end
+    end
+  end
+  for _, group in ipairs(self.param_groups) do
     for _, p in ipairs(group.params) do
       if has_grad(p) then
         local st = self.state[p]

@@ -530,3 +530,27 @@ test("optim._C kernels take true for the parameter's own .grad, and refuse it wi
   C.sgd(p, true, nil, 0.5, 0, 0, 0, false, false)
   check_close(p:detach(), {0.5, 1.5}, 0, "sgd through p's own grad")
 end)
+
+test("a step that fails updates nothing: every group and parameter is checked first", function()
+  local function setup()
+    local a, b = tensor.new{1, 2}:requires_grad_(), tensor.new{3, 4}:requires_grad_()
+    local opt = optim.Adam({{params = {a}}, {params = {b}, lr = 0.5}}, {lr = 0.1})
+    a.grad, b.grad = tensor.new{1, 1}, tensor.new{1, 1}
+    return opt, a, b
+  end
+  -- a parameter of the second group closed: the first group was stepped before the error
+  local opt, a, b = setup()
+  do local t <close> = b end
+  local msg = expect_error(function() opt:step() end, "parameter 1 of group 2 has been freed (closed); nothing was updated")
+  assert(msg:find("test_optim.lua"), "the message points at the script: " .. msg)
+  check_close(a:detach(), {1, 2}, 0, "the first group's parameter")
+  check_eq(next(opt.state), nil, "no state was made")
+  -- an option of the second group made invalid between steps
+  opt, a, b = setup()
+  opt.param_groups[2].lr = -1
+  expect_error(function() opt:step() end, "lr")
+  check_close(a:detach(), {1, 2}, 0, "the first group's parameter")
+  opt.param_groups[2].lr = 0.5
+  opt:step()
+  check_eq(opt.state[a].step ~= nil, true, "the step after the fix runs")
+end)

@@ -367,3 +367,43 @@ test("SequentialLR:load_state_dict checks every child before loading any", funct
   seq:load_state_dict(sd)
   check_eq(seq.last_epoch, 2)
 end)
+
+test("a scheduler step that fails moves nothing, and the same step can be tried again", function()
+  local function opt_of() return optim.SGD({tensor.zeros(2):requires_grad_()}, {lr = 1}) end
+  local fail = false
+  local opt = opt_of()
+  local s = optim.lr_scheduler.LambdaLR(opt, function(e) if fail then error("lambda failed") end return 0.5 ^ e end)
+  local ref_opt = opt_of()
+  local ref = optim.lr_scheduler.LambdaLR(ref_opt, function(e) return 0.5 ^ e end)
+  for _ = 1, 3 do opt:step(); s:step(); ref_opt:step(); ref:step() end
+  fail = true
+  expect_error(function() s:step() end, "lambda failed")
+  expect_error(function() s:step("x") end, "epoch must be a number")
+  check_eq(s.last_epoch, 3, "last_epoch after the failures")
+  check_eq(s._step_count, ref._step_count, "step count after the failures")
+  check_eq(opt.param_groups[1].lr, ref_opt.param_groups[1].lr, "lr after the failures")
+  fail = false
+  for _ = 1, 2 do opt:step(); s:step(); ref_opt:step(); ref:step() end
+  check_eq(opt.param_groups[1].lr, ref_opt.param_groups[1].lr, "lr when the schedule goes on")
+  check_eq(s.last_epoch, ref.last_epoch)
+  -- a lambda that returns something other than a number
+  local s2 = optim.lr_scheduler.LambdaLR(opt_of(), function(e) return e >= 2 and "half" or 1 end)
+  s2.optimizer:step(); s2:step()
+  expect_error(function() s2.optimizer:step(); s2:step() end, "expected a number")
+  check_eq(s2.last_epoch, 1, "last_epoch after the bad value")
+  -- SequentialLR: a child's failed step leaves the parent where it was too
+  fail = false
+  local o3 = opt_of()
+  local a = optim.lr_scheduler.LambdaLR(o3, function(e) if fail then error("child failed") end return 1 end)
+  local seq = optim.lr_scheduler.SequentialLR(o3, {a, optim.lr_scheduler.ExponentialLR(o3, 0.5)}, {5})
+  o3:step(); seq:step()
+  local before = {seq.last_epoch, a.last_epoch, a._step_count, o3.param_groups[1].lr}
+  fail = true
+  expect_error(function() seq:step() end, "child failed")
+  check_eq(table.concat({seq.last_epoch, a.last_epoch, a._step_count, o3.param_groups[1].lr}, " "),
+           table.concat(before, " "), "SequentialLR and its child after the failure")
+  -- ReduceLROnPlateau checks its epoch before it counts
+  local p = optim.lr_scheduler.ReduceLROnPlateau(opt_of())
+  expect_error(function() p:step(1, "x") end, "epoch must be a number")
+  check_eq(p.last_epoch, 0)
+end)

@@ -53,7 +53,7 @@ function Plateau:step(metric, epoch)
     end
     metric = v
   end
-  if epoch == nil then epoch = self.last_epoch + 1 end
+  if epoch == nil then epoch = self.last_epoch + 1 else B.number(epoch, "ReduceLROnPlateau:step", "epoch") end
   self.last_epoch = epoch
   if self:is_better(metric, self.best) then
     self.best = metric

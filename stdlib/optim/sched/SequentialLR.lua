@@ -46,6 +46,7 @@ function SequentialLR:_start(opt, last_epoch)
   self._last_lr = self._schedulers[1]:get_last_lr()
 end
 function SequentialLR:step()
+  local undo <close> = B.undo_on_error(self)   -- a child's failed step moves nothing
   self.last_epoch = self.last_epoch + 1
   local idx = 0                            -- bisect_right
   for _, m in ipairs(self.milestones) do if m <= self.last_epoch then idx = idx + 1 end end

@@ -238,19 +238,38 @@ function Base:get_lr()
   error(self.__name .. ": get_lr is not defined", 2)
 end
 
+-- puts a scheduler's counters back when its step fails (get_lr reads them, so
+-- they move first): a step that raises, in a user's lambda for instance,
+-- changes nothing, and the same step can be tried again
+local function undo_on_error(self)
+  local epoch, count = self.last_epoch, self._step_count
+  return setmetatable({}, {__close = function(_, err)
+    if err ~= nil then self.last_epoch, self._step_count = epoch, count end
+  end})
+end
+B.undo_on_error = undo_on_error
+
 function Base:step(epoch)
   self:_check_order()
+  if epoch ~= nil then B.number(epoch, self.__name .. ":step", "epoch") end
+  local undo <close> = undo_on_error(self)
   self._step_count = self._step_count + 1
   local values
   if epoch == nil then
     self.last_epoch = self.last_epoch + 1
     values = self:get_lr()
   else
-    B.number(epoch, self.__name .. ":step", "epoch")
     self.last_epoch = epoch
     values = self._closed_form and self:_closed_form() or self:get_lr()
   end
-  for i, g in ipairs(self.optimizer.param_groups) do g.lr = values[i] end
+  local groups = self.optimizer.param_groups
+  for i = 1, #groups do
+    if type(values[i]) ~= "number" then
+      error(string.format("%s:step: the learning rate for param_groups[%d] came out as %s, not a number",
+                          self.__name, i, tostring(values[i])), 2)
+    end
+  end
+  for i, g in ipairs(groups) do g.lr = values[i] end
   self._last_lr = self:_lrs()
 end
 
