@@ -9,9 +9,27 @@ local function check(fn, logits, targets)
   end
 end
 
+-- targets must be class indices 1..C: a target of 1.5 or 11 (or NaN) matches
+-- no prediction, so it would lower the accuracy without a word
+local function check_classes(fn, targets, C)
+  local ok = tensor.no_grad(function()
+    return targets:eq(targets:floor()):min():item() == 1 and targets:min():item() >= 1
+           and targets:max():item() <= C
+  end)
+  if ok then return end
+  for i = 1, targets.shape[1] do
+    local t = targets[i]
+    if not (t >= 1 and t <= C and t == math.floor(t)) then
+      error(string.format("%s: target %s (sample %d) is not a class index in 1..%d", fn,
+                          t ~= t and "nan" or string.format("%g", t), i, C), 3)
+    end
+  end
+end
+
 function M.accuracy(logits, targets)
   check("accuracy", logits, targets)
   if logits.shape[1] == 0 then return 0 end
+  check_classes("accuracy", targets, logits.shape[2])
   return tensor.no_grad(function() return logits:argmax(2):eq(targets):mean():item() end)
 end
 
@@ -21,11 +39,9 @@ function M.confusion_matrix(logits, targets, C)
   C = C or logits.shape[2]
   local cm = tensor.zeros(C, C)
   local pred = tensor.no_grad(function() return logits:argmax(2) end)
+  if targets.shape[1] > 0 then check_classes("confusion_matrix", targets, C) end
   for i = 1, targets.shape[1] do
     local t, p = targets[i], pred[i]
-    if t < 1 or t > C or t ~= math.floor(t) then
-      error(string.format("confusion_matrix: target %g is out of range for %d classes", t, C), 2)
-    end
     cm[t][p] = cm[t][p] + 1
   end
   return cm

@@ -173,6 +173,14 @@ test("metrics and clip_grad_norm_", function()
   check_close(nn.metrics.accuracy(logits, y), 2 / 3, 1e-6)
   check_close(nn.metrics.confusion_matrix(logits, y, 2), {{1, 0}, {1, 1}})
   expect_error(function() nn.metrics.accuracy(logits, tensor.new{1}) end, "targets must be a [3] tensor")
+  -- a target that is no class index matches no prediction: an error, not a lower accuracy
+  for _, bad in ipairs{{1.5, 2, 2}, {0 / 0, 2, 2}, {1, 3, 2}, {1, 0, 2}} do
+    local t = tensor.new(bad)
+    expect_error(function() nn.metrics.accuracy(logits, t) end, "is not a class index in 1..2")
+    expect_error(function() nn.metrics.confusion_matrix(logits, t) end, "is not a class index in 1..2")
+  end
+  expect_error(function() nn.metrics.accuracy(logits, tensor.new{1, 2, 0 / 0}) end,
+               "target nan (sample 3) is not a class index")
   local p = tensor.zeros(2):requires_grad_()
   p.grad = tensor.new{3, 4}
   check_close(nn.utils.clip_grad_norm_({p}, 1), 5, 1e-6)
