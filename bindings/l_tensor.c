@@ -774,6 +774,10 @@ static void clamp_args(lua_State *L, float *lo, float *hi) {
     luaL_error(L, "clamp: give at least one of min and max");
   *lo = lua_isnoneornil(L, 2) ? NAN : lnn_checkfloat(L, 2);
   *hi = lua_isnoneornil(L, 3) ? NAN : lnn_checkfloat(L, 3);
+  /* NaN is how the kernel says "no bound": a NaN the script gave would silently
+   * clamp nothing on that side */
+  if (!lua_isnoneornil(L, 2) && isnan(*lo)) luaL_argerror(L, 2, "min is NaN (leave it out, or pass nil, for no lower bound)");
+  if (!lua_isnoneornil(L, 3) && isnan(*hi)) luaL_argerror(L, 3, "max is NaN (leave it out, or pass nil, for no upper bound)");
 }
 
 static int t_clamp(lua_State *L) {

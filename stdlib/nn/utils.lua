@@ -5,8 +5,8 @@ local U = {}
 
 -- Scales the gradients of params so that their joint 2-norm is at most max_norm; returns the norm.
 function U.clip_grad_norm_(params, max_norm)
-  if type(max_norm) ~= "number" or max_norm < 0 then
-    error("clip_grad_norm_: max_norm must be a number >= 0", 2)
+  if type(max_norm) ~= "number" or not (max_norm >= 0) then     -- NaN too: it would clip nothing
+    error("clip_grad_norm_: max_norm must be a number >= 0, got " .. tostring(max_norm), 2)
   end
   local total = 0
   for _, p in ipairs(params) do

@@ -185,6 +185,10 @@ test("metrics and clip_grad_norm_", function()
   p.grad = tensor.new{3, 4}
   check_close(nn.utils.clip_grad_norm_({p}, 1), 5, 1e-6)
   check_close(p.grad, {0.6, 0.8}, 1e-5)
+  -- a NaN max_norm compared false with everything and clipped nothing, silently
+  expect_error(function() nn.utils.clip_grad_norm_({p}, 0 / 0) end, "max_norm must be a number >= 0, got")
+  expect_error(function() nn.utils.clip_grad_norm_({p}, -1) end, "max_norm must be a number >= 0")
+  check_close(p.grad, {0.6, 0.8}, 1e-5, "unchanged by the refused calls")
 end)
 
 test("nn.utils.gradcheck passes for a small MLP and catches a wrong gradient", function()

@@ -59,6 +59,11 @@ test("elementwise functions", function()
   check_close(x:clamp(0), {0, 0, 0, 0.5, 2})
   check_close(x:clamp(nil, 0), {-2, -0.5, 0, 0, 0})
   expect_error(function() x:clamp() end, "clamp: give at least one of min and max")
+  -- NaN means "no bound" inside: a NaN bound from the script would clamp nothing on that side
+  expect_error(function() x:clamp(0 / 0, 1) end, "min is NaN")
+  expect_error(function() x:clamp(-1, 0 / 0) end, "max is NaN")
+  expect_error(function() x:clone():clamp_(0 / 0) end, "min is NaN")
+  check_close(x:clamp(1, -1), {-1, -1, -1, -1, -1}, 0, "min > max gives max everywhere, as PyTorch")
   local n = tensor.new{0/0}:relu()[1]
   check_eq(n ~= n, true, "relu keeps NaN")
   check_eq(tensor.new{-1}:log()[1] ~= tensor.new{-1}:log()[1], true, "log(-1) is NaN")
