@@ -293,6 +293,19 @@ static int to_shp(nn_ctx *ctx, const nn_tf_step *st, const nn_tensor *x, shp *s)
   return 0;
 }
 
+/* ToTensor divides by 255: its input must be a raw image, whole numbers 0..255.
+ * An image already in [0, 1] (ToTensor twice, or a dataset that converts by
+ * itself) would come out 255 times too dark without a word. Datasets' own
+ * images are bytes and take the batch path, which needs no check. */
+static int check_bytes(nn_ctx *ctx, const float *v, int64_t n) {
+  for (int64_t k = 0; k < n; k++)
+    if (!(v[k] >= 0 && v[k] <= 255 && v[k] == floorf(v[k])))
+      return nn_seterr(ctx, NN_EARG, "ToTensor: expected a raw image of whole numbers 0..255, got %g "
+                       "at element %lld (an image already in [0, 1] needs no ToTensor)", v[k],
+                       (long long)k + 1);
+  return 0;
+}
+
 nn_tensor *nn_tf_apply(nn_ctx *ctx, const nn_tf_step *st, nn_rng *r, const nn_tensor *x) {
   shp in, out;
   draw dr;
@@ -303,6 +316,12 @@ nn_tensor *nn_tf_apply(nn_ctx *ctx, const nn_tf_step *st, nn_rng *r, const nn_te
   int64_t *map = malloc((size_t)(st->ch + st->cw + 1) * sizeof *map);
   if (!y || !map) {
     if (xc && y && !map) nn_seterr(ctx, NN_ENOMEM, "out of memory");
+    nn_tensor_free(xc);
+    nn_tensor_free(y);
+    free(map);
+    return NULL;
+  }
+  if (st->kind == NN_TF_TOTENSOR && check_bytes(ctx, xc->s->data + xc->off, numel(&in)) != 0) {
     nn_tensor_free(xc);
     nn_tensor_free(y);
     free(map);

@@ -169,3 +169,16 @@ test("a transform's error points at the script line", function()
   local err = expect_error(function() T.ToTensor()(tensor.zeros(4)) end, "ToTensor")
   assert(err:find("test_transforms.lua:%d+:"), err)
 end)
+
+test("ToTensor refuses what is not a raw image of bytes: it would come out 255 times too dark", function()
+  local once = T.ToTensor()(tensor.new{{0, 51}, {102, 255}})
+  check_close(once, {{{0, 0.2}, {0.4, 1}}}, 1e-7, "bytes become [0, 1]")
+  expect_error(function() T.ToTensor()(once[1]) end,
+               "ToTensor: expected a raw image of whole numbers 0..255, got 0.2 at element 2")
+  expect_error(function() T.ToTensor()(tensor.new{{0, 127.5}}) end, "got 127.5 at element 2")
+  expect_error(function() T.ToTensor()(tensor.new{{0, 256}}) end, "got 256 at element 2")
+  expect_error(function() T.ToTensor()(tensor.new{{-1, 0}}) end, "got -1 at element 1")
+  expect_error(function() T.Compose{T.ToTensor(), T.Flatten(), T.Lambda(function(x) return x:view(2, 2) end),
+                                     T.ToTensor()}(tensor.full({2, 2}, 7)) end,
+               "an image already in [0, 1] needs no ToTensor")
+end)
