@@ -456,17 +456,32 @@ static int t_requires_grad_(lua_State *L) {
   return 1;
 }
 
-/* x:backward([grad] [, {retain_graph = false}]) */
+/* x:backward([grad] [, {retain_graph = false, allow_nonfinite = false}])
+ * A loss (one element, no grad given) that is NaN or infinite is an error
+ * unless allow_nonfinite: backward would fill every gradient with NaN or
+ * infinities and the next step would write them into the parameters, and
+ * the run would go on training nothing without a word. */
 static int t_backward(lua_State *L) {
-  static const char *const keys[] = {"retain_graph", NULL};
+  static const char *const keys[] = {"retain_graph", "allow_nonfinite", NULL};
   nn_tensor *t = lnn_checktensor(L, 1), *g = NULL;
-  int arg = 2, retain = 0;
+  int arg = 2, retain = 0, allow = 0;
   if (!lua_isnoneornil(L, arg) && !lua_istable(L, arg)) g = lnn_checktensor(L, arg++);
   else if (lua_isnil(L, arg)) arg++;
   if (lua_istable(L, arg) && !lnn_totensor(L, arg)) {
     lnn_checkopts(L, arg, "backward", keys);
     lua_getfield(L, arg, "retain_graph");
     retain = lua_toboolean(L, -1);
+    lua_getfield(L, arg, "allow_nonfinite");
+    allow = lua_toboolean(L, -1);
+  }
+  if (!g && !allow && nn_tensor_numel(t) == 1) {
+    float v = t->s->data[t->off];
+    if (!isfinite(v))
+      return luaL_error(L, "backward: the loss is %s; its gradients would carry it into the parameters "
+                        "at the next step. Training has likely diverged (a smaller learning rate often "
+                        "helps), or an input or target holds nan or inf "
+                        "(loss:backward({allow_nonfinite = true}) runs it anyway)",
+                        isnan(v) ? "nan" : v > 0 ? "inf" : "-inf");
   }
   if (nn_backward(getctx(L), t, g, retain)) return lnn_error(L);
   return 0;

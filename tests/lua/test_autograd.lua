@@ -1380,3 +1380,35 @@ test("10,000 forward+backward steps keep RSS flat (no collectgarbage)", function
   local limit = os.getenv("NNLUA_ASAN") == "1" and 320 or 64
   assert(grown < limit, string.format("RSS grew by %.1f MB over 10,000 steps", grown))
 end)
+
+test("a NaN or infinite loss stops backward with a clear error, unless allowed", function()
+  -- a run that diverges: the error comes at the first non-finite loss, at the script's line
+  local m = nn.Linear(2, 1)
+  local opt = optim.SGD(m:parameters(), {lr = 1e30})
+  local x, y = tensor.ones(4, 2) * 1e10, tensor.zeros(4, 1)
+  local err, steps
+  for step = 1, 10 do
+    local loss = nn.MSELoss()(m(x), y)
+    opt:zero_grad()
+    local ok, e = pcall(function() loss:backward() end)
+    if not ok then err, steps = e, step; break end
+    opt:step()
+  end
+  assert(err, "the diverging run was not stopped")
+  assert(err:find("backward: the loss is inf", 1, true) or err:find("backward: the loss is nan", 1, true), err)
+  assert(err:find("test_autograd.lua:%d+:"), "points at the script: " .. err)
+  check_eq(steps <= 3, true, "stopped at step " .. tostring(steps))
+  for _, l in ipairs{0 / 0, math.huge, -math.huge} do
+    local w = tensor.new{1}:requires_grad_()
+    local loss = (w * l):sum()
+    expect_error(function() loss:backward() end, "(loss:backward({allow_nonfinite = true}) runs it anyway)")
+    check_eq(w.grad, nil, "no gradient after the refusal")
+    loss:backward({allow_nonfinite = true})
+    check_eq(w.grad[1] == l or (l ~= l and w.grad[1] ~= w.grad[1]), true, "allowed: d(w*l)/dw = l")
+  end
+  -- a finite loss with a NaN given as the gradient is the caller's choice: not checked
+  local w = tensor.new{1}:requires_grad_()
+  w:sum():backward(tensor.new(0 / 0))
+  check_eq(w.grad[1] ~= w.grad[1], true, "explicit NaN grad")
+  expect_error(function() w:sum():backward({allow_nonfinite = 1, retain = true}) end, "unknown option 'retain'")
+end)
