@@ -560,6 +560,21 @@ static void pushkey(lua_State *L, const char *path, const cJSON *k) {
   }
 }
 
+/* Entry i of st as a float32 tensor must stand for every value in the file:
+ * a whole number past 2^24 or an F64 past float32's largest would come out
+ * another number without a word. (F64/I64 arrays of Lua numbers are read
+ * from their exact bytes instead and never get here.) */
+static void check_lost(lua_State *L, const char *path, const nn_st *st, int i) {
+  if (st->lost[i]) {
+    char v[32];
+    long double x = st->lostval[i];
+    snprintf(v, sizeof v, x == floorl(x) && fabsl(x) < 1e19L ? "%.0Lf" : "%Lg", x);
+    luaL_error(L, "tensor.load: '%s': tensor '%s' holds %s at element %I, which a float32 tensor "
+               "cannot hold (float32 holds whole numbers exactly only up to 2^24, and ends at 3.4e38); "
+               "nothing was loaded", path, st->names[i], v, (lua_Integer)st->lost[i]);
+  }
+}
+
 /* Pushes the number array stored as entry `name`: its index in st is in the
  * table at rawidx, its (float32) tensor in the table at byname. */
 static void push_array(lua_State *L, const char *path, const nn_st *st, const char *name,
@@ -604,6 +619,8 @@ static void build(lua_State *L, const char *path, const cJSON *node, int byname,
   else if (s && strcmp(tag, "T") == 0) {
     if (lua_getfield(L, byname, s) == LUA_TNIL)
       luaL_error(L, "tensor.load: '%s': tensor '%s' named in the metadata is missing", path, s);
+    if (lua_getfield(L, rawidx, s) == LUA_TNUMBER) check_lost(L, path, st, (int)lua_tointeger(L, -1));
+    lua_pop(L, 1);
   } else if (s && strcmp(tag, "i") == 0) lua_pushinteger(L, toint(L, path, s));
   else if (s && strcmp(tag, "f") == 0) {
     char *end;
@@ -657,6 +674,7 @@ int lnn_tensor_load(lua_State *L) {
   lua_createtable(L, 0, st->n);                     /* 3: name -> tensor */
   lua_newtable(L);                                  /* 4: name -> index of F64/I64 bytes */
   for (int i = 0; i < st->n; i++) {
+    if (!st->raw[i]) check_lost(L, path, st, i);  /* I32 and the like are only ever tensors */
     LTensor *u = lnn_newtensor(L);
     u->t = st->ts[i];
     st->ts[i] = NULL;
@@ -669,7 +687,11 @@ int lnn_tensor_load(lua_State *L) {
   lnn_gcaccount(L, ctx);
   const char *fmt = nn_st_meta(st, "nnlua_format"), *meta = nn_st_meta(st, "nnlua");
   if (fmt) check_format(L, path, st, format_number(L, path, fmt, "nnlua_format"));
-  if (!meta) { lua_settop(L, 3); return 1; }        /* another program's file: flat */
+  if (!meta) {                                      /* another program's file: flat, all tensors */
+    for (int i = 0; i < st->n; i++) check_lost(L, path, st, i);
+    lua_settop(L, 3);
+    return 1;
+  }
   D->root = cJSON_Parse(meta);
   const cJSON *ver = cJSON_GetObjectItemCaseSensitive(D->root, "v");
   if (!D->root || !cJSON_IsNumber(ver)) badmeta(L, path, "not JSON");

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -237,24 +238,43 @@ static float half_to_float(uint16_t h) {
   return f;
 }
 
-/* Converts n values of dtype from src (unaligned little-endian bytes) to float32. */
-static void convert(float *dst, const unsigned char *src, int64_t n, int dtype) {
+/* Whether the value v of a conversion is one float32 cannot stand for: a whole
+ * number it does not hold exactly (past 2^24), or a finite F64 beyond its
+ * range (it would become an infinity). Rounding a fraction is what converting
+ * to float32 means, and is not counted. */
+static int lost_int(int64_t v, float f) {
+  if (f >= 0x1p63f) return 1;                /* INT64_MAX rounds up to 2^63, past int64 */
+  return (int64_t)f != v;                    /* f >= -2^63 = INT64_MIN: the cast is exact */
+}
+
+/* Converts n values of dtype from src (unaligned little-endian bytes) to
+ * float32. Returns 0, or 1 + the index of the first value float32 cannot
+ * stand for (lost_int; an F64 beyond float32's range), with it in *what. */
+static int64_t convert(float *dst, const unsigned char *src, int64_t n, int dtype, long double *what) {
+  int64_t lost = 0;
   for (int64_t i = 0; i < n; i++) {
     const unsigned char *p = src + i * dtypes[dtype].size;
+    int bad = 0;
+    long double orig = 0;
     switch (dtype) {
     case DT_F32: memcpy(&dst[i], p, 4); break;
-    case DT_F64: { double v; memcpy(&v, p, 8); dst[i] = (float)v; break; }
+    case DT_F64: { double v; memcpy(&v, p, 8); dst[i] = (float)v;
+                   bad = isfinite(v) && !isfinite(dst[i]); orig = v; break; }
     case DT_F16: { uint16_t v; memcpy(&v, p, 2); dst[i] = half_to_float(v); break; }
     case DT_BF16: { uint16_t v; memcpy(&v, p, 2); uint32_t b = (uint32_t)v << 16;
                     memcpy(&dst[i], &b, 4); break; }
-    case DT_I64: { int64_t v; memcpy(&v, p, 8); dst[i] = (float)v; break; }
-    case DT_I32: { int32_t v; memcpy(&v, p, 4); dst[i] = (float)v; break; }
+    case DT_I64: { int64_t v; memcpy(&v, p, 8); dst[i] = (float)v;
+                   bad = lost_int(v, dst[i]); orig = (long double)v; break; }
+    case DT_I32: { int32_t v; memcpy(&v, p, 4); dst[i] = (float)v;
+                   bad = lost_int(v, dst[i]); orig = (long double)v; break; }
     case DT_I16: { int16_t v; memcpy(&v, p, 2); dst[i] = (float)v; break; }
     case DT_I8: dst[i] = (float)(int8_t)p[0]; break;
     case DT_U8: dst[i] = (float)p[0]; break;
     case DT_BOOL: dst[i] = p[0] ? 1.0f : 0.0f; break;
     }
+    if (bad && !lost) { lost = i + 1; *what = orig; }
   }
+  return lost;
 }
 
 /* A JSON number that is a whole number in [0, 2^53]. */
@@ -450,7 +470,9 @@ static int read_tensors(nn_ctx *ctx, const char *path, FILE *f, uint64_t base,
   st->ts = calloc((size_t)st->n + 1, sizeof *st->ts);
   st->raw = calloc((size_t)st->n + 1, sizeof *st->raw);
   st->rawint = calloc((size_t)st->n + 1, sizeof *st->rawint);
-  if (!st->names || !st->ts || !st->raw || !st->rawint)
+  st->lost = calloc((size_t)st->n + 1, sizeof *st->lost);
+  st->lostval = calloc((size_t)st->n + 1, sizeof *st->lostval);
+  if (!st->names || !st->ts || !st->raw || !st->rawint || !st->lost || !st->lostval)
     return nn_seterr(ctx, NN_ENOMEM, "%s: out of memory", path);
   for (int i = 0; i < st->n; i++) {
     const entry *e = &es[i];
@@ -465,7 +487,8 @@ static int read_tensors(nn_ctx *ctx, const char *path, FILE *f, uint64_t base,
     unsigned char *buf = same ? (unsigned char *)nn_tensor_data(t) : malloc(bytes);
     if (!buf) return nn_seterr(ctx, NN_ENOMEM, "%s: out of memory", path);
     int bad = fseeko(f, (off_t)(base + e->begin), SEEK_SET) != 0 || fread(buf, 1, bytes, f) != bytes;
-    if (!bad && !same) convert(nn_tensor_data(t), buf, nn_tensor_numel(t), e->dtype);
+    if (!bad && !same)
+      st->lost[i] = convert(nn_tensor_data(t), buf, nn_tensor_numel(t), e->dtype, &st->lostval[i]);
     if (!bad && (e->dtype == DT_F64 || e->dtype == DT_I64)) {   /* kept exact (nn_st.raw) */
       st->raw[i] = buf;
       st->rawint[i] = e->dtype == DT_I64;
@@ -524,6 +547,8 @@ void nn_st_free(nn_st *st) {
   for (int i = 0; st->raw && i < st->n; i++) free(st->raw[i]);
   free(st->raw);
   free(st->rawint);
+  free(st->lost);
+  free(st->lostval);
   for (int i = 0; i < st->nmeta; i++) { free(st->mkeys[i]); free(st->mvals[i]); }
   free(st->names);
   free(st->ts);

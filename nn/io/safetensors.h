@@ -8,8 +8,9 @@
  * little-endian tensor bytes; offsets count from the first byte after the
  * header. nnlua writes tensors as float32 ("F32"), and arrays of Lua numbers
  * (nn_st_array) as F64 or I64. Reading accepts F32 and converts F64, F16,
- * BF16, I64, I32, I16, I8, U8 and BOOL to float32; F64 and I64 bytes are also
- * kept as they are (nn_st.raw).
+ * BF16, I64, I32, I16, I8, U8 and BOOL to float32 (nn_st.lost marks a tensor
+ * with a value float32 cannot stand for); F64 and I64 bytes are also kept as
+ * they are (nn_st.raw).
  *
  * Writing goes through nn/io/atomic.h (a temporary file renamed over path), so a
  * failure never leaves a half-written file, and a value over a limit below is
@@ -48,6 +49,11 @@ typedef struct nn_st {
   nn_tensor **ts;         /* n contiguous float32 tensors (owned references) */
   void **raw;             /* n: the bytes of an F64 or I64 entry as in the file, else NULL */
   int *rawint;            /* n: 1 for I64 (int64_t), 0 for F64 (double) */
+  int64_t *lost;          /* n: 0, or 1 + the index of the first value the float32 tensor
+                             cannot stand for (a whole number past its exact range, or an
+                             F64 past its largest); the caller decides (an exact array in
+                             raw needs no tensor) */
+  long double *lostval;   /* n: that value (long double: exact for an int64) */
   int nmeta;              /* entries of "__metadata__" */
   char **mkeys, **mvals;  /* nmeta keys and string values (malloc'd) */
 } nn_st;

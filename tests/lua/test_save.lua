@@ -680,3 +680,38 @@ test("m:load of another model's checkpoint: every mismatch in the model's order,
   m:load_state_dict(tensor.load(p).model)
   os.remove(p)
 end)
+
+test("a file whose numbers float32 cannot hold is refused, not rounded", function()
+  local p = tmppath()
+  local function i64(...) local s = {}; for i, v in ipairs({...}) do s[i] = string.pack("<i8", v) end; return table.concat(s) end
+  local function i32(...) local s = {}; for i, v in ipairs({...}) do s[i] = string.pack("<i4", v) end; return table.concat(s) end
+  local function f64(...) local s = {}; for i, v in ipairs({...}) do s[i] = string.pack("<d", v) end; return table.concat(s) end
+  -- another program's file (no nnlua metadata): every entry is a float32 tensor
+  for _, c in ipairs{
+    {"I64", i64(1, 2 ^ 24 + 1, 3), "holds 16777217 at element 2"},
+    {"I64", i64(0, 0, math.maxinteger), "holds 9223372036854775807 at element 3"},
+    {"I32", i32(2147483647, 0, 0), "holds 2147483647 at element 1"},
+    {"F64", f64(0.5, -1e300, 0), "holds -1e+300 at element 2"},
+  } do
+    write_st(p, {{"format", "pt"}}, {{"ok", "F32", {1}, f32(1)}, {"labels", c[1], {3}, c[2]}})
+    local err = expect_error(function() tensor.load(p) end, "tensor 'labels' " .. c[3])
+    assert(err:find("nothing was loaded", 1, true), err)
+  end
+  -- what float32 holds exactly loads: whole numbers to 2^24, powers of two, NaN and
+  -- infinities as they are, and F64 fractions rounded (that is the conversion)
+  write_st(p, {{"format", "pt"}}, {{"a", "I64", {4}, i64(2 ^ 24, -2 ^ 24, 2 ^ 40, -7)},
+                                   {"b", "F64", {4}, f64(0.1, 0 / 0, 1 / 0, 1e-50)},
+                                   {"c", "I32", {2}, i32(-16777216, 65536)}})
+  local w = tensor.load(p)
+  check_eq(w.a[1], 2 ^ 24); check_eq(w.a[2], -2 ^ 24); check_eq(w.a[3], 2 ^ 40); check_eq(w.a[4], -7)
+  check_eq(w.b[1], string.unpack("<f", string.pack("<f", 0.1)), "0.1 rounded to float32")
+  assert(w.b[2] ~= w.b[2] and w.b[3] == 1 / 0 and w.b[4] == 0, "NaN, inf, underflow")
+  check_eq(w.c[1], -16777216)
+  -- nnlua's own arrays of integers past 2^24 come back exact: they are read as numbers, not tensors
+  local big = {}
+  for i = 1, 70 do big[i] = 2 ^ 53 // 1 - i end
+  tensor.save({steps = big, w = tensor.ones(1)}, p)
+  local back = tensor.load(p)
+  check_eq(back.steps[70], 2 ^ 53 // 1 - 70, "exact")
+  os.remove(p)
+end)
