@@ -126,7 +126,7 @@ print(string.format("%a %a", s, model(x):sum():item()))
 end)
 
 -- The loops that dispatch at load time (nn/dispatch.h), each run by both builds: the
--- batch's ToTensor + Normalize on FashionMNIST, ReLU and its gradient, the bias
+-- batch's ToTensor + Normalize on FashionMNIST, ReLU, LeakyReLU and their gradients, the bias
 -- gradient's column sums, the contiguous unary and binary ops (odd lengths, so the
 -- vector loops' tails run too), every optimizer's update. A 32-bit FNV-1a hash of
 -- every float's bytes, so one ulp anywhere shows.
@@ -152,7 +152,8 @@ local makers = {
 }
 for k, mk in ipairs(makers) do
   tensor.manual_seed(k)
-  local model = nn.Sequential(nn.Flatten(), nn.Linear(784, 67), nn.ReLU(), nn.Linear(67, 10))
+  local model = nn.Sequential(nn.Flatten(), nn.Linear(784, 67), nn.ReLU(), nn.Linear(67, 33), nn.LeakyReLU(0.1),
+                              nn.Linear(33, 10))
   local opt, h, steps = mk(model:parameters()), 2166136261, 0
   for x, y in loader:iter() do
     h = hash(h, x)
@@ -191,8 +192,8 @@ end)
 test("the installed build carries x86-64-v3 and v4 copies of its hot loops (target_clones)", function()
   if sh("command -v nm") == "" then print("  (skipped: no nm)") return end
   local syms = sh("nm " .. q(PREFIX .. "/bin/nnlua"))
-  for _, f in ipairs{"relu_grad", "sample_pointwise", "unary_contig", "binary_contig", "reduce_cols",
-                     "adam_run", "sgd_loop"} do
+  for _, f in ipairs{"relu_grad", "leaky_bwd_run", "sample_pointwise", "unary_contig", "binary_contig",
+                     "reduce_cols", "adam_run", "sgd_loop"} do
     for _, level in ipairs{"v3", "v4"} do
       assert(syms:find(" " .. f .. ".arch_x86_64_" .. level .. "\n", 1, true), f .. " has no x86-64-" .. level .. " copy")
     end
