@@ -16,8 +16,10 @@ FUZZ_DEBS  = clang-14 libclang-rt-14-dev libomp-14-dev
 OPT    ?= -O3 -march=native
 SAN    ?=
 CFLAGS ?= -g $(OPT)
-CFLAGS += $(SAN) -std=c11 -D_DEFAULT_SOURCE -fno-math-errno -fopenmp -Wall -Wextra -Wshadow -Wmissing-prototypes \
-          -MMD -MP -I. $(shell pkg-config --cflags $(PKGS))
+# -ffp-contract=off (also implied by -std=c11): no a * b + c becomes an FMA unless the code
+# says fmaf, so every build (native, portable, each copy of nn/dispatch.h) gives the same bits
+CFLAGS += $(SAN) -std=c11 -ffp-contract=off -D_DEFAULT_SOURCE -fno-math-errno -fopenmp -Wall -Wextra -Wshadow \
+          -Wmissing-prototypes -MMD -MP -I. $(shell pkg-config --cflags $(PKGS))
 LDLIBS += $(SAN) $(shell pkg-config --libs $(PKGS)) -lgif -ldnnl -fopenmp -lm   # giflib ships no .pc
 
 BUILD  ?= build
@@ -168,7 +170,8 @@ deps-fuzz:
 
 # ---- libraries, install, stock Lua (docs/install.md) ------------------------------------
 # What is installed is built in its own folder, DIST, portable (x86-64-v2: oneDNN picks
-# its kernels at run time) and position-independent, once for the binary, libnnlua.a,
+# its kernels at run time, nnlua's hot loops carry v3 and v4 copies too, nn/dispatch.h)
+# and position-independent, once for the binary, libnnlua.a,
 # libnnlua.so.0 and the stock-Lua module nnlua.so. `make` keeps -march=native for local use.
 PREFIX   ?= /usr/local
 DESTDIR  ?=

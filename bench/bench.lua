@@ -4,7 +4,7 @@
 --   nnlua bench/bench.lua [build dir]
 --
 -- Sections: training epochs (nnlua, PyTorch pre-loaded and textbook, the GEMM
--- floor, the ratios), start-up, the DataLoader epoch against memcpy
+-- floor, the installed build of make install, the ratios), start-up, the DataLoader epoch against memcpy
 -- (bench_data.lua), the optimizers' updates against memcpy (optim_bw).
 -- Settings from the environment: BENCH_ROUNDS (timed epochs per row, 5),
 -- BENCH_EPOCH_LIMIT (seconds after which an epoch is cut and its time
@@ -126,6 +126,8 @@ local configs = {                        -- rows of the training table, in order
   {key = "fn1", label = "GEMM floor, nn_gemm, 1 thread", kind = "floor", threads = 1, cmd = "nn_gemm"},
   {key = "fd2", label = "GEMM floor, oneDNN direct, 2 threads", kind = "floor", threads = 2, cmd = "direct"},
   {key = "fn2", label = "GEMM floor, nn_gemm, 2 threads", kind = "floor", threads = 2, cmd = "nn_gemm"},
+  {key = "in1", label = "installed build (x86-64-v2), 1 thread", kind = "installed", threads = 1},
+  {key = "inA", label = "installed build (x86-64-v2), auto", kind = "installed", threads = "auto"},
 }
 if torch_threads then configs[6].label = "PyTorch textbook, " .. torch_threads .. " thread (default)" end
 
@@ -137,11 +139,23 @@ for _, c in ipairs(configs) do
   for _, o in ipairs(opts) do results[c.key][o] = {times = {}, losses = {}, cut = false} end
 end
 
+-- the installed build (make install: -march=x86-64-v2, kernels that dispatch at load
+-- time) in a prefix of its own, against the native ./nnlua; built now if need be
+local installed = tmp .. "/prefix/bin/nnlua"
+local install_out, has_installed = sh("MAKEFLAGS= make -s --no-print-directory install PREFIX="
+                                      .. q(tmp .. "/prefix") .. " 2>&1")
+local NO_INSTALL = "not measured: make install failed (" .. (install_out:match("[^\n]+") or "?") .. ")"
+
 print("\nstarting the workers...")
 for _, c in ipairs(configs) do
   if c.kind == "nnlua" then
     for _, o in ipairs(opts) do
       local w = spawn(c.label .. " " .. o, nnlua .. " bench/train.lua " .. o .. " " .. c.threads)
+      entries[#entries + 1] = {w = w, key = c.key, opt = o, cmd = "epoch " .. LIMIT}
+    end
+  elseif c.kind == "installed" and has_installed then
+    for _, o in ipairs(opts) do
+      local w = spawn(c.label .. " " .. o, q(installed) .. " bench/train.lua " .. o .. " " .. c.threads)
       entries[#entries + 1] = {w = w, key = c.key, opt = o, cmd = "epoch " .. LIMIT}
     end
   elseif c.kind == "torch" and has_torch then
@@ -274,6 +288,8 @@ for _, c in ipairs(configs) do
   local ra, rs = results[c.key].adam, results[c.key].sgd
   if (c.kind == "torch" or c.kind == "textbook") and not has_torch then
     print(string.format("%-40s %s", c.label, NO_TORCH))
+  elseif c.kind == "installed" and not has_installed then
+    print(string.format("%-40s %s", c.label, NO_INSTALL))
   else
     local floor = c.kind == "floor"
     local ma, ms = rss_of(c.key, "adam"), rss_of(c.key, "sgd")
@@ -328,6 +344,8 @@ local ratios = {
    fastest("nn1", "nn2"), torch = true, medians = true},
   {"PyTorch textbook / nnlua best of 1, 2", function(o) return results.tb[o].times[1] end, nn_best,
    function(o) return results.tb[o].times[1] end, fastest("nn1", "nn2"), torch = true, medians = true},
+  {"installed / native, 1 thread", at("in1"), at("nn1"), fastest("in1"), fastest("nn1"), installed = true},
+  {"installed / native, auto", at("inA"), at("nnA"), fastest("inA"), fastest("nnA"), installed = true},
 }
 local function div(x, y) return x and y and x < math.huge and y < math.huge and x / y or nil end
 local function fmt(m, f)
@@ -338,6 +356,8 @@ print(string.format("\n%-40s %-21s %-21s", "ratios (by round; \"best\": of media
 for _, r in ipairs(ratios) do
   if r.torch and not has_torch then
     print(string.format("%-40s %s", r[1], NO_TORCH))
+  elseif r.installed and not has_installed then
+    print(string.format("%-40s %s", r[1], NO_INSTALL))
   else
     local cells = {}
     for i, o in ipairs(opts) do
@@ -349,6 +369,7 @@ for _, r in ipairs(ratios) do
 end
 print("goal: nnlua / GEMM floor <= 1.5 at nnlua's default thread count (auto: all CPUs while the machine"
   .. " is otherwise idle); \"fastest\": the ratio of the rows' fastest epochs")
+print("goal: installed / native <= 1.10 (the installed build runs on any x86-64-v2 CPU; bench/README.md)")
 
 -- checks
 local function same_losses(k1, k2, o)
@@ -378,6 +399,10 @@ for _, o in ipairs(opts) do
   print(string.format("  nnlua %s, mean loss of the first 100 steps at 1 and 2 threads the same: %s", o, bits[o]))
   print(string.format("  nnlua %s, mean loss of every timed uncut epoch the same at 1 and 2 threads: %s"
     .. " (auto: %s)", o, same_losses("nn1", "nn2", o), same_losses("nn1", "nnA", o)))
+  if has_installed then
+    print(string.format("  installed build %s, mean loss of every timed uncut epoch the same as native: %s"
+      .. " (auto: %s)", o, same_losses("nn1", "in1", o), same_losses("nnA", "inA", o)))
+  end
 end
 local any_cut = false
 for _, c in ipairs(configs) do

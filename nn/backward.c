@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "dispatch.h"
 #include "iter.h"
 #include "node.h"
 
@@ -372,8 +373,22 @@ static int back_view(nn_ctx *ctx, nn_node *n, nn_tensor *g, nn_tensor **gin) {
   return gin[0] ? 0 : NN_ENOMEM;
 }
 
+/* dx = g * (y > 0) over n elements. The mask is an int made a float (1 or 0),
+ * so that GCC keeps the product whole: written y > 0 ? 1.0f : 0.0f, it
+ * becomes y > 0 ? g : g * 0, a multiply on one branch only, which it does
+ * not vectorise without AVX-512's masked multiply (it may trap). */
+NN_DISPATCH static void relu_grad(float *restrict dx, const float *restrict g, const float *restrict y,
+                                  int64_t n) {
+  for (int64_t i = 0; i < n; i++) {
+    int32_t pos = y[i] > 0.0f;
+    dx[i] = g[i] * (float)pos;
+  }
+}
+
 /* ReLU in one pass where y and g are contiguous and of one shape: dx = g * (y > 0),
- * the same product, in the same order, as give() with unary_factor's mask. */
+ * the same product, in the same order, as give() with unary_factor's mask; in
+ * blocks of RELU_BLOCK, the threads taking whole blocks when it is large. */
+#define RELU_BLOCK 4096
 static int back_relu(nn_ctx *ctx, nn_node *n, nn_tensor *g, nn_tensor **gin) {
   nn_tensor *y = n->out;
   if (!nn_tensor_is_contiguous(y) || !nn_tensor_is_contiguous(g) || y->ndim != g->ndim ||
@@ -383,9 +398,12 @@ static int back_relu(nn_ctx *ctx, nn_node *n, nn_tensor *g, nn_tensor **gin) {
   if (!gin[0]) return NN_ENOMEM;
   const float *yp = nn_tensor_data(y), *gp = nn_tensor_data(g);
   float *dx = nn_tensor_data(gin[0]);
-  int64_t count = nn_tensor_numel(y);
-#pragma omp parallel for if (count > NN_PAR_MIN)
-  for (int64_t i = 0; i < count; i++) dx[i] = gp[i] * (yp[i] > 0.0f ? 1.0f : 0.0f);
+  int64_t count = nn_tensor_numel(y), blocks = (count + RELU_BLOCK - 1) / RELU_BLOCK;
+#pragma omp parallel for schedule(static) if (count > NN_PAR_MIN)
+  for (int64_t b = 0; b < blocks; b++) {
+    int64_t lo = b * RELU_BLOCK, len = count - lo < RELU_BLOCK ? count - lo : RELU_BLOCK;
+    relu_grad(dx + lo, gp + lo, yp + lo, len);
+  }
   return 0;
 }
 

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <string.h>
 #include "layer.h"
+#include "dispatch.h"
 #include "autograd.h"
 #include "gemm.h"
 #include "rng.h"
@@ -123,13 +124,45 @@ nn_tensor *nn_linear(nn_ctx *ctx, nn_tensor *x, nn_tensor *w, nn_tensor *b) {
 
 /* ================================================================ pointwise */
 
+/* c ? a : b, chosen by the bits: GCC keeps it a select (pand/pblendvb) */
+static inline float pick(int c, float a, float b) {
+  uint32_t ua, ub, m = -(uint32_t)c, r;
+  float f;
+  memcpy(&ua, &a, sizeof ua);
+  memcpy(&ub, &b, sizeof ub);
+  r = (ua & m) | (ub & ~m);
+  memcpy(&f, &r, sizeof f);
+  return f;
+}
+
+/* LeakyReLU over n elements: y = x > 0 ? x : x slope, dx = x > 0 ? dy : dy slope,
+ * each written as one product with a factor of 1 or slope (x 1 is x: the same bits).
+ * Written with the select on the values, GCC leaves the multiply on one branch and
+ * vectorises the loop only with AVX-512's masks; this way on every x86-64 level.
+ * NN_DISPATCH (dispatch.h); the threads take blocks of PW_BLOCK. */
+#define PW_BLOCK 4096
+NN_DISPATCH static void leaky_fwd_run(float *restrict y, const float *restrict x, int64_t n, float slope) {
+  for (int64_t i = 0; i < n; i++) y[i] = x[i] * pick(x[i] > 0.0f, 1.0f, slope);
+}
+NN_DISPATCH static void leaky_bwd_run(float *restrict dx, const float *restrict dy, const float *restrict x,
+                                      int64_t n, float slope) {
+  for (int64_t i = 0; i < n; i++) dx[i] = dy[i] * pick(x[i] > 0.0f, 1.0f, slope);
+}
 static void leaky_fwd(float *y, const float *x, int64_t n, float slope) {
-#pragma omp parallel for if (n > PAR_MIN)
-  for (int64_t i = 0; i < n; i++) y[i] = x[i] > 0.0f ? x[i] : x[i] * slope;
+  int64_t blocks = (n + PW_BLOCK - 1) / PW_BLOCK;
+#pragma omp parallel for schedule(static) if (n > PAR_MIN)
+  for (int64_t b = 0; b < blocks; b++) {
+    int64_t lo = b * PW_BLOCK;
+    leaky_fwd_run(y + lo, x + lo, n - lo < PW_BLOCK ? n - lo : PW_BLOCK, slope);
+  }
 }
 static void leaky_bwd(float *dx, const float *dy, const float *x, int64_t n, float slope) {
-#pragma omp parallel for if (n > PAR_MIN)
-  for (int64_t i = 0; i < n; i++) dx[i] = x[i] > 0.0f ? dy[i] : dy[i] * slope;
+  int64_t blocks = (n + PW_BLOCK - 1) / PW_BLOCK;
+#pragma omp parallel for schedule(static) if (n > PAR_MIN)
+  for (int64_t b = 0; b < blocks; b++) {
+    int64_t lo = b * PW_BLOCK;
+    leaky_bwd_run(dx + lo, dy + lo, x + lo, n - lo < PW_BLOCK ? n - lo : PW_BLOCK, slope);
+  }
 }
 
 #define GELU_BETA 0.79788456080286535588   /* √(2/π) */

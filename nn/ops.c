@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include "dispatch.h"
 #include "ops.h"
 #include "iter.h"
 #include "rng.h"
@@ -51,7 +52,8 @@ static void run(const nn_iter *it, kernel k, const void *arg) {
   }
 }
 
-static void binary_contig(enum nn_binop op, float *restrict o, const float *a, const float *b,
+/* The contiguous loops are NN_DISPATCH (dispatch.h): compiled for each x86-64 level. */
+NN_DISPATCH static void binary_contig(enum nn_binop op, float *restrict o, const float *a, const float *b,
                           int64_t n) {
   switch (op) {
   case NN_ADD: for (int64_t i = 0; i < n; i++) o[i] = a[i] + b[i]; break;
@@ -90,7 +92,7 @@ static float binary_one(enum nn_binop op, float x, float y) {
 }
 
 /* o[i] = a[i] op s (or s op a[i] when s_left): the scalar forms vectorise too. */
-static void binary_scalar_contig(enum nn_binop op, float *o, const float *a, float s, int s_left,
+NN_DISPATCH static void binary_scalar_contig(enum nn_binop op, float *o, const float *a, float s, int s_left,
                                  int64_t n) {
   if (s_left) {
     for (int64_t i = 0; i < n; i++) o[i] = binary_one(op, s, a[i]);
@@ -292,7 +294,7 @@ static float unary_one(enum nn_unop op, float x) {
   return 0;
 }
 
-static void unary_contig(enum nn_unop op, float *restrict o, const float *a, int64_t n) {
+NN_DISPATCH static void unary_contig(enum nn_unop op, float *restrict o, const float *a, int64_t n) {
   switch (op) {
   case NN_NEG: for (int64_t i = 0; i < n; i++) o[i] = -a[i]; break;
   case NN_ABS: for (int64_t i = 0; i < n; i++) o[i] = fabsf(a[i]); break;

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <omp.h>
 #include "optim.h"
+#include "dispatch.h"
 
 /* A parameter this large is updated by every thread, each its own slice: the
  * rules are elementwise, so the bits do not depend on the thread count. A
@@ -24,19 +25,10 @@
 #define OPTIM_PAR_MIN 32768
 
 /* The installed build (Makefile, DIST_OPT) runs on any x86-64-v2 machine,
- * which has no FMA: there each fmaf is a call into libm's exact software
- * version, and Adam's step took ten times as long. So each loop is compiled
- * once more for x86-64-v3 (AVX2 + FMA) and for x86-64-v4 (AVX-512), and the
- * loader picks the copy for the CPU (GCC's target_clones, an ifunc). The
- * results are the same bits on every copy: fmaf rounds once however it is
- * done, and -std=c11 contracts no a * b + c into an FMA by itself. A build
- * with FMA already (-march=native) gets the one plain copy. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__FMA__)
-#define DISPATCH __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define DISPATCH
-#endif
-
+ * which has no FMA: there each fmaf was a call into libm's exact software
+ * version, and Adam's step took ten times as long. So each loop below is
+ * NN_DISPATCH (dispatch.h): compiled for x86-64-v2, v3 and v4, the copy for
+ * the CPU picked at load time, the same bits on every copy. */
 /* this thread's slice [*lo, *hi) of n elements, in blocks of 16 (a cache line) */
 static void slice(int64_t n, int64_t *lo, int64_t *hi) {
   int64_t nt = omp_get_num_threads(), t = omp_get_thread_num();
@@ -75,7 +67,7 @@ static inline float lerpf(float s, float e, float w) {
 
 static void touch(nn_tensor *t) { if (t) t->s->version++; }
 
-DISPATCH static void sgd_loop(int64_t lo, int64_t hi, float *restrict w, float *restrict b,
+NN_DISPATCH static void sgd_loop(int64_t lo, int64_t hi, float *restrict w, float *restrict b,
                      const float *restrict gr, float wd, float mu, float damp, float nlr,
                      int l2, int mom, int first, int nesterov) {
   for (int64_t i = lo; i < hi; i++) {
@@ -144,7 +136,7 @@ adam_loop(int64_t lo, int64_t hi, float *restrict w, float *restrict ma, float *
 }
 
 /* the copy of adam_loop for the flags (each copy compiled for each target) */
-DISPATCH static void adam_run(int64_t lo, int64_t hi, float *restrict w, float *restrict ma,
+NN_DISPATCH static void adam_run(int64_t lo, int64_t hi, float *restrict w, float *restrict ma,
                               float *restrict va, float *restrict vm, const float *restrict gr,
                               adam_k k, int dec, int l2, int ams) {
   if (ams) {
@@ -222,7 +214,7 @@ rmsprop_loop(int64_t lo, int64_t hi, float *restrict w, float *restrict s, float
 }
 
 /* the copy of rmsprop_loop for the flags l2 << 2 | centered << 1 | momentum */
-DISPATCH static void rmsprop_run(int64_t lo, int64_t hi, float *restrict w, float *restrict s,
+NN_DISPATCH static void rmsprop_run(int64_t lo, int64_t hi, float *restrict w, float *restrict s,
                                  float *restrict gav, float *restrict b, const float *restrict gr,
                                  rmsprop_k k, int flags) {
   switch (flags) {                      /* one specialised copy of the loop per case */
@@ -264,7 +256,7 @@ int nn_optim_rmsprop(nn_ctx *ctx, nn_tensor *p, const nn_tensor *g, nn_tensor *s
   return 0;
 }
 
-DISPATCH static void adagrad_loop(int64_t lo, int64_t hi, float *restrict w, float *restrict s,
+NN_DISPATCH static void adagrad_loop(int64_t lo, int64_t hi, float *restrict w, float *restrict s,
                          const float *restrict gr, float nclr, float wd, float eps, int l2) {
   for (int64_t i = lo; i < hi; i++) {
     float gi = gr[i];
@@ -301,7 +293,7 @@ int nn_optim_adagrad(nn_ctx *ctx, nn_tensor *p, const nn_tensor *g, nn_tensor *s
   return 0;
 }
 
-DISPATCH static void adadelta_loop(int64_t lo, int64_t hi, float *restrict w, float *restrict s,
+NN_DISPATCH static void adadelta_loop(int64_t lo, int64_t hi, float *restrict w, float *restrict s,
                           float *restrict ac, const float *restrict gr, float rho, float c, float eps,
                           float wd, float nlr, int l2) {
   for (int64_t i = lo; i < hi; i++) {
@@ -344,7 +336,7 @@ int nn_optim_adadelta(nn_ctx *ctx, nn_tensor *p, const nn_tensor *g, nn_tensor *
   return 0;
 }
 
-DISPATCH static void adamax_loop(int64_t lo, int64_t hi, float *restrict w, float *restrict ma,
+NN_DISPATCH static void adamax_loop(int64_t lo, int64_t hi, float *restrict w, float *restrict ma,
                         float *restrict ua, const float *restrict gr, float nclr, float w1, float b2,
                         float eps, float wd, int l2) {
   for (int64_t i = lo; i < hi; i++) {
@@ -385,7 +377,7 @@ int nn_optim_adamax(nn_ctx *ctx, nn_tensor *p, const nn_tensor *g, nn_tensor *m,
   return 0;
 }
 
-DISPATCH static void nadam_loop(int64_t lo, int64_t hi, float *restrict w, float *restrict ma, float *restrict va,
+NN_DISPATCH static void nadam_loop(int64_t lo, int64_t hi, float *restrict w, float *restrict ma, float *restrict va,
                        const float *restrict gr, float c1, float c2, float w1, float b2, float cb2,
                        float bc2f, float eps, float wd, int l2) {
   for (int64_t i = lo; i < hi; i++) {

@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "dispatch.h"
 #include "ops.h"
 #include "iter.h"
 
@@ -75,6 +76,30 @@ static nn_tensor *reduced_out(nn_ctx *ctx, const nn_tensor *a, int dim, int keep
   return nn_tensor_empty(ctx, nd, shape);
 }
 
+/* out[j] = sum over l of x[l, j] (or the mean / variance, over denom), for j < inner:
+ * one o of reduce_oli, the columns in blocks of 256 summed in double, each in
+ * the order of l. NN_DISPATCH: the bias gradient of every Linear layer. */
+NN_DISPATCH static void reduce_cols(enum nn_redop op, const float *restrict x, float *restrict out,
+                                    int64_t len, int64_t inner, double denom) {
+  double acc[256], mean[256];
+  for (int64_t j0 = 0; j0 < inner; j0 += 256) {
+    int64_t nj = inner - j0 < 256 ? inner - j0 : 256;
+    const float *base = x + j0;
+    memset(acc, 0, sizeof acc);
+    for (int64_t l = 0; l < len; l++)
+      for (int64_t j = 0; j < nj; j++) acc[j] += base[l * inner + j];
+    if (op == NN_VAR) {
+      for (int64_t j = 0; j < nj; j++) mean[j] = acc[j] / (double)len, acc[j] = 0;
+      for (int64_t l = 0; l < len; l++)
+        for (int64_t j = 0; j < nj; j++) {
+          double d = base[l * inner + j] - mean[j];
+          acc[j] += d * d;
+        }
+    }
+    for (int64_t j = 0; j < nj; j++) out[j0 + j] = (float)(acc[j] / denom);
+  }
+}
+
 /* out[o, j] = sum over l of x[o, l, j] (or the mean / variance) */
 static void reduce_oli(enum nn_redop op, const float *x, float *out, int64_t outer, int64_t len,
                        int64_t inner, int correction) {
@@ -98,25 +123,8 @@ static void reduce_oli(enum nn_redop op, const float *x, float *out, int64_t out
     return;
   }
 #pragma omp parallel for schedule(static) if (par)
-  for (int64_t o = 0; o < outer; o++) {
-    double acc[256], mean[256];
-    for (int64_t j0 = 0; j0 < inner; j0 += 256) {
-      int64_t nj = inner - j0 < 256 ? inner - j0 : 256;
-      const float *base = x + o * len * inner + j0;
-      memset(acc, 0, sizeof acc);
-      for (int64_t l = 0; l < len; l++)
-        for (int64_t j = 0; j < nj; j++) acc[j] += base[l * inner + j];
-      if (op == NN_VAR) {
-        for (int64_t j = 0; j < nj; j++) mean[j] = acc[j] / (double)len, acc[j] = 0;
-        for (int64_t l = 0; l < len; l++)
-          for (int64_t j = 0; j < nj; j++) {
-            double d = base[l * inner + j] - mean[j];
-            acc[j] += d * d;
-          }
-      }
-      for (int64_t j = 0; j < nj; j++) out[o * inner + j0 + j] = (float)(acc[j] / denom);
-    }
-  }
+  for (int64_t o = 0; o < outer; o++)
+    reduce_cols(op, x + o * len * inner, out + o * inner, len, inner, denom);
 }
 
 static const char *redop_name(enum nn_redop op) {

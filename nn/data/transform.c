@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "data.h"
+#include "nn/dispatch.h"
 #include "nn/rng.h"
 
 #define MAXND 3
@@ -373,8 +374,9 @@ static int pointwise(const nn_tf_step *steps, int nsteps) {
  * batch's memory was freed a few batches ago and is still in cache, and the
  * training step reads the batch next. (Writing through an L1 buffer with
  * non-temporal stores was 4-8% slower.) The same float operations in the same
- * order as tf_run, so the same bits. */
-static void sample_pointwise(const uint8_t *restrict src, float *restrict dst, int nc, int planar,
+ * order as tf_run, so the same bits. NN_DISPATCH (nn/dispatch.h): the
+ * installed build runs these passes with the CPU's widest vectors too. */
+NN_DISPATCH static void sample_pointwise(const uint8_t *restrict src, float *restrict dst, int nc, int planar,
                              int64_t per, const nn_tf_step *steps, int nsteps) {
   int64_t hw = per / nc;
   if (nc == 1 || !planar) {

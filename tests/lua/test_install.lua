@@ -125,6 +125,81 @@ print(string.format("%a %a", s, model(x):sum():item()))
   check_eq(installed, native)
 end)
 
+-- The loops that dispatch at load time (nn/dispatch.h), each run by both builds: the
+-- batch's ToTensor + Normalize on FashionMNIST, ReLU, LeakyReLU and their gradients, the bias
+-- gradient's column sums, the contiguous unary and binary ops (odd lengths, so the
+-- vector loops' tails run too), every optimizer's update. A 32-bit FNV-1a hash of
+-- every float's bytes, so one ulp anywhere shows.
+local DISPATCHED = [[
+local function hash(h, t)
+  for _, v in ipairs(t:contiguous():view(-1):totable()) do
+    for _, b in ipairs{string.byte(string.pack("<f", v), 1, 4)} do h = ((h ~ b) * 16777619) & 0xffffffff end
+  end
+  return h
+end
+local T = transforms
+local ds = datasets.FashionMNIST{train = false, transform = T.Compose{T.ToTensor(), T.Normalize({0.286}, {0.353})}}
+local loader = data.DataLoader(ds, {batch_size = 61, shuffle = true, generator = tensor.Generator(2), progress = false})
+local makers = {
+  function(p) return optim.SGD(p, {lr = 0.05, momentum = 0.9, weight_decay = 1e-4}) end,
+  function(p) return optim.Adam(p, {lr = 1e-3, amsgrad = true}) end,
+  function(p) return optim.AdamW(p, {lr = 1e-3}) end,
+  function(p) return optim.RMSprop(p, {lr = 1e-3, momentum = 0.5}) end,
+  function(p) return optim.Adagrad(p, {lr = 0.01}) end,
+  function(p) return optim.Adadelta(p, {}) end,
+  function(p) return optim.Adamax(p, {}) end,
+  function(p) return optim.NAdam(p, {}) end,
+}
+for k, mk in ipairs(makers) do
+  tensor.manual_seed(k)
+  local model = nn.Sequential(nn.Flatten(), nn.Linear(784, 67), nn.ReLU(), nn.Linear(67, 33), nn.LeakyReLU(0.1),
+                              nn.Linear(33, 10))
+  local opt, h, steps = mk(model:parameters()), 2166136261, 0
+  for x, y in loader:iter() do
+    h = hash(h, x)
+    local loss = nn.functional.cross_entropy(model(x), y)
+    opt:zero_grad()
+    loss:backward()
+    opt:step()
+    steps = steps + 1
+    if steps == 4 then break end
+  end
+  for _, p in ipairs(model:parameters()) do h = hash(h, p) end
+  print(string.format("optimizer %d: %d steps, %08x", k, steps, h))
+end
+tensor.manual_seed(9)
+local a, b = tensor.randn(301, 67), tensor.rand(301, 67) + 0.5
+local h = 2166136261
+for _, t in ipairs{a + b, a - b, a * b, a / b, a:max(b), a:min(b), a:gt(b), a * 3, a / 7, 2 - a,
+                   a:exp(), a:abs(), b:sqrt(), a:relu(), -a, a:tanh(), a:sum(1), a:mean(1), a:var(1)} do
+  h = hash(h, t)
+end
+print(string.format("ops: %08x", h))
+]]
+
+test("the installed build and the native one give the same bits on every loop that dispatches", function()
+  local installed, ok = run_installed(DISPATCHED)
+  assert(ok, installed)
+  local _, n = installed:gsub("optimizer %d: 4 steps, %x+\n", "")
+  assert(n == 8 and installed:find("\nops: %x+\n$"), installed)
+  local bin = (os.getenv("NNLUA") or "./nnlua"):gsub("^%./", "")
+  if bin:sub(1, 1) ~= "/" then bin = ROOT .. "/" .. bin end
+  local native, ok2 = sh("cd " .. q(WORK) .. " && " .. q(bin) .. " main.lua")
+  assert(ok2, native)
+  check_eq(installed, native)
+end)
+
+test("the installed build carries x86-64-v3 and v4 copies of its hot loops (target_clones)", function()
+  if sh("command -v nm") == "" then print("  (skipped: no nm)") return end
+  local syms = sh("nm " .. q(PREFIX .. "/bin/nnlua"))
+  for _, f in ipairs{"relu_grad", "leaky_bwd_run", "sample_pointwise", "unary_contig", "binary_contig",
+                     "reduce_cols", "adam_run", "sgd_loop"} do
+    for _, level in ipairs{"v3", "v4"} do
+      assert(syms:find(" " .. f .. ".arch_x86_64_" .. level .. "\n", 1, true), f .. " has no x86-64-" .. level .. " copy")
+    end
+  end
+end)
+
 local HAVE_LUA = sh("command -v lua5.4") ~= ""
 local LUA_ENV = "LUA_CPATH=" .. q(PREFIX .. "/lib/lua/5.4/?.so") .. " LUA_PATH=';;'"
 
