@@ -1,7 +1,8 @@
 /* sandbox.c -- nnlua --sandbox: running someone else's script (docs/sandbox.md).
  *
  *   nnlua --sandbox [--out DIR] [--allow-read PATH]... [--max-memory SIZE]
- *                   [--max-time S] script.lua [args] | a.lua b.lua ... | folder
+ *                   [--max-time S] [--report FILE [--report-date]]
+ *                   script.lua [args] | a.lua b.lua ... | folder
  *
  * What is built so far, and nothing more is claimed (--help says the same):
  *
@@ -36,6 +37,10 @@
  * - Several scripts (a folder, or two or more .lua files): each in a child
  *   process with its own output folder, then a table (run_batch).
  *
+ * - --report (report.c): checked to lie in DIR before the script runs
+ *   (report_path), captured and written by the host after it, in DIR; with
+ *   several scripts, one per script in its own folder.
+ *
  * - The kernel's walls (put_up_walls): no_new_privs and a seccomp filter.
  *
  * Not built yet: Landlock, counting datasets' and figures' memory. */
@@ -66,6 +71,7 @@
 #include "nn/io/gate.h"
 #include "nn/tensor.h"
 #include "host.h"
+#include "report.h"
 #include "sandbox.h"
 
 #define DEFAULT_OUT "out"
@@ -77,6 +83,8 @@ typedef struct Opts {
   int script;                  /* argv index of the script */
   size_t max_memory;           /* --max-memory, bytes */
   double max_time;             /* --max-time, seconds */
+  const char *report;          /* --report FILE, or NULL */
+  int report_date;             /* --report-date */
 } Opts;
 
 #define DEFAULT_MEMORY ((size_t)4 << 30)
@@ -96,6 +104,8 @@ static void usage(FILE *f) {
         "                    reads its own folder, DIR and the dataset folders\n"
         "  --max-memory SIZE Lua heap and tensors together (default 4G; K, M, G, T)\n"
         "  --max-time S      wall-clock seconds (default 3600); then exit status 124\n"
+        "  --report FILE     also write the run's report (.pdf, .html) in DIR (several\n"
+        "                    scripts: DIR/<name>/FILE); --report-date dates it\n"
         "Inside: no os.execute (but mkdir -p 'dir' in DIR), io.popen, C modules, debug\n"
         "(but traceback), binary chunks, string.dump, os.exit (an error); require finds\n"
         "nnlua's modules, argparse and the script's folder only; every file nnlua or\n"
@@ -162,6 +172,12 @@ static int parse(int argc, char **argv, Opts *o) {
       if (val == NULL && (val = argv[++i]) == NULL) return fail("'%s' needs a size%s", a, "");
       if (!parsesize(val, &o->max_memory))
         return fail("--max-memory: '%s' is not a size (say 2G, 512M, 2GiB)%s", val, "");
+    } else if (strncmp(a, "--report", n) == 0 && n == 8) {
+      if (val == NULL && (val = argv[++i]) == NULL) return fail("'%s' needs a file name%s", a, "");
+      if (val[0] == '\0') return fail("'%s' needs a file name%s", a, "");
+      o->report = val;
+    } else if (strcmp(a, "--report-date") == 0) {
+      o->report_date = 1;
     } else if (strncmp(a, "--max-time", n) == 0 && n == 10) {
       if (val == NULL && (val = argv[++i]) == NULL) return fail("'%s' needs seconds%s", a, "");
       char *end;
@@ -174,6 +190,7 @@ static int parse(int argc, char **argv, Opts *o) {
     }
   }
   if (i >= argc) return fail("no script given%s%s (nnlua --sandbox --help)", "", "");
+  if (o->report_date && o->report == NULL) return fail("--report-date needs --report%s%s", "", "");
   if (strcmp(argv[i], "-") == 0) return fail("the script must be a file, not stdin%s%s", "", "");
   o->script = i;
   return 1;
@@ -661,7 +678,9 @@ static void restrict_package(lua_State *L) {
 }
 
 /* Everything the sandbox does in the state, under lua_pcall. Upvalues none;
- * arguments: argv (light userdata), argc, script index, DIR, script folder. */
+ * arguments: argv (light userdata), argc, script index, DIR, script folder,
+ * the script's real path, the report's path (nil: no --report), and whether
+ * the report is dated. */
 static int psandbox(lua_State *L) {
   char **argv = lua_touserdata(L, 1);
   int argc = (int)lua_tointeger(L, 2);
@@ -669,6 +688,8 @@ static int psandbox(lua_State *L) {
   const char *outdir = lua_tostring(L, 4);
   const char *scriptdir = lua_tostring(L, 5);
   const char *scriptpath = lua_tostring(L, 6);
+  const char *report = lua_tostring(L, 7);
+  int dated = lua_toboolean(L, 8);
   luaL_checkversion(L);
   luaL_openlibs(L);
   vm_guard(L);
@@ -681,6 +702,11 @@ static int psandbox(lua_State *L) {
   lua_pop(L, 1);
   lua_pushcfunction(L, nnlua_openlibs);
   if (vm_report(L, vm_docall(L, 0, 0), VM_PROGNAME) != LUA_OK) return 0;
+  /* --report: the host's capture of output, seeds and figures (report.c);
+   * the source is read here by the host, the report written in DIR */
+  int runidx = 0;
+  if (report != NULL && (runidx = vm_report_begin(L, argv + script, scriptpath, report, dated)) == 0)
+    return 0;
   /* arg as stock lua lays it out */
   lua_createtable(L, argc - script - 1, script + 1);
   for (int i = 0; i < argc; i++) {
@@ -699,17 +725,45 @@ static int psandbox(lua_State *L) {
   lua_call(L, 6, 1);
   int env = lua_gettop(L);
   /* the script itself, named as given, with the script's environment */
-  if (loadscript(L, scriptpath, argv[script]) != LUA_OK) return vm_report(L, LUA_ERRFILE, VM_PROGNAME), 0;
-  lua_pushvalue(L, env);
-  lua_setupvalue(L, -2, 1);                     /* its _ENV */
-  lua_remove(L, env);
-  int n = argc - script - 1;
-  luaL_checkstack(L, n + 3, "too many arguments to script");
-  for (int i = 1; i <= n; i++) lua_pushstring(L, argv[script + i]);
-  int st = vm_docall(L, n, 0);
-  if (lim.timed_out) lua_sethook(L, NULL, 0, 0);
-  if (vm_report(L, st, VM_PROGNAME) != LUA_OK) return 0;
+  int st = loadscript(L, scriptpath, argv[script]);
+  if (st == LUA_OK) {
+    lua_pushvalue(L, env);
+    lua_setupvalue(L, -2, 1);                   /* its _ENV */
+    int n = argc - script - 1;
+    luaL_checkstack(L, n + 3, "too many arguments to script");
+    for (int i = 1; i <= n; i++) lua_pushstring(L, argv[script + i]);
+    st = vm_docall(L, n, 0);
+    if (lim.timed_out) lua_sethook(L, NULL, 0, 0);
+  }
+  st = runidx ? vm_report_end(L, runidx, st) : vm_report(L, st, VM_PROGNAME);
+  if (st != LUA_OK) return 0;
   lua_pushboolean(L, 1);
+  return 1;
+}
+
+/* Whether path has a ".." part ("../a", "a/../b", ".."). */
+static int has_dotdot(const char *path) {
+  for (const char *p = path; (p = strstr(p, "..")) != NULL; p += 2)
+    if ((p == path || p[-1] == '/') && (p[2] == '\0' || p[2] == '/')) return 1;
+  return 0;
+}
+
+/* --report FILE under --sandbox, checked before the script runs (the gate is
+ * set and the working directory is DIR): a relative FILE is in DIR, an
+ * absolute one must be inside DIR; no "..", no symbolic link leading out, not
+ * a folder. Writes its absolute path to buf; 0 after a message. The writer
+ * asks the gate again when it writes (nn_atomic_open). */
+static int report_path(const char *file, const char *outreal, char *buf, size_t n) {
+  char why[768];
+  struct stat st;
+  if (has_dotdot(file))
+    return fail("--report '%s': a path with '..' is refused under --sandbox (the report is "
+                "written in the output folder, %s)", file, outreal);
+  if (nn_gate_test(file, NN_GATE_WRITE, why, sizeof why) != 0) return fail("--report: %s%s", why, "");
+  if (stat(file, &st) == 0 && S_ISDIR(st.st_mode)) return fail("--report '%s': it is a folder%s", file, "");
+  if ((size_t)snprintf(buf, n, "%s%s%s", file[0] == '/' ? "" : outreal, file[0] == '/' ? "" : "/",
+                       file) >= n)
+    return fail("--report '%s': the path is too long%s", file, "");
   return 1;
 }
 
@@ -751,6 +805,11 @@ static int run_one(int argc, char **argv, Opts o) {
     free(real);
     return EXIT_FAILURE;
   }
+  char reportfile[PATH_MAX];
+  if (o.report != NULL && !report_path(o.report, outreal, reportfile, sizeof reportfile)) {
+    free(real);
+    return EXIT_FAILURE;
+  }
   char memtext[32];
   nn_gate_format_size(memtext, sizeof memtext, o.max_memory);
   const char *nofilter = getenv("NNLUA_SANDBOX_NO_SECCOMP");   /* for measuring its cost */
@@ -783,7 +842,9 @@ static int run_one(int argc, char **argv, Opts o) {
   lua_pushstring(L, dir);
   lua_pushstring(L, real);
   free(real);
-  int status = lua_pcall(L, 6, 1, 0);
+  lua_pushstring(L, o.report != NULL ? reportfile : NULL);
+  lua_pushboolean(L, o.report_date);
+  int status = lua_pcall(L, 8, 1, 0);
   int ok = lua_toboolean(L, -1);
   vm_report(L, status, VM_PROGNAME);
   setitimer(ITIMER_REAL, &(struct itimerval){{0, 0}, {0, 0}}, NULL);
@@ -974,6 +1035,11 @@ static int collect(int argc, char **argv, int first, char ***paths) {
 }
 
 static int run_batch(int argc, char **argv, Opts o) {
+  if (o.report != NULL && (o.report[0] == '/' || has_dotdot(o.report))) {
+    fail("--report '%s': with several scripts, give a file name relative to the output folder: "
+         "each script's report is written in its own folder, DIR/<name>/%s", o.report, "");
+    return EXIT_FAILURE;
+  }
   char **paths;
   int n = collect(argc, argv, o.script, &paths);
   if (n <= 0) {
@@ -994,8 +1060,9 @@ static int run_batch(int argc, char **argv, Opts o) {
   char memtext[32];
   nn_gate_format_size(memtext, sizeof memtext, o.max_memory);
   fprintf(stderr, "%s --sandbox: %d scripts, each in a process of its own writing in %s/<name>/ "
-          "(its output in <name>.log); limits each: memory %s, time %g s\n", VM_PROGNAME, n,
-          outdir, memtext, o.max_time);
+          "(its output in <name>.log%s%s); limits each: memory %s, time %g s\n", VM_PROGNAME, n,
+          outdir, o.report ? ", its report in <name>/" : "", o.report ? o.report : "", memtext,
+          o.max_time);
   for (int i = 0; i < n; i++) {
     Job *j = &jobs[i];
     j->path = paths[i];

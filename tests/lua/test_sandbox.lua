@@ -409,3 +409,109 @@ test("--sandbox puts up the kernel's walls before the script runs: no_new_privs 
   assert(read_file(log):find("kernel filter: seccomp", 1, true), read_file(log))
   cleanup(root)
 end)
+
+-- the text of a PDF (poppler-utils' pdftotext)
+local function pdftext(pdf)
+  local out, code = sh("pdftotext -layout " .. q(pdf) .. " -")
+  check_eq(code, 0, out)
+  return out
+end
+
+local function has(text, s, what)
+  if not text:find(s, 1, true) then
+    error(string.format("%s: %q not found in:\n%s", what or "report", s, text), 2)
+  end
+end
+
+local REPORTED = [[
+tensor.manual_seed(5)
+print("epoch", "loss")
+print(1, string.format("%.3f", 0.25))
+plot.lines{title = "curve", series = {{y = {3, 2, 1}}}}:save("figures/curve.png")
+plot.save_image(tensor.ones(3, 4, 4), "grid.png")
+-- the script cannot reach outside through the report's writer: the same gate
+print(pcall(plot.save_image, tensor.ones(3, 2, 2), "../../outside/x.png"))
+]]
+
+test("--sandbox --report: the report of the sandboxed run lands in DIR (relative name, or absolute "
+     .. "inside DIR) with the source, the output and the figures; nothing outside DIR changes", function()
+  local root = tree()
+  local out, code, before, after = run(root, REPORTED, "--report run.pdf", nil, "/proj/out")
+  check_eq(code, 0, out)
+  has(out, "report written to " .. root .. "/proj/out/run.pdf", "stderr")
+  check_eq(after, before, "the tree outside out/")
+  local text = pdftext(root .. "/proj/out/run.pdf")
+  has(text, "s.lua")
+  has(text, "tensor.manual_seed(5) at")
+  has(text, "2 print(\"epoch\", \"loss\")")                    -- the source, numbered
+  assert(text:find("\nepoch%s+loss\n") and text:find("\n1%s+0%.250\n"), "output:\n" .. text)
+  has(text, "cannot write '../../outside/x.png'")              -- the refusal it printed
+  has(text, "figures/curve.png")
+  has(text, "grid.png")
+  assert(io.open(root .. "/proj/out/figures/curve.png"), "the figure itself")
+  -- HTML, an absolute name inside DIR, and the date when asked
+  out, code, before, after = run(root, REPORTED, "--report-date --report " .. q(root .. "/proj/out/r/run.html"),
+                                 nil, "/proj/out")
+  check_eq(code, 0, out)
+  check_eq(after, before, "the tree outside out/")
+  local html = read_file(root .. "/proj/out/r/run.html")
+  has(html, "figures/curve.png")
+  has(html, "data:image/svg+xml;base64,")
+  has(html, os.date("!%Y-"))
+  -- a failing script still gives its report, in DIR
+  out, code = run(root, "print('so far')\nerror('my mistake')\n", "--out " .. q(root .. "/res") .. " --report f.pdf")
+  check_eq(code, 1, out)
+  text = pdftext(root .. "/res/f.pdf")
+  has(text, "so far")
+  has(text, "s.lua:2: my mistake")
+  cleanup(root)
+end)
+
+test("--sandbox --report refuses a report path outside DIR before the script runs: absolute elsewhere, "
+     .. "'..', a symbolic link planted in DIR, a folder; several scripts take a relative name", function()
+  local root = tree()
+  local o = root .. "/proj/out"
+  assert(os.execute("mkdir -p " .. q(o .. "/adir.pdf") .. " && cd " .. q(o)
+                    .. " && ln -s ../../outside/secret.txt secret.pdf && ln -s ../../outside/new.pdf dangling.pdf"
+                    .. " && ln -s ../../outside linkdir"))
+  local cases = {
+    {q(root .. "/outside/r.pdf"), "--report: cannot write '" .. root .. "/outside/r.pdf': --sandbox writes only in " .. o},
+    {"/tmp/r.pdf", "--report: cannot write '/tmp/r.pdf': --sandbox writes only in"},
+    {"../r.pdf", "--report '../r.pdf': a path with '..' is refused under --sandbox"},
+    {"sub/../../r.pdf", "a path with '..' is refused"},
+    {q(o .. "/../r.pdf"), "a path with '..' is refused"},
+    {"secret.pdf", "--report: cannot write 'secret.pdf' (" .. root .. "/outside/secret.txt): --sandbox writes only in"},
+    {"dangling.pdf", "--report: cannot write 'dangling.pdf': it leads through a symbolic link"},
+    {"linkdir/r.pdf", "--report: cannot write 'linkdir/r.pdf' (" .. root .. "/outside/r.pdf)"},
+    {"adir.pdf", "--report 'adir.pdf': it is a folder"},
+  }
+  for _, c in ipairs(cases) do
+    local out, code, before, after = run(root, "print('the script ran')", "--report " .. c[1])
+    check_eq(code, 1, c[1] .. ": " .. out)
+    has(out, c[2], c[1])
+    assert(not out:find("the script ran", 1, true), c[1] .. ": the script ran\n" .. out)
+    check_eq(after, before, c[1] .. ": the tree")
+  end
+  check_eq(read_file(root .. "/outside/secret.txt"), "secret\n")
+  local out, code = run(root, "print(1)", "--report-date")
+  check_eq(code, 1, out)
+  has(out, "--report-date needs --report")
+  out, code = run(root, "print(1)", "--report")
+  check_eq(code, 1, out)
+  -- several scripts: one report each, DIR/<name>/NAME; an absolute name is refused
+  write_file(root .. "/proj/a.lua", "print('from a') plot.lines{series = {{y = {1, 2}}}}:save('a.png')\n")
+  write_file(root .. "/proj/b.lua", "print('from b')\n")
+  out, code = sh("cd " .. q(root) .. " && " .. NNLUA .. " --sandbox --out res --report run.pdf proj/a.lua proj/b.lua")
+  check_eq(code, 0, out)
+  local text = pdftext(root .. "/res/a/run.pdf")
+  has(text, "from a")
+  has(text, "a.png")
+  has(pdftext(root .. "/res/b/run.pdf"), "from b")
+  for _, bad in ipairs{q(root .. "/res/run.pdf"), "../run.pdf"} do
+    out, code = sh("cd " .. q(root) .. " && " .. NNLUA .. " --sandbox --out res2 --report " .. bad
+                   .. " proj/a.lua proj/b.lua")
+    check_eq(code, 1, out)
+    has(out, "with several scripts, give a file name relative to the output folder")
+  end
+  cleanup(root)
+end)
