@@ -95,6 +95,7 @@ typedef struct Opts {
 static void usage(FILE *f) {
   fputs("usage: nnlua --sandbox [options] script.lua [args]\n"
         "       nnlua --sandbox [options] a.lua b.lua ... | folder\n"
+        "Options go before the script, in any order, --sandbox among them.\n"
         "Runs a script someone else wrote; several (two or more .lua files, or the\n"
         ".lua files of a folder) each in a process of its own with DIR/<name>/ as its\n"
         "folder and DIR/<name>.log as its output, then a table. Options:\n"
@@ -144,19 +145,55 @@ static int parsesize(const char *s, size_t *out) {
   return 1;
 }
 
-/* argv[1] is "--sandbox". Returns 1 and fills o, or 0 after a message
- * (o->script is -1 when --help was asked for). */
+/* The options that only --sandbox knows, each followed by a value ("--out
+ * DIR" or "--out=DIR"). */
+static const char *const own[] = {"--out", "--allow-read", "--max-memory", "--max-time", NULL};
+
+int vm_sandbox_option(const char *a) {
+  size_t n = strcspn(a, "=");
+  for (int k = 0; own[k] != NULL; k++)
+    if (strlen(own[k]) == n && strncmp(a, own[k], n) == 0) return a[n] == '=' ? 2 : 1;
+  return 0;
+}
+
+int vm_sandbox_wanted(char **argv) {
+  for (int i = 1; argv[i] != NULL; i++) {
+    const char *a = argv[i];
+    if (a[0] != '-' || a[1] == '\0' || strcmp(a, "--") == 0) return 0;   /* the script */
+    if (strcmp(a, "--sandbox") == 0) return 1;
+    int takes = vm_sandbox_option(a) == 1 || strcmp(a, "--report") == 0 || strcmp(a, "-e") == 0 ||
+                strcmp(a, "-l") == 0;
+    if (takes && argv[++i] == NULL) return 0;
+  }
+  return 0;
+}
+
+/* nnlua's options that do not go with --sandbox (the script runs alone) */
+static int host_only(const char *a) {
+  static const char *const no[] = {"-i", "-v", "--version", "-W", "--kernel", NULL};
+  if (a[0] == '-' && (a[1] == 'e' || a[1] == 'l')) return 1;
+  for (int k = 0; no[k] != NULL; k++)
+    if (strcmp(a, no[k]) == 0) return 1;
+  return 0;
+}
+
+/* The options of the command line, in any order before the script ("--sandbox"
+ * among them). Returns 1 and fills o, or 0 after a message (o->script is -1
+ * when --help was asked for). */
 static int parse(int argc, char **argv, Opts *o) {
   memset(o, 0, sizeof *o);
   o->out = DEFAULT_OUT;
   o->max_memory = DEFAULT_MEMORY;
   o->max_time = DEFAULT_TIME;
   int i;
-  for (i = 2; i < argc; i++) {
+  for (i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) { o->script = -1; return 0; }
     if (strcmp(a, "--") == 0) { i++; break; }
     if (a[0] != '-' || a[1] == '\0') break;
+    if (strcmp(a, "--sandbox") == 0) continue;
+    if (host_only(a))
+      return fail("'%s' cannot be used with --sandbox%s (nnlua --sandbox --help)", a, "");
     const char *val = NULL;
     size_t n = strcspn(a, "=");
     if (a[n] == '=') val = a + n + 1;

@@ -325,7 +325,8 @@ try("alive", function() assert(tensor.ones(1000):sum():item() == 1000) end)
   check_eq(after, before)
   if os.getenv("NNLUA_ASAN") == nil then   -- ASan's shadow memory and quarantine are not the script's
     local rss
-    out, code, rss = sh_rss(NNLUA .. " --sandbox --max-memory 256M " .. q(root .. "/proj/s.lua"))
+    out, code, rss = sh_rss(NNLUA .. " --sandbox --max-memory 256M --out " .. q(root .. "/proj/out") .. " "
+                           .. q(root .. "/proj/s.lua"))
     check_eq(code, 0, out)
     assert(rss <= (256 + 64) * 2^20, string.format("peak RSS %.0f MiB", rss / 2^20))
   end
@@ -513,5 +514,57 @@ test("--sandbox --report refuses a report path outside DIR before the script run
     check_eq(code, 1, out)
     has(out, "with several scripts, give a file name relative to the output folder")
   end
+  cleanup(root)
+end)
+
+test("--sandbox may come anywhere among nnlua's options before the script; its own options without it, "
+     .. "or nnlua's -e, -l, -i, -v, -W with it, are clear errors", function()
+  local root = tree()
+  write_file(root .. "/proj/s.lua", "print('args', ...) io.open('here.txt', 'w'):write('x'):close()\n")
+  local function nn(args) return sh("cd " .. q(root .. "/proj") .. " && " .. NNLUA .. " " .. args) end
+  local orders = {
+    {"--out r1 --sandbox s.lua a b", "r1", "memory 4 GiB, time 3600 s"},
+    {"--max-time 5 --sandbox s.lua a b", "out", "memory 4 GiB, time 5 s"},
+    {"--max-memory=1G --out=r2 --sandbox --max-time=7 s.lua a b", "r2", "memory 1 GiB, time 7 s"},
+    {"--report x.pdf --sandbox --out r3 s.lua a b", "r3", "memory 4 GiB, time 3600 s"},
+    {"--sandbox --out r4 -- s.lua a b", "r4", "memory 4 GiB, time 3600 s"},
+  }
+  for _, c in ipairs(orders) do
+    local out, code = nn(c[1])
+    check_eq(code, 0, c[1] .. ": " .. out)
+    has(out, "writes in " .. root .. "/proj/" .. c[2] .. "; limits: " .. c[3], c[1])
+    has(out, "args\ta\tb", c[1])
+    check_eq(read_file(root .. "/proj/" .. c[2] .. "/here.txt"), "x", c[1])
+  end
+  has(pdftext(root .. "/proj/r3/x.pdf"), "args")
+  -- the script's own options after it stay its own, --sandbox included
+  local out, code = nn("--sandbox --out r5 s.lua --out figs --sandbox")
+  check_eq(code, 0, out)
+  has(out, "args\t--out\tfigs\t--sandbox")
+  out, code = nn("s.lua --sandbox")                       -- not sandboxed: an argument
+  check_eq(code, 0, out)
+  has(out, "args\t--sandbox")
+  assert(not out:find("writes in", 1, true), out)
+  for _, c in ipairs{{"--out r6 s.lua", "'--out' works only with --sandbox"},
+                     {"--allow-read /tmp s.lua", "'--allow-read' works only with --sandbox"},
+                     {"--max-memory=1G s.lua", "'--max-memory' works only with --sandbox"},
+                     {"-W --max-time 3 s.lua", "'--max-time' works only with --sandbox"},
+                     {"-i --sandbox s.lua", "'-i' cannot be used with --sandbox"},
+                     {"-e 'x = 1' --sandbox s.lua", "'-e' cannot be used with --sandbox"},
+                     {"--sandbox -lnn s.lua", "'-lnn' cannot be used with --sandbox"},
+                     {"--sandbox -v s.lua", "'-v' cannot be used with --sandbox"},
+                     {"--sandbox --kernel s.lua", "'--kernel' cannot be used with --sandbox"},
+                     {"--out r7 --sandbox --bogus s.lua", "unrecognized option '--bogus'"}} do
+    out, code = nn(c[1])
+    check_eq(code, 1, c[1] .. ": " .. out)
+    has(out, c[2], c[1])
+    assert(not out:find("args", 1, true), c[1] .. ": the script ran\n" .. out)
+  end
+  for _, d in ipairs{"r6", "r7", "out/r6"} do
+    check_eq(sh("test -e " .. q(root .. "/proj/" .. d) .. " && echo made"), "", d)
+  end
+  out, code = nn("--out r --help --sandbox")
+  check_eq(code, 0, out)
+  has(out, "usage: nnlua --sandbox")
   cleanup(root)
 end)
