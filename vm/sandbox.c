@@ -41,9 +41,11 @@
  *   (report_path), captured and written by the host after it, in DIR; with
  *   several scripts, one per script in its own folder.
  *
- * - The kernel's walls (put_up_walls): no_new_privs and a seccomp filter.
+ * - The kernel's walls (walls.c): no_new_privs, Landlock where the kernel has
+ *   it (writes only under DIR, reads only where the gate reads and where nnlua
+ *   itself reads), a seccomp filter.
  *
- * Not built yet: Landlock, counting datasets' and figures' memory. */
+ * Not built yet: counting datasets' and figures' memory. */
 #include <dirent.h>
 #include <errno.h>
 #include <stddef.h>
@@ -55,14 +57,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
-#include <linux/audit.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <lauxlib.h>
@@ -73,8 +71,10 @@
 #include "host.h"
 #include "report.h"
 #include "sandbox.h"
+#include "walls.h"
 
 #define DEFAULT_OUT "out"
+#define MAXREADS 80           /* the gate's folders (64 at most), stdlib, a font */
 
 typedef struct Opts {
   const char *out;             /* --out */
@@ -111,7 +111,8 @@ static void usage(FILE *f) {
         "(but traceback), binary chunks, string.dump, os.exit (an error); require finds\n"
         "nnlua's modules, argparse and the script's folder only; every file nnlua or\n"
         "the script opens is checked. The kernel then refuses exec, sockets, ptrace\n"
-        "(seccomp, x86-64). Not counted in --max-memory: datasets and figures.\n"
+        "(seccomp, x86-64) and files outside those folders (Landlock, where the\n"
+        "kernel has it). Not counted in --max-memory: datasets and figures.\n"
         "See docs/sandbox.md.\n", f);
   fflush(f);
 }
@@ -328,64 +329,6 @@ static void start_clock(lua_State *L, double seconds) {
   it.it_value.tv_usec = (suseconds_t)((seconds - (double)(time_t)seconds) * 1e6);
   if (it.it_value.tv_sec == 0 && it.it_value.tv_usec == 0) it.it_value.tv_usec = 1;
   setitimer(ITIMER_REAL, &it, NULL);
-}
-
-/* ---- the kernel's walls ----
- * Defence in depth against a memory-safety bug in nnlua itself: once the
- * script is about to run, the process gives up what it never needs again.
- * PR_SET_NO_NEW_PRIVS (no set-uid gain through exec), then a seccomp filter
- * that makes these system calls fail with EPERM: starting programs (execve,
- * execveat), the network (socket), other processes' memory (ptrace,
- * process_vm_readv/writev), and what only an administrator does (mount,
- * namespaces, modules, kexec, reboot, bpf, perf_event_open, keys,
- * open_by_handle_at, chroot, pivot_root). Under AddressSanitizer ptrace stays
- * allowed: its leak checker attaches to the process's threads at exit.
- * Landlock is not used (yet): the files nnlua itself reads after start-up
- * (the stdlib, fonts, CPU information) would all need listing. */
-#if defined(__SANITIZE_ADDRESS__)
-#define SANDBOX_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SANDBOX_ASAN 1
-#endif
-#endif
-
-#if defined(__x86_64__)
-#define DENY(nr) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, 1), \
-                 BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA))
-static const struct sock_filter walls[] = {
-  BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-  BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
-  BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),           /* another ABI: no */
-  BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-  BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000, 0, 1),         /* x32 numbers */
-  BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)),
-  DENY(SYS_execve), DENY(SYS_execveat), DENY(SYS_socket),
-#ifndef SANDBOX_ASAN
-  DENY(SYS_ptrace),
-#endif
-  DENY(SYS_process_vm_readv), DENY(SYS_process_vm_writev),
-  DENY(SYS_mount), DENY(SYS_umount2), DENY(SYS_pivot_root), DENY(SYS_chroot),
-  DENY(SYS_unshare), DENY(SYS_setns), DENY(SYS_init_module), DENY(SYS_finit_module),
-  DENY(SYS_delete_module), DENY(SYS_kexec_load), DENY(SYS_kexec_file_load), DENY(SYS_reboot),
-  DENY(SYS_bpf), DENY(SYS_perf_event_open), DENY(SYS_keyctl), DENY(SYS_add_key),
-  DENY(SYS_request_key), DENY(SYS_open_by_handle_at), DENY(SYS_name_to_handle_at),
-  BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-};
-#endif
-
-/* Puts up the walls; returns a word for the start-up line. */
-static const char *put_up_walls(void) {
-  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return "none (no_new_privs refused)";
-#if defined(__x86_64__)
-  struct sock_fprog prog = {(unsigned short)(sizeof walls / sizeof walls[0]),
-                            (struct sock_filter *)walls};
-  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0)
-    return "no_new_privs only (seccomp refused)";
-  return "seccomp";
-#else
-  return "no_new_privs only (no seccomp filter for this architecture)";
-#endif
 }
 
 /* mkdirs(path) -> true | nil, message: makedirs for the Lua side. */
@@ -847,20 +790,32 @@ static int run_one(int argc, char **argv, Opts o) {
     free(real);
     return EXIT_FAILURE;
   }
-  char memtext[32];
-  nn_gate_format_size(memtext, sizeof memtext, o.max_memory);
-  const char *nofilter = getenv("NNLUA_SANDBOX_NO_SECCOMP");   /* for measuring its cost */
-  const char *kfilter = nofilter != NULL && nofilter[0] != '\0' ? "off (NNLUA_SANDBOX_NO_SECCOMP)"
-                                                               : put_up_walls();
-  fprintf(stderr, "%s --sandbox: %s writes in %s; limits: memory %s, time %g s; kernel filter: %s\n",
-          VM_PROGNAME, script, outreal, memtext, o.max_time, kfilter);
-  fflush(stderr);
   lua_State *L = luaL_newstate();
   if (L == NULL) {
     free(real);
     fprintf(stderr, "%s: cannot create state: not enough memory\n", VM_PROGNAME);
     return EXIT_FAILURE;
   }
+  /* the kernel's walls (walls.c): what the gate reads, and what nnlua reads
+   * while the script runs: its stdlib (modules load on first use), a font
+   * set with NNLUA_FONT */
+  const char *reads[MAXREADS];
+  int nread = 0;
+  for (const char *f; nread < MAXREADS - 2 && (f = nn_gate_folder(NN_GATE_READ, nread)) != NULL; )
+    reads[nread++] = f;
+  vm_pushstdlib(L);
+  if (lua_isstring(L, -1)) reads[nread++] = lua_tostring(L, -1);     /* kept on the stack */
+  const char *font = getenv("NNLUA_FONT");
+  if (font != NULL && font[0] != '\0') reads[nread++] = font;
+  vm_walls walls = {outreal, reads, nread};
+  char kfilter[256];
+  vm_walls_up(&walls, kfilter, sizeof kfilter);
+  lua_pop(L, 1);
+  char memtext[32];
+  nn_gate_format_size(memtext, sizeof memtext, o.max_memory);
+  fprintf(stderr, "%s --sandbox: %s writes in %s; limits: memory %s, time %g s; kernel filter: %s\n",
+          VM_PROGNAME, script, outreal, memtext, o.max_time, kfilter);
+  fflush(stderr);
   /* main() keeps freed blocks of up to 32 MB in malloc's heap for speed; under a
    * memory limit that heap would hold pages the counts no longer see: blocks
    * of 4 MB and more go back to the kernel when freed, and so do freed tops */

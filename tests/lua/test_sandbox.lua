@@ -279,6 +279,9 @@ test("--sandbox: the course scripts run unchanged, writing only in --out", funct
   local out, code = sh(NNLUA .. " --sandbox --out " .. q(root .. "/ref") .. " scripts/reference.lua"
                        .. " --epochs 1 --train-samples 1000 --out figs")
   check_eq(code, 0, out)
+  -- with the kernel's walls up, Landlock's among them where the kernel has it
+  assert(out:find("kernel filter: seccomp %+ Landlock ABI %d") or out:find("no Landlock (the kernel has none)", 1, true)
+         or out:find("no Landlock (disabled in this kernel)", 1, true), out)
   for _, f in ipairs{"loss.png", "accuracy.png", "samples.png", "history.csv"} do
     assert(io.open(root .. "/ref/figs/" .. f), f .. " missing\n" .. out)
   end
@@ -566,5 +569,115 @@ test("--sandbox may come anywhere among nnlua's options before the script; its o
   out, code = nn("--out r --help --sandbox")
   check_eq(code, 0, out)
   has(out, "usage: nnlua --sandbox")
+  cleanup(root)
+end)
+
+-- A stand-in for a memory-safety bug in nnlua that opens a file without asking the gate:
+-- a library preloaded into nnlua whose realpath, given "@probe:w:PATH" or "@probe:r:PATH" (the
+-- gate calls realpath first with the script's path), makes a raw open(2) of PATH for writing
+-- or reading and prints what the kernel answered, then fails as realpath would.
+local PROBE = [[
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+char *realpath(const char *path, char *resolved) {
+  if (strncmp(path, "@probe:", 7) == 0 && (path[7] == 'r' || path[7] == 'w') && path[8] == ':') {
+    const char *file = path + 9;
+    int w = path[7] == 'w';
+    int fd = w ? open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : open(file, O_RDONLY | O_CLOEXEC);
+    char line[1024];
+    int n = snprintf(line, sizeof line, "probe %c %s: %s\n", path[7], file, fd >= 0 ? "opened" : strerror(errno));
+    if (fd >= 0) {
+      if (w && write(fd, "probe\n", 6) != 6) n = snprintf(line, sizeof line, "probe write failed\n");
+      close(fd);
+    }
+    if (write(1, line, (size_t)n) != n) abort();
+    errno = ENOENT;
+    return NULL;
+  }
+  static char *(*real)(const char *, char *);
+  if (real == NULL) real = (char *(*)(const char *, char *))dlsym(RTLD_NEXT, "realpath");
+  return real(path, resolved);
+}
+]]
+
+test("--sandbox with Landlock: the kernel itself refuses a write outside DIR and a read outside the "
+     .. "allowed folders to code that skips the gate (a preloaded probe); without Landlock it would not", function()
+  local root = tree()
+  write_file(root .. "/probe.c", PROBE)
+  local cc, ccode = sh("cc -shared -fPIC -O1 -o " .. q(root .. "/probe.so") .. " " .. q(root .. "/probe.c") .. " -ldl")
+  check_eq(ccode, 0, cc)
+  local O, outside = root .. "/proj/out", root .. "/outside"
+  local script = PRELUDE .. string.format([[
+local O, X, P = %q, %q, %q
+for _, p in ipairs{"w:" .. O .. "/inside.txt", "r:" .. P .. "/data.txt", "w:" .. X .. "/new.txt",
+                   "r:" .. X .. "/secret.txt", "w:" .. X .. "/secret.txt", "r:/etc/passwd",
+                   "w:/proc/self/mem", "r:" .. O .. "/inside.txt"} do
+  pcall(io.open, "@probe:" .. p, p:sub(1, 1))     -- the gate refuses it after the probe's open
+end
+io.stdout:flush()
+]], O, outside, root .. "/proj")
+  -- ASan's runtime must come first among the libraries unless told otherwise
+  local env = "LD_PRELOAD=" .. q(root .. "/probe.so") .. " ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 "
+  write_file(root .. "/proj/s.lua", script)
+  local before = snapshot(root, "/proj/out")
+  local out, code = sh("cd " .. q(root .. "/proj") .. " && " .. env .. NNLUA .. " --sandbox --out out s.lua")
+  check_eq(code, 0, out)
+  if out:find("no Landlock (the kernel has none)", 1, true) or out:find("disabled in this kernel", 1, true) then
+    print("  (skipped: this kernel has no Landlock)")
+    cleanup(root)
+    return
+  end
+  has(out, "kernel filter: seccomp + Landlock ABI ")
+  local function answer(rw, path)
+    return assert(out:match("probe " .. rw .. " " .. path:gsub("%p", "%%%0") .. ": ([^\n]*)"),
+                  "no probe of " .. path .. " in:\n" .. out)
+  end
+  check_eq(answer("w", O .. "/inside.txt"), "opened", "write in DIR")
+  check_eq(answer("r", O .. "/inside.txt"), "opened", "read in DIR")
+  check_eq(answer("r", root .. "/proj/data.txt"), "opened", "read in the script's folder")
+  check_eq(answer("w", outside .. "/new.txt"), "Permission denied", "write outside DIR")
+  check_eq(answer("w", outside .. "/secret.txt"), "Permission denied", "write over a file outside DIR")
+  check_eq(answer("r", outside .. "/secret.txt"), "Permission denied", "read outside the allowed folders")
+  check_eq(answer("r", "/etc/passwd"), "Permission denied", "read /etc/passwd")
+  check_eq(answer("w", "/proc/self/mem"), "Permission denied", "write /proc/self/mem")
+  check_eq(snapshot(root, "/proj/out"), before, "the tree outside out/")
+  check_eq(read_file(O .. "/inside.txt"), "probe\n")
+  -- the same probe without Landlock reaches the files: what the walls stop is real
+  out, code = sh("cd " .. q(root .. "/proj") .. " && NNLUA_SANDBOX_NO_LANDLOCK=1 " .. env .. NNLUA
+                 .. " --sandbox --out out s.lua")
+  check_eq(code, 0, out)
+  has(out, "kernel filter: seccomp + no Landlock (NNLUA_SANDBOX_NO_LANDLOCK)")
+  check_eq(answer("w", outside .. "/new.txt"), "opened", "write outside DIR without Landlock")
+  check_eq(answer("r", outside .. "/secret.txt"), "opened", "read outside without Landlock")
+  check_eq(read_file(outside .. "/new.txt"), "probe\n")
+  os.remove(outside .. "/new.txt")
+  -- an older kernel's Landlock (only the rights its ABI knows): the same walls, and files in DIR
+  -- are still written whole (a temporary file renamed in its folder)
+  write_file(root .. "/proj/s.lua", script .. [[
+plot.lines{series = {{y = {1, 2, 3}}}}:save("figs/loss.png")
+data.write_csv("figs/h.csv", {{1, 2}})
+local f = assert(io.open("t.txt", "w")) f:write("x") f:close()
+assert(os.rename("t.txt", "t2.txt")) assert(os.remove("t2.txt"))
+print("wrote")
+]])
+  before = snapshot(root, "/proj/out")
+  for abi = 1, 6 do
+    os.remove(O .. "/figs/loss.png")
+    out, code = sh("cd " .. q(root .. "/proj") .. " && NNLUA_SANDBOX_LANDLOCK_ABI=" .. abi .. " " .. env
+                   .. NNLUA .. " --sandbox --out out s.lua")
+    check_eq(code, 0, "ABI " .. abi .. ": " .. out)
+    has(out, "kernel filter: seccomp + Landlock ABI " .. abi .. "\n", "ABI " .. abi)
+    has(out, "wrote", "ABI " .. abi)
+    check_eq(answer("w", outside .. "/new.txt"), "Permission denied", "ABI " .. abi .. ": write outside DIR")
+    check_eq(answer("r", outside .. "/secret.txt"), "Permission denied", "ABI " .. abi .. ": read outside")
+    assert(io.open(O .. "/figs/loss.png"), "ABI " .. abi .. ": the figure")
+  end
+  check_eq(snapshot(root, "/proj/out"), before, "the tree outside out/")
   cleanup(root)
 end)
