@@ -399,17 +399,25 @@ test("--sandbox with a folder or several scripts: each in its own process and fo
   cleanup(root)
 end)
 
-test("--sandbox puts up the kernel's walls before the script runs: no_new_privs and a seccomp filter", function()
+test("--sandbox puts up the kernel's walls before the script runs: no_new_privs and a seccomp filter, "
+     .. "on every thread (the walls go up before the thread pool starts)", function()
   local root = tree()
   local log = root .. "/run.log"
-  -- the script runs until the test has looked at it from outside (or its time is up)
-  write_file(root .. "/proj/s.lua", "print('looping') io.stdout:flush() while true do end\n")
+  -- the script starts the thread pool with a large product, then runs until the test has
+  -- looked at it from outside (or its time is up)
+  write_file(root .. "/proj/s.lua", "tensor.set_num_threads(2)\n"
+             .. "local a = tensor.randn(400, 400) for _ = 1, 3 do a = a:matmul(a):tanh() end\n"
+             .. "print('looping') io.stdout:flush() while true do end\n")
   local out = sh("cd " .. q(root .. "/proj") .. " && { " .. NNLUA .. " --sandbox --max-time 30 s.lua > "
-                 .. q(log) .. " 2>&1 & p=$!; for i in $(seq 300); do grep -q looping " .. q(log)
-                 .. " && break; sleep 0.1; done; grep -E '^(NoNewPrivs|Seccomp):' /proc/$p/status;"
+                 .. q(log) .. " 2>&1 & p=$!; for i in $(seq 300); do grep -qs looping " .. q(log)
+                 .. " && break; sleep 0.1; done; ls /proc/$p/task | wc -l;"
+                 .. " cat /proc/$p/task/*/status | grep -E '^(NoNewPrivs|Seccomp):' | sort | uniq -c;"
                  .. " kill $p; wait $p; }")
-  assert(out:find("NoNewPrivs:%s+1"), out)
-  assert(out:find("Seccomp:%s+2"), out)          -- 2: filter mode
+  local threads = tonumber(out:match("^%s*(%d+)"))
+  assert(threads and threads >= 2, "threads:\n" .. out)
+  -- every thread: no_new_privs, and 2 (filter mode)
+  assert(out:find("%s" .. threads .. " NoNewPrivs:%s+1"), out)
+  assert(out:find("%s" .. threads .. " Seccomp:%s+2"), out)
   assert(read_file(log):find("kernel filter: seccomp", 1, true), read_file(log))
   cleanup(root)
 end)
