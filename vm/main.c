@@ -42,7 +42,8 @@ static void usage(FILE *f) {
         "  -v, --version show version information (nnlua, Lua, oneDNN, libpng, cairo)\n"
         "  -W            turn warnings on\n"
         "  -h, --help    show this help\n"
-        "  --sandbox ... run someone else's script safely (first option; --sandbox --help)\n"
+        "  --sandbox     run someone else's script safely (with --out, --allow-read,\n"
+        "                --max-memory, --max-time, in any order; --sandbox --help)\n"
         "  --report FILE run the script and write FILE (.pdf or .html): source, output, figures\n"
         "  --report-date put today's date in the report\n"
         "  --            stop handling options\n"
@@ -53,6 +54,12 @@ static void usage(FILE *f) {
 }
 
 static void badoption(const char *opt) {
+  if (vm_sandbox_option(opt)) {
+    fprintf(stderr, "%s: '%.*s' works only with --sandbox (nnlua --sandbox --help)\n", VM_PROGNAME,
+            (int)strcspn(opt, "="), opt);
+    fflush(stderr);
+    return;
+  }
   if (opt[1] == 'e' || opt[1] == 'l' || strcmp(opt, "--report") == 0)
     fprintf(stderr, "%s: '%s' needs argument\n", VM_PROGNAME, opt);
   else
@@ -232,7 +239,7 @@ int main(int argc, char **argv) {
    * back to the kernel: that cost a page fault per 4 KB written, every batch. */
   mallopt(M_MMAP_THRESHOLD, 32 << 20);
   mallopt(M_TRIM_THRESHOLD, 256 << 20);
-  if (argc > 1 && strcmp(argv[1], "--sandbox") == 0) return vm_sandbox_main(argc, argv);
+  if (vm_sandbox_wanted(argv)) return vm_sandbox_main(argc, argv);
   lua_State *L = luaL_newstate();
   if (L == NULL) {
     fprintf(stderr, "%s: cannot create state: not enough memory\n", VM_PROGNAME);

@@ -215,7 +215,7 @@ const char *vm_report_path(char **argv, int script) {
   return NULL;
 }
 
-int vm_report_script(lua_State *L, char **argv, const char *out, int dated) {
+int vm_report_begin(lua_State *L, char **argv, const char *file, const char *out, int dated) {
   Run *run = (Run *)lua_newuserdatauv(L, sizeof *run, 0);
   memset(run, 0, sizeof *run);
   if (luaL_newmetatable(L, RUN_MT)) {
@@ -231,22 +231,20 @@ int vm_report_script(lua_State *L, char **argv, const char *out, int dated) {
   run->r = ctx ? nn_report_new(ctx) : NULL;
   nn_ctx_free(ctx);
   if (!run->r) {
+    lua_pop(L, 1);
     lua_pushliteral(L, "--report: out of memory");
-    return vm_report(L, LUA_ERRMEM, VM_PROGNAME);
+    vm_report(L, LUA_ERRMEM, VM_PROGNAME);
+    return 0;
   }
   nnlua_setreport(L, run->r);
   hook_all(L, runidx);
-
-  run->source = readall(argv[0], &run->srclen);   /* a script that does not compile too */
-  int status = luaL_loadfilex(L, argv[0], "t");      /* source only: guard.c */
-  if (status == LUA_OK) {
-    int n = 0;
-    while (argv[n + 1] != NULL) n++;
-    luaL_checkstack(L, n + 3, "too many arguments to script");
-    for (int i = 1; i <= n; i++) lua_pushstring(L, argv[i]);
-    status = vm_docall(L, n, 0);
-  }
+  run->source = readall(file, &run->srclen);      /* a script that does not compile too */
   if (!run->source) run->srclen = 0;
+  return runidx;
+}
+
+int vm_report_end(lua_State *L, int runidx, int status) {
+  Run *run = (Run *)luaL_checkudata(L, runidx, RUN_MT);
   nnlua_setreport(L, NULL);
   int written;
   if (status == LUA_OK) {
@@ -261,4 +259,18 @@ int vm_report_script(lua_State *L, char **argv, const char *out, int dated) {
   lua_call(L, 1, 0);
   lua_settop(L, runidx - 1);
   return status == LUA_OK && !written ? LUA_ERRRUN : status;
+}
+
+int vm_report_script(lua_State *L, char **argv, const char *out, int dated) {
+  int runidx = vm_report_begin(L, argv, argv[0], out, dated);
+  if (runidx == 0) return LUA_ERRMEM;
+  int status = luaL_loadfilex(L, argv[0], "t");      /* source only: guard.c */
+  if (status == LUA_OK) {
+    int n = 0;
+    while (argv[n + 1] != NULL) n++;
+    luaL_checkstack(L, n + 3, "too many arguments to script");
+    for (int i = 1; i <= n; i++) lua_pushstring(L, argv[i]);
+    status = vm_docall(L, n, 0);
+  }
+  return vm_report_end(L, runidx, status);
 }

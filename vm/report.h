@@ -16,4 +16,15 @@ const char *vm_report_path(char **argv, int script);
  * be written (the reason is on stderr). */
 int vm_report_script(lua_State *L, char **argv, const char *out, int dated);
 
+/* vm_report_script in two halves, for a host that loads and calls the script
+ * itself (vm/sandbox.c): vm_report_begin starts capturing (output, seeds,
+ * figures, os.exit), reads the source from file (argv[0] is the name shown)
+ * and pushes the run's state; it returns that stack index, or 0 after
+ * printing why not (nothing pushed). After the script ran with Lua status
+ * (its error message on top when not LUA_OK), vm_report_end writes the
+ * report, prints the error as runscript does, pops everything from runidx
+ * up and returns what vm_report_script returns. */
+int vm_report_begin(lua_State *L, char **argv, const char *file, const char *out, int dated);
+int vm_report_end(lua_State *L, int runidx, int status);
+
 #endif

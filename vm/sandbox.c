@@ -1,13 +1,14 @@
 /* sandbox.c -- nnlua --sandbox: running someone else's script (docs/sandbox.md).
  *
  *   nnlua --sandbox [--out DIR] [--allow-read PATH]... [--max-memory SIZE]
- *                   [--max-time S] script.lua [args] | a.lua b.lua ... | folder
+ *                   [--max-time S] [--report FILE [--report-date]]
+ *                   script.lua [args] | a.lua b.lua ... | folder
  *
  * What is built so far, and nothing more is claimed (--help says the same):
  *
  * - The script's own environment. The script, the chunks it loads and the
  *   modules it requires from its folder run with a global table of their own
- *   (env_lua below), not the host's: nnlua's stdlib keeps the real one, with
+ *   (sandbox_env.c), not the host's: nnlua's stdlib keeps the real one, with
  *   the real debug, os, io and package it needs, and its private C modules
  *   (nn._C, data._C, ...) stay in the host's package.loaded where the script
  *   cannot look. Inside: no os.execute (but the mkdir -p 'dir' that older
@@ -36,9 +37,15 @@
  * - Several scripts (a folder, or two or more .lua files): each in a child
  *   process with its own output folder, then a table (run_batch).
  *
- * - The kernel's walls (put_up_walls): no_new_privs and a seccomp filter.
+ * - --report (report.c): checked to lie in DIR before the script runs
+ *   (report_path), captured and written by the host after it, in DIR; with
+ *   several scripts, one per script in its own folder.
  *
- * Not built yet: Landlock, counting datasets' and figures' memory. */
+ * - The kernel's walls (walls.c): no_new_privs, Landlock where the kernel has
+ *   it (writes only under DIR, reads only where the gate reads and where nnlua
+ *   itself reads), a seccomp filter.
+ *
+ * Not built yet: counting datasets' and figures' memory. */
 #include <dirent.h>
 #include <errno.h>
 #include <stddef.h>
@@ -50,14 +57,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
-#include <linux/audit.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <lauxlib.h>
@@ -66,9 +69,12 @@
 #include "nn/io/gate.h"
 #include "nn/tensor.h"
 #include "host.h"
+#include "report.h"
 #include "sandbox.h"
+#include "walls.h"
 
 #define DEFAULT_OUT "out"
+#define MAXREADS 80           /* the gate's folders (64 at most), stdlib, a font */
 
 typedef struct Opts {
   const char *out;             /* --out */
@@ -77,6 +83,8 @@ typedef struct Opts {
   int script;                  /* argv index of the script */
   size_t max_memory;           /* --max-memory, bytes */
   double max_time;             /* --max-time, seconds */
+  const char *report;          /* --report FILE, or NULL */
+  int report_date;             /* --report-date */
 } Opts;
 
 #define DEFAULT_MEMORY ((size_t)4 << 30)
@@ -87,6 +95,7 @@ typedef struct Opts {
 static void usage(FILE *f) {
   fputs("usage: nnlua --sandbox [options] script.lua [args]\n"
         "       nnlua --sandbox [options] a.lua b.lua ... | folder\n"
+        "Options go before the script, in any order, --sandbox among them.\n"
         "Runs a script someone else wrote; several (two or more .lua files, or the\n"
         ".lua files of a folder) each in a process of its own with DIR/<name>/ as its\n"
         "folder and DIR/<name>.log as its output, then a table. Options:\n"
@@ -96,11 +105,14 @@ static void usage(FILE *f) {
         "                    reads its own folder, DIR and the dataset folders\n"
         "  --max-memory SIZE Lua heap and tensors together (default 4G; K, M, G, T)\n"
         "  --max-time S      wall-clock seconds (default 3600); then exit status 124\n"
+        "  --report FILE     also write the run's report (.pdf, .html) in DIR (several\n"
+        "                    scripts: DIR/<name>/FILE); --report-date dates it\n"
         "Inside: no os.execute (but mkdir -p 'dir' in DIR), io.popen, C modules, debug\n"
         "(but traceback), binary chunks, string.dump, os.exit (an error); require finds\n"
         "nnlua's modules, argparse and the script's folder only; every file nnlua or\n"
         "the script opens is checked. The kernel then refuses exec, sockets, ptrace\n"
-        "(seccomp, x86-64). Not counted in --max-memory: datasets and figures.\n"
+        "(seccomp, x86-64) and files outside those folders (Landlock, where the\n"
+        "kernel has it). Not counted in --max-memory: datasets and figures.\n"
         "See docs/sandbox.md.\n", f);
   fflush(f);
 }
@@ -134,19 +146,55 @@ static int parsesize(const char *s, size_t *out) {
   return 1;
 }
 
-/* argv[1] is "--sandbox". Returns 1 and fills o, or 0 after a message
- * (o->script is -1 when --help was asked for). */
+/* The options that only --sandbox knows, each followed by a value ("--out
+ * DIR" or "--out=DIR"). */
+static const char *const own[] = {"--out", "--allow-read", "--max-memory", "--max-time", NULL};
+
+int vm_sandbox_option(const char *a) {
+  size_t n = strcspn(a, "=");
+  for (int k = 0; own[k] != NULL; k++)
+    if (strlen(own[k]) == n && strncmp(a, own[k], n) == 0) return a[n] == '=' ? 2 : 1;
+  return 0;
+}
+
+int vm_sandbox_wanted(char **argv) {
+  for (int i = 1; argv[i] != NULL; i++) {
+    const char *a = argv[i];
+    if (a[0] != '-' || a[1] == '\0' || strcmp(a, "--") == 0) return 0;   /* the script */
+    if (strcmp(a, "--sandbox") == 0) return 1;
+    int takes = vm_sandbox_option(a) == 1 || strcmp(a, "--report") == 0 || strcmp(a, "-e") == 0 ||
+                strcmp(a, "-l") == 0;
+    if (takes && argv[++i] == NULL) return 0;
+  }
+  return 0;
+}
+
+/* nnlua's options that do not go with --sandbox (the script runs alone) */
+static int host_only(const char *a) {
+  static const char *const no[] = {"-i", "-v", "--version", "-W", "--kernel", NULL};
+  if (a[0] == '-' && (a[1] == 'e' || a[1] == 'l')) return 1;
+  for (int k = 0; no[k] != NULL; k++)
+    if (strcmp(a, no[k]) == 0) return 1;
+  return 0;
+}
+
+/* The options of the command line, in any order before the script ("--sandbox"
+ * among them). Returns 1 and fills o, or 0 after a message (o->script is -1
+ * when --help was asked for). */
 static int parse(int argc, char **argv, Opts *o) {
   memset(o, 0, sizeof *o);
   o->out = DEFAULT_OUT;
   o->max_memory = DEFAULT_MEMORY;
   o->max_time = DEFAULT_TIME;
   int i;
-  for (i = 2; i < argc; i++) {
+  for (i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) { o->script = -1; return 0; }
     if (strcmp(a, "--") == 0) { i++; break; }
     if (a[0] != '-' || a[1] == '\0') break;
+    if (strcmp(a, "--sandbox") == 0) continue;
+    if (host_only(a))
+      return fail("'%s' cannot be used with --sandbox%s (nnlua --sandbox --help)", a, "");
     const char *val = NULL;
     size_t n = strcspn(a, "=");
     if (a[n] == '=') val = a + n + 1;
@@ -162,6 +210,12 @@ static int parse(int argc, char **argv, Opts *o) {
       if (val == NULL && (val = argv[++i]) == NULL) return fail("'%s' needs a size%s", a, "");
       if (!parsesize(val, &o->max_memory))
         return fail("--max-memory: '%s' is not a size (say 2G, 512M, 2GiB)%s", val, "");
+    } else if (strncmp(a, "--report", n) == 0 && n == 8) {
+      if (val == NULL && (val = argv[++i]) == NULL) return fail("'%s' needs a file name%s", a, "");
+      if (val[0] == '\0') return fail("'%s' needs a file name%s", a, "");
+      o->report = val;
+    } else if (strcmp(a, "--report-date") == 0) {
+      o->report_date = 1;
     } else if (strncmp(a, "--max-time", n) == 0 && n == 10) {
       if (val == NULL && (val = argv[++i]) == NULL) return fail("'%s' needs seconds%s", a, "");
       char *end;
@@ -174,6 +228,7 @@ static int parse(int argc, char **argv, Opts *o) {
     }
   }
   if (i >= argc) return fail("no script given%s%s (nnlua --sandbox --help)", "", "");
+  if (o->report_date && o->report == NULL) return fail("--report-date needs --report%s%s", "", "");
   if (strcmp(argv[i], "-") == 0) return fail("the script must be a file, not stdin%s%s", "", "");
   o->script = i;
   return 1;
@@ -276,64 +331,6 @@ static void start_clock(lua_State *L, double seconds) {
   setitimer(ITIMER_REAL, &it, NULL);
 }
 
-/* ---- the kernel's walls ----
- * Defence in depth against a memory-safety bug in nnlua itself: once the
- * script is about to run, the process gives up what it never needs again.
- * PR_SET_NO_NEW_PRIVS (no set-uid gain through exec), then a seccomp filter
- * that makes these system calls fail with EPERM: starting programs (execve,
- * execveat), the network (socket), other processes' memory (ptrace,
- * process_vm_readv/writev), and what only an administrator does (mount,
- * namespaces, modules, kexec, reboot, bpf, perf_event_open, keys,
- * open_by_handle_at, chroot, pivot_root). Under AddressSanitizer ptrace stays
- * allowed: its leak checker attaches to the process's threads at exit.
- * Landlock is not used (yet): the files nnlua itself reads after start-up
- * (the stdlib, fonts, CPU information) would all need listing. */
-#if defined(__SANITIZE_ADDRESS__)
-#define SANDBOX_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SANDBOX_ASAN 1
-#endif
-#endif
-
-#if defined(__x86_64__)
-#define DENY(nr) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, 1), \
-                 BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA))
-static const struct sock_filter walls[] = {
-  BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-  BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
-  BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),           /* another ABI: no */
-  BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-  BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000, 0, 1),         /* x32 numbers */
-  BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)),
-  DENY(SYS_execve), DENY(SYS_execveat), DENY(SYS_socket),
-#ifndef SANDBOX_ASAN
-  DENY(SYS_ptrace),
-#endif
-  DENY(SYS_process_vm_readv), DENY(SYS_process_vm_writev),
-  DENY(SYS_mount), DENY(SYS_umount2), DENY(SYS_pivot_root), DENY(SYS_chroot),
-  DENY(SYS_unshare), DENY(SYS_setns), DENY(SYS_init_module), DENY(SYS_finit_module),
-  DENY(SYS_delete_module), DENY(SYS_kexec_load), DENY(SYS_kexec_file_load), DENY(SYS_reboot),
-  DENY(SYS_bpf), DENY(SYS_perf_event_open), DENY(SYS_keyctl), DENY(SYS_add_key),
-  DENY(SYS_request_key), DENY(SYS_open_by_handle_at), DENY(SYS_name_to_handle_at),
-  BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-};
-#endif
-
-/* Puts up the walls; returns a word for the start-up line. */
-static const char *put_up_walls(void) {
-  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return "none (no_new_privs refused)";
-#if defined(__x86_64__)
-  struct sock_fprog prog = {(unsigned short)(sizeof walls / sizeof walls[0]),
-                            (struct sock_filter *)walls};
-  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0)
-    return "no_new_privs only (seccomp refused)";
-  return "seccomp";
-#else
-  return "no_new_privs only (no seccomp filter for this architecture)";
-#endif
-}
-
 /* mkdirs(path) -> true | nil, message: makedirs for the Lua side. */
 static int l_mkdirs(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
@@ -361,235 +358,6 @@ static int l_gate(lua_State *L) {
   return 2;
 }
 
-/* The script's environment, built in Lua from the host's (which only this
- * chunk and the stdlib see). Arguments: gate, the script's folder, DIR, the
- * script's arg table. Returns the new global table. Functions made here keep
- * the host's tables as upvalues; the script cannot read upvalues (no
- * debug.getupvalue inside). */
-static const char env_lua[] =
-  "local gate, scriptdir, outdir, arg, syspath, mkdirs = ...\n"
-  "local G = _G\n"
-  "local S, loaded = {}, {}\n"
-  "local pairs, type, error, select, tostring = pairs, type, error, select, tostring\n"
-  "local sformat, sfind, ssub = string.format, string.find, string.sub\n"
-  "local function gone(name, hint)\n"
-  "  return function() error(name .. ' is not available in --sandbox' .. (hint or ''), 2) end\n"
-  "end\n"
-  "local function copy(t) local c = {} for k, v in pairs(t) do c[k] = v end return c end\n"
-  "local function check(path, mode, fn)\n"
-  "  if type(path) ~= 'string' then return end\n"          /* the real function reports it */
-  "  local ok, msg = gate(path, mode)\n"
-  "  if not ok then error(fn .. ': ' .. msg, 3) end\n"
-  "end\n"
-  /* the base library */
-  "for _, k in pairs{'assert', 'error', 'ipairs', 'next', 'pairs', 'pcall', 'print', 'rawequal',\n"
-  "                  'rawget', 'rawlen', 'rawset', 'select', 'tonumber',\n"
-  "                  'tostring', 'type', 'xpcall', 'warn', '_VERSION', 'tensor'} do\n"
-  "  S[k] = G[k]\n"
-  "end\n"
-  "S._G, S.arg = S, arg\n"
-  "local getmetatable = G.getmetatable\n"
-  "function S.getmetatable(v)\n"
-  "  if type(v) == 'table' then return getmetatable(v) end\n"
-  "  if getmetatable(v) == nil then return nil end\n"
-  "  return 'protected by --sandbox'\n"
-  "end\n"
-  "local gc = G.collectgarbage\n"
-  "local gcok = {collect = true, count = true, step = true, isrunning = true}\n"
-  "function S.collectgarbage(opt, ...)\n"
-  "  if opt ~= nil and not gcok[opt] then\n"
-  "    error(\"collectgarbage: option '\" .. tostring(opt) .. \"' is not available in --sandbox\", 2)\n"
-  "  end\n"
-  "  return gc(opt, ...)\n"
-  "end\n"
-  /* chunks: source only, the script's environment by default, and names
-   * that cannot pass for a file of nnlua's stdlib */
-  "local load, loadfile = G.load, G.loadfile\n"
-  "function S.load(chunk, name, mode, ...)\n"
-  "  if mode ~= nil and (type(mode) ~= 'string' or not sfind(mode, 't', 1, true)) then\n"
-  "    error(\"load: --sandbox loads Lua source only (mode '\" .. tostring(mode) .. \"')\", 2)\n"
-  "  end\n"
-  "  if type(name) == 'string' and ssub(name, 1, 1) == '@' then name = '=' .. ssub(name, 2) end\n"
-  "  if select('#', ...) == 0 then return load(chunk, name, 't', S) end\n"
-  "  return load(chunk, name, 't', (...))\n"
-  "end\n"
-  "function S.loadfile(path, mode, ...)\n"
-  "  if mode ~= nil and (type(mode) ~= 'string' or not sfind(mode, 't', 1, true)) then\n"
-  "    error(\"loadfile: --sandbox loads Lua source only (mode '\" .. tostring(mode) .. \"')\", 2)\n"
-  "  end\n"
-  "  check(path, 'r', 'loadfile')\n"
-  "  if select('#', ...) == 0 then return loadfile(path, 't', S) end\n"
-  "  return loadfile(path, 't', (...))\n"
-  "end\n"
-  "function S.dofile(path)\n"
-  "  check(path, 'r', 'dofile')\n"
-  "  local f, err = loadfile(path, 't', S)\n"
-  "  if not f then error(err, 2) end\n"
-  "  return f()\n"
-  "end\n"
-  /* libraries: copies, so that the script's changes stay its own */
-  "S.string, S.table, S.math, S.utf8, S.coroutine =\n"
-  "  copy(string), copy(table), copy(math), copy(utf8), copy(coroutine)\n"
-  "S.string.dump = gone('string.dump')\n"
-  "S.debug = {traceback = G.debug.traceback}\n"
-  "for k in pairs(G.debug) do\n"
-  "  if k ~= 'traceback' then S.debug[k] = gone('debug.' .. k, ' (only debug.traceback is)') end\n"
-  "end\n"
-  "local io, os = G.io, G.os\n"
-  "S.io = {read = io.read, write = io.write, flush = io.flush, close = io.close, type = io.type,\n"
-  "        stdin = io.stdin, stdout = io.stdout, stderr = io.stderr}\n"
-  "local function writing(mode) return type(mode) == 'string' and sfind(mode, '[wa+]') ~= nil end\n"
-  "function S.io.open(path, mode)\n"
-  "  check(path, writing(mode) and 'w' or 'r', 'io.open')\n"
-  "  return io.open(path, mode)\n"
-  "end\n"
-  "function S.io.lines(path, ...)\n"
-  "  check(path, 'r', 'io.lines')\n"
-  "  return io.lines(path, ...)\n"
-  "end\n"
-  "function S.io.input(f) check(f, 'r', 'io.input') return io.input(f) end\n"
-  "function S.io.output(f) check(f, 'w', 'io.output') return io.output(f) end\n"
-  "S.io.popen = gone('io.popen')\n"
-  "S.io.tmpfile = gone('io.tmpfile', ' (io.open a file in the output folder)')\n"
-  "S.os = {clock = os.clock, date = os.date, time = os.time, difftime = os.difftime,\n"
-  "        monotime = os.monotime, tmpname = os.tmpname}\n"
-  /* os.execute runs no command; the one form older scripts use to make an
-   * output folder (nnlua's writers make it themselves), mkdir -p 'path' quoted as they quote it, is done here */
-  "local function unquote(q)\n"
-  "  local out, pos = {}, 1\n"
-  "  while true do\n"
-  "    if ssub(q, pos, pos) ~= \"'\" then return nil end\n"
-  "    local close = sfind(q, \"'\", pos + 1, true)\n"
-  "    if not close then return nil end\n"
-  "    out[#out + 1] = ssub(q, pos + 1, close - 1)\n"
-  "    if close == #q then return table.concat(out) end\n"
-  "    if ssub(q, close + 1, close + 3) ~= \"\\\\''\" then return nil end\n"
-  "    out[#out + 1] = \"'\"\n"
-  "    pos = close + 3\n"
-  "  end\n"
-  "end\n"
-  "function S.os.execute(cmd)\n"
-  "  if cmd == nil then return false end\n"
-  "  local q = type(cmd) == 'string' and cmd:match('^mkdir %-p (.+)$')\n"
-  "  local dir = q and unquote(q)\n"
-  "  if not dir or dir == '' then\n"
-  "    error('os.execute is not available in --sandbox (it runs no command; '\n"
-  "          .. \"only mkdir -p 'folder' is done, inside the output folder)\", 2)\n"
-  "  end\n"
-  "  check(dir, 'w', 'os.execute')\n"
-  "  local ok, err = mkdirs(dir)\n"
-  "  if not ok then error('os.execute: mkdir -p ' .. err, 2) end\n"
-  "  return true, 'exit', 0\n"
-  "end\n"
-  "S.os.exit = gone('os.exit', ' (return from the script, or call error, to end it)')\n"
-  "function S.os.remove(path) check(path, 'w', 'os.remove') return os.remove(path) end\n"
-  "function S.os.rename(a, b)\n"
-  "  check(a, 'w', 'os.rename') check(b, 'w', 'os.rename') return os.rename(a, b)\n"
-  "end\n"
-  "function S.os.setlocale(l, ...)\n"
-  "  if l ~= nil then error('os.setlocale: changing the locale is not available in --sandbox', 2) end\n"
-  "  return os.setlocale(l, ...)\n"
-  "end\n"
-  "local env = {LANG = true, LC_ALL = true, TERM = true, COLUMNS = true, NNLUA_DATA = true,\n"
-  "             NNLUA_PROGRESS = true}\n"
-  "function S.os.getenv(name)\n"
-  "  if env[name] then return os.getenv(name) end\n"
-  "  return nil\n"
-  "end\n"
-  /* require: nnlua's modules, then Lua files of the script's folder */
-  "local nnmods = {tensor = true, nn = true, optim = true, data = true, datasets = true,\n"
-  "                transforms = true, plot = true}\n"
-  "local function isnnlua(name)\n"
-  "  if not nnmods[name:match('^[^.]*')] then return false end\n"
-  "  for part in name:gmatch('[^.]+') do if ssub(part, 1, 1) == '_' then return false end end\n"
-  "  return sfind(name, '..', 1, true) == nil and ssub(name, -1) ~= '.'\n"
-  "end\n"
-  "local require, open = G.require, io.open\n"
-  /* Debian's lua-argparse (scripts/reference.lua), found in the system's Lua
-   * folders (absolute templates only, never ./) and run as script code */
-  "local syslibs = {argparse = true}\n"
-  "do\n"
-  "  local abs = {}\n"
-  "  for t in syspath:gmatch('[^;]+') do if ssub(t, 1, 1) == '/' then abs[#abs + 1] = t end end\n"
-  "  syspath = table.concat(abs, ';')\n"
-  "end\n"
-  "local path = scriptdir .. '/?.lua;' .. scriptdir .. '/?/init.lua'\n"
-  "function S.require(name)\n"
-  "  if type(name) == 'number' then name = tostring(name) end\n"
-  "  if type(name) ~= 'string' then\n"
-  "    error(\"bad argument #1 to 'require' (string expected, got \" .. type(name) .. ')', 2)\n"
-  "  end\n"
-  "  local v = loaded[name]\n"
-  "  if v ~= nil then return v end\n"
-  "  if isnnlua(name) then\n"
-  "    v = require(name)\n"
-  "    loaded[name] = v\n"
-  "    return v\n"
-  "  end\n"
-  "  local tried = {}\n"
-  "  local rel = name:gsub('%.', '/')\n"
-  "  if syslibs[name] then\n"                   /* a pure-Lua library nnlua's scripts use */
-  "    local file = G.package.searchpath(name, syspath)\n"
-  "    if file then\n"
-  "      local chunk, err = loadfile(file, 't', S)\n"
-  "      if not chunk then error(err, 2) end\n"
-  "      v = chunk(name, file)\n"
-  "      if v == nil then v = true end\n"
-  "      loaded[name] = v\n"
-  "      return v, file\n"
-  "    end\n"
-  "  end\n"
-  "  for file in path:gmatch('[^;]+') do\n"
-  "    file = file:gsub('%?', (rel:gsub('%%', '%%%%')))\n"
-  "    local ok, msg = gate(file, 'r')\n"
-  "    if not ok then error('require: ' .. msg, 2) end\n"
-  "    local f = open(file, 'r')\n"
-  "    if f then\n"
-  "      f:close()\n"
-  "      local chunk, err = loadfile(file, 't', S)\n"
-  "      if not chunk then\n"
-  "        error(sformat(\"error loading module '%s' from file '%s':\\n\\t%s\", name, file, err), 2)\n"
-  "      end\n"
-  "      v = chunk(name, file)\n"
-  "      if v == nil then v = loaded[name] end\n"
-  "      if v == nil then v = true end\n"
-  "      loaded[name] = v\n"
-  "      return v, file\n"
-  "    end\n"
-  "    tried[#tried + 1] = \"\\n\\tno file '\" .. file .. \"'\"\n"
-  "  end\n"
-  "  error(\"module '\" .. name .. \"' not found (--sandbox requires nnlua's modules and Lua \"\n"
-  "        .. 'files of the script\\'s folder only):' .. table.concat(tried), 2)\n"
-  "end\n"
-  "S.package = {path = path, cpath = '', config = G.package.config, loaded = loaded,\n"
-  "             preload = {}, loadlib = gone('package.loadlib'),\n"
-  "             searchpath = gone('package.searchpath')}\n"
-  "for _, k in pairs{'string', 'table', 'math', 'utf8', 'coroutine', 'debug', 'io', 'os',\n"
-  "                  'package', 'tensor'} do loaded[k] = S[k] end\n"
-  "loaded._G = S\n"
-  /* the modules whose globals load on first use (bindings/init.c) */
-  "local lazy = {nn = true, optim = true, data = true, datasets = true, transforms = true,\n"
-  "              plot = true}\n"
-  "local setmetatable = G.setmetatable\n"
-  "setmetatable(S, {__index = function(t, k)\n"
-  "  if lazy[k] and rawequal(t, S) then\n"
-  "    local m = S.require(k)\n"
-  "    rawset(S, k, m)\n"
-  "    return m\n"
-  "  end\n"
-  "end})\n"
-  /* a script's own metatable on its globals (strict.lua) replaces the lazy
-   * one: every module is loaded first, so that all stay visible */
-  "function S.setmetatable(t, mt)\n"
-  "  if rawequal(t, S) then\n"
-  "    for k in pairs(lazy) do if rawget(S, k) == nil then rawset(S, k, S.require(k)) end end\n"
-  "  end\n"
-  "  return setmetatable(t, mt)\n"
-  "end\n"
-  /* the host's own tables lose what neither they nor the stdlib need */
-  "os.execute, io.popen, package.loadlib = nil, nil, nil\n"
-  "string.dump = S.string.dump\n"             /* (''):dump reaches the host's string */
-  "return S\n";
 
 /* os.tmpname of the sandbox (host's and script's): a new empty file in DIR,
  * not in /tmp. Upvalue 1: DIR. */
@@ -661,7 +429,9 @@ static void restrict_package(lua_State *L) {
 }
 
 /* Everything the sandbox does in the state, under lua_pcall. Upvalues none;
- * arguments: argv (light userdata), argc, script index, DIR, script folder. */
+ * arguments: argv (light userdata), argc, script index, DIR, script folder,
+ * the script's real path, the report's path (nil: no --report), and whether
+ * the report is dated. */
 static int psandbox(lua_State *L) {
   char **argv = lua_touserdata(L, 1);
   int argc = (int)lua_tointeger(L, 2);
@@ -669,6 +439,8 @@ static int psandbox(lua_State *L) {
   const char *outdir = lua_tostring(L, 4);
   const char *scriptdir = lua_tostring(L, 5);
   const char *scriptpath = lua_tostring(L, 6);
+  const char *report = lua_tostring(L, 7);
+  int dated = lua_toboolean(L, 8);
   luaL_checkversion(L);
   luaL_openlibs(L);
   vm_guard(L);
@@ -681,6 +453,11 @@ static int psandbox(lua_State *L) {
   lua_pop(L, 1);
   lua_pushcfunction(L, nnlua_openlibs);
   if (vm_report(L, vm_docall(L, 0, 0), VM_PROGNAME) != LUA_OK) return 0;
+  /* --report: the host's capture of output, seeds and figures (report.c);
+   * the source is read here by the host, the report written in DIR */
+  int runidx = 0;
+  if (report != NULL && (runidx = vm_report_begin(L, argv + script, scriptpath, report, dated)) == 0)
+    return 0;
   /* arg as stock lua lays it out */
   lua_createtable(L, argc - script - 1, script + 1);
   for (int i = 0; i < argc; i++) {
@@ -688,7 +465,7 @@ static int psandbox(lua_State *L) {
     lua_rawseti(L, -2, i - script);
   }
   int argt = lua_gettop(L);
-  if (luaL_loadbufferx(L, env_lua, sizeof env_lua - 1, "=(sandbox)", "t") != LUA_OK)
+  if (luaL_loadbufferx(L, vm_sandbox_env, vm_sandbox_env_len, "=(sandbox)", "t") != LUA_OK)
     return lua_error(L);
   lua_pushcfunction(L, l_gate);
   lua_pushstring(L, scriptdir);
@@ -699,17 +476,45 @@ static int psandbox(lua_State *L) {
   lua_call(L, 6, 1);
   int env = lua_gettop(L);
   /* the script itself, named as given, with the script's environment */
-  if (loadscript(L, scriptpath, argv[script]) != LUA_OK) return vm_report(L, LUA_ERRFILE, VM_PROGNAME), 0;
-  lua_pushvalue(L, env);
-  lua_setupvalue(L, -2, 1);                     /* its _ENV */
-  lua_remove(L, env);
-  int n = argc - script - 1;
-  luaL_checkstack(L, n + 3, "too many arguments to script");
-  for (int i = 1; i <= n; i++) lua_pushstring(L, argv[script + i]);
-  int st = vm_docall(L, n, 0);
-  if (lim.timed_out) lua_sethook(L, NULL, 0, 0);
-  if (vm_report(L, st, VM_PROGNAME) != LUA_OK) return 0;
+  int st = loadscript(L, scriptpath, argv[script]);
+  if (st == LUA_OK) {
+    lua_pushvalue(L, env);
+    lua_setupvalue(L, -2, 1);                   /* its _ENV */
+    int n = argc - script - 1;
+    luaL_checkstack(L, n + 3, "too many arguments to script");
+    for (int i = 1; i <= n; i++) lua_pushstring(L, argv[script + i]);
+    st = vm_docall(L, n, 0);
+    if (lim.timed_out) lua_sethook(L, NULL, 0, 0);
+  }
+  st = runidx ? vm_report_end(L, runidx, st) : vm_report(L, st, VM_PROGNAME);
+  if (st != LUA_OK) return 0;
   lua_pushboolean(L, 1);
+  return 1;
+}
+
+/* Whether path has a ".." part ("../a", "a/../b", ".."). */
+static int has_dotdot(const char *path) {
+  for (const char *p = path; (p = strstr(p, "..")) != NULL; p += 2)
+    if ((p == path || p[-1] == '/') && (p[2] == '\0' || p[2] == '/')) return 1;
+  return 0;
+}
+
+/* --report FILE under --sandbox, checked before the script runs (the gate is
+ * set and the working directory is DIR): a relative FILE is in DIR, an
+ * absolute one must be inside DIR; no "..", no symbolic link leading out, not
+ * a folder. Writes its absolute path to buf; 0 after a message. The writer
+ * asks the gate again when it writes (nn_atomic_open). */
+static int report_path(const char *file, const char *outreal, char *buf, size_t n) {
+  char why[768];
+  struct stat st;
+  if (has_dotdot(file))
+    return fail("--report '%s': a path with '..' is refused under --sandbox (the report is "
+                "written in the output folder, %s)", file, outreal);
+  if (nn_gate_test(file, NN_GATE_WRITE, why, sizeof why) != 0) return fail("--report: %s%s", why, "");
+  if (stat(file, &st) == 0 && S_ISDIR(st.st_mode)) return fail("--report '%s': it is a folder%s", file, "");
+  if ((size_t)snprintf(buf, n, "%s%s%s", file[0] == '/' ? "" : outreal, file[0] == '/' ? "" : "/",
+                       file) >= n)
+    return fail("--report '%s': the path is too long%s", file, "");
   return 1;
 }
 
@@ -751,20 +556,37 @@ static int run_one(int argc, char **argv, Opts o) {
     free(real);
     return EXIT_FAILURE;
   }
-  char memtext[32];
-  nn_gate_format_size(memtext, sizeof memtext, o.max_memory);
-  const char *nofilter = getenv("NNLUA_SANDBOX_NO_SECCOMP");   /* for measuring its cost */
-  const char *kfilter = nofilter != NULL && nofilter[0] != '\0' ? "off (NNLUA_SANDBOX_NO_SECCOMP)"
-                                                               : put_up_walls();
-  fprintf(stderr, "%s --sandbox: %s writes in %s; limits: memory %s, time %g s; kernel filter: %s\n",
-          VM_PROGNAME, script, outreal, memtext, o.max_time, kfilter);
-  fflush(stderr);
+  char reportfile[PATH_MAX];
+  if (o.report != NULL && !report_path(o.report, outreal, reportfile, sizeof reportfile)) {
+    free(real);
+    return EXIT_FAILURE;
+  }
   lua_State *L = luaL_newstate();
   if (L == NULL) {
     free(real);
     fprintf(stderr, "%s: cannot create state: not enough memory\n", VM_PROGNAME);
     return EXIT_FAILURE;
   }
+  /* the kernel's walls (walls.c): what the gate reads, and what nnlua reads
+   * while the script runs: its stdlib (modules load on first use), a font
+   * set with NNLUA_FONT */
+  const char *reads[MAXREADS];
+  int nread = 0;
+  for (const char *f; nread < MAXREADS - 2 && (f = nn_gate_folder(NN_GATE_READ, nread)) != NULL; )
+    reads[nread++] = f;
+  vm_pushstdlib(L);
+  if (lua_isstring(L, -1)) reads[nread++] = lua_tostring(L, -1);     /* kept on the stack */
+  const char *font = getenv("NNLUA_FONT");
+  if (font != NULL && font[0] != '\0') reads[nread++] = font;
+  vm_walls walls = {outreal, reads, nread};
+  char kfilter[256];
+  vm_walls_up(&walls, kfilter, sizeof kfilter);
+  lua_pop(L, 1);
+  char memtext[32];
+  nn_gate_format_size(memtext, sizeof memtext, o.max_memory);
+  fprintf(stderr, "%s --sandbox: %s writes in %s; limits: memory %s, time %g s; kernel filter: %s\n",
+          VM_PROGNAME, script, outreal, memtext, o.max_time, kfilter);
+  fflush(stderr);
   /* main() keeps freed blocks of up to 32 MB in malloc's heap for speed; under a
    * memory limit that heap would hold pages the counts no longer see: blocks
    * of 4 MB and more go back to the kernel when freed, and so do freed tops */
@@ -783,7 +605,9 @@ static int run_one(int argc, char **argv, Opts o) {
   lua_pushstring(L, dir);
   lua_pushstring(L, real);
   free(real);
-  int status = lua_pcall(L, 6, 1, 0);
+  lua_pushstring(L, o.report != NULL ? reportfile : NULL);
+  lua_pushboolean(L, o.report_date);
+  int status = lua_pcall(L, 8, 1, 0);
   int ok = lua_toboolean(L, -1);
   vm_report(L, status, VM_PROGNAME);
   setitimer(ITIMER_REAL, &(struct itimerval){{0, 0}, {0, 0}}, NULL);
@@ -974,6 +798,11 @@ static int collect(int argc, char **argv, int first, char ***paths) {
 }
 
 static int run_batch(int argc, char **argv, Opts o) {
+  if (o.report != NULL && (o.report[0] == '/' || has_dotdot(o.report))) {
+    fail("--report '%s': with several scripts, give a file name relative to the output folder: "
+         "each script's report is written in its own folder, DIR/<name>/%s", o.report, "");
+    return EXIT_FAILURE;
+  }
   char **paths;
   int n = collect(argc, argv, o.script, &paths);
   if (n <= 0) {
@@ -994,8 +823,9 @@ static int run_batch(int argc, char **argv, Opts o) {
   char memtext[32];
   nn_gate_format_size(memtext, sizeof memtext, o.max_memory);
   fprintf(stderr, "%s --sandbox: %d scripts, each in a process of its own writing in %s/<name>/ "
-          "(its output in <name>.log); limits each: memory %s, time %g s\n", VM_PROGNAME, n,
-          outdir, memtext, o.max_time);
+          "(its output in <name>.log%s%s); limits each: memory %s, time %g s\n", VM_PROGNAME, n,
+          outdir, o.report ? ", its report in <name>/" : "", o.report ? o.report : "", memtext,
+          o.max_time);
   for (int i = 0; i < n; i++) {
     Job *j = &jobs[i];
     j->path = paths[i];

@@ -279,6 +279,9 @@ test("--sandbox: the course scripts run unchanged, writing only in --out", funct
   local out, code = sh(NNLUA .. " --sandbox --out " .. q(root .. "/ref") .. " scripts/reference.lua"
                        .. " --epochs 1 --train-samples 1000 --out figs")
   check_eq(code, 0, out)
+  -- with the kernel's walls up, Landlock's among them where the kernel has it
+  assert(out:find("kernel filter: seccomp %+ Landlock ABI %d") or out:find("no Landlock (the kernel has none)", 1, true)
+         or out:find("no Landlock (disabled in this kernel)", 1, true), out)
   for _, f in ipairs{"loss.png", "accuracy.png", "samples.png", "history.csv"} do
     assert(io.open(root .. "/ref/figs/" .. f), f .. " missing\n" .. out)
   end
@@ -325,7 +328,8 @@ try("alive", function() assert(tensor.ones(1000):sum():item() == 1000) end)
   check_eq(after, before)
   if os.getenv("NNLUA_ASAN") == nil then   -- ASan's shadow memory and quarantine are not the script's
     local rss
-    out, code, rss = sh_rss(NNLUA .. " --sandbox --max-memory 256M " .. q(root .. "/proj/s.lua"))
+    out, code, rss = sh_rss(NNLUA .. " --sandbox --max-memory 256M --out " .. q(root .. "/proj/out") .. " "
+                           .. q(root .. "/proj/s.lua"))
     check_eq(code, 0, out)
     assert(rss <= (256 + 64) * 2^20, string.format("peak RSS %.0f MiB", rss / 2^20))
   end
@@ -395,17 +399,293 @@ test("--sandbox with a folder or several scripts: each in its own process and fo
   cleanup(root)
 end)
 
-test("--sandbox puts up the kernel's walls before the script runs: no_new_privs and a seccomp filter", function()
+test("--sandbox puts up the kernel's walls before the script runs: no_new_privs and a seccomp filter, "
+     .. "on every thread (the walls go up before the thread pool starts)", function()
   local root = tree()
   local log = root .. "/run.log"
-  -- the script runs until the test has looked at it from outside (or its time is up)
-  write_file(root .. "/proj/s.lua", "print('looping') io.stdout:flush() while true do end\n")
+  -- the script starts the thread pool with a large product, then runs until the test has
+  -- looked at it from outside (or its time is up)
+  write_file(root .. "/proj/s.lua", "tensor.set_num_threads(2)\n"
+             .. "local a = tensor.randn(400, 400) for _ = 1, 3 do a = a:matmul(a):tanh() end\n"
+             .. "print('looping') io.stdout:flush() while true do end\n")
   local out = sh("cd " .. q(root .. "/proj") .. " && { " .. NNLUA .. " --sandbox --max-time 30 s.lua > "
-                 .. q(log) .. " 2>&1 & p=$!; for i in $(seq 300); do grep -q looping " .. q(log)
-                 .. " && break; sleep 0.1; done; grep -E '^(NoNewPrivs|Seccomp):' /proc/$p/status;"
+                 .. q(log) .. " 2>&1 & p=$!; for i in $(seq 300); do grep -qs looping " .. q(log)
+                 .. " && break; sleep 0.1; done; ls /proc/$p/task | wc -l;"
+                 .. " cat /proc/$p/task/*/status | grep -E '^(NoNewPrivs|Seccomp):' | sort | uniq -c;"
                  .. " kill $p; wait $p; }")
-  assert(out:find("NoNewPrivs:%s+1"), out)
-  assert(out:find("Seccomp:%s+2"), out)          -- 2: filter mode
+  local threads = tonumber(out:match("^%s*(%d+)"))
+  assert(threads and threads >= 2, "threads:\n" .. out)
+  -- every thread: no_new_privs, and 2 (filter mode)
+  assert(out:find("%s" .. threads .. " NoNewPrivs:%s+1"), out)
+  assert(out:find("%s" .. threads .. " Seccomp:%s+2"), out)
   assert(read_file(log):find("kernel filter: seccomp", 1, true), read_file(log))
+  cleanup(root)
+end)
+
+-- the text of a PDF (poppler-utils' pdftotext)
+local function pdftext(pdf)
+  local out, code = sh("pdftotext -layout " .. q(pdf) .. " -")
+  check_eq(code, 0, out)
+  return out
+end
+
+local function has(text, s, what)
+  if not text:find(s, 1, true) then
+    error(string.format("%s: %q not found in:\n%s", what or "report", s, text), 2)
+  end
+end
+
+local REPORTED = [[
+tensor.manual_seed(5)
+print("epoch", "loss")
+print(1, string.format("%.3f", 0.25))
+plot.lines{title = "curve", series = {{y = {3, 2, 1}}}}:save("figures/curve.png")
+plot.save_image(tensor.ones(3, 4, 4), "grid.png")
+-- the script cannot reach outside through the report's writer: the same gate
+print(pcall(plot.save_image, tensor.ones(3, 2, 2), "../../outside/x.png"))
+]]
+
+test("--sandbox --report: the report of the sandboxed run lands in DIR (relative name, or absolute "
+     .. "inside DIR) with the source, the output and the figures; nothing outside DIR changes", function()
+  local root = tree()
+  local out, code, before, after = run(root, REPORTED, "--report run.pdf", nil, "/proj/out")
+  check_eq(code, 0, out)
+  has(out, "report written to " .. root .. "/proj/out/run.pdf", "stderr")
+  check_eq(after, before, "the tree outside out/")
+  local text = pdftext(root .. "/proj/out/run.pdf")
+  has(text, "s.lua")
+  has(text, "tensor.manual_seed(5) at")
+  has(text, "2 print(\"epoch\", \"loss\")")                    -- the source, numbered
+  assert(text:find("\nepoch%s+loss\n") and text:find("\n1%s+0%.250\n"), "output:\n" .. text)
+  has(text, "cannot write '../../outside/x.png'")              -- the refusal it printed
+  has(text, "figures/curve.png")
+  has(text, "grid.png")
+  assert(io.open(root .. "/proj/out/figures/curve.png"), "the figure itself")
+  -- HTML, an absolute name inside DIR, and the date when asked
+  out, code, before, after = run(root, REPORTED, "--report-date --report " .. q(root .. "/proj/out/r/run.html"),
+                                 nil, "/proj/out")
+  check_eq(code, 0, out)
+  check_eq(after, before, "the tree outside out/")
+  local html = read_file(root .. "/proj/out/r/run.html")
+  has(html, "figures/curve.png")
+  has(html, "data:image/svg+xml;base64,")
+  has(html, os.date("!%Y-"))
+  -- a failing script still gives its report, in DIR
+  out, code = run(root, "print('so far')\nerror('my mistake')\n", "--out " .. q(root .. "/res") .. " --report f.pdf")
+  check_eq(code, 1, out)
+  text = pdftext(root .. "/res/f.pdf")
+  has(text, "so far")
+  has(text, "s.lua:2: my mistake")
+  cleanup(root)
+end)
+
+test("--sandbox --report refuses a report path outside DIR before the script runs: absolute elsewhere, "
+     .. "'..', a symbolic link planted in DIR, a folder; several scripts take a relative name", function()
+  local root = tree()
+  local o = root .. "/proj/out"
+  assert(os.execute("mkdir -p " .. q(o .. "/adir.pdf") .. " && cd " .. q(o)
+                    .. " && ln -s ../../outside/secret.txt secret.pdf && ln -s ../../outside/new.pdf dangling.pdf"
+                    .. " && ln -s ../../outside linkdir"))
+  local cases = {
+    {q(root .. "/outside/r.pdf"), "--report: cannot write '" .. root .. "/outside/r.pdf': --sandbox writes only in " .. o},
+    {"/tmp/r.pdf", "--report: cannot write '/tmp/r.pdf': --sandbox writes only in"},
+    {"../r.pdf", "--report '../r.pdf': a path with '..' is refused under --sandbox"},
+    {"sub/../../r.pdf", "a path with '..' is refused"},
+    {q(o .. "/../r.pdf"), "a path with '..' is refused"},
+    {"secret.pdf", "--report: cannot write 'secret.pdf' (" .. root .. "/outside/secret.txt): --sandbox writes only in"},
+    {"dangling.pdf", "--report: cannot write 'dangling.pdf': it leads through a symbolic link"},
+    {"linkdir/r.pdf", "--report: cannot write 'linkdir/r.pdf' (" .. root .. "/outside/r.pdf)"},
+    {"adir.pdf", "--report 'adir.pdf': it is a folder"},
+  }
+  for _, c in ipairs(cases) do
+    local out, code, before, after = run(root, "print('the script ran')", "--report " .. c[1])
+    check_eq(code, 1, c[1] .. ": " .. out)
+    has(out, c[2], c[1])
+    assert(not out:find("the script ran", 1, true), c[1] .. ": the script ran\n" .. out)
+    check_eq(after, before, c[1] .. ": the tree")
+  end
+  check_eq(read_file(root .. "/outside/secret.txt"), "secret\n")
+  local out, code = run(root, "print(1)", "--report-date")
+  check_eq(code, 1, out)
+  has(out, "--report-date needs --report")
+  out, code = run(root, "print(1)", "--report")
+  check_eq(code, 1, out)
+  -- several scripts: one report each, DIR/<name>/NAME; an absolute name is refused
+  write_file(root .. "/proj/a.lua", "print('from a') plot.lines{series = {{y = {1, 2}}}}:save('a.png')\n")
+  write_file(root .. "/proj/b.lua", "print('from b')\n")
+  out, code = sh("cd " .. q(root) .. " && " .. NNLUA .. " --sandbox --out res --report run.pdf proj/a.lua proj/b.lua")
+  check_eq(code, 0, out)
+  local text = pdftext(root .. "/res/a/run.pdf")
+  has(text, "from a")
+  has(text, "a.png")
+  has(pdftext(root .. "/res/b/run.pdf"), "from b")
+  for _, bad in ipairs{q(root .. "/res/run.pdf"), "../run.pdf"} do
+    out, code = sh("cd " .. q(root) .. " && " .. NNLUA .. " --sandbox --out res2 --report " .. bad
+                   .. " proj/a.lua proj/b.lua")
+    check_eq(code, 1, out)
+    has(out, "with several scripts, give a file name relative to the output folder")
+  end
+  cleanup(root)
+end)
+
+test("--sandbox may come anywhere among nnlua's options before the script; its own options without it, "
+     .. "or nnlua's -e, -l, -i, -v, -W with it, are clear errors", function()
+  local root = tree()
+  write_file(root .. "/proj/s.lua", "print('args', ...) io.open('here.txt', 'w'):write('x'):close()\n")
+  local function nn(args) return sh("cd " .. q(root .. "/proj") .. " && " .. NNLUA .. " " .. args) end
+  local orders = {
+    {"--out r1 --sandbox s.lua a b", "r1", "memory 4 GiB, time 3600 s"},
+    {"--max-time 5 --sandbox s.lua a b", "out", "memory 4 GiB, time 5 s"},
+    {"--max-memory=1G --out=r2 --sandbox --max-time=7 s.lua a b", "r2", "memory 1 GiB, time 7 s"},
+    {"--report x.pdf --sandbox --out r3 s.lua a b", "r3", "memory 4 GiB, time 3600 s"},
+    {"--sandbox --out r4 -- s.lua a b", "r4", "memory 4 GiB, time 3600 s"},
+  }
+  for _, c in ipairs(orders) do
+    local out, code = nn(c[1])
+    check_eq(code, 0, c[1] .. ": " .. out)
+    has(out, "writes in " .. root .. "/proj/" .. c[2] .. "; limits: " .. c[3], c[1])
+    has(out, "args\ta\tb", c[1])
+    check_eq(read_file(root .. "/proj/" .. c[2] .. "/here.txt"), "x", c[1])
+  end
+  has(pdftext(root .. "/proj/r3/x.pdf"), "args")
+  -- the script's own options after it stay its own, --sandbox included
+  local out, code = nn("--sandbox --out r5 s.lua --out figs --sandbox")
+  check_eq(code, 0, out)
+  has(out, "args\t--out\tfigs\t--sandbox")
+  out, code = nn("s.lua --sandbox")                       -- not sandboxed: an argument
+  check_eq(code, 0, out)
+  has(out, "args\t--sandbox")
+  assert(not out:find("writes in", 1, true), out)
+  for _, c in ipairs{{"--out r6 s.lua", "'--out' works only with --sandbox"},
+                     {"--allow-read /tmp s.lua", "'--allow-read' works only with --sandbox"},
+                     {"--max-memory=1G s.lua", "'--max-memory' works only with --sandbox"},
+                     {"-W --max-time 3 s.lua", "'--max-time' works only with --sandbox"},
+                     {"-i --sandbox s.lua", "'-i' cannot be used with --sandbox"},
+                     {"-e 'x = 1' --sandbox s.lua", "'-e' cannot be used with --sandbox"},
+                     {"--sandbox -lnn s.lua", "'-lnn' cannot be used with --sandbox"},
+                     {"--sandbox -v s.lua", "'-v' cannot be used with --sandbox"},
+                     {"--sandbox --kernel s.lua", "'--kernel' cannot be used with --sandbox"},
+                     {"--out r7 --sandbox --bogus s.lua", "unrecognized option '--bogus'"}} do
+    out, code = nn(c[1])
+    check_eq(code, 1, c[1] .. ": " .. out)
+    has(out, c[2], c[1])
+    assert(not out:find("args", 1, true), c[1] .. ": the script ran\n" .. out)
+  end
+  for _, d in ipairs{"r6", "r7", "out/r6"} do
+    check_eq(sh("test -e " .. q(root .. "/proj/" .. d) .. " && echo made"), "", d)
+  end
+  out, code = nn("--out r --help --sandbox")
+  check_eq(code, 0, out)
+  has(out, "usage: nnlua --sandbox")
+  cleanup(root)
+end)
+
+-- A stand-in for a memory-safety bug in nnlua that opens a file without asking the gate:
+-- a library preloaded into nnlua whose realpath, given "@probe:w:PATH" or "@probe:r:PATH" (the
+-- gate calls realpath first with the script's path), makes a raw open(2) of PATH for writing
+-- or reading and prints what the kernel answered, then fails as realpath would.
+local PROBE = [[
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+char *realpath(const char *path, char *resolved) {
+  if (strncmp(path, "@probe:", 7) == 0 && (path[7] == 'r' || path[7] == 'w') && path[8] == ':') {
+    const char *file = path + 9;
+    int w = path[7] == 'w';
+    int fd = w ? open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : open(file, O_RDONLY | O_CLOEXEC);
+    char line[1024];
+    int n = snprintf(line, sizeof line, "probe %c %s: %s\n", path[7], file, fd >= 0 ? "opened" : strerror(errno));
+    if (fd >= 0) {
+      if (w && write(fd, "probe\n", 6) != 6) n = snprintf(line, sizeof line, "probe write failed\n");
+      close(fd);
+    }
+    if (write(1, line, (size_t)n) != n) abort();
+    errno = ENOENT;
+    return NULL;
+  }
+  static char *(*real)(const char *, char *);
+  if (real == NULL) real = (char *(*)(const char *, char *))dlsym(RTLD_NEXT, "realpath");
+  return real(path, resolved);
+}
+]]
+
+test("--sandbox with Landlock: the kernel itself refuses a write outside DIR and a read outside the "
+     .. "allowed folders to code that skips the gate (a preloaded probe); without Landlock it would not", function()
+  local root = tree()
+  write_file(root .. "/probe.c", PROBE)
+  local cc, ccode = sh("cc -shared -fPIC -O1 -o " .. q(root .. "/probe.so") .. " " .. q(root .. "/probe.c") .. " -ldl")
+  check_eq(ccode, 0, cc)
+  local O, outside = root .. "/proj/out", root .. "/outside"
+  local script = PRELUDE .. string.format([[
+local O, X, P = %q, %q, %q
+for _, p in ipairs{"w:" .. O .. "/inside.txt", "r:" .. P .. "/data.txt", "w:" .. X .. "/new.txt",
+                   "r:" .. X .. "/secret.txt", "w:" .. X .. "/secret.txt", "r:/etc/passwd",
+                   "w:/proc/self/mem", "r:" .. O .. "/inside.txt"} do
+  pcall(io.open, "@probe:" .. p, p:sub(1, 1))     -- the gate refuses it after the probe's open
+end
+io.stdout:flush()
+]], O, outside, root .. "/proj")
+  -- ASan's runtime must come first among the libraries unless told otherwise
+  local env = "LD_PRELOAD=" .. q(root .. "/probe.so") .. " ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 "
+  write_file(root .. "/proj/s.lua", script)
+  local before = snapshot(root, "/proj/out")
+  local out, code = sh("cd " .. q(root .. "/proj") .. " && " .. env .. NNLUA .. " --sandbox --out out s.lua")
+  check_eq(code, 0, out)
+  if out:find("no Landlock (the kernel has none)", 1, true) or out:find("disabled in this kernel", 1, true) then
+    print("  (skipped: this kernel has no Landlock)")
+    cleanup(root)
+    return
+  end
+  has(out, "kernel filter: seccomp + Landlock ABI ")
+  local function answer(rw, path)
+    return assert(out:match("probe " .. rw .. " " .. path:gsub("%p", "%%%0") .. ": ([^\n]*)"),
+                  "no probe of " .. path .. " in:\n" .. out)
+  end
+  check_eq(answer("w", O .. "/inside.txt"), "opened", "write in DIR")
+  check_eq(answer("r", O .. "/inside.txt"), "opened", "read in DIR")
+  check_eq(answer("r", root .. "/proj/data.txt"), "opened", "read in the script's folder")
+  check_eq(answer("w", outside .. "/new.txt"), "Permission denied", "write outside DIR")
+  check_eq(answer("w", outside .. "/secret.txt"), "Permission denied", "write over a file outside DIR")
+  check_eq(answer("r", outside .. "/secret.txt"), "Permission denied", "read outside the allowed folders")
+  check_eq(answer("r", "/etc/passwd"), "Permission denied", "read /etc/passwd")
+  check_eq(answer("w", "/proc/self/mem"), "Permission denied", "write /proc/self/mem")
+  check_eq(snapshot(root, "/proj/out"), before, "the tree outside out/")
+  check_eq(read_file(O .. "/inside.txt"), "probe\n")
+  -- the same probe without Landlock reaches the files: what the walls stop is real
+  out, code = sh("cd " .. q(root .. "/proj") .. " && NNLUA_SANDBOX_NO_LANDLOCK=1 " .. env .. NNLUA
+                 .. " --sandbox --out out s.lua")
+  check_eq(code, 0, out)
+  has(out, "kernel filter: seccomp + no Landlock (NNLUA_SANDBOX_NO_LANDLOCK)")
+  check_eq(answer("w", outside .. "/new.txt"), "opened", "write outside DIR without Landlock")
+  check_eq(answer("r", outside .. "/secret.txt"), "opened", "read outside without Landlock")
+  check_eq(read_file(outside .. "/new.txt"), "probe\n")
+  os.remove(outside .. "/new.txt")
+  -- an older kernel's Landlock (only the rights its ABI knows): the same walls, and files in DIR
+  -- are still written whole (a temporary file renamed in its folder)
+  write_file(root .. "/proj/s.lua", script .. [[
+plot.lines{series = {{y = {1, 2, 3}}}}:save("figs/loss.png")
+data.write_csv("figs/h.csv", {{1, 2}})
+local f = assert(io.open("t.txt", "w")) f:write("x") f:close()
+assert(os.rename("t.txt", "t2.txt")) assert(os.remove("t2.txt"))
+print("wrote")
+]])
+  before = snapshot(root, "/proj/out")
+  for abi = 1, 6 do
+    os.remove(O .. "/figs/loss.png")
+    out, code = sh("cd " .. q(root .. "/proj") .. " && NNLUA_SANDBOX_LANDLOCK_ABI=" .. abi .. " " .. env
+                   .. NNLUA .. " --sandbox --out out s.lua")
+    check_eq(code, 0, "ABI " .. abi .. ": " .. out)
+    has(out, "kernel filter: seccomp + Landlock ABI " .. abi .. "\n", "ABI " .. abi)
+    has(out, "wrote", "ABI " .. abi)
+    check_eq(answer("w", outside .. "/new.txt"), "Permission denied", "ABI " .. abi .. ": write outside DIR")
+    check_eq(answer("r", outside .. "/secret.txt"), "Permission denied", "ABI " .. abi .. ": read outside")
+    assert(io.open(O .. "/figs/loss.png"), "ABI " .. abi .. ": the figure")
+  end
+  check_eq(snapshot(root, "/proj/out"), before, "the tree outside out/")
   cleanup(root)
 end)
