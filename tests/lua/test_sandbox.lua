@@ -366,7 +366,9 @@ test("--sandbox with a folder or several scripts: each in its own process and fo
              .. "tensor.save({w = tensor.ones(2)}, 'w.safetensors')\nprint('accuracy 0.91')\n")
   write_file(sub .. "/b_error.lua", "print('before')\nerror('my mistake')\n")
   write_file(sub .. "/c_loop.lua", "print('looping') io.stdout:flush() while true do end\n")
-  write_file(sub .. "/d_hog.lua", "local t = {} for i = 1, 1e9 do t[i] = ('x'):rep(1e6) .. i end\n")
+  -- 16 MB a string: past 64 MiB in a few steps, well inside the time limit even
+  -- under the sanitizers on a busy machine (1 MB strings once took over 1 s there)
+  write_file(sub .. "/d_hog.lua", "local t = {} for i = 1, 1e9 do t[i] = ('x'):rep(16e6) .. i end\n")
   write_file(sub .. "/e_escape.lua", "io.open(" .. string.format("%q", root .. "/outside/secret.txt")
              .. ", 'w'):write('pwned')\n")
   write_file(sub .. "/notes.txt", "not a script\n")
