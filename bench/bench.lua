@@ -25,28 +25,8 @@ local started = os.monotime()
 
 -- ---------------------------------------------------------------- helpers
 
-local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
-
-local function sh(cmd)                    -- standard output of cmd, and whether it succeeded
-  local p = assert(io.popen(cmd))
-  local out = p:read("a")
-  return out, p:close() == true
-end
-
-local function median(t)
-  local s = {}
-  for i, v in ipairs(t) do s[i] = v end
-  table.sort(s)
-  local n = #s
-  if n == 0 then return nil end
-  return (s[(n + 1) // 2] + s[n // 2 + 1]) / 2
-end
-
-local function minmax(t)
-  local lo, hi = math.huge, -math.huge
-  for _, v in ipairs(t) do lo, hi = math.min(lo, v), math.max(hi, v) end
-  return lo, hi
-end
+local U = require "util"
+local q, sh, median, minmax = U.q, U.sh, U.median, U.minmax
 
 local function loadavg()
   local f = io.open("/proc/loadavg")

@@ -21,25 +21,8 @@ local ROUNDS = tonumber(arg[1] or 7)
 local installed = arg[2]
 assert(ROUNDS and ROUNDS >= 1, "usage: nnlua bench/portable.lua [rounds >= 1] [installed nnlua]")
 
-local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
-local function sh(cmd)
-  local p = assert(io.popen(cmd))
-  local out = p:read("a")
-  return out, p:close() == true
-end
-
-local function median(t)
-  local s = {}
-  for i, v in ipairs(t) do s[i] = v end
-  table.sort(s)
-  local n = #s
-  return n > 0 and (s[(n + 1) // 2] + s[n // 2 + 1]) / 2 or nil
-end
-local function minmax(t)
-  local lo, hi = math.huge, -math.huge
-  for _, v in ipairs(t) do lo, hi = math.min(lo, v), math.max(hi, v) end
-  return lo, hi
-end
+local U = require "util"
+local q, sh, median, minmax = U.q, U.sh, U.median, U.minmax
 
 local tmp = sh("mktemp -d /tmp/nnlua-portable.XXXXXX"):gsub("%s+$", "")
 assert(tmp ~= "", "mktemp failed")

@@ -9,6 +9,7 @@
 --   status_kb(field)               a field of /proc/self/status in kB ("VmRSS", "VmPeak")
 --   read_file(path), write_file(path, s)   whole files as strings
 --   tmpdir()                       a new empty folder; the test removes it
+--   run_command(cmd)               its output (stdout and stderr), whether it succeeded, its exit code
 --   copy_param_groups(from, to)    an optimizer's group numbers into another's
 -- Prints "lua: N passed, N failed" at the end; exits 1 on any failure.
 local passed, failed = 0, 0
@@ -99,6 +100,15 @@ function copy_param_groups(from, to)
       elseif k == "betas" then to.param_groups[i][k] = {table.unpack(v)} end
     end
   end
+end
+
+-- run_command(cmd) -> its output (standard output and error together), whether
+-- it succeeded, and its exit code
+function run_command(cmd)
+  local p = assert(io.popen(cmd .. " 2>&1"))
+  local out = p:read("a")
+  local ok, _, code = p:close()
+  return out, ok == true, code
 end
 
 function tmpdir()

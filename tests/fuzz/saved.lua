@@ -14,16 +14,8 @@
 local seed = math.tointeger(tonumber(arg[1] or 1)) or 1
 local trials = math.tointeger(tonumber(arg[2] or 300)) or 300
 local rnd = math.random
-local function pick(t) return t[rnd(#t)] end
-
-local function flat(t)
-  local out = {}
-  local function walk(v)
-    if type(v) == "table" then for i = 1, #v do walk(v[i]) end else out[#out + 1] = v end
-  end
-  walk(t:totable())
-  return out
-end
+local U = require "util"
+local pick, flat = U.pick, U.flat
 
 local failures, checked, errors = 0, 0, 0
 local function fail(fmt, ...)

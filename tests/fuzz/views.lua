@@ -18,18 +18,11 @@ local seed = math.tointeger(tonumber(arg[1] or 1)) or 1
 local trials = math.tointeger(tonumber(arg[2] or 500)) or 500
 math.randomseed(seed)
 local rnd = math.random
-local function pick(t) return t[rnd(#t)] end
+local U = require "util"
+local pick, flat = U.pick, U.flat
 
 -- ---- helpers ----------------------------------------------------------------
 
-local function flat(t)
-  local out = {}
-  local function walk(v)
-    if type(v) == "table" then for i = 1, #v do walk(v[i]) end else out[#out + 1] = v end
-  end
-  walk(t:totable())
-  return out
-end
 
 local function same_shape(a, b)
   local sa, sb = a:size(), b:size()
@@ -221,6 +214,22 @@ local function has_nan_or_inf(t)
   return false
 end
 
+-- the chain of views (as random_view wrote it) as a function of a tensor
+local function replay(chain)
+  return load("local t = ... return t" .. (chain ~= "" and ":" .. chain or ""))
+end
+
+-- a NaN-free base tensor, a view chain of it and an op with a gradient; nil when
+-- the draw has NaN or infinities or an op without one
+local function gradient_case()
+  local base = base_tensor()
+  if has_nan_or_inf(base) then return nil end
+  local v, chain = random_view(base)
+  local f, name, tol, grad = random_op(v)
+  if not grad then return nil end
+  return base, chain, f, name, tol
+end
+
 -- ---- trials -------------------------------------------------------------------
 
 local checked = 0
@@ -242,31 +251,27 @@ end
 
 -- gradients through a view against through a copy; NaN-free inputs
 for trial = 1, trials // 2 do
-  local base = base_tensor()
-  if not has_nan_or_inf(base) then
-    local v, chain = random_view(base)
-    local f, name, tol, grad = random_op(v)
-    if grad then
-      local a = base:detach():requires_grad_(true)
-      local b = base:detach():requires_grad_(true)
-      -- the same chain of views on a, and on b followed by a copy
-      local ok, ya, yb = pcall(function()
-        local fa = load("local t = ... return t" .. (chain ~= "" and ":" .. chain or ""))
-        local vA, vB = fa(a), fa(b):clone()
-        return f(vA), f(vB)
+  local base, chain, f, name, tol = gradient_case()
+  if base then
+    local a = base:detach():requires_grad_(true)
+    local b = base:detach():requires_grad_(true)
+    -- the same chain of views on a, and on b followed by a copy
+    local ok, ya, yb = pcall(function()
+      local fa = replay(chain)
+      local vA, vB = fa(a), fa(b):clone()
+      return f(vA), f(vB)
+    end)
+    if ok and tensor.is_tensor(ya) and ya.requires_grad then
+      local weights = tensor.new(values(ya:numel())):view(table.unpack(ya:size()))
+      local okb = pcall(function()
+        local la, lb = (ya * weights):sum(), (yb * weights):sum()
+        la:backward()
+        lb:backward()
       end)
-      if ok and tensor.is_tensor(ya) and ya.requires_grad then
-        local weights = tensor.new(values(ya:numel())):view(table.unpack(ya:size()))
-        local okb = pcall(function()
-          local la, lb = (ya * weights):sum(), (yb * weights):sum()
-          la:backward()
-          lb:backward()
-        end)
-        if okb and a.grad and b.grad then
-          compare(string.format("grad trial %d: %s of view (%s) of %s", trial, name, chain, shape_str(base)),
-                  a.grad, b.grad, tol > 0 and tol or 1e-6)
-          checked = checked + 1
-        end
+      if okb and a.grad and b.grad then
+        compare(string.format("grad trial %d: %s of view (%s) of %s", trial, name, chain, shape_str(base)),
+                a.grad, b.grad, tol > 0 and tol or 1e-6)
+        checked = checked + 1
       end
     end
   end
@@ -280,7 +285,7 @@ for trial = 1, trials // 2 do
   local name = pick(inplace)
   local arg = name == "clamp_" and {-1, 1} or (name == "zero_" and {} or {pick{2, -1, 0.5}})
   local copy = base:clone()
-  local fa = load("local t = ... return t" .. (chain ~= "" and ":" .. chain or ""))
+  local fa = replay(chain)
   local okv, view = pcall(fa, copy)
   if okv then
     local expect = view:clone()
@@ -314,38 +319,34 @@ end
 -- matter (the op did not save it): the gradient must then be the one an
 -- unchanged run gives, bit for bit
 for trial = 1, trials // 2 do
-  local base = base_tensor()
-  if not has_nan_or_inf(base) then
-    local v, chain = random_view(base)
-    local f, name, _, grad = random_op(v)
-    local fa = load("local t = ... return t" .. (chain ~= "" and ":" .. chain or ""))
-    local target = rnd(2) == 1 and "input" or "output"
-    if grad then
-      local function run(change)
-        local a = base:detach():requires_grad_(true)
-        local x = fa(a):clone()                       -- a non-leaf the op saves, if it saves its input
-        local y = f(x)
-        if not tensor.is_tensor(y) or not y.requires_grad then return "skip" end
-        math.randomseed(seed * 1000 + trial)          -- the same weights both runs
-        local w = tensor.new(values(y:numel())):view(table.unpack(y:size()))
-        if change then
-          local t = target == "input" and x or y
-          t:detach():add_(0.25)                        -- shares the storage (and its version)
-        end
-        local ok, err = pcall(function() (y * w):sum():backward() end)
-        if not ok then return "error", err end
-        return "ok", a.grad
+  local base, chain, f, name = gradient_case()
+  local target = rnd(2) == 1 and "input" or "output"
+  if base then
+    local fa = replay(chain)
+    local function run(change)
+      local a = base:detach():requires_grad_(true)
+      local x = fa(a):clone()                       -- a non-leaf the op saves, if it saves its input
+      local y = f(x)
+      if not tensor.is_tensor(y) or not y.requires_grad then return "skip" end
+      math.randomseed(seed * 1000 + trial)          -- the same weights both runs
+      local w = tensor.new(values(y:numel())):view(table.unpack(y:size()))
+      if change then
+        local t = target == "input" and x or y
+        t:detach():add_(0.25)                        -- shares the storage (and its version)
       end
-      local s1, g1 = run(false)
-      local s2, g2 = run(true)
-      local what = string.format("change of %s trial %d: %s of view (%s) of %s, %s changed before backward",
-                                 target, trial, name, chain, shape_str(base), target)
-      if s1 == "ok" and s2 == "ok" then
-        compare(what .. " (backward ran, so the gradient must not move)", g2, g1, 0)
-        checked = checked + 1
-      elseif s1 == "ok" and s2 == "error" and type(g2) ~= "string" then
-        fail("%s: error is a %s", what, type(g2))
-      end
+      local ok, err = pcall(function() (y * w):sum():backward() end)
+      if not ok then return "error", err end
+      return "ok", a.grad
+    end
+    local s1, g1 = run(false)
+    local s2, g2 = run(true)
+    local what = string.format("change of %s trial %d: %s of view (%s) of %s, %s changed before backward",
+                               target, trial, name, chain, shape_str(base), target)
+    if s1 == "ok" and s2 == "ok" then
+      compare(what .. " (backward ran, so the gradient must not move)", g2, g1, 0)
+      checked = checked + 1
+    elseif s1 == "ok" and s2 == "error" and type(g2) ~= "string" then
+      fail("%s: error is a %s", what, type(g2))
     end
   end
 end

@@ -6,11 +6,7 @@
 
 local NNLUA = os.getenv("NNLUA") or "./nnlua"
 
-local function sh(cmd)
-  local p = assert(io.popen(cmd .. " 2>&1"))
-  local out = p:read("a")
-  return out, p:close()
-end
+local sh = run_command
 
 test("fuzz: random calls into the API, sandboxed, end with a summary and no crash", function()
   local dir = tmpdir()
@@ -53,6 +49,7 @@ test("fuzz: the view fuzzer fails on a wrong number", function()
     "local ok1, r1 = pcall(function(x) local r = f(x); if tensor.is_tensor(r) then return r:clone():add_(1e-3) end return r end, v)")
   check_eq(n, 1, "the line to change")
   write_file(dir .. "/views_bad.lua", bad)
+  write_file(dir .. "/util.lua", read_file("tests/fuzz/util.lua"))
   local out, ok = sh(string.format("%s %s/views_bad.lua 1 50", NNLUA, dir))
   check_eq(not ok, true, "the broken copy must fail:\n" .. out)
   assert(out:find("on the view and", 1, true), out)

@@ -4,12 +4,7 @@
 -- examples/embed.c built with pkg-config against the installed library; and
 -- make uninstall, which must leave no file behind. Never touches a system path.
 
-local function sh(cmd)
-  local p = io.popen(cmd .. " 2>&1")
-  local out = p:read("a")
-  local ok, _, code = p:close()
-  return out, ok, code
-end
+local sh = run_command
 
 local function q(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
 
@@ -78,6 +73,19 @@ local function run_installed(script_text, extra_env)
   return sh("cd " .. q(WORK) .. " && " .. (extra_env or "") .. " " .. q(PREFIX .. "/bin/nnlua") .. " main.lua")
 end
 
+-- script_text run by the installed nnlua and by the one under test, whose
+-- outputs must be the same (each must succeed)
+local function same_in_both_builds(script_text)
+  local installed, ok = run_installed(script_text)
+  assert(ok, installed)
+  local bin = (os.getenv("NNLUA") or "./nnlua"):gsub("^%./", "")
+  if bin:sub(1, 1) ~= "/" then bin = ROOT .. "/" .. bin end
+  local native, ok2 = sh("cd " .. q(WORK) .. " && " .. q(bin) .. " main.lua")
+  assert(ok2, native)
+  check_eq(installed, native)
+  return installed
+end
+
 test("the installed nnlua runs a script from another folder, from a read-only prefix, stdlib from its prefix", function()
   assert(os.execute("chmod -R a-w " .. q(PREFIX)))
   local out, ok = run_installed(SCRIPT)
@@ -116,13 +124,7 @@ local s = 0
 for _, p in ipairs(model:parameters()) do s = s + p:sum():item() end
 print(string.format("%a %a", s, model(x):sum():item()))
 ]]
-  local installed, ok = run_installed(probe)
-  assert(ok, installed)
-  local bin = (os.getenv("NNLUA") or "./nnlua"):gsub("^%./", "")
-  if bin:sub(1, 1) ~= "/" then bin = ROOT .. "/" .. bin end
-  local native, ok2 = sh("cd " .. q(WORK) .. " && " .. q(bin) .. " main.lua")
-  assert(ok2, native)
-  check_eq(installed, native)
+  same_in_both_builds(probe)
 end)
 
 -- The loops that dispatch at load time (nn/dispatch.h), each run by both builds: the
@@ -178,15 +180,9 @@ print(string.format("ops: %08x", h))
 ]]
 
 test("the installed build and the native one give the same bits on every loop that dispatches", function()
-  local installed, ok = run_installed(DISPATCHED)
-  assert(ok, installed)
+  local installed = same_in_both_builds(DISPATCHED)
   local _, n = installed:gsub("optimizer %d: 4 steps, %x+\n", "")
   assert(n == 8 and installed:find("\nops: %x+\n$"), installed)
-  local bin = (os.getenv("NNLUA") or "./nnlua"):gsub("^%./", "")
-  if bin:sub(1, 1) ~= "/" then bin = ROOT .. "/" .. bin end
-  local native, ok2 = sh("cd " .. q(WORK) .. " && " .. q(bin) .. " main.lua")
-  assert(ok2, native)
-  check_eq(installed, native)
 end)
 
 test("the installed build carries x86-64-v3 and v4 copies of its hot loops (target_clones)", function()

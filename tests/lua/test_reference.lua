@@ -5,12 +5,7 @@
 
 local NNLUA = os.getenv("NNLUA") or "./nnlua"
 
--- runs a shell command; returns its stdout+stderr and whether it succeeded
-local function sh(cmd)
-  local p = assert(io.popen(cmd .. " 2>&1"))
-  local out = p:read("a")
-  return out, p:close()
-end
+local sh = run_command
 
 -- runs scripts/reference.lua with the arguments s; returns its output, asserting success
 local function reference(s)
