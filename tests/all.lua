@@ -9,6 +9,7 @@
 --   status_kb(field)               a field of /proc/self/status in kB ("VmRSS", "VmPeak")
 --   read_file(path), write_file(path, s)   whole files as strings
 --   tmpdir()                       a new empty folder; the test removes it
+--   check_has(text, s, what)       text contains s (no patterns)
 --   run_command(cmd)               its output (stdout and stderr), whether it succeeded, its exit code
 --   copy_param_groups(from, to)    an optimizer's group numbers into another's
 -- Prints "lua: N passed, N failed" at the end; exits 1 on any failure.
@@ -99,6 +100,13 @@ function copy_param_groups(from, to)
       if type(v) == "number" then to.param_groups[i][k] = v
       elseif k == "betas" then to.param_groups[i][k] = {table.unpack(v)} end
     end
+  end
+end
+
+-- check_has(text, s, what) -- text must contain s (plainly); the error shows the text
+function check_has(text, s, what)
+  if not text:find(s, 1, true) then
+    error(string.format("%s: %q not found in:\n%s", what or "text", s, text), 2)
   end
 end
 

@@ -431,11 +431,7 @@ local function pdftext(pdf)
   return out
 end
 
-local function has(text, s, what)
-  if not text:find(s, 1, true) then
-    error(string.format("%s: %q not found in:\n%s", what or "report", s, text), 2)
-  end
-end
+local function has(text, s, what) check_has(text, s, what or "report") end
 
 local REPORTED = [[
 tensor.manual_seed(5)
