@@ -25,10 +25,10 @@ typedef struct nn_imageset {
   int64_t n;           /* images */
   int c;               /* channels stored per pixel: 1 or 3 */
   int64_t h, w;        /* size of every image, or 0 when sizes differ */
-  uint8_t *pixels;     /* images back to back, each H×W×C row-major (owned) */
-  int64_t *offset;     /* byte offset of each image, n + 1 entries (owned) */
-  int32_t *size;       /* height and width of each image, 2n entries (owned) */
-  int32_t *labels;     /* n labels, 0-based (owned) */
+  uint8_t *pixels;     /* images back to back, each H×W×C row-major */
+  int64_t *offset;     /* byte offset of each image, n + 1 entries */
+  int32_t *size;       /* height and width of each image, 2n entries */
+  int32_t *labels;     /* n labels, 0-based (the four arrays owned, counted: nn/mem.h) */
   int32_t nclasses;    /* largest label + 1 */
 } nn_imageset;
 

@@ -1,6 +1,7 @@
 /* gate.c -- resolving a path and checking it against the sandbox's folders;
  * see gate.h. */
 #include <errno.h>
+#include <stdarg.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -156,14 +157,23 @@ void nn_gate_format_size(char *buf, size_t len, size_t n) {
   else snprintf(buf, len, "%.1f %s", v, unit[u]);
 }
 
-int nn_gate_memory(nn_ctx *ctx, size_t bytes, size_t held) {
+int nn_gate_vmemory(nn_ctx *ctx, size_t bytes, size_t held, const char *what, va_list ap) {
   if (mem_limit == 0) return 0;
   size_t used = held + (mem_host ? mem_host() : 0);
   if (bytes <= mem_limit && used <= mem_limit - bytes) return 0;
-  char lim[32], ask[32], inuse[32];
+  char lim[32], ask[32], inuse[32], asked[256];
   nn_gate_format_size(lim, sizeof lim, mem_limit);
   nn_gate_format_size(ask, sizeof ask, bytes);
   nn_gate_format_size(inuse, sizeof inuse, used);
-  return nn_seterr(ctx, NN_ENOMEM, "memory limit of %s reached (%s asked for a tensor, %s in use; "
-                   "--max-memory sets the limit)", lim, ask, inuse);
+  vsnprintf(asked, sizeof asked, what, ap);
+  return nn_seterr(ctx, NN_ENOMEM, "memory limit of %s reached (%s asked for %s, %s in use; "
+                   "--max-memory sets the limit)", lim, ask, asked, inuse);
+}
+
+int nn_gate_memory(nn_ctx *ctx, size_t bytes, size_t held, const char *what, ...) {
+  va_list ap;
+  va_start(ap, what);
+  int rc = nn_gate_vmemory(ctx, bytes, held, what, ap);
+  va_end(ap);
+  return rc;
 }

@@ -25,7 +25,7 @@
 #define NN_IDX_MAXBYTES ((size_t)1 << 33)   /* larger data is refused as absurd */
 
 typedef struct nn_idx {
-  uint8_t *data;                  /* n bytes, row-major (malloc'd, owned) */
+  uint8_t *data;                  /* n bytes, row-major (owned; counted: nn/mem.h) */
   int ndim;                       /* 1..NN_IDX_MAXDIM */
   int64_t dims[NN_IDX_MAXDIM];    /* sizes, each >= 1; unused entries 0 */
   size_t n;                       /* bytes of data: the product of dims */

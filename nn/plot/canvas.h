@@ -26,7 +26,9 @@ enum nn_dash { NN_SOLID, NN_DASHED, NN_DOTTED, NN_DASHDOT };
 
 const char *nn_canvas_version(void);   /* cairo's version string, e.g. "1.16.0" */
 
-/* A w x h canvas painted white, or NULL (ctx->err set). */
+/* A w x h canvas painted white, or NULL (ctx->err set). What is drawn on it
+ * is counted (nn/mem.h) with ctx, which must outlive the drawing calls; so
+ * are the pixels cairo draws into when it is rendered, while it is. */
 nn_canvas *nn_canvas_new(nn_ctx *ctx, int w, int h);
 void nn_canvas_free(nn_canvas *cv);        /* NULL is fine */
 size_t nn_canvas_bytes(const nn_canvas *cv);   /* memory it holds, about */
@@ -72,7 +74,7 @@ double nn_canvas_text_height(nn_canvas *cv, double size);
 int nn_canvas_image(nn_ctx *ctx, nn_canvas *cv, double x, double y, const uint8_t *data,
                     int h, int w, int c, double scale);
 
-/* The canvas as RGB bytes [h, w, 3] (malloc'd, the caller frees), or NULL. */
+/* The canvas as RGB bytes [h, w, 3] (counted: release with nn_mem_free), or NULL. */
 uint8_t *nn_canvas_pixels(nn_ctx *ctx, nn_canvas *cv);
 
 /* Writes the canvas to path, atomically: SVG if the name ends in ".svg",
