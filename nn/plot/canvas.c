@@ -507,15 +507,26 @@ uint8_t *nn_canvas_pixels(nn_ctx *ctx, nn_canvas *cv) {
   return render(ctx, cv, &px) == 0 ? px : NULL;
 }
 
-/* the SVG document, gathered in memory */
-typedef struct buf { char *p; size_t n, cap; } buf;
+/* the SVG document, gathered in memory (counted: nn/mem.h) */
+typedef struct buf {
+  char *p;
+  size_t n, cap;
+  nn_ctx *ctx;
+  int refused;              /* could not grow: ctx->err says why (cairo's error comes after) */
+  char why[300];
+} buf;
 
 static int buf_add(buf *b, const void *data, size_t n) {
+  if (b->refused) return -1;
   if (b->n + n > b->cap) {
     size_t cap = b->cap ? b->cap : 1 << 16;
     while (cap < b->n + n) cap *= 2;
-    char *p = realloc(b->p, cap);
-    if (!p) return -1;
+    char *p = nn_mem_realloc(b->ctx, b->p, cap, "an SVG document of %zu bytes so far", b->n);
+    if (!p) {
+      snprintf(b->why, sizeof b->why, "%.299s", b->ctx->err);
+      b->refused = 1;
+      return -1;
+    }
     b->p = p;
     b->cap = cap;
   }
@@ -574,7 +585,7 @@ static int svg_renumber(const buf *in, buf *out) {
 }
 
 int nn_canvas_svg(nn_ctx *ctx, nn_canvas *cv, char **data, size_t *len) {
-  buf doc = {0}, out = {0};
+  buf doc = {.ctx = ctx}, out = {.ctx = ctx};
   *data = NULL;
   *len = 0;
   int rc = nn_canvas_check(ctx, cv);
@@ -588,10 +599,12 @@ int nn_canvas_svg(nn_ctx *ctx, nn_canvas *cv, char **data, size_t *len) {
   st = cairo_surface_status(svg);
   if (rc == 0 && st != CAIRO_STATUS_SUCCESS) rc = cairo_error(ctx, st);
   cairo_surface_destroy(svg);
-  if (rc == 0 && svg_renumber(&doc, &out) != 0) rc = cairo_error(ctx, CAIRO_STATUS_NO_MEMORY);
-  free(doc.p);
+  if (rc == 0) svg_renumber(&doc, &out);
+  if (doc.refused || out.refused)
+    rc = nn_seterr(ctx, NN_ENOMEM, "figure: %s", doc.refused ? doc.why : out.why);
+  nn_mem_free(doc.p);
   if (rc != 0) {
-    free(out.p);
+    nn_mem_free(out.p);
     return rc;
   }
   *data = out.p;
@@ -605,7 +618,7 @@ static int save_svg(nn_ctx *ctx, nn_canvas *cv, const char *path) {
   int rc = nn_canvas_svg(ctx, cv, &data, &len);
   if (rc != 0) return rc;
   rc = nn_atomic_write(ctx, path, data, len);
-  free(data);
+  nn_mem_free(data);
   return rc;
 }
 

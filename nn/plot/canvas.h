@@ -93,8 +93,8 @@ nn_canvas *nn_canvas_copy(nn_ctx *ctx, const nn_canvas *cv);
 struct _cairo;
 int nn_canvas_draw(nn_ctx *ctx, nn_canvas *cv, struct _cairo *cr);
 
-/* The SVG document that saving cv as .svg writes, in *data (malloc'd, the
- * caller frees) of *len bytes; 0, or an NN_E* code with ctx->err set. */
+/* The SVG document that saving cv as .svg writes, in *data (counted: release
+ * with nn_mem_free) of *len bytes; 0, or an NN_E* code with ctx->err set. */
 int nn_canvas_svg(nn_ctx *ctx, nn_canvas *cv, char **data, size_t *len);
 
 /* Whether file name s ends with suffix (lower case, ".svg"), in any case. */

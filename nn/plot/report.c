@@ -828,7 +828,7 @@ static int render_html(nn_ctx *ctx, nn_report *r, const nn_report_doc *doc, cons
     } else {
       base64(b, (const unsigned char *)svg, len);
     }
-    free(svg);
+    nn_mem_free(svg);
     mb_str(b, "\">\n</figure>\n");
   }
   mb_str(b, "</body>\n</html>\n");
