@@ -38,7 +38,9 @@ typedef struct nn_imageset {
  * every file's header, before decoding any), so a small file that decodes
  * to gigabytes costs nothing. The message names the file at which the limit
  * was crossed and says to pass a larger max_bytes. Each file also has the
- * readers' fixed limits (idx.h, png.h). */
+ * readers' fixed limits (idx.h, png.h). The arrays are counted (nn/mem.h), so
+ * under nnlua --sandbox --max-memory a set that does not fit is refused before
+ * its pixels are read, the message naming what asked. */
 
 /* Reads an IDX image file [N, H, W] and an IDX label file [N] (plain or gzip)
  * into *out, which the caller then owns (release with nn_imageset_free).
