@@ -21,9 +21,12 @@ static void count(size_t bytes) { atomic_fetch_add_explicit(&live, bytes, memory
 
 void nn_mem_uncharge(size_t bytes) { atomic_fetch_sub_explicit(&live, bytes, memory_order_relaxed); }
 
-/* The limit's answer for bytes more: one branch when there is no limit. */
+/* The limit's answer for bytes more: one branch when there is no limit. A
+ * refusal first lets the host free its garbage (nn_gate_set_reclaim), then
+ * asks again: what the script dropped does not count against it. */
 static int ask(nn_ctx *ctx, size_t bytes, const char *what, va_list ap) {
-  if (nn_gate_memory_limit() == 0) return 0;
+  if (nn_gate_memory_limit() == 0 || nn_gate_memory_fits(bytes, nn_mem_live_bytes())) return 0;
+  nn_gate_reclaim();
   return nn_gate_vmemory(ctx, bytes, nn_mem_live_bytes(), what, ap);
 }
 

@@ -56,6 +56,20 @@ void nn_gate_set_memory(size_t limit, size_t (*host_bytes)(void));
 /* The limit, 0 when there is none. */
 size_t nn_gate_memory_limit(void);
 
+/* What to do when the limit refuses an allocation of nn/mem.h before the
+ * refusal stands: fn(ud) frees what it can (a host runs its garbage collector,
+ * so tensors, datasets and figures the script dropped give their memory
+ * back), then the allocation asks again. Called only on the thread that set
+ * it and never from inside itself; NULL (the default): none. */
+void nn_gate_set_reclaim(void (*fn)(void *ud), void *ud);
+
+/* Runs the reclaim function if one is set and may run here; 1 if it ran. */
+int nn_gate_reclaim(void);
+
+/* Whether bytes more fit under the limit with held bytes counted (1 with no
+ * limit); no message. */
+int nn_gate_memory_fits(size_t bytes, size_t held);
+
 /* 0 when bytes more fit under the limit with held bytes of counted memory
  * already live (always, with no limit); else NN_ENOMEM with "memory limit of
  * 2 GiB reached (47 MiB asked for <what>, 12 MiB in use; ...)" in ctx->err,

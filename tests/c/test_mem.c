@@ -135,3 +135,37 @@ TEST(mem_limit_readers_and_figures) {
   check_rmtree(check_tmpdir());
   nn_ctx_free(ctx);
 }
+
+/* the host's reclaim function (nn_gate_set_reclaim): run once on a refusal, then
+ * the allocation asks again; never from inside itself */
+static void *garbage;
+static int reclaims;
+
+static void free_garbage(void *ud) {
+  reclaims++;
+  CHECK(nn_mem_alloc(ud, 4 * MiB, "inside the reclaim") == NULL);   /* refused, not reclaimed again */
+  nn_mem_free(garbage);
+  garbage = NULL;
+}
+
+TEST(mem_limit_reclaims_garbage_first) {
+  nn_ctx *ctx = nn_ctx_new();
+  size_t base = nn_mem_live_bytes();
+  nn_gate_set_memory(base + 2 * MiB, NULL);
+  nn_gate_set_reclaim(free_garbage, ctx);
+  garbage = nn_mem_alloc(ctx, MiB + MiB / 2, "garbage");
+  reclaims = 0;
+  char *p = nn_mem_alloc(ctx, MiB, "a block");        /* fits once the garbage is freed */
+  CHECK(p != NULL && reclaims == 1 && garbage == NULL);
+  CHECK(nn_mem_alloc(ctx, 2 * MiB, "too much") == NULL && reclaims == 2);
+  CHECK(check_has(ctx->err, "2 MiB asked for too much"));
+  char *q = nn_mem_alloc(ctx, MiB / 2, "a small one");  /* fits: no reclaim */
+  CHECK(q != NULL && reclaims == 2);
+  nn_gate_set_reclaim(NULL, NULL);
+  CHECK(nn_mem_alloc(ctx, 2 * MiB, "too much") == NULL && reclaims == 2);
+  nn_gate_set_memory(0, NULL);
+  nn_mem_free(p);
+  nn_mem_free(q);
+  CHECK(nn_mem_live_bytes() == base);
+  nn_ctx_free(ctx);
+}
