@@ -117,8 +117,8 @@ FUZZ_CFLAGS   = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover
                 -fno-omit-frame-pointer -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra \
                 -Wno-source-uses-openmp -I. $(shell pkg-config --cflags $(FUZZ_PKGS))
 FUZZ_LIBS     = $(shell pkg-config --libs $(FUZZ_PKGS)) -lgif -lgomp -lm
-FUZZ_CORE     = nn/io/png.c nn/io/atomic.c nn/io/gate.c nn/io/idx.c nn/ctx.c nn/rng.c
-FUZZ_CSV      = nn/io/csv.c nn/io/gate.c nn/ctx.c nn/rng.c
+FUZZ_CORE     = nn/mem.c nn/io/png.c nn/io/atomic.c nn/io/gate.c nn/io/idx.c nn/ctx.c nn/rng.c
+FUZZ_CSV      = nn/mem.c nn/io/csv.c nn/io/gate.c nn/ctx.c nn/rng.c
 FUZZ_ALL      = $(NN_SRC)
 FUZZ_ENV      = UBSAN_OPTIONS=print_stacktrace=1 ASAN_OPTIONS=max_allocation_size_mb=300
 FUZZ_RUN      = -max_total_time=$(FUZZ_SECONDS) -timeout=10 -print_final_stats=1

@@ -66,12 +66,12 @@ static LImageSet *newset(lua_State *L) {
   return lnn_newudata(L, sizeof(LImageSet), IMAGESET_MT);
 }
 
-/* Tells the collector about the set's bytes, as tensors do. */
+/* Tells the collector about the set's bytes, as tensors do (they are in the
+ * counted total: nn/mem.h). */
 static int finishset(lua_State *L, LImageSet *u, int rc) {
   nn_ctx *ctx = getctx(L);
   if (rc != 0) return lnn_error(L);
   u->live = 1;
-  ctx->alloc_pending += (size_t)u->s.offset[u->s.n] + (size_t)u->s.n * 16;
   lnn_gcaccount(L, ctx);
   return 1;
 }
@@ -846,8 +846,7 @@ static int d_csv_read(lua_State *L) {
   nn_ctx *ctx = getctx(L);
   if (nn_csv_open(ctx, path, &u->r) != 0) return lnn_error(L);
   nn_csv *r = u->r;
-  ctx->alloc_pending += nn_csv_bytes(r);
-  lnn_gcaccount(L, ctx);
+  lnn_gcaccount(L, ctx);                    /* its text is in the counted total (nn/mem.h) */
   int64_t ncols = csv_names(L, r);          /* slot 4: the names */
   int nret;
   if (!choose) {

@@ -12,6 +12,7 @@
 #include "nn/plot/plot.h"
 #include "nn/plot/gif.h"
 #include "nn/io/png.h"
+#include "nn/mem.h"
 #include "nn/plot/report.h"
 #include "bindings.h"
 #include "l_std.h"
@@ -48,9 +49,7 @@ static int pushfig(lua_State *L, nn_canvas *cv, const char *kind) {
   LFigure *f = lnn_newudata(L, sizeof *f, FIGURE_MT);   /* raises only for memory: cv leaks then */
   f->cv = cv;
   f->kind = kind;
-  nn_ctx *ctx = getctx(L);
-  ctx->alloc_pending += nn_canvas_bytes(cv);
-  lnn_gcaccount(L, ctx);
+  lnn_gcaccount(L, getctx(L));          /* what it holds is in the counted total (nn/mem.h) */
   return 1;
 }
 
@@ -568,7 +567,7 @@ static int fig_pixels(lua_State *L) {
     for (size_t k = 0; k < plane; k++)
       for (int c = 0; c < 3; c++) d[(size_t)c * plane + k] = px[3 * k + (size_t)c] / 255.0f;
   }
-  free(px);
+  nn_mem_free(px);
   return lnn_finish(L, u, t);
 }
 

@@ -60,6 +60,7 @@
 #include "l_tensor.h"
 #include "l_save.h"
 #include "nn/io/safetensors.h"
+#include "nn/mem.h"
 
 static const char saver_mt[] = "nn.SaveState", loader_mt[] = "nn.LoadState";
 #define SAVER_MT saver_mt
@@ -141,7 +142,7 @@ typedef struct { int isint; lua_Integer i; const char *s; size_t len; } key;
 /* Frees what S holds; safe twice. Called by tensor.save itself when done. */
 static void saver_free(Saver *S) {
   for (int i = 0; i < S->n; i++) { free(S->names[i]); nn_tensor_free(S->ts[i]); }
-  for (int i = 0; i < S->na; i++) { free((char *)S->as[i].name); free((void *)S->as[i].data); }
+  for (int i = 0; i < S->na; i++) { free((char *)S->as[i].name); nn_mem_free((void *)S->as[i].data); }
   free(S->names); free(S->ts); free(S->as);
   free(S->json.p); free(S->name.p); free(S->path.p); free(S->disp.p);
   memset((char *)S + sizeof S->tname, 0, sizeof *S - sizeof S->tname);
@@ -255,8 +256,9 @@ static void add_array(lua_State *L, Saver *S, int t, lua_Integer n, int isint, i
     S->as = as;
     S->acap = cap;
   }
-  void *data = malloc((size_t)n * 8);
-  if (!data) luaL_error(L, "tensor.save: out of memory for an array of %I numbers", n);
+  nn_ctx *ctx = getctx(L);                  /* n * 8 < the table's own bytes */
+  void *data = nn_mem_alloc(ctx, (size_t)n * 8, "an array of %lld numbers", (long long)n);
+  if (!data) luaL_error(L, "tensor.save: %s", ctx->err);
   for (lua_Integer i = 1; i <= n; i++) {
     lua_rawgeti(L, t, i);
     if (isint) ((int64_t *)data)[i - 1] = (int64_t)lua_tointeger(L, -1);

@@ -1,6 +1,5 @@
 /* tensor.c -- storage, tensor lifetime, creation, views. */
 #include <math.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,20 +8,16 @@
 #include "ops.h"
 #include "rng.h"
 #include "autograd.h"
-#include "nn/io/gate.h"
+#include "mem.h"
 
 /* Large buffers are 2 MB aligned and ask for transparent huge pages: a fresh
  * 64 MB tensor then takes 32 page faults instead of 16384 (measured here:
  * 178 ms -> 33 ms to fault one in). Small ones are cache-line aligned. */
 #define HUGE_PAGE ((size_t)2 << 20)
 
-/* Bytes of storage allocated and not yet freed, in the whole process (storage
- * is freed without a context at hand, and on any thread). */
-static _Atomic size_t live_bytes;
-
-size_t nn_storage_live_bytes(void) {
-  return atomic_load_explicit(&live_bytes, memory_order_relaxed);
-}
+/* Storage is counted with the other buffers the script's input sizes
+ * (nn/mem.h), in one process-wide total that nnlua --sandbox limits. */
+size_t nn_storage_live_bytes(void) { return nn_mem_live_bytes(); }
 
 static size_t storage_bytes(size_t n) {
   return (n > 0 ? n : 1) * sizeof(float);
@@ -38,10 +33,11 @@ static float *alloc_floats(size_t bytes) {
 
 static nn_storage *storage_new(nn_ctx *ctx, int64_t n) {
   size_t bytes = storage_bytes((size_t)n);
-  if (nn_gate_memory(ctx, bytes, nn_storage_live_bytes()) != 0) return NULL;   /* nnlua --sandbox --max-memory */
+  if (nn_mem_charge(ctx, bytes, "a tensor") != 0) return NULL;   /* nnlua --sandbox --max-memory */
   nn_storage *s = malloc(sizeof *s);
   float *data = s ? alloc_floats(bytes) : NULL;
   if (!data) {
+    nn_mem_uncharge(bytes);
     free(s);
     nn_seterr(ctx, NN_ENOMEM, "out of memory allocating %lld floats", (long long)n);
     return NULL;
@@ -50,13 +46,12 @@ static nn_storage *storage_new(nn_ctx *ctx, int64_t n) {
   s->n = (size_t)n;
   s->rc = 1;
   s->version = 0;
-  atomic_fetch_add_explicit(&live_bytes, bytes, memory_order_relaxed);
   return s;
 }
 
 static void storage_release(nn_storage *s) {
   if (s && --s->rc == 0) {
-    atomic_fetch_sub_explicit(&live_bytes, storage_bytes(s->n), memory_order_relaxed);
+    nn_mem_uncharge(storage_bytes(s->n));
     free(s->data);
     free(s);
   }

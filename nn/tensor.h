@@ -64,7 +64,7 @@ nn_tensor *nn_tensor_zeros(nn_ctx *ctx, int ndim, const int64_t *shape);
 nn_tensor *nn_tensor_full(nn_ctx *ctx, int ndim, const int64_t *shape, float v);
 nn_tensor *nn_tensor_retain(nn_tensor *t);        /* rc++; returns t */
 void nn_tensor_free(nn_tensor *t);                /* rc--; frees at 0; NULL is fine */
-size_t nn_storage_live_bytes(void);   /* storage bytes allocated and not freed, process-wide */
+size_t nn_storage_live_bytes(void);   /* counted bytes alive, process-wide: storage and the rest of nn/mem.h */
 /* NN_FREE(a, b, c): nn_tensor_free on each (NULL entries are fine) */
 #define NN_FREE(...) do { nn_tensor *nn_fr_[] = {__VA_ARGS__}; \
   for (size_t nn_k_ = 0; nn_k_ < sizeof nn_fr_ / sizeof *nn_fr_; nn_k_++) nn_tensor_free(nn_fr_[nn_k_]); } while (0)

@@ -6,13 +6,14 @@
 #include "nn/io/idx.h"
 #include "nn/io/png.h"
 #include "nn/rng.h"
+#include "nn/mem.h"
 
 void nn_imageset_free(nn_imageset *s) {
   if (!s) return;
-  free(s->pixels);
-  free(s->offset);
-  free(s->size);
-  free(s->labels);
+  nn_mem_free(s->pixels);
+  nn_mem_free(s->offset);
+  nn_mem_free(s->size);
+  nn_mem_free(s->labels);
   memset(s, 0, sizeof *s);
 }
 
@@ -21,13 +22,14 @@ void nn_imageset_free(nn_imageset *s) {
 
 /* Allocates the per-image arrays of an n-image set. */
 static int alloc_index(nn_ctx *ctx, nn_imageset *s, int64_t n) {
-  s->n = n;
-  s->offset = malloc((size_t)(n + 1) * sizeof *s->offset);
-  s->size = malloc((size_t)n * 2 * sizeof *s->size);
-  s->labels = malloc((size_t)n * sizeof *s->labels);
-  if (!s->offset || !s->size || !s->labels) {
+  s->n = n;      /* n + 1 <= max_bytes / PER_IMAGE: no overflow below */
+#define WHAT "the index of %lld images", (long long)n
+  if (!(s->offset = nn_mem_alloc(ctx, (size_t)(n + 1) * sizeof *s->offset, WHAT)) ||
+      !(s->size = nn_mem_alloc(ctx, (size_t)n * 2 * sizeof *s->size, WHAT)) ||
+      !(s->labels = nn_mem_alloc(ctx, (size_t)n * sizeof *s->labels, WHAT))) {
+#undef WHAT
     nn_imageset_free(s);
-    return nn_seterr(ctx, NN_ENOMEM, "out of memory for an index of %lld images", (long long)n);
+    return NN_ENOMEM;
   }
   return 0;
 }
@@ -142,9 +144,9 @@ int nn_imageset_from_pngs(nn_ctx *ctx, const char *const *paths, const int32_t *
       if (out->size[2 * i] != out->h || out->size[2 * i + 1] != out->w) out->h = out->w = 0;
     }
     out->offset[n] = (int64_t)at;
-    out->pixels = malloc(bytes ? bytes : 1);
-    if (!out->pixels)
-      rc = nn_seterr(ctx, NN_ENOMEM, "out of memory for %zu bytes of images", bytes);
+    out->pixels = nn_mem_alloc(ctx, bytes, "the images of %lld PNG files (%s, ...)", (long long)n,
+                               paths[0]);
+    if (!out->pixels) rc = NN_ENOMEM;
   }
   /* pass 2: decode each into place; a file that changed in between is an error */
   for (i = 0; i < n && rc == 0; i++) {

@@ -25,10 +25,10 @@ typedef struct nn_imageset {
   int64_t n;           /* images */
   int c;               /* channels stored per pixel: 1 or 3 */
   int64_t h, w;        /* size of every image, or 0 when sizes differ */
-  uint8_t *pixels;     /* images back to back, each H×W×C row-major (owned) */
-  int64_t *offset;     /* byte offset of each image, n + 1 entries (owned) */
-  int32_t *size;       /* height and width of each image, 2n entries (owned) */
-  int32_t *labels;     /* n labels, 0-based (owned) */
+  uint8_t *pixels;     /* images back to back, each H×W×C row-major */
+  int64_t *offset;     /* byte offset of each image, n + 1 entries */
+  int32_t *size;       /* height and width of each image, 2n entries */
+  int32_t *labels;     /* n labels, 0-based (the four arrays owned, counted: nn/mem.h) */
   int32_t nclasses;    /* largest label + 1 */
 } nn_imageset;
 
@@ -38,7 +38,9 @@ typedef struct nn_imageset {
  * every file's header, before decoding any), so a small file that decodes
  * to gigabytes costs nothing. The message names the file at which the limit
  * was crossed and says to pass a larger max_bytes. Each file also has the
- * readers' fixed limits (idx.h, png.h). */
+ * readers' fixed limits (idx.h, png.h). The arrays are counted (nn/mem.h), so
+ * under nnlua --sandbox --max-memory a set that does not fit is refused before
+ * its pixels are read, the message naming what asked. */
 
 /* Reads an IDX image file [N, H, W] and an IDX label file [N] (plain or gzip)
  * into *out, which the caller then owns (release with nn_imageset_free).

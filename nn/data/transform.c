@@ -10,6 +10,7 @@
 #include "data.h"
 #include "nn/dispatch.h"
 #include "nn/rng.h"
+#include "nn/mem.h"
 
 #define MAXND 3
 #define PAR_MIN (1 << 15)      /* batch elements below which one thread is faster */
@@ -431,8 +432,9 @@ static int batch_general(nn_ctx *ctx, const nn_imageset *s, const int64_t *idx, 
     if (steps[k].kind == NN_TF_CROP && steps[k].ch + steps[k].cw > maxmap)
       maxmap = steps[k].ch + steps[k].cw;
   float *buf[2] = {NULL, NULL};
-  int64_t *map = malloc((size_t)maxmap * sizeof *map);
-  int rc = map ? 0 : nn_seterr(ctx, NN_ENOMEM, "out of memory");
+  int64_t *map = nn_mem_alloc(ctx, (size_t)maxmap * sizeof *map, "a crop of %lld pixels per side",
+                              (long long)maxmap);
+  int rc = map ? 0 : NN_ENOMEM;
   for (int64_t n = 0; n < b && rc == 0; n++) {
     chain(ctx, s, idx[n], steps, nsteps, shapes);     /* checked by the caller */
     int64_t need = 1;
@@ -440,9 +442,9 @@ static int batch_general(nn_ctx *ctx, const nn_imageset *s, const int64_t *idx, 
     if (need > most || !buf[0]) {
       most = need > most ? need : most;
       for (int t = 0; t < 2 && rc == 0; t++) {
-        float *p = realloc(buf[t], (size_t)most * sizeof *p);
-        if (!p) rc = nn_seterr(ctx, NN_ENOMEM, "out of memory for a sample of %lld values",
-                               (long long)most);
+        float *p = nn_mem_realloc(ctx, buf[t], (size_t)most * sizeof *p, "transforming a sample "
+                                  "of %lld values", (long long)most);
+        if (!p) rc = NN_ENOMEM;
         else buf[t] = p;
       }
       if (rc != 0) break;
@@ -456,9 +458,9 @@ static int batch_general(nn_ctx *ctx, const nn_imageset *s, const int64_t *idx, 
       tf_run(&steps[k], &dr[k], &shapes[k], buf[cur], buf[cur ^ 1], map);
     memcpy(x + n * per, buf[cur], (size_t)per * sizeof *x);
   }
-  free(buf[0]);
-  free(buf[1]);
-  free(map);
+  nn_mem_free(buf[0]);
+  nn_mem_free(buf[1]);
+  nn_mem_free(map);
   return rc;
 }
 

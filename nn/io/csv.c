@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include "csv.h"
 #include "infile.h"
+#include "nn/mem.h"
 
 /* What went wrong; the text is made by nn_csv_message alone. */
 enum csv_err {
@@ -29,6 +30,7 @@ struct nn_csv {
     int kind, code;       /* enum csv_err; the NN_E* code returned */
     int64_t line, a, b;   /* the line; numbers the message shows (columns, counts) */
     const char *name;     /* a repeated name (inside buf) */
+    char why[400];        /* E_NOMEM: nn/mem.h's message (the limit, or no memory) */
   } err;
 };
 
@@ -65,7 +67,7 @@ size_t nn_csv_message(const nn_csv *r, char *buf, size_t cap) {
                    a, a == 1 ? "" : "s", b);
       break;
     case E_NOMEM:
-      k = snprintf(buf, cap, "'%s' line %lld: not enough memory for %lld fields", p, line, a);
+      k = snprintf(buf, cap, "'%s' line %lld: %s", p, line, r->err.why);
       break;
     default:
       if (cap) buf[0] = '\0';
@@ -76,6 +78,7 @@ size_t nn_csv_message(const nn_csv *r, char *buf, size_t cap) {
 
 /* Records the error in r and its message in ctx->err; returns its code. */
 static int fail(nn_ctx *ctx, nn_csv *r, int kind, int64_t line, int64_t a, int64_t b) {
+  if (kind == E_NOMEM) snprintf(r->err.why, sizeof r->err.why, "%.399s", ctx->err);   /* nn_mem_* */
   r->err.kind = kind;
   r->err.code = kind == E_NOMEM ? NN_ENOMEM : NN_EIO;
   r->err.line = line;
@@ -106,12 +109,18 @@ int nn_csv_open(nn_ctx *ctx, const char *path, nn_csv **out) {
   int fd;
   if (nn_open_input(ctx, path, &fd) != 0) return NN_EIO;
   nn_csv *r = calloc(1, sizeof *r);
-  if (r) r->buf = malloc(size + 1);
-  if (r) r->path = strdup(path);
-  if (!r || !r->buf || !r->path) {
+  if (r && !(r->path = strdup(path))) {
+    free(r);
+    r = NULL;
+  }
+  if (!r) {
+    close(fd);
+    return nn_seterr(ctx, NN_ENOMEM, "not enough memory to read '%s'", path);
+  }
+  if (!(r->buf = nn_mem_alloc(ctx, size + 1, "the text of %s", path))) {
     close(fd);
     nn_csv_close(r);
-    return nn_seterr(ctx, NN_ENOMEM, "not enough memory to read '%s' (%zu bytes)", path, size);
+    return NN_ENOMEM;
   }
   size_t got = 0;
   int err = 0, grew = 0;
@@ -148,9 +157,9 @@ int nn_csv_open(nn_ctx *ctx, const char *path, nn_csv **out) {
 void nn_csv_close(nn_csv *r) {
   if (!r) return;
   free(r->path);
-  free(r->buf);
-  free(r->f);
-  free(r->names);
+  nn_mem_free(r->buf);
+  nn_mem_free(r->f);
+  nn_mem_free(r->names);
   free(r);
 }
 
@@ -167,10 +176,12 @@ int64_t nn_csv_records_left(const nn_csv *r) {
 
 /* Makes room for one more field of the record on line. */
 static int grow(nn_ctx *ctx, nn_csv *r, int64_t line) {
-  if ((uint64_t)r->cap > SIZE_MAX / 2 / sizeof *r->f)
-    return fail(ctx, r, E_NOMEM, line, r->cap, 0);
-  int64_t cap = r->cap ? 2 * r->cap : 16;
-  nn_csv_field *f = realloc(r->f, (size_t)cap * sizeof *f);
+  int64_t cap = r->cap ? 2 * r->cap : 16;   /* cap <= 2 (len + 1): fields take a byte each */
+  size_t bytes;
+  nn_csv_field *f = NULL;
+  if (nn_mem_size(ctx, (size_t)cap, sizeof *f, &bytes, "the fields of a line of %s", r->path) == 0)
+    f = nn_mem_realloc(ctx, r->f, bytes, "the fields of a line of %s (%lld of them)", r->path,
+                       (long long)cap);
   if (!f) return fail(ctx, r, E_NOMEM, line, cap, 0);
   r->f = f;
   r->cap = cap;
@@ -250,7 +261,9 @@ static int cmpname(const void *a, const void *b) {
 static int first_repeat(nn_ctx *ctx, nn_csv *r, int64_t line, int64_t *rep, int64_t *first) {
   int64_t n = r->ncols;
   *rep = -1;
-  const nn_csv_field **s = malloc((size_t)n * sizeof *s);   /* n <= INT32_MAX */
+  const nn_csv_field **s = nn_mem_alloc(ctx, (size_t)n * sizeof *s,   /* n <= INT32_MAX */
+                                        "sorting the %lld column names of %s", (long long)n,
+                                        r->path);
   if (!s) return fail(ctx, r, E_NOMEM, line, n, 0);
   for (int64_t k = 0; k < n; k++) s[k] = &r->names[k];
   qsort(s, (size_t)n, sizeof *s, cmpname);
@@ -263,7 +276,7 @@ static int first_repeat(nn_ctx *ctx, nn_csv *r, int64_t line, int64_t *rep, int6
       *first = a - r->names;
     }
   }
-  free(s);
+  nn_mem_free(s);
   return 0;
 }
 
@@ -279,7 +292,8 @@ int nn_csv_header(nn_ctx *ctx, nn_csv *r, const nn_csv_field **names, int64_t *n
   if (rc < 0) return rc;
   if (rc == 0) return fail(ctx, r, E_EMPTY, 0, 0, 0);
   if (k > INT32_MAX) return fail(ctx, r, E_COLUMNS, line, 0, 0);
-  nn_csv_field *copy = malloc((size_t)k * sizeof *copy);
+  nn_csv_field *copy = nn_mem_alloc(ctx, (size_t)k * sizeof *copy, "the %lld column names of %s",
+                                    (long long)k, r->path);
   if (!copy) return fail(ctx, r, E_NOMEM, line, k, 0);
   memcpy(copy, r->f, (size_t)k * sizeof *copy);
   r->names = copy;

@@ -1,7 +1,9 @@
 /* gate.c -- resolving a path and checking it against the sandbox's folders;
  * see gate.h. */
 #include <errno.h>
+#include <stdarg.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,6 +148,33 @@ void nn_gate_set_memory(size_t limit, size_t (*host_bytes)(void)) {
 
 size_t nn_gate_memory_limit(void) { return mem_limit; }
 
+static struct {
+  void (*fn)(void *ud);
+  void *ud;
+  pthread_t owner;               /* the thread that set it: the only one it runs on */
+  int running;
+} reclaim;
+
+void nn_gate_set_reclaim(void (*fn)(void *ud), void *ud) {
+  reclaim.fn = fn;
+  reclaim.ud = ud;
+  reclaim.owner = pthread_self();
+}
+
+int nn_gate_reclaim(void) {
+  if (!reclaim.fn || reclaim.running || !pthread_equal(pthread_self(), reclaim.owner)) return 0;
+  reclaim.running = 1;
+  reclaim.fn(reclaim.ud);
+  reclaim.running = 0;
+  return 1;
+}
+
+int nn_gate_memory_fits(size_t bytes, size_t held) {
+  if (mem_limit == 0) return 1;
+  size_t used = held + (mem_host ? mem_host() : 0);
+  return bytes <= mem_limit && used <= mem_limit - bytes;
+}
+
 void nn_gate_format_size(char *buf, size_t len, size_t n) {
   static const char *const unit[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
   if (n < 1024) { snprintf(buf, len, "%zu bytes", n); return; }
@@ -156,14 +185,22 @@ void nn_gate_format_size(char *buf, size_t len, size_t n) {
   else snprintf(buf, len, "%.1f %s", v, unit[u]);
 }
 
-int nn_gate_memory(nn_ctx *ctx, size_t bytes, size_t held) {
-  if (mem_limit == 0) return 0;
+int nn_gate_vmemory(nn_ctx *ctx, size_t bytes, size_t held, const char *what, va_list ap) {
+  if (nn_gate_memory_fits(bytes, held)) return 0;
   size_t used = held + (mem_host ? mem_host() : 0);
-  if (bytes <= mem_limit && used <= mem_limit - bytes) return 0;
-  char lim[32], ask[32], inuse[32];
+  char lim[32], ask[32], inuse[32], asked[256];
   nn_gate_format_size(lim, sizeof lim, mem_limit);
   nn_gate_format_size(ask, sizeof ask, bytes);
   nn_gate_format_size(inuse, sizeof inuse, used);
-  return nn_seterr(ctx, NN_ENOMEM, "memory limit of %s reached (%s asked for a tensor, %s in use; "
-                   "--max-memory sets the limit)", lim, ask, inuse);
+  vsnprintf(asked, sizeof asked, what, ap);
+  return nn_seterr(ctx, NN_ENOMEM, "memory limit of %s reached (%s asked for %s, %s in use; "
+                   "--max-memory sets the limit)", lim, ask, asked, inuse);
+}
+
+int nn_gate_memory(nn_ctx *ctx, size_t bytes, size_t held, const char *what, ...) {
+  va_list ap;
+  va_start(ap, what);
+  int rc = nn_gate_vmemory(ctx, bytes, held, what, ap);
+  va_end(ap);
+  return rc;
 }

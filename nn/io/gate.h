@@ -18,6 +18,7 @@
 #ifndef NN_GATE_H
 #define NN_GATE_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include "nn/ctx.h"
 
@@ -44,9 +45,10 @@ int nn_gate_check(nn_ctx *ctx, const char *path, int mode);
 const char *nn_gate_folder(int mode, int i);
 
 /* ---- memory ----
- * The sandbox's limit on what a script holds: tensor storage (checked here,
- * by nn/tensor.c before each allocation) plus what the host counts itself
- * (its Lua heap, through the callback). */
+ * The sandbox's limit on what a script holds: every counted allocation of
+ * nn/ (tensor storage, dataset images, figures and the rest: nn/mem.h, which
+ * asks here before each one) plus what the host counts itself (its Lua heap,
+ * through the callback). */
 
 /* Sets the limit in bytes (0: none) and the host's own count. */
 void nn_gate_set_memory(size_t limit, size_t (*host_bytes)(void));
@@ -54,10 +56,27 @@ void nn_gate_set_memory(size_t limit, size_t (*host_bytes)(void));
 /* The limit, 0 when there is none. */
 size_t nn_gate_memory_limit(void);
 
-/* 0 when bytes more fit under the limit with held bytes of tensor storage
+/* What to do when the limit refuses an allocation of nn/mem.h before the
+ * refusal stands: fn(ud) frees what it can (a host runs its garbage collector,
+ * so tensors, datasets and figures the script dropped give their memory
+ * back), then the allocation asks again. Called only on the thread that set
+ * it and never from inside itself; NULL (the default): none. */
+void nn_gate_set_reclaim(void (*fn)(void *ud), void *ud);
+
+/* Runs the reclaim function if one is set and may run here; 1 if it ran. */
+int nn_gate_reclaim(void);
+
+/* Whether bytes more fit under the limit with held bytes counted (1 with no
+ * limit); no message. */
+int nn_gate_memory_fits(size_t bytes, size_t held);
+
+/* 0 when bytes more fit under the limit with held bytes of counted memory
  * already live (always, with no limit); else NN_ENOMEM with "memory limit of
- * 2 GiB reached (...)" in ctx->err. */
-int nn_gate_memory(nn_ctx *ctx, size_t bytes, size_t held);
+ * 2 GiB reached (47 MiB asked for <what>, 12 MiB in use; ...)" in ctx->err,
+ * what being a printf format formatted only then. */
+int nn_gate_memory(nn_ctx *ctx, size_t bytes, size_t held, const char *what, ...)
+  __attribute__((format(printf, 4, 5)));
+int nn_gate_vmemory(nn_ctx *ctx, size_t bytes, size_t held, const char *what, va_list ap);
 
 /* Writes "2 GiB", "512 MiB", "1.5 GiB" or "300 bytes" for n into buf. */
 void nn_gate_format_size(char *buf, size_t len, size_t n);

@@ -6,6 +6,7 @@
 #include <zlib.h>
 #include "idx.h"
 #include "infile.h"
+#include "nn/mem.h"
 
 #define IDX_UINT8 0x08
 #define IDX_CHUNK (1u << 30)          /* gzread takes an unsigned and returns an int */
@@ -109,16 +110,18 @@ static int parse_dims(nn_ctx *ctx, const char *path, const uint8_t *h, int ndim,
 static int readdata(nn_ctx *ctx, gzFile gz, const char *path, nn_idx *x, size_t *got) {
   size_t cap = 0, have = 0, step;
   *got = 0;
+  /* under a memory limit, the whole declared size must fit before any is read */
+  int rc = nn_mem_check(ctx, x->n, "the data of %s", path);
+  if (rc) return rc;
   while (have < x->n) {
     if (have == cap) {
       cap = cap == 0 ? IDX_FIRST : 2 * cap;
       if (cap > x->n) cap = x->n;
-      uint8_t *p = realloc(x->data, cap);
-      if (!p)
-        return nn_seterr(ctx, NN_ENOMEM, "%s: out of memory for %zu bytes of IDX data", path, cap);
+      uint8_t *p = nn_mem_realloc(ctx, x->data, cap, "the data of %s", path);
+      if (!p) return NN_ENOMEM;
       x->data = p;
     }
-    int rc = readn(ctx, gz, path, x->data + have, cap - have, &step);
+    rc = readn(ctx, gz, path, x->data + have, cap - have, &step);
     if (rc) return rc;
     have += step;
     if (have < cap) break;            /* the input ended */
@@ -183,7 +186,7 @@ int nn_idx_read(nn_ctx *ctx, const char *path, nn_idx *out) {
 
 void nn_idx_free(nn_idx *x) {
   if (!x) return;
-  free(x->data);
+  nn_mem_free(x->data);
   memset(x, 0, sizeof *x);
 }
 

@@ -9,7 +9,9 @@
  *
  * Reading is one pass into a buffer that grows as data arrives (16 MB, then
  * doubling, capped at the declared size), so a short file that declares a huge
- * size fails as truncated without allocating that size. A bad file
+ * size fails as truncated without allocating that size. The buffer is counted
+ * (nn/mem.h): under nnlua --sandbox --max-memory the declared size must fit
+ * under the limit before any data is read. A bad file
  * (missing, wrong magic, other element type, bad dimensions, more than
  * NN_IDX_MAXBYTES of data, truncated, trailing bytes, corrupted gzip) gives an
  * error whose message names the path and shows the values; *out is then left
@@ -25,7 +27,7 @@
 #define NN_IDX_MAXBYTES ((size_t)1 << 33)   /* larger data is refused as absurd */
 
 typedef struct nn_idx {
-  uint8_t *data;                  /* n bytes, row-major (malloc'd, owned) */
+  uint8_t *data;                  /* n bytes, row-major (owned; counted: nn/mem.h) */
   int ndim;                       /* 1..NN_IDX_MAXDIM */
   int64_t dims[NN_IDX_MAXDIM];    /* sizes, each >= 1; unused entries 0 */
   size_t n;                       /* bytes of data: the product of dims */

@@ -18,6 +18,7 @@
 #include "atomic.h"
 #include "infile.h"
 #include "png.h"
+#include "nn/mem.h"
 
 const char *nn_png_version(void) { return png_get_libpng_ver(NULL); }
 
@@ -32,7 +33,9 @@ typedef struct pngio {
   int ioerr;                 /* errno of a failed read or write, or 0 */
   char msg[200];             /* libpng's error message */
   char warn[120];            /* its last warning, which may explain the error */
-  uint8_t *data;             /* the decoded image (malloc'd until handed over) */
+  nn_ctx *ctx;               /* for the counted pixel buffer (nn/mem.h) */
+  int memerr;                /* that buffer was refused: the message is in ctx->err */
+  uint8_t *data;             /* the decoded image (counted, owned until handed over) */
   png_bytep *rows;           /* row pointers into data */
   int toolarge;              /* refused by size; msg holds the details */
   int header_only;           /* stop after the header: size and channels only */
@@ -129,9 +132,13 @@ static int decode(png_structp png, png_infop info, pngio *io, nn_image *im) {
              (unsigned long)w * c);
     return 1;
   }
-  io->data = malloc((size_t)w * h * c);
+  io->data = nn_mem_alloc(io->ctx, (size_t)w * h * c, "the pixels of %s", io->name);
+  if (!io->data) {
+    io->memerr = 1;
+    png_error(png, "out of memory");
+  }
   io->rows = malloc(h * sizeof *io->rows);
-  if (!io->data || !io->rows) {
+  if (!io->rows) {
     snprintf(io->msg, sizeof io->msg, "out of memory for %lux%lu pixels of %d bytes",
              (unsigned long)w, (unsigned long)h, c);
     png_error(png, io->msg);
@@ -153,6 +160,7 @@ static int read_error(nn_ctx *ctx, const pngio *io) {
     return nn_seterr(ctx, NN_EIO, "%s: truncated PNG: the data ends after %zu bytes",
                      io->name, io->pos);
   if (io->toolarge) return nn_seterr(ctx, NN_EIO, "%s: %s", io->name, io->msg);
+  if (io->memerr) return NN_ENOMEM;                   /* nn_mem_alloc's message */
   if (strstr(io->msg, "memory"))
     return nn_seterr(ctx, NN_ENOMEM, "%s: %s", io->name, io->msg);
   if (io->warn[0])
@@ -170,13 +178,14 @@ static int read_png(nn_ctx *ctx, pngio *io, nn_image *out) {
     return nn_seterr(ctx, NN_ENOMEM, "%s: out of memory for libpng", io->name);
   }
   png_set_read_fn(png, io, read_fn);
+  io->ctx = ctx;
   nn_image im = {0};
   int bad = decode(png, info, io, &im);
   png_destroy_read_struct(&png, &info, NULL);
   free(io->rows);
   io->rows = NULL;
   if (bad) {
-    free(io->data);
+    nn_mem_free(io->data);
     io->data = NULL;
     return read_error(ctx, io);
   }
@@ -235,7 +244,7 @@ int nn_png_info(nn_ctx *ctx, const char *path, nn_image *out) {
 
 void nn_image_free(nn_image *im) {
   if (!im) return;
-  free(im->data);
+  nn_mem_free(im->data);
   memset(im, 0, sizeof *im);
 }
 

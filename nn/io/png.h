@@ -32,7 +32,7 @@
 /* An 8-bit image, row-major [h, w, c]: pixel (y, x) channel k is at
  * data[(y * w + x) * c + k]. */
 typedef struct nn_image {
-  uint8_t *data;          /* h * w * c bytes (malloc'd, owned) */
+  uint8_t *data;          /* h * w * c bytes (owned; counted: nn/mem.h) */
   int h, w, c;            /* height, width, channels (1 gray or 3 RGB when read) */
 } nn_image;
 

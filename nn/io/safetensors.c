@@ -14,6 +14,7 @@
 #include <cjson/cJSON.h>
 #include "atomic.h"
 #include "gate.h"
+#include "nn/mem.h"
 #include "safetensors.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -21,6 +22,8 @@
 #endif
 
 #define MAXEXACT 9007199254740992.0   /* 2^53: JSON numbers above it are not exact */
+#define JSON_BYTES 40                 /* cJSON's heap per header byte at most: an item of
+                                         64 bytes (+16 of malloc's) per 2 of "[0,0,...]" */
 
 /* ---- a growable string ---- */
 
@@ -402,11 +405,11 @@ static char *read_header(nn_ctx *ctx, const char *path, FILE *f, uint64_t *hlen,
               path, (unsigned long long)n, (unsigned long long)size);
     return NULL;
   }
-  char *h = malloc(n + 1);
-  if (!h) { nn_seterr(ctx, NN_ENOMEM, "%s: out of memory for the header", path); return NULL; }
+  char *h = nn_mem_alloc(ctx, n + 1, "the header of %s", path);   /* n <= the file's size */
+  if (!h) return NULL;
   if (fread(h, 1, n, f) != n) {
     nn_seterr(ctx, NN_EIO, "cannot read '%s': %s", path, ferror(f) ? strerror(errno) : "truncated");
-    free(h);
+    nn_mem_free(h);
     return NULL;
   }
   h[n] = '\0';
@@ -484,15 +487,16 @@ static int read_tensors(nn_ctx *ctx, const char *path, FILE *f, uint64_t base,
     size_t bytes = (size_t)(e->end - e->begin);
     if (bytes == 0) continue;
     int same = e->dtype == DT_F32;
-    unsigned char *buf = same ? (unsigned char *)nn_tensor_data(t) : malloc(bytes);
-    if (!buf) return nn_seterr(ctx, NN_ENOMEM, "%s: out of memory", path);
+    unsigned char *buf = same ? (unsigned char *)nn_tensor_data(t)
+                              : nn_mem_alloc(ctx, bytes, "the data of '%s' in %s", e->name, path);
+    if (!buf) return NN_ENOMEM;
     int bad = fseeko(f, (off_t)(base + e->begin), SEEK_SET) != 0 || fread(buf, 1, bytes, f) != bytes;
     if (!bad && !same)
       st->lost[i] = convert(nn_tensor_data(t), buf, nn_tensor_numel(t), e->dtype, &st->lostval[i]);
     if (!bad && (e->dtype == DT_F64 || e->dtype == DT_I64)) {   /* kept exact (nn_st.raw) */
       st->raw[i] = buf;
       st->rawint[i] = e->dtype == DT_I64;
-    } else if (!same) free(buf);
+    } else if (!same) nn_mem_free(buf);
     if (bad)
       return nn_seterr(ctx, NN_EIO, "cannot read '%s': %s", path,
                        ferror(f) ? strerror(errno) : "truncated");
@@ -525,6 +529,10 @@ nn_st *nn_st_load(nn_ctx *ctx, const char *path) {
   nn_st *st = calloc(1, sizeof *st);
   char *h = read_header(ctx, path, f, &hlen, &datalen);
   int rc = !st ? nn_seterr(ctx, NN_ENOMEM, "%s: out of memory", path) : !h ? NN_EIO : 0;
+  /* cJSON's tree is not counted item by item: charged at its most, JSON_BYTES
+   * a byte of header, while it lives */
+  size_t tree = (size_t)hlen * JSON_BYTES;
+  int charged = !rc && (rc = nn_mem_charge(ctx, tree, "the parsed header of %s", path)) == 0;
   if (!rc) rc = parse_header(ctx, path, h, hlen, datalen, &root, &es, st);
   if (!rc) rc = check_layout(ctx, path, es, st->n);
   if (!rc) rc = read_tensors(ctx, path, f, 8 + hlen, es, st);
@@ -535,7 +543,8 @@ nn_st *nn_st_load(nn_ctx *ctx, const char *path) {
   }
   free(es);
   cJSON_Delete(root);
-  free(h);
+  if (charged) nn_mem_uncharge(tree);
+  nn_mem_free(h);
   fclose(f);
   return st;
 }
@@ -544,7 +553,7 @@ void nn_st_free(nn_st *st) {
   if (!st) return;
   for (int i = 0; st->names && i < st->n; i++) free(st->names[i]);
   for (int i = 0; st->ts && i < st->n; i++) nn_tensor_free(st->ts[i]);
-  for (int i = 0; st->raw && i < st->n; i++) free(st->raw[i]);
+  for (int i = 0; st->raw && i < st->n; i++) nn_mem_free(st->raw[i]);
   free(st->raw);
   free(st->rawint);
   free(st->lost);

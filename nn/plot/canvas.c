@@ -14,6 +14,7 @@
 #include "nn/io/atomic.h"
 #include "canvas.h"
 #include "nn/io/png.h"
+#include "nn/mem.h"
 
 #define DEFAULT_FONT "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 
@@ -33,9 +34,11 @@ typedef struct image_data { int h, w, c; uint8_t data[]; } image_data;
 
 struct nn_canvas {
   int w, h;
-  op *ops;
+  op *ops;                  /* counted (nn/mem.h), as are the texts and images */
   size_t n, cap;
   int err;                  /* NN_ENOMEM once an operation could not be stored */
+  char why[300];            /* ... and why: the limit, or no memory */
+  nn_ctx *ctx;              /* the context it was made with: drawing calls count with it */
   size_t bytes;             /* held by texts and images */
   cairo_surface_t *scratch; /* 1 x 1, with m: measures text */
   cairo_t *m;
@@ -93,6 +96,7 @@ nn_canvas *nn_canvas_new(nn_ctx *ctx, int w, int h) {
   pthread_once(&font_once, font_load);
   nn_canvas *cv = calloc(1, sizeof *cv);
   if (!cv) { nn_seterr(ctx, NN_ENOMEM, "figure: out of memory"); return NULL; }
+  cv->ctx = ctx;
   cv->w = w;
   cv->h = h;
   cv->scratch = cairo_image_surface_create(CAIRO_FORMAT_RGB24, 1, 1);
@@ -104,8 +108,8 @@ nn_canvas *nn_canvas_new(nn_ctx *ctx, int w, int h) {
 
 void nn_canvas_free(nn_canvas *cv) {
   if (!cv) return;
-  for (size_t k = 0; k < cv->n; k++) free(cv->ops[k].p);
-  free(cv->ops);
+  for (size_t k = 0; k < cv->n; k++) nn_mem_free(cv->ops[k].p);
+  nn_mem_free(cv->ops);
   cairo_destroy(cv->m);
   cairo_surface_destroy(cv->scratch);
   free(cv);
@@ -123,8 +127,14 @@ static int cairo_error(nn_ctx *ctx, cairo_status_t st) {
   return nn_seterr(ctx, NN_EBACKEND, "figure: cairo: %s", cairo_status_to_string(st));
 }
 
+/* A drawing call could not store what it was given: the canvas remembers why. */
+static void refused(nn_canvas *cv) {
+  if (!cv->err) snprintf(cv->why, sizeof cv->why, "%.299s", cv->ctx->err);
+  cv->err = NN_ENOMEM;
+}
+
 int nn_canvas_check(nn_ctx *ctx, nn_canvas *cv) {
-  if (cv->err) return nn_seterr(ctx, NN_ENOMEM, "figure: out of memory");
+  if (cv->err) return nn_seterr(ctx, NN_ENOMEM, "figure: %s", cv->why);
   cairo_status_t st = cairo_status(cv->m);
   return st == CAIRO_STATUS_SUCCESS ? 0 : cairo_error(ctx, st);
 }
@@ -132,11 +142,14 @@ int nn_canvas_check(nn_ctx *ctx, nn_canvas *cv) {
 /* appends an operation; p (owned from now on) is freed if it cannot be */
 static void push(nn_canvas *cv, int kind, double a, double b, double c, double d, double e,
                  double f, void *p) {
-  if (cv->err) { free(p); return; }
+  if (cv->err) { nn_mem_free(p); return; }
   if (cv->n == cv->cap) {
-    size_t cap = cv->cap ? cv->cap * 2 : 256;
-    op *ops = realloc(cv->ops, cap * sizeof *ops);
-    if (!ops) { cv->err = NN_ENOMEM; free(p); return; }
+    size_t cap = cv->cap ? cv->cap * 2 : 256, bytes;
+    op *ops = NULL;
+    if (nn_mem_size(cv->ctx, cap, sizeof *ops, &bytes, "the drawing of a figure") == 0)
+      ops = nn_mem_realloc(cv->ctx, cv->ops, bytes, "the drawing of a figure (%zu operations)",
+                           cap);
+    if (!ops) { refused(cv); nn_mem_free(p); return; }
     cv->ops = ops;
     cv->cap = cap;
   }
@@ -189,12 +202,12 @@ void nn_canvas_unclip(nn_canvas *cv) { push(cv, OP_UNCLIP, 0, 0, 0, 0, 0, 0, NUL
 
 /* ------------------------------------------------------------------ text */
 
-/* a malloc'd copy of s with every byte that is not part of a valid UTF-8
- * sequence replaced by '?' (NULL: no memory) */
-static char *valid_utf8(const char *s) {
+/* a counted copy of s with every byte that is not part of a valid UTF-8
+ * sequence replaced by '?' (NULL: refused, the canvas says why) */
+static char *valid_utf8(nn_canvas *cv, const char *s) {
   size_t n = strlen(s);
-  char *out = malloc(n + 1);
-  if (!out) return NULL;
+  char *out = nn_mem_alloc(cv->ctx, n + 1, "a text of a figure");
+  if (!out) { refused(cv); return NULL; }
   memcpy(out, s, n + 1);
   for (size_t i = 0; i < n;) {
     const unsigned char *p = (const unsigned char *)out + i;
@@ -223,12 +236,12 @@ static double descent(cairo_t *cr) {
 }
 
 double nn_canvas_text_width(nn_canvas *cv, const char *s, double size) {
-  char *t = valid_utf8(s);
-  if (!t) { cv->err = NN_ENOMEM; return 0; }
+  char *t = valid_utf8(cv, s);
+  if (!t) return 0;
   cairo_text_extents_t te;
   cairo_set_font_size(cv->m, size);
   cairo_text_extents(cv->m, t, &te);
-  free(t);
+  nn_mem_free(t);
   return te.x_advance;
 }
 
@@ -240,8 +253,8 @@ double nn_canvas_text_height(nn_canvas *cv, double size) {
 void nn_canvas_text(nn_canvas *cv, double x, double y, const char *s, double size,
                     double halign, double valign, double angle) {
   if (!*s) return;
-  char *t = valid_utf8(s);
-  if (!t) { cv->err = NN_ENOMEM; return; }
+  char *t = valid_utf8(cv, s);
+  if (!t) return;
   cv->bytes += strlen(t) + 1;
   push(cv, OP_TEXT, x, y, size, halign, valign, angle, t);
 }
@@ -269,8 +282,8 @@ int nn_canvas_image(nn_ctx *ctx, nn_canvas *cv, double x, double y, const uint8_
       (int64_t)h * k > NN_PNG_MAXSIDE || (int64_t)w * k > NN_PNG_MAXSIDE)
     return nn_seterr(ctx, NN_EARG, "figure: bad image %d x %d x %d at scale %g", h, w, c, scale);
   size_t n = (size_t)h * (size_t)w * (size_t)c;
-  image_data *im = malloc(sizeof *im + n);
-  if (!im) return nn_seterr(ctx, NN_ENOMEM, "figure: out of memory");
+  image_data *im = nn_mem_alloc(ctx, sizeof *im + n, "an image of %d x %d in a figure", w, h);
+  if (!im) return NN_ENOMEM;
   im->h = h;
   im->w = w;
   im->c = c;
@@ -280,15 +293,26 @@ int nn_canvas_image(nn_ctx *ctx, nn_canvas *cv, double x, double y, const uint8_
   return nn_canvas_check(ctx, cv);
 }
 
-/* each pixel repeated k times (nearest neighbour), then scaled by scale / k */
-static void play_image(cairo_t *cr, const op *o) {
+/* Bytes of cairo's RGB24 image surface of w x h: charged before cairo makes it. */
+static size_t surface_bytes(int w, int h) {
+  int stride = cairo_format_stride_for_width(CAIRO_FORMAT_RGB24, w);
+  return stride > 0 ? (size_t)stride * (size_t)h : (size_t)w * (size_t)h * 4;
+}
+
+/* each pixel repeated k times (nearest neighbour), then scaled by scale / k;
+ * 0, or NN_ENOMEM when the memory limit refuses its pixels (ctx->err says) */
+static int play_image(nn_ctx *ctx, cairo_t *cr, const op *o) {
   const image_data *im = o->p;
   double scale = o->v[2];
   int k = scale >= 1 ? (int)scale : 1, W = im->w * k, H = im->h * k, c = im->c;
+  size_t bytes = surface_bytes(W, H);
+  if (nn_mem_charge(ctx, bytes, "the pixels of a %d x %d image drawn in a figure", W, H) != 0)
+    return NN_ENOMEM;
   cairo_surface_t *img = cairo_image_surface_create(CAIRO_FORMAT_RGB24, W, H);
   if (cairo_surface_status(img) != CAIRO_STATUS_SUCCESS) {
     cairo_surface_destroy(img);
-    return;                 /* the target stays fine; the image is missing */
+    nn_mem_uncharge(bytes);
+    return 0;               /* the target stays fine; the image is missing */
   }
   cairo_surface_flush(img);
   uint8_t *base = cairo_image_surface_get_data(img);
@@ -314,6 +338,8 @@ static void play_image(cairo_t *cr, const op *o) {
   cairo_paint(cr);
   cairo_restore(cr);
   cairo_surface_destroy(img);
+  nn_mem_uncharge(bytes);
+  return 0;
 }
 
 /* ------------------------------------------------------------------ play */
@@ -342,8 +368,9 @@ static void play_round_rect(cairo_t *cr, const double *v) {
   cairo_close_path(cr);
 }
 
-/* draws the canvas with cr, over a white background */
-static void play(nn_canvas *cv, cairo_t *cr) {
+/* draws the canvas with cr, over a white background; 0, or NN_ENOMEM when
+ * the memory limit refused an image's pixels (ctx->err says) */
+static int play(nn_ctx *ctx, nn_canvas *cv, cairo_t *cr) {
   setup(cr);
   cairo_set_source_rgb(cr, 1, 1, 1);
   cairo_paint(cr);
@@ -374,19 +401,23 @@ static void play(nn_canvas *cv, cairo_t *cr) {
       break;
     case OP_UNCLIP: cairo_reset_clip(cr); break;
     case OP_TEXT: play_text(cr, o); break;
-    case OP_IMAGE: play_image(cr, o); break;
+    case OP_IMAGE:
+      if (play_image(ctx, cr, o) != 0) return NN_ENOMEM;
+      break;
     default: break;
     }
   }
+  return 0;
 }
 
-/* draws the canvas onto target, over a white background */
-static cairo_status_t replay(nn_canvas *cv, cairo_surface_t *target) {
+/* draws the canvas onto target, over a white background: 0, or an NN_E*
+ * code with ctx->err set */
+static int replay(nn_ctx *ctx, nn_canvas *cv, cairo_surface_t *target) {
   cairo_t *cr = cairo_create(target);
-  play(cv, cr);
+  int rc = play(ctx, cv, cr);
   cairo_status_t st = cairo_status(cr);
   cairo_destroy(cr);
-  return st;
+  return rc != 0 ? rc : st == CAIRO_STATUS_SUCCESS ? 0 : cairo_error(ctx, st);
 }
 
 int nn_canvas_draw(nn_ctx *ctx, nn_canvas *cv, struct _cairo *cr) {
@@ -395,17 +426,18 @@ int nn_canvas_draw(nn_ctx *ctx, nn_canvas *cv, struct _cairo *cr) {
   cairo_save(cr);
   cairo_rectangle(cr, 0, 0, cv->w, cv->h);
   cairo_clip(cr);
-  play(cv, cr);
+  rc = play(ctx, cv, cr);
   cairo_restore(cr);
   cairo_status_t st = cairo_status(cr);
-  return st == CAIRO_STATUS_SUCCESS ? 0 : cairo_error(ctx, st);
+  return rc != 0 ? rc : st == CAIRO_STATUS_SUCCESS ? 0 : cairo_error(ctx, st);
 }
 
 nn_canvas *nn_canvas_copy(nn_ctx *ctx, const nn_canvas *cv) {
   nn_canvas *c = nn_canvas_new(ctx, cv->w, cv->h);
   if (!c) return NULL;
-  c->ops = malloc((cv->n ? cv->n : 1) * sizeof *c->ops);
-  if (!c->ops) goto nomem;
+  c->ops = nn_mem_alloc(ctx, (cv->n ? cv->n : 1) * sizeof *c->ops,   /* as many as cv holds */
+                        "a copy of a figure (%zu operations)", cv->n);
+  if (!c->ops) goto refused;
   c->cap = cv->n ? cv->n : 1;
   for (size_t k = 0; k < cv->n; k++) {
     const op *o = &cv->ops[k];
@@ -419,34 +451,39 @@ nn_canvas *nn_canvas_copy(nn_ctx *ctx, const nn_canvas *cv) {
     c->ops[k].p = NULL;
     c->n = k + 1;
     if (n > 0) {
-      if (!(c->ops[k].p = malloc(n))) goto nomem;
+      if (!(c->ops[k].p = nn_mem_alloc(ctx, n, "a copy of a figure"))) goto refused;
       memcpy(c->ops[k].p, o->p, n);
       c->bytes += n;
     }
   }
   c->err = cv->err;
+  memcpy(c->why, cv->why, sizeof c->why);
   return c;
-nomem:
+refused:
   nn_canvas_free(c);
-  nn_seterr(ctx, NN_ENOMEM, "figure: out of memory");
   return NULL;
 }
 
 /* ---------------------------------------------------------------- output */
 
-/* renders the canvas to RGB bytes [h, w, 3] in *out (malloc'd) */
+/* renders the canvas to RGB bytes [h, w, 3] in *out (counted: nn/mem.h) */
 static int render(nn_ctx *ctx, nn_canvas *cv, uint8_t **out) {
   *out = NULL;
   int rc = nn_canvas_check(ctx, cv);
   if (rc != 0) return rc;
+  size_t bytes = surface_bytes(cv->w, cv->h);
+  if ((rc = nn_mem_charge(ctx, bytes, "the pixels of a figure of %d x %d", cv->w, cv->h)) != 0)
+    return rc;
   cairo_surface_t *img = cairo_image_surface_create(CAIRO_FORMAT_RGB24, cv->w, cv->h);
   cairo_status_t st = cairo_surface_status(img);
-  if (st == CAIRO_STATUS_SUCCESS) st = replay(cv, img);
-  if (st == CAIRO_STATUS_SUCCESS && !(*out = malloc((size_t)cv->w * (size_t)cv->h * 3)))
-    st = CAIRO_STATUS_NO_MEMORY;
-  if (st != CAIRO_STATUS_SUCCESS) {
+  rc = st == CAIRO_STATUS_SUCCESS ? replay(ctx, cv, img) : cairo_error(ctx, st);
+  if (rc == 0 && !(*out = nn_mem_alloc(ctx, (size_t)cv->w * (size_t)cv->h * 3,
+                                       "the RGB bytes of a figure of %d x %d", cv->w, cv->h)))
+    rc = NN_ENOMEM;
+  if (rc != 0) {
     cairo_surface_destroy(img);
-    return cairo_error(ctx, st);
+    nn_mem_uncharge(bytes);
+    return rc;
   }
   cairo_surface_flush(img);
   const uint8_t *base = cairo_image_surface_get_data(img);
@@ -461,6 +498,7 @@ static int render(nn_ctx *ctx, nn_canvas *cv, uint8_t **out) {
     }
   }
   cairo_surface_destroy(img);
+  nn_mem_uncharge(bytes);
   return 0;
 }
 
@@ -469,15 +507,26 @@ uint8_t *nn_canvas_pixels(nn_ctx *ctx, nn_canvas *cv) {
   return render(ctx, cv, &px) == 0 ? px : NULL;
 }
 
-/* the SVG document, gathered in memory */
-typedef struct buf { char *p; size_t n, cap; } buf;
+/* the SVG document, gathered in memory (counted: nn/mem.h) */
+typedef struct buf {
+  char *p;
+  size_t n, cap;
+  nn_ctx *ctx;
+  int refused;              /* could not grow: ctx->err says why (cairo's error comes after) */
+  char why[300];
+} buf;
 
 static int buf_add(buf *b, const void *data, size_t n) {
+  if (b->refused) return -1;
   if (b->n + n > b->cap) {
     size_t cap = b->cap ? b->cap : 1 << 16;
     while (cap < b->n + n) cap *= 2;
-    char *p = realloc(b->p, cap);
-    if (!p) return -1;
+    char *p = nn_mem_realloc(b->ctx, b->p, cap, "an SVG document of %zu bytes so far", b->n);
+    if (!p) {
+      snprintf(b->why, sizeof b->why, "%.299s", b->ctx->err);
+      b->refused = 1;
+      return -1;
+    }
     b->p = p;
     b->cap = cap;
   }
@@ -536,7 +585,7 @@ static int svg_renumber(const buf *in, buf *out) {
 }
 
 int nn_canvas_svg(nn_ctx *ctx, nn_canvas *cv, char **data, size_t *len) {
-  buf doc = {0}, out = {0};
+  buf doc = {.ctx = ctx}, out = {.ctx = ctx};
   *data = NULL;
   *len = 0;
   int rc = nn_canvas_check(ctx, cv);
@@ -545,15 +594,18 @@ int nn_canvas_svg(nn_ctx *ctx, nn_canvas *cv, char **data, size_t *len) {
   cairo_svg_surface_restrict_to_version(svg, CAIRO_SVG_VERSION_1_1);
   cairo_svg_surface_set_document_unit(svg, CAIRO_SVG_UNIT_PX);
   cairo_status_t st = cairo_surface_status(svg);
-  if (st == CAIRO_STATUS_SUCCESS) st = replay(cv, svg);
+  rc = st == CAIRO_STATUS_SUCCESS ? replay(ctx, cv, svg) : cairo_error(ctx, st);
   cairo_surface_finish(svg);
-  if (st == CAIRO_STATUS_SUCCESS) st = cairo_surface_status(svg);
+  st = cairo_surface_status(svg);
+  if (rc == 0 && st != CAIRO_STATUS_SUCCESS) rc = cairo_error(ctx, st);
   cairo_surface_destroy(svg);
-  if (st == CAIRO_STATUS_SUCCESS && svg_renumber(&doc, &out) != 0) st = CAIRO_STATUS_NO_MEMORY;
-  free(doc.p);
-  if (st != CAIRO_STATUS_SUCCESS) {
-    free(out.p);
-    return cairo_error(ctx, st);
+  if (rc == 0) svg_renumber(&doc, &out);
+  if (doc.refused || out.refused)
+    rc = nn_seterr(ctx, NN_ENOMEM, "figure: %s", doc.refused ? doc.why : out.why);
+  nn_mem_free(doc.p);
+  if (rc != 0) {
+    nn_mem_free(out.p);
+    return rc;
   }
   *data = out.p;
   *len = out.n;
@@ -566,7 +618,7 @@ static int save_svg(nn_ctx *ctx, nn_canvas *cv, const char *path) {
   int rc = nn_canvas_svg(ctx, cv, &data, &len);
   if (rc != 0) return rc;
   rc = nn_atomic_write(ctx, path, data, len);
-  free(data);
+  nn_mem_free(data);
   return rc;
 }
 
@@ -589,6 +641,6 @@ int nn_canvas_save(nn_ctx *ctx, nn_canvas *cv, const char *path,
   uint8_t *px;
   if ((rc = render(ctx, cv, &px)) != 0) return rc;
   rc = nn_png_write(ctx, path, px, cv->h, cv->w, 3, text_kv, ntext);
-  free(px);
+  nn_mem_free(px);
   return rc;
 }

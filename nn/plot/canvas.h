@@ -26,7 +26,9 @@ enum nn_dash { NN_SOLID, NN_DASHED, NN_DOTTED, NN_DASHDOT };
 
 const char *nn_canvas_version(void);   /* cairo's version string, e.g. "1.16.0" */
 
-/* A w x h canvas painted white, or NULL (ctx->err set). */
+/* A w x h canvas painted white, or NULL (ctx->err set). What is drawn on it
+ * is counted (nn/mem.h) with ctx, which must outlive the drawing calls; so
+ * are the pixels cairo draws into when it is rendered, while it is. */
 nn_canvas *nn_canvas_new(nn_ctx *ctx, int w, int h);
 void nn_canvas_free(nn_canvas *cv);        /* NULL is fine */
 size_t nn_canvas_bytes(const nn_canvas *cv);   /* memory it holds, about */
@@ -72,7 +74,7 @@ double nn_canvas_text_height(nn_canvas *cv, double size);
 int nn_canvas_image(nn_ctx *ctx, nn_canvas *cv, double x, double y, const uint8_t *data,
                     int h, int w, int c, double scale);
 
-/* The canvas as RGB bytes [h, w, 3] (malloc'd, the caller frees), or NULL. */
+/* The canvas as RGB bytes [h, w, 3] (counted: release with nn_mem_free), or NULL. */
 uint8_t *nn_canvas_pixels(nn_ctx *ctx, nn_canvas *cv);
 
 /* Writes the canvas to path, atomically: SVG if the name ends in ".svg",
@@ -91,8 +93,8 @@ nn_canvas *nn_canvas_copy(nn_ctx *ctx, const nn_canvas *cv);
 struct _cairo;
 int nn_canvas_draw(nn_ctx *ctx, nn_canvas *cv, struct _cairo *cr);
 
-/* The SVG document that saving cv as .svg writes, in *data (malloc'd, the
- * caller frees) of *len bytes; 0, or an NN_E* code with ctx->err set. */
+/* The SVG document that saving cv as .svg writes, in *data (counted: release
+ * with nn_mem_free) of *len bytes; 0, or an NN_E* code with ctx->err set. */
 int nn_canvas_svg(nn_ctx *ctx, nn_canvas *cv, char **data, size_t *len);
 
 /* Whether file name s ends with suffix (lower case, ".svg"), in any case. */

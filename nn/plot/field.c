@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "field.h"
+#include "nn/mem.h"
 
 #define CONTOUR_DARK 0x333333u   /* lines over filled bands */
 
@@ -78,7 +79,8 @@ typedef struct march {
   int64_t nseg, cap;
   int64_t *at;              /* per edge, 2 segments touching it (-1: none) */
   int64_t *chain;           /* scratch for one polyline: 2 nseg + 2 edges */
-  char *used;
+  char *used;               /* seg, at, chain and used are counted (nn/mem.h) with ctx */
+  nn_ctx *ctx;
 } march;
 
 static void edge_point(const march *mc, int64_t e, double *px, double *py) {
@@ -96,7 +98,8 @@ static void edge_point(const march *mc, int64_t e, double *px, double *py) {
 static int add_seg(march *mc, int64_t a, int64_t b) {
   if (mc->nseg == mc->cap) {
     int64_t cap = mc->cap ? mc->cap * 2 : 1024;
-    int64_t *p = realloc(mc->seg, (size_t)cap * 2 * sizeof *p);
+    int64_t *p = nn_mem_realloc(mc->ctx, mc->seg, (size_t)cap * 2 * sizeof *p,   /* < 4 nedge */
+                                "contour: %lld segments", (long long)cap);
     if (!p) return -1;
     mc->seg = p;
     mc->cap = cap;
@@ -194,27 +197,32 @@ static int draw_lines(nn_ctx *ctx, nn_canvas *cv, const nn_plot_field *f, nn_fie
   memset(&mc, 0, sizeof mc);
   mc.f = f;
   mc.m = m;
-  int64_t nedge = 2 * (int64_t)f->nx * f->ny;
-  mc.at = malloc((size_t)nedge * 2 * sizeof *mc.at);
+  mc.ctx = ctx;
+  int64_t nedge = 2 * (int64_t)f->nx * f->ny;      /* nx, ny < 2^31: no overflow */
+  mc.at = nn_mem_alloc(ctx, (size_t)nedge * 2 * sizeof *mc.at, "contour: the edges of a %d x %d "
+                       "grid", f->nx, f->ny);
   int rc = mc.at ? 0 : -1;
   nn_canvas_line_width(cv, (f->mode == NN_FIELD_BOTH ? 0.8 : 1.4) * s);
   nn_canvas_dash(cv, NN_SOLID);
   for (int k = 0; rc == 0 && k < f->nlevels; k++) {
     mc.level = f->levels[k];
     if (march_cells(&mc) != 0) { rc = -1; break; }
-    free(mc.chain);
-    free(mc.used);
-    mc.chain = malloc((size_t)(2 * mc.nseg + 3) * sizeof *mc.chain);
-    mc.used = malloc((size_t)mc.nseg + 1);
+    nn_mem_free(mc.chain);
+    nn_mem_free(mc.used);
+    mc.used = NULL;
+    mc.chain = nn_mem_alloc(ctx, (size_t)(2 * mc.nseg + 3) * sizeof *mc.chain,
+                            "contour: %lld segments", (long long)mc.nseg);
+    if (mc.chain) mc.used = nn_mem_alloc(ctx, (size_t)mc.nseg + 1, "contour: %lld segments",
+                                         (long long)mc.nseg);
     if (!mc.chain || !mc.used) { rc = -1; break; }
     nn_canvas_color(cv, nn_field_level_color(f, k), f->mode == NN_FIELD_BOTH ? 0.7 : 1);
     march_draw(&mc, cv);
   }
-  free(mc.seg);
-  free(mc.at);
-  free(mc.chain);
-  free(mc.used);
-  return rc == 0 ? 0 : nn_seterr(ctx, NN_ENOMEM, "contour: out of memory");
+  nn_mem_free(mc.seg);
+  nn_mem_free(mc.at);
+  nn_mem_free(mc.chain);
+  nn_mem_free(mc.used);
+  return rc == 0 ? 0 : NN_ENOMEM;                /* nn_mem_* said why */
 }
 
 /* ----------------------------------------------------------- filled bands */

@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include "gif.h"
 #include "nn/io/atomic.h"
+#include "nn/mem.h"
 
 /* ------------------------------------------------------------- palette */
 
@@ -168,7 +169,14 @@ static uint8_t palette_index(const palette *pl, const uint8_t *p) {
 
 /* ---------------------------------------------------------------- write */
 
-typedef struct buf { uint8_t *p; size_t n, cap; int err; } buf;
+/* the file, gathered in memory (counted: nn/mem.h) */
+typedef struct buf {
+  uint8_t *p;
+  size_t n, cap;
+  int err;                  /* the buffer could not grow ... */
+  char why[300];            /* ... and why (giflib's own error comes after) */
+  nn_ctx *ctx;
+} buf;
 
 static int put_bytes(GifFileType *g, const GifByteType *data, int n) {
   buf *b = g->UserData;
@@ -176,8 +184,12 @@ static int put_bytes(GifFileType *g, const GifByteType *data, int n) {
   if (b->n + (size_t)n > b->cap) {
     size_t cap = b->cap ? b->cap : 1 << 16;
     while (cap < b->n + (size_t)n) cap *= 2;
-    uint8_t *q = realloc(b->p, cap);
-    if (!q) { b->err = 1; return 0; }
+    uint8_t *q = nn_mem_realloc(b->ctx, b->p, cap, "an animated GIF of %zu bytes so far", b->n);
+    if (!q) {
+      snprintf(b->why, sizeof b->why, "%.299s", b->ctx->err);
+      b->err = 1;
+      return 0;
+    }
     b->p = q;
     b->cap = cap;
   }
@@ -200,7 +212,7 @@ static int make_palette(nn_ctx *ctx, nn_canvas *const *frames, int n, palette *p
   int w = nn_canvas_width(frames[0]), h = nn_canvas_height(frames[0]);
   for (int f = 0; f < n; f++) {
     uint8_t *px = nn_canvas_pixels(ctx, frames[f]);
-    if (!px) { free(hs); return NN_ENOMEM; }
+    if (!px) { free(hs); return NN_ENOMEM; }     /* nn_canvas_pixels says why */
     for (size_t k = 0; k < (size_t)w * h; k++) {
       const uint8_t *p = px + 3 * k;
       int i = bin_of(p);
@@ -208,7 +220,7 @@ static int make_palette(nn_ctx *ctx, nn_canvas *const *frames, int n, palette *p
       for (int d = 0; d < 3; d++) hs->sum[i][d] += p[d];
       exact_add(&pl->ex, (uint32_t)p[0] << 16 | p[1] << 8 | p[2]);
     }
-    free(px);
+    nn_mem_free(px);
   }
   if (pl->ex.n <= 256) palette_exact(pl);
   else palette_cut(pl, hs);
@@ -256,10 +268,10 @@ static int encode(nn_ctx *ctx, const char *path, nn_canvas *const *frames, int n
       for (int x = 0; x < w; x++) line[x] = palette_index(pl, px + 3 * ((size_t)r * w + x));
       if (EGifPutLine(g, line, w) == GIF_ERROR) rc = gif_fail(ctx, path, g->Error);
     }
-    free(px);
+    nn_mem_free(px);
   }
   if (EGifCloseFile(g, &err) == GIF_ERROR && rc == 0) rc = gif_fail(ctx, path, err);
-  if (rc == 0 && out->err) rc = nn_seterr(ctx, NN_ENOMEM, "plot.animate: out of memory");
+  if (out->err) rc = nn_seterr(ctx, NN_ENOMEM, "plot.animate: %s", out->why);
   GifFreeMapObject(cm);
   free(line);
   return rc;
@@ -281,20 +293,20 @@ int nn_gif_write(nn_ctx *ctx, const char *path, nn_canvas *const *frames, int n,
                        nn_canvas_width(frames[f]), nn_canvas_height(frames[f]), w, h);
   palette *pl = malloc(sizeof *pl);
   if (!pl) return nn_seterr(ctx, NN_ENOMEM, "plot.animate: out of memory");
-  buf out = {0};
+  buf out = {.ctx = ctx};
   int rc = make_palette(ctx, frames, n, pl);
   if (rc == 0) rc = encode(ctx, path, frames, n, delay_cs, last_cs, loop, pl, &out);
   free(pl);
-  if (rc != 0) { free(out.p); return rc; }
+  if (rc != 0) { nn_mem_free(out.p); return rc; }
   rc = nn_atomic_write(ctx, path, out.p, out.n);
-  free(out.p);
+  nn_mem_free(out.p);
   return rc;
 }
 
 /* ----------------------------------------------------------------- read */
 
 void nn_gif_free(nn_gif *g) {
-  free(g->rgb);
+  nn_mem_free(g->rgb);
   free(g->delay_cs);
   memset(g, 0, sizeof *g);
 }
@@ -317,14 +329,15 @@ int nn_gif_read(nn_ctx *ctx, const char *path, nn_gif *out) {
                      n, w, h);
   }
   size_t plane = (size_t)w * h * 3;
-  out->rgb = malloc(plane * (size_t)n);
-  out->delay_cs = calloc((size_t)n, sizeof *out->delay_cs);
-  uint8_t *cur = calloc(plane, 1);
-  if (!out->rgb || !out->delay_cs || !cur) {
-    free(cur);
+  out->rgb = nn_mem_alloc(ctx, plane * (size_t)n, "the %d frames of %s", n, path);
+  uint8_t *cur = out->rgb ? nn_mem_calloc(ctx, plane, 1, "a frame of %s", path) : NULL;
+  out->delay_cs = cur ? calloc((size_t)n, sizeof *out->delay_cs) : NULL;
+  if (!out->delay_cs) {           /* nn_mem_* said why, or: */
+    if (cur) nn_seterr(ctx, NN_ENOMEM, "cannot read '%s': out of memory", path);
+    nn_mem_free(cur);
     DGifCloseFile(g, &err);
     nn_gif_free(out);
-    return nn_seterr(ctx, NN_ENOMEM, "cannot read '%s': out of memory", path);
+    return NN_ENOMEM;
   }
   out->w = w;
   out->h = h;
@@ -363,7 +376,7 @@ int nn_gif_read(nn_ctx *ctx, const char *path, nn_gif *out) {
       }
     memcpy(out->rgb + plane * (size_t)f, cur, plane);
   }
-  free(cur);
+  nn_mem_free(cur);
   DGifCloseFile(g, &err);
   if (rc != 0) nn_gif_free(out);
   return rc;

@@ -24,7 +24,7 @@ int nn_gif_write(nn_ctx *ctx, const char *path, nn_canvas *const *frames, int n,
 /* A GIF read back: n frames of h x w RGB bytes, composed as a viewer shows them. */
 typedef struct nn_gif {
   int w, h, n;
-  uint8_t *rgb;             /* n * h * w * 3 bytes */
+  uint8_t *rgb;             /* n * h * w * 3 bytes (counted: nn/mem.h) */
   int *delay_cs;            /* n delays */
   int loop;                 /* 0 forever, k times, -1 no loop extension */
 } nn_gif;

@@ -5,6 +5,7 @@
 #include <string.h>
 #include "plot.h"
 #include "nn/io/png.h"
+#include "nn/mem.h"
 
 /* s cut to fit maxw pixels at size, ending in "…" when cut; buf holds the
  * result (len bytes). Cuts fall between UTF-8 characters. */
@@ -158,10 +159,10 @@ nn_canvas *nn_plot_image_grid(nn_ctx *ctx, const nn_grid_spec *g) {
   double x0 = round((L.width - gw) / 2 + (L.pitch - gap - iw) / 2);
   double y0 = round(top + (L.height - top - pad - gh) / 2);   /* title and grid centred together */
   double ty = y0 - (top - pad);
-  uint8_t *px = malloc((size_t)g->h * (size_t)g->w * (size_t)g->c);
+  uint8_t *px = nn_mem_alloc(ctx, (size_t)g->h * (size_t)g->w * (size_t)g->c,
+                             "plot.image_grid: an image of %d x %d", g->w, g->h);
   if (!px) {
     nn_canvas_free(cv);
-    nn_seterr(ctx, NN_ENOMEM, "plot.image_grid: out of memory");
     return NULL;
   }
   char buf[256];
@@ -169,7 +170,7 @@ nn_canvas *nn_plot_image_grid(nn_ctx *ctx, const nn_grid_spec *g) {
     double x = x0 + (i % g->cols) * L.pitch, y = y0 + (i / g->cols) * (cellh + gap);
     if (grid_bytes(ctx, g, i, px) != 0 ||
         nn_canvas_image(ctx, cv, round(x), round(y), px, g->h, g->w, g->c, k) != 0) {
-      free(px);
+      nn_mem_free(px);
       nn_canvas_free(cv);
       return NULL;
     }
@@ -180,7 +181,7 @@ nn_canvas *nn_plot_image_grid(nn_ctx *ctx, const nn_grid_spec *g) {
                      0.5, 0, 0);
     }
   }
-  free(px);
+  nn_mem_free(px);
   if (g->title && *g->title) {
     nn_canvas_color(cv, NN_PLOT_TEXT_COLOR, 1);
     nn_canvas_text(cv, L.width / 2.0, ty, g->title, tf, 0.5, 0, 0);
@@ -381,19 +382,20 @@ int nn_plot_save_image(nn_ctx *ctx, const char *path, const float *data, int c, 
   if (h < 1 || w < 1 || h > NN_PNG_MAXSIDE || w > NN_PNG_MAXSIDE)
     return nn_seterr(ctx, NN_EARG, "plot.save_image: bad image size %d x %d", h, w);
   size_t plane = (size_t)h * (size_t)w;
-  uint8_t *b = malloc(plane * (size_t)c);
-  if (!b) return nn_seterr(ctx, NN_ENOMEM, "plot.save_image: out of memory");
+  uint8_t *b = nn_mem_alloc(ctx, plane * (size_t)c, "plot.save_image: the bytes of an image "
+                           "of %d x %d", w, h);
+  if (!b) return NN_ENOMEM;
   for (int ch = 0; ch < c; ch++)
     for (size_t k = 0; k < plane; k++) {
       float v = data[(size_t)ch * plane + k];
       if (isnan(v)) {
-        free(b);
+        nn_mem_free(b);
         return nn_seterr(ctx, NN_EARG, "plot.save_image: the image has a NaN pixel");
       }
       float u = v * 255 + 0.5f;      /* torchvision's rounding */
       b[k * (size_t)c + (size_t)ch] = (uint8_t)(u <= 0 ? 0 : u >= 255 ? 255 : u);
     }
   int rc = nn_png_write(ctx, path, b, h, w, c, text_kv, ntext);
-  free(b);
+  nn_mem_free(b);
   return rc;
 }

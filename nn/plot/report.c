@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include "nn/io/atomic.h"
 #include "report.h"
+#include "nn/mem.h"
 
 #define FONT_DIR "/usr/share/fonts/truetype/dejavu/"
 #define FIXED_DATE 946684800         /* 2000-01-01 00:00:00 UTC: the date of undated reports */
@@ -107,8 +108,8 @@ int nn_report_image(nn_ctx *ctx, nn_report *r, const char *name, const float *da
   if ((c != 1 && c != 3) || h < 1 || w < 1)
     return nn_seterr(ctx, NN_EARG, "report: bad image %d x %d x %d", c, h, w);
   size_t plane = (size_t)h * (size_t)w;
-  uint8_t *b = malloc(plane * (size_t)c);
-  if (!b) return nn_seterr(ctx, NN_ENOMEM, "report: out of memory");
+  uint8_t *b = nn_mem_alloc(ctx, plane * (size_t)c, "report: an image of %d x %d", w, h);
+  if (!b) return NN_ENOMEM;
   for (int ch = 0; ch < c; ch++)
     for (size_t k = 0; k < plane; k++) {
       float u = data[(size_t)ch * plane + k] * 255 + 0.5f;
@@ -116,7 +117,7 @@ int nn_report_image(nn_ctx *ctx, nn_report *r, const char *name, const float *da
     }
   nn_canvas *cv = nn_canvas_new(ctx, w, h);
   int rc = cv ? nn_canvas_image(ctx, cv, 0, 0, b, h, w, c, 1) : NN_ENOMEM;
-  free(b);
+  nn_mem_free(b);
   if (rc != 0) {
     nn_canvas_free(cv);
     return rc;
@@ -827,7 +828,7 @@ static int render_html(nn_ctx *ctx, nn_report *r, const nn_report_doc *doc, cons
     } else {
       base64(b, (const unsigned char *)svg, len);
     }
-    free(svg);
+    nn_mem_free(svg);
     mb_str(b, "\">\n</figure>\n");
   }
   mb_str(b, "</body>\n</html>\n");

@@ -9,6 +9,7 @@
 #include "check.h"
 #include "nn/plot/plot.h"
 #include "nn/io/png.h"
+#include "nn/mem.h"
 
 static nn_ctx *ctx;
 
@@ -167,7 +168,7 @@ TEST(plot_lines_draws_the_data) {
   for (int yy = 0; yy < t3 - 2; yy++)
     for (int xx = l3 + 5; xx < 800; xx++) dark += px_at(px3, 800, xx, yy) < 0x808080;
   CHECK(dark > 50);
-  free(px); free(px2); free(px3);
+  nn_mem_free(px); nn_mem_free(px2); nn_mem_free(px3);
   nn_canvas_free(cv); nn_canvas_free(cv2); nn_canvas_free(cv3);
 }
 
@@ -242,7 +243,7 @@ TEST(plot_save_png_svg_atomic) {
   CHECK(nn_png_read(c, path, &im) == 0 && im.w == 800 && im.h == 600 && im.c == 3);
   uint8_t *px = nn_canvas_pixels(c, cv);
   CHECK(px && im.data && memcmp(px, im.data, 800 * 600 * 3) == 0);
-  free(px);
+  nn_mem_free(px);
   nn_image_free(&im);
   static char buf[1 << 20];
   size_t n = check_read_file(path, buf, sizeof buf);

@@ -6,6 +6,7 @@
 #include "check.h"
 #include "nn/plot/plot.h"
 #include "nn/plot/gif.h"
+#include "nn/mem.h"
 
 static nn_ctx *fctx(void) {
   static nn_ctx *c;
@@ -87,7 +88,7 @@ TEST(plot_contour_lines_where_the_levels_are) {
   CHECK(g.n == 2 && g.w == 400 && g.h == 400 && g.delay_cs[1] == 50 && g.loop == 0);
   CHECK(memcmp(g.rgb, px, 400 * 400 * 3) == 0 && memcmp(g.rgb + 400 * 400 * 3, px, 400 * 400 * 3) == 0);
   nn_gif_free(&g);
-  free(px);
+  nn_mem_free(px);
   nn_canvas_free(cv);
   if (dir) check_rmtree(dir);
 }
