@@ -176,10 +176,9 @@ int lnn_error(lua_State *L) {
 void lnn_gcaccount(lua_State *L, nn_ctx *ctx) {
   size_t live = nn_storage_live_bytes();
   if (live < ctx->gc_live_base) ctx->gc_live_base = live;      /* C freed some itself */
-  size_t grown = live - ctx->gc_live_base + ctx->alloc_pending;
+  size_t grown = live - ctx->gc_live_base;
   if (grown < GC_STEP_BYTES) return;
   size_t kb = grown / 1024;
-  ctx->alloc_pending = 0;
   lua_gc(L, LUA_GCSTEP, kb > INT_MAX / 2 ? INT_MAX / 2 : (int)kb);
   ctx->gc_live_base = nn_storage_live_bytes();
 }

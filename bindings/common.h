@@ -70,9 +70,9 @@ void *lnn_checkself(lua_State *L, const char *tname);
  * lnn_setmethods when the running function is a method called with '.'. */
 int lnn_typeerror(lua_State *L, int arg, const char *tname);
 
-/* Makes the collector take a step once the bytes of tensor storage alive
- * (plus ctx->alloc_pending) have grown by GC_STEP_BYTES since its last step
- * (common.c); called after allocating. */
+/* Makes the collector take a step once the bytes nnlua holds (tensor storage,
+ * datasets, figures: nn_storage_live_bytes, counted by nn/mem.c) have grown by
+ * GC_STEP_BYTES since its last step (common.c); called after allocating. */
 void lnn_gcaccount(lua_State *L, nn_ctx *ctx);
 int lnn_error(lua_State *L);                            /* raises ctx->err */
 

@@ -38,9 +38,8 @@ typedef struct nn_ctx {
   nn_rng rng;              /* the default generator */
   int grad_enabled;        /* 0 inside tensor.no_grad */
   uint64_t ag_stamp;       /* counts backward passes; marks visited tape nodes */
-  size_t alloc_pending;    /* bytes of non-tensor memory held by userdata (image sets,
-                              canvases) allocated since the bindings last stepped the GC */
-  size_t gc_live_base;     /* nn_storage_live_bytes() after that step, or the lowest since */
+  size_t gc_live_base;     /* nn_storage_live_bytes() after the bindings last stepped the
+                              collector, or the lowest since */
   nn_gemm_cache *gemm;     /* oneDNN engine, stream, primitive cache (lazy, gemm.c) */
   void (*gemm_free)(nn_gemm_cache *gemm);  /* set by gemm.c with gemm; nn_ctx_free calls it */
 } nn_ctx;

@@ -30,9 +30,10 @@
  *   script's io.open, io.lines, io.input, io.output, loadfile, dofile, require,
  *   os.remove and os.rename here.
  *
- * - Limits (see "limits" below): the Lua heap and tensor storage together
- *   under --max-memory, as errors the script may catch; --max-time of wall
- *   clock, then exit status 124.
+ * - Limits (see "limits" below): the Lua heap and everything nnlua allocates
+ *   for the script (tensor storage, datasets, files being read or written,
+ *   figures: nn/mem.c) together under --max-memory, as errors the script may
+ *   catch; --max-time of wall clock, then exit status 124.
  *
  * - Several scripts (a folder, or two or more .lua files): each in a child
  *   process with its own output folder, then a table (run_batch).
@@ -255,11 +256,12 @@ static int makedirs(const char *path) {
 }
 
 /* ---- limits ----
- * Memory: the Lua heap through an allocator that counts it, tensor storage
- * through nn_gate_memory (nn/tensor.c asks before each allocation); the two
- * together stay under the limit. A refusal is a Lua error the script may
- * catch: "not enough memory" from Lua's heap (Lua's own message, fixed), or
- * "memory limit of 2 GiB reached (...)" from a tensor.
+ * Memory: the Lua heap through an allocator that counts it, and what nnlua
+ * allocates (tensor storage, datasets, files, figures) through nn/mem.c, which
+ * asks nn_gate_memory before each allocation; the two together stay under the
+ * limit. A refusal is a Lua error the script may catch: "not enough memory"
+ * from Lua's heap (Lua's own message, fixed), or "memory limit of 2 GiB
+ * reached (...)" from nnlua, after a collection (reclaim) did not make room.
  * Time: SIGALRM at the deadline installs a count hook that raises "time
  * limit ... reached" again and again until the script has ended (pcall
  * cannot keep it alive); C code runs no hook, so GRACE_SECONDS later a
@@ -274,6 +276,13 @@ static struct {
 } lim;
 
 static size_t host_bytes(void) { return lim.lua_bytes; }
+
+/* Run by nn/mem.c when the limit refuses one of nnlua's allocations, before the
+ * refusal stands: what the script dropped (tensors, datasets, figures) still
+ * counts until the collector frees it, so collect, then the allocation asks
+ * again. Without it a loop that drops a large tensor each time would be
+ * refused on every later try while holding nothing. */
+static void reclaim(void *ud) { lua_gc((lua_State *)ud, LUA_GCCOLLECT); }
 
 static void *limited_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
   (void)ud;
@@ -596,6 +605,7 @@ static int run_one(int argc, char **argv, Opts o) {
   lim.lua_bytes = (size_t)lua_gc(L, LUA_GCCOUNT, 0) * 1024 + (size_t)lua_gc(L, LUA_GCCOUNTB, 0);
   lua_setallocf(L, limited_alloc, NULL);
   nn_gate_set_memory(o.max_memory, host_bytes);
+  nn_gate_set_reclaim(reclaim, L);
   start_clock(L, o.max_time);
   lua_pushcfunction(L, psandbox);
   lua_pushlightuserdata(L, argv);
