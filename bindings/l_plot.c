@@ -143,6 +143,13 @@ static void opt_range(lua_State *L, int t, const char *k, double *r) {
   lua_pop(L, 1);
 }
 
+/* a zeroed scratch array of n elements of size bytes (one at least), left on
+ * the stack, where the GC keeps it until the reader returns */
+static void *scratch_array(lua_State *L, int64_t n, size_t size) {
+  size_t bytes = (size_t)(n ? n : 1) * size;
+  return memset(lua_newuserdatauv(L, bytes, 0), 0, bytes);
+}
+
 /* an array of n strings at field k (or NULL when absent), in a scratch
  * userdata. The strings are kept by a table of this call's own (left on the
  * stack under the scratch): the script's table may change while we draw. */
@@ -151,7 +158,7 @@ static const char **opt_strings(lua_State *L, int t, const char *k, int64_t n) {
   int arr = lua_gettop(L);
   luaL_checktype(L, arr, LUA_TTABLE);
   lua_newtable(L);                                         /* arr + 1: ours */
-  const char **s = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *s, 0);
+  const char **s = scratch_array(L, n, sizeof *s);
   for (int64_t i = 0; i < n; i++) {
     lua_rawgeti(L, arr, i + 1);
     s[i] = lua_tostring(L, -1);      /* strings already (init.lua); NULL for nil */
@@ -199,8 +206,7 @@ static void read_series(lua_State *L, int t, nn_lines_spec *p, int64_t *total) {
   int n = opt_list(L, t, "series");
   int st = lua_gettop(L);
   p->nseries = n;
-  nn_plot_series *ser = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *ser, 0);
-  memset(ser, 0, (size_t)(n ? n : 1) * sizeof *ser);
+  nn_plot_series *ser = scratch_array(L, n, sizeof *ser);
   p->series = ser;
   for (int i = 0; i < n; i++) {
     nn_plot_series *s = &ser[i];
@@ -239,8 +245,7 @@ static void read_bars(lua_State *L, int t, nn_lines_spec *p, int64_t *total) {
   int n = opt_list(L, t, "bars");
   int st = lua_gettop(L);
   p->nbars = n;
-  nn_plot_bars *bars = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *bars, 0);
-  memset(bars, 0, (size_t)(n ? n : 1) * sizeof *bars);
+  nn_plot_bars *bars = scratch_array(L, n, sizeof *bars);
   p->bars = bars;
   for (int i = 0; i < n; i++) {
     nn_plot_bars *b = &bars[i];
@@ -271,8 +276,7 @@ static void read_texts(lua_State *L, int t, nn_lines_spec *p) {
   int st = lua_gettop(L);
   if (n > MAX_POINTS) too_many_points(L);
   p->ntexts = n;
-  nn_plot_text *tx = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *tx, 0);
-  memset(tx, 0, (size_t)(n ? n : 1) * sizeof *tx);
+  nn_plot_text *tx = scratch_array(L, n, sizeof *tx);
   p->texts = tx;
   for (int i = 0; i < n; i++) {
     luaL_checkstack(L, 4, "plot: too many texts");
@@ -293,8 +297,7 @@ static void read_field(lua_State *L, int t, nn_lines_spec *p) {
   if (lua_getfield(L, t, "field") == LUA_TNIL) return;
   int e = lua_gettop(L);
   luaL_checktype(L, e, LUA_TTABLE);
-  nn_plot_field *f = lua_newuserdatauv(L, sizeof *f, 0);
-  memset(f, 0, sizeof *f);
+  nn_plot_field *f = scratch_array(L, 1, sizeof *f);
   lua_getfield(L, e, "z");
   nn_tensor *z;
   const float *zd = tensor_data(L, -1, &z);
@@ -303,7 +306,7 @@ static void read_field(lua_State *L, int t, nn_lines_spec *p) {
   f->ny = (int)z->shape[0];
   f->nx = (int)z->shape[1];
   size_t n = (size_t)f->nx * (size_t)f->ny;
-  double *d = lua_newuserdatauv(L, (n ? n : 1) * sizeof *d, 0);
+  double *d = scratch_array(L, n, sizeof *d);
   for (size_t k = 0; k < n; k++) d[k] = zd[k];
   f->z = d;
   int64_t nx = 0, ny = 0;
@@ -390,10 +393,8 @@ static int p_subplots(lua_State *L) {
   lua_getfield(L, 1, "cells");
   int cells = lua_gettop(L);
   luaL_checktype(L, cells, LUA_TTABLE);
-  nn_lines_spec *ax = lua_newuserdatauv(L, (size_t)n * sizeof *ax, 0);
-  nn_plot_imagecell *im = lua_newuserdatauv(L, (size_t)n * sizeof *im, 0);
-  memset(ax, 0, (size_t)n * sizeof *ax);
-  memset(im, 0, (size_t)n * sizeof *im);
+  nn_lines_spec *ax = scratch_array(L, n, sizeof *ax);
+  nn_plot_imagecell *im = scratch_array(L, n, sizeof *im);
   for (int k = 0; k < n; k++) {
     luaL_checkstack(L, 40, "plot.subplots: too many cells");
     ax[k].xlim[0] = ax[k].xlim[1] = ax[k].ylim[0] = ax[k].ylim[1] = NAN;
@@ -517,7 +518,7 @@ static int p_heatmap(lua_State *L) {
   p.rows = (int)t->shape[0];
   p.cols = (int)t->shape[1];
   size_t n = (size_t)p.rows * (size_t)p.cols;
-  double *d = lua_newuserdatauv(L, (n ? n : 1) * sizeof *d, 0);
+  double *d = scratch_array(L, n, sizeof *d);
   for (size_t k = 0; k < n; k++) d[k] = m[k];
   p.m = d;
   p.xlabels = opt_strings(L, 1, "xlabels", p.cols);

@@ -379,8 +379,11 @@ int nn_copy_(nn_ctx *ctx, nn_tensor *dst, const nn_tensor *src) {
  * radius sqrt(-2 ln u) with u >= 2^-53 is below 8.58. */
 #define NN_NORMAL_MAXDEV 8.6
 
-/* Random fills draw in row-major order of the tensor, whatever its strides. */
+/* Random fills draw in row-major order of the tensor, whatever its strides.
+ * A tensor that cannot be written (expanded) is refused before the generator
+ * moves. (A contiguous one, written directly, never is expanded.) */
 static int random_fill(nn_ctx *ctx, nn_rng *r, nn_tensor *a, float x, float y, int normal) {
+  if (check_writable(ctx, normal ? "normal_" : "uniform_", a)) return NN_EARG;
   nn_tensor *tmp = nn_tensor_empty(ctx, a->ndim, a->shape);
   if (!tmp) return NN_ENOMEM;
   size_t n = (size_t)nn_tensor_numel(a);
@@ -392,7 +395,6 @@ static int random_fill(nn_ctx *ctx, nn_rng *r, nn_tensor *a, float x, float y, i
 }
 
 int nn_uniform_(nn_ctx *ctx, nn_rng *r, nn_tensor *a, float lo, float hi) {
-  if (check_writable(ctx, "uniform_", a)) return NN_EARG;    /* before the generator moves */
   if (!isfinite(lo) || !isfinite(hi))
     return nn_seterr(ctx, NN_EARG, "uniform_: a and b must be finite, got %g and %g", lo, hi);
   if (!(lo <= hi)) return nn_seterr(ctx, NN_EARG, "uniform_: expected a <= b, got %g and %g", lo, hi);
@@ -408,7 +410,6 @@ int nn_uniform_(nn_ctx *ctx, nn_rng *r, nn_tensor *a, float lo, float hi) {
 }
 
 int nn_normal_(nn_ctx *ctx, nn_rng *r, nn_tensor *a, float mean, float std) {
-  if (check_writable(ctx, "normal_", a)) return NN_EARG;
   if (!isfinite(mean) || !isfinite(std))
     return nn_seterr(ctx, NN_EARG, "normal_: mean and std must be finite, got %g and %g", mean, std);
   if (!(std >= 0)) return nn_seterr(ctx, NN_EARG, "normal_: std must be >= 0, got %g", std);

@@ -66,7 +66,10 @@ static nn_tensor *as_oli(nn_ctx *ctx, const nn_tensor *a, int dim, int64_t *oute
   return nn_tensor_contiguous(ctx, (nn_tensor *)a);
 }
 
+/* The result of reducing a over dim: a's shape without dim (with it as 1 if
+ * keepdim); 0-d when dim < 0 (everything). */
 static nn_tensor *reduced_out(nn_ctx *ctx, const nn_tensor *a, int dim, int keepdim) {
+  if (dim < 0) return nn_tensor_empty(ctx, 0, NULL);
   int64_t shape[NN_MAXDIM];
   int nd = 0;
   for (int i = 0; i < a->ndim; i++) {
@@ -74,6 +77,23 @@ static nn_tensor *reduced_out(nn_ctx *ctx, const nn_tensor *a, int dim, int keep
     else if (keepdim) shape[nd++] = 1;
   }
   return nn_tensor_empty(ctx, nd, shape);
+}
+
+/* The input of a reduction of a over dim, laid out as (outer, len, inner) in
+ * *c (owned); dim < 0 reduces everything, a read as one row. 0, or NN_EARG
+ * (dim out of range) / NN_ENOMEM with ctx->err set and *c NULL. */
+static int reduce_input(nn_ctx *ctx, const char *fn, const nn_tensor *a, int dim, nn_tensor **c,
+                        int64_t *outer, int64_t *len, int64_t *inner) {
+  *c = NULL;
+  if (dim >= 0) {
+    if (norm_dim(ctx, fn, dim, a)) return NN_EARG;
+    *c = as_oli(ctx, a, dim, outer, len, inner);
+    return *c ? 0 : NN_ENOMEM;
+  }
+  nn_tensor *flat = nn_tensor_reshape(ctx, a, 1, (int64_t[]){nn_tensor_numel(a)});
+  if (flat) *c = as_oli(ctx, flat, 0, outer, len, inner);
+  nn_tensor_free(flat);
+  return *c ? 0 : NN_ENOMEM;
 }
 
 /* out[j] = sum over l of x[l, j] (or the mean / variance, over denom), for j < inner:
@@ -140,23 +160,14 @@ nn_tensor *nn_reduce(nn_ctx *ctx, enum nn_redop op, const nn_tensor *a, int dim,
     nn_tensor_free(ix);
     return v;
   }
-  nn_tensor *flat = NULL;
-  if (dim < 0) {                                    /* everything: view as one row */
-    flat = nn_tensor_reshape(ctx, a, 1, (int64_t[]){nn_tensor_numel(a)});
-    if (!flat) return NULL;
-    a = flat;
-    dim = 0;
-  } else if (norm_dim(ctx, redop_name(op), dim, a)) {
-    return NULL;
-  }
   int64_t outer, len, inner;
-  nn_tensor *c = as_oli(ctx, a, dim, &outer, &len, &inner);
-  nn_tensor *out = c ? (flat ? nn_tensor_empty(ctx, 0, NULL) : reduced_out(ctx, a, dim, keepdim)) : NULL;
+  nn_tensor *c;
+  if (reduce_input(ctx, redop_name(op), a, dim, &c, &outer, &len, &inner)) return NULL;
+  nn_tensor *out = reduced_out(ctx, a, dim, keepdim);
   /* an empty result has nothing to compute: outer alone may be 2^38 when inner is 0 */
   if (out && nn_tensor_numel(out) > 0)
     reduce_oli(op, nn_tensor_data(c), nn_tensor_data(out), outer, len, inner, correction);
   nn_tensor_free(c);
-  nn_tensor_free(flat);
   return out;
 }
 
@@ -179,22 +190,13 @@ int nn_reduce_arg(nn_ctx *ctx, enum nn_redop op, const nn_tensor *a, int dim, in
   *values = *indices = NULL;
   if (nn_tensor_numel(a) == 0)
     return nn_seterr(ctx, NN_EARG, "%s: cannot reduce an empty tensor", fn);
-  nn_tensor *flat = NULL;
-  if (dim < 0) {
-    flat = nn_tensor_reshape(ctx, a, 1, (int64_t[]){nn_tensor_numel(a)});
-    if (!flat) return NN_ENOMEM;
-    a = flat;
-    dim = 0;
-  } else if (norm_dim(ctx, fn, dim, a)) {
-    return NN_EARG;
-  }
   int64_t outer, len, inner;
-  nn_tensor *c = as_oli(ctx, a, dim, &outer, &len, &inner);
-  if (c) {
-    *values = flat ? nn_tensor_empty(ctx, 0, NULL) : reduced_out(ctx, a, dim, keepdim);
-    *indices = flat ? nn_tensor_empty(ctx, 0, NULL) : reduced_out(ctx, a, dim, keepdim);
-  }
-  int ok = c && *values && *indices;
+  nn_tensor *c;
+  int rc = reduce_input(ctx, fn, a, dim, &c, &outer, &len, &inner);
+  if (rc) return rc;
+  *values = reduced_out(ctx, a, dim, keepdim);
+  *indices = reduced_out(ctx, a, dim, keepdim);
+  int ok = *values && *indices;
   if (ok) {
     const float *x = nn_tensor_data(c);
     float *v = nn_tensor_data(*values), *ix = nn_tensor_data(*indices);
@@ -211,7 +213,6 @@ int nn_reduce_arg(nn_ctx *ctx, enum nn_redop op, const nn_tensor *a, int dim, in
     *values = *indices = NULL;
   }
   nn_tensor_free(c);
-  nn_tensor_free(flat);
   return ok ? 0 : NN_ENOMEM;
 }
 
@@ -334,18 +335,10 @@ nn_tensor *nn_norm(nn_ctx *ctx, const nn_tensor *a, double p, int dim, int keepd
     nn_seterr(ctx, NN_EARG, "norm: p must be 1, 2 or inf (math.huge), got %g", p);
     return NULL;
   }
-  nn_tensor *flat = NULL;
-  if (dim < 0) {                                    /* everything: view as one row */
-    flat = nn_tensor_reshape(ctx, a, 1, (int64_t[]){nn_tensor_numel(a)});
-    if (!flat) return NULL;
-    a = flat;
-    dim = 0;
-  } else if (norm_dim(ctx, "norm", dim, a)) {
-    return NULL;
-  }
   int64_t outer, len, inner;
-  nn_tensor *c = as_oli(ctx, a, dim, &outer, &len, &inner);
-  nn_tensor *out = c ? (flat ? nn_tensor_empty(ctx, 0, NULL) : reduced_out(ctx, a, dim, keepdim)) : NULL;
+  nn_tensor *c;
+  if (reduce_input(ctx, "norm", a, dim, &c, &outer, &len, &inner)) return NULL;
+  nn_tensor *out = reduced_out(ctx, a, dim, keepdim);
   if (out && nn_tensor_numel(out) > 0) {
     const float *x = nn_tensor_data(c);
     float *y = nn_tensor_data(out);
@@ -356,7 +349,6 @@ nn_tensor *nn_norm(nn_ctx *ctx, const nn_tensor *a, double p, int dim, int keepd
     }
   }
   nn_tensor_free(c);
-  nn_tensor_free(flat);
   return out;
 }
 

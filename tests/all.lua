@@ -10,6 +10,7 @@
 --   read_file(path), write_file(path, s)   whole files as strings
 --   tmpdir()                       a new empty folder; the test removes it
 --   check_has(text, s, what)       text contains s (no patterns)
+--   command_stdout(cmd)            its standard output, trailing newline removed
 --   run_command(cmd)               its output (stdout and stderr), whether it succeeded, its exit code
 --   copy_param_groups(from, to)    an optimizer's group numbers into another's
 -- Prints "lua: N passed, N failed" at the end; exits 1 on any failure.
@@ -117,6 +118,14 @@ function run_command(cmd)
   local out = p:read("a")
   local ok, _, code = p:close()
   return out, ok == true, code
+end
+
+-- command_stdout(cmd) -> its standard output, the trailing newline removed
+function command_stdout(cmd)
+  local f = assert(io.popen(cmd))
+  local s = f:read("a")
+  f:close()
+  return (s:gsub("\n$", ""))
 end
 
 function tmpdir()

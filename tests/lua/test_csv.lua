@@ -5,12 +5,7 @@
 local function q(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
 local function sh(cmd) return os.execute(cmd) end
 local function rm(d) sh("rm -rf " .. q(d)) end
-local function run(cmd)
-  local f = assert(io.popen(cmd))
-  local s = f:read("a")
-  f:close()
-  return (s:gsub("\n$", ""))
-end
+local run = command_stdout
 
 -- writes rows (and options) to a new file and returns its bytes
 local function written(rows, opts)

@@ -11,13 +11,7 @@ local NNLUA = os.getenv("NNLUA") or arg[-1] or "./nnlua"
 local function sh(cmd) return os.execute(cmd) end
 local function q(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
 
--- the output of a shell command, trailing newline removed
-local function run(cmd)
-  local f = assert(io.popen(cmd))
-  local s = f:read("a")
-  f:close()
-  return (s:gsub("\n$", ""))
-end
+local run = command_stdout
 
 local function kind(p) return run("stat -c %F " .. q(p) .. " 2>/dev/null") end
 local function mode(p) return run("stat -c %a " .. q(p)) end

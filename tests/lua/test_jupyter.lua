@@ -15,9 +15,8 @@ local function sh_quote(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
 
 -- runs a shell command; returns whether it succeeded and its output (stdout and stderr)
 local function capture(cmd)
-  local p = io.popen(cmd .. " 2>&1")
-  local out = p:read("a")
-  return p:close(), out
+  local out, ok = run_command(cmd)
+  return ok, out
 end
 
 ---------------------------------------------------------------------------

@@ -5,9 +5,7 @@
 local NNLUA = os.getenv("NNLUA") or "./nnlua"
 
 local function run(cmd)
-  local p = io.popen(cmd .. " 2>&1")
-  local out = p:read("a")
-  local ok = p:close()
+  local out, ok = run_command(cmd)
   assert(ok, out)
   return out
 end

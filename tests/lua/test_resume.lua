@@ -16,12 +16,7 @@ local function nnlua_abs()
   return cwd .. "/" .. NNLUA
 end
 
--- runs a shell command; returns its stdout+stderr and whether it succeeded
-local function sh(cmd)
-  local p = assert(io.popen(cmd .. " 2>&1"))
-  local out = p:read("a")
-  return out, p:close()
-end
+local sh = run_command
 
 -- the first ```lua block of a markdown file
 local function first_block(path)

@@ -10,10 +10,9 @@ if NNLUA:sub(1, 1) ~= "/" then NNLUA = os.getenv("PWD") .. "/" .. NNLUA end
 
 local function q(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
 
+-- the output of cmd and its exit status (0 when it succeeded)
 local function sh(cmd)
-  local p = assert(io.popen(cmd .. " 2>&1"))
-  local out = p:read("a")
-  local ok, _, code = p:close()
+  local out, ok, code = run_command(cmd)
   return out, ok and 0 or code
 end
 

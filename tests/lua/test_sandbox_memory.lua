@@ -14,10 +14,9 @@ local FMNIST = "/usr/share/datasets/fashion-mnist"   -- Debian's dataset-fashion
 
 local function q(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
 
+-- the output of cmd and its exit status (0 when it succeeded)
 local function sh(cmd)
-  local p = assert(io.popen(cmd .. " 2>&1"))
-  local out = p:read("a")
-  local ok, _, code = p:close()
+  local out, ok, code = run_command(cmd)
   return out, ok and 0 or code
 end
 
